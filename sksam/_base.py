@@ -2,14 +2,25 @@
 
 import warnings
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import _safe_split
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from ._iterative import sam_loop, sam_iterates
+from ._iterative import (
+    sam_iterates,
+    sam_loop,
+    stochastic_sam_iterates,
+    stochastic_sam_loop,
+)
 from ._spectral import (
     auto_learning_rate,
     filter_psi,
@@ -21,7 +32,43 @@ from ._spectral import (
 __all__ = ["BaseSAM"]
 
 # Cost of one step of the exact normalized recursion (numpy call overhead), in ns.
-_NS_RECURSION_STEP = 10_000.0
+_NS_RECURSION_STEP = 15_000.0
+
+
+class ScaledFit(NamedTuple):
+    """The scaled problem of validated data, ready to solve (see ``_design.py``).
+
+    ``factor`` is the ``SpectralFactor`` for the spectral solver and ``None`` for the
+    iterative one; ``lam_max`` is the top eigenvalue used by the learning rate.
+    """
+
+    op: object
+    y_scaled: np.ndarray
+    y_offset: np.ndarray
+    sw: np.ndarray
+    sqrt_sw: np.ndarray | None
+    factor: object
+    lam_max: float
+    solver: str
+
+
+def path_scores(metric, y_true, pred, sample_weight=None):
+    """``metric`` at each step of a path, averaged over targets: shape (n_steps,).
+
+    ``pred`` has shape (n_samples, n_targets, n_steps) and ``y_true`` shape
+    (n_samples, n_targets). One call of the scikit-learn ``metric`` (which must accept
+    ``multioutput="raw_values"``) scores every (target, step) column, so each value
+    is exactly what ``metric(y_true, pred[:, :, k])`` returns (uniform average).
+    """
+    n_samples, n_targets, n_steps = pred.shape
+    tiled = np.repeat(y_true[:, :, None], n_steps, axis=2)
+    raw = metric(
+        tiled.reshape(n_samples, -1),
+        pred.reshape(n_samples, -1),
+        sample_weight=sample_weight,
+        multioutput="raw_values",
+    )
+    return raw.reshape(n_targets, n_steps).mean(axis=0)
 
 
 class BaseSAM(RegressorMixin, BaseEstimator):
@@ -43,73 +90,100 @@ class BaseSAM(RegressorMixin, BaseEstimator):
         "solver": [StrOptions({"auto", "spectral", "iterative"})],
         "batch_size": [None, Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     }
 
     # ------------------------------------------------------------------ fitting
     def _fit_full(self, X, y, sample_weight):
         """Validate, build the scaled problem, solve; returns the operator state."""
-        X, y = self._validate_fit_input(X, y)
-        self._y_ndim = y.ndim
-        y = np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
-        sw = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
-        sum_weights = float(sw.sum())
-        if not sum_weights > 0.0:
-            raise ValueError("The sum of sample_weight must be positive.")
-        sqrt_sw = None if sample_weight is None else np.sqrt(sw)
-        if self.fit_intercept:
-            y_offset = np.average(y, axis=0, weights=sw)
-        else:
-            y_offset = np.zeros(y.shape[1])
-        op = self._make_operator(X, sw, sqrt_sw, sum_weights)
-        y_scaled = y - y_offset
-        if sqrt_sw is not None:
-            y_scaled = y_scaled * sqrt_sw[:, None]
+        X, y, sample_weight = self._validate_fit_data(X, y, sample_weight)
+        n_iter, self.validation_score_ = int(self.n_iter), None
+        if self.early_stopping:
+            n_iter, self.validation_score_ = self._early_stopping(X, y, sample_weight)
 
-        solver = self._resolve_solver(op, y.shape[1])
+        fit = self._scaled_fit(X, y, sample_weight)
+        op, y_scaled, y_offset, factor = fit.op, fit.y_scaled, fit.y_offset, fit.factor
+        sw, sqrt_sw, solver = fit.sw, fit.sqrt_sw, fit.solver
         rho = float(self.rho)
-        factor = None
-        if solver == "spectral":
-            factor = op.factor(y_scaled)
-            lam_max = factor.lam_max
-        else:
-            lam_max = op.top_eigenvalue()
-        learning_rate = self._resolve_learning_rate(lam_max, rho)
+        learning_rate = self._resolve_learning_rate(fit.lam_max, rho)
+        rng = None if self.batch_size is None else check_random_state(self.random_state)
+        batch_stream = self._batch_stream(rng, sample_weight)
 
-        if factor is not None:
-            psi = filter_psi(factor, learning_rate, rho, [self.n_iter], self.variant)
-            coef = factor.coef(psi[..., 0])
-        else:
-            coef = sam_loop(
-                op, y_scaled, learning_rate, rho, self.n_iter, self.variant
-            )
+        # Past the stability limit the iterates overflow; that is reported once, by
+        # the ConvergenceWarning above and the ValueError of _check_finite.
+        with np.errstate(over="ignore", invalid="ignore"):
+            if factor is not None:
+                psi = filter_psi(factor, learning_rate, rho, [n_iter], self.variant)
+                coef = factor.coef(psi[..., 0])
+            elif self.batch_size is None:
+                coef = sam_loop(op, y_scaled, learning_rate, rho, n_iter, self.variant)
+            else:
+                coef = stochastic_sam_loop(
+                    op, y_scaled, learning_rate, rho, n_iter, self.variant,
+                    self.batch_size, rng, sample_weight,
+                )
+                self._check_stochastic_descent(op, y_scaled, coef)
         self._check_finite(coef)
 
         self.learning_rate_ = learning_rate
-        self.n_iter_ = int(self.n_iter)
+        self.n_iter_ = n_iter
         self.solver_ = solver
         self._y_offset = y_offset
         self._path_state = (op, y_scaled, factor)
+        self._batch_stream_state = batch_stream
         self._store_solution(coef, X, sw, sqrt_sw, y_offset)
         return self
 
     def _resolve_solver(self, op, n_targets):
         if self.batch_size is not None:
-            raise NotImplementedError("batch_size is not implemented yet.")
+            if self.solver == "spectral":
+                raise ValueError(
+                    "solver='spectral' does not support batch_size: stochastic SAM "
+                    "has no closed form. Use solver='iterative' or 'auto' with "
+                    "batch_size, or batch_size=None for the exact spectral solver."
+                )
+            return "iterative"
         if self.solver != "auto":
-            if self.solver == "spectral" and self.batch_size is not None:
-                raise ValueError("solver='spectral' does not support batch_size.")
             return self.solver
         products_per_step = (2 if self.rho > 0 else 1) * (1 if op.rkhs else 2)
-        lanczos_products = 60 * (1 if op.rkhs else 2)
-        iterative = (self.n_iter * products_per_step + lanczos_products) * (
-            op.product_cost(n_targets)
-        )
+        # The loop needs lam_max first (Lanczos on one vector, or a Gram matrix).
+        if hasattr(op, "top_eigenvalue_cost"):
+            setup = op.top_eigenvalue_cost()
+        else:
+            setup = 60 * (1 if op.rkhs else 2) * op.product_cost()
+        iterative = setup + self.n_iter * products_per_step * op.product_cost(n_targets)
         spectral = op.spectral_cost()
         if self.variant == "normalized" and self.rho > 0:
             spectral += self.n_iter * _NS_RECURSION_STEP
         return "spectral" if spectral <= iterative else "iterative"
+
+    def _batch_stream(self, rng, sample_weight):
+        """The mini-batch stream: ``(rng_state, sample_weight)``, None for full batch.
+
+        ``rng_state`` is a snapshot of ``rng`` before any batch is drawn, so that
+        ``staged_predict`` replays exactly the batches of ``fit``.
+        """
+        if self.batch_size is None:
+            return None
+        return rng.get_state(), sample_weight
+
+    def _loop_iterates(self, op, y_scaled, learning_rate, n_iter, batch_stream):
+        """``(step, coef)`` of the explicit loop: full batch, or mini-batch SAM.
+
+        Mini-batches are replayed from the snapshot in ``batch_stream``.
+        """
+        if batch_stream is None:
+            return sam_iterates(
+                op, y_scaled, learning_rate, self.rho, n_iter, self.variant
+            )
+        rng_state, sample_weight = batch_stream
+        rng = np.random.RandomState()
+        rng.set_state(rng_state)
+        return stochastic_sam_iterates(
+            op, y_scaled, learning_rate, self.rho, n_iter, self.variant,
+            self.batch_size, rng, sample_weight,
+        )
 
     def _resolve_learning_rate(self, lam_max, rho):
         if self.learning_rate == "auto":
@@ -129,6 +203,27 @@ class BaseSAM(RegressorMixin, BaseEstimator):
             )
         return learning_rate
 
+    def _check_stochastic_descent(self, op, y_scaled, coef):
+        """Warn when mini-batch SAM ends above the training loss of its start.
+
+        The stability limit checked in advance is the full-batch one; mini-batch
+        Hessians are larger, so smaller batches may need a smaller step.
+        """
+        if self.batch_size >= op.n_samples:
+            return
+        loss = np.sum((op.apply(coef) - y_scaled) ** 2, axis=0)
+        if np.any(loss > np.sum(y_scaled**2, axis=0)):
+            warnings.warn(
+                f"Stochastic SAM with batch_size={self.batch_size} ended with a larger "
+                "training loss than its starting point (coefficients 0): the step "
+                "is too large for mini-batches of this size (they diverge, or their "
+                "noise dominates). Lower learning_rate; learning_rate='auto' and "
+                "the stability limit are those of full-batch SAM, and smaller "
+                "batches need smaller steps.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
     @staticmethod
     def _check_finite(coef):
         if not np.all(np.isfinite(coef)):
@@ -137,6 +232,117 @@ class BaseSAM(RegressorMixin, BaseEstimator):
                 "below the largest stable value named in the ConvergenceWarning, or "
                 "use learning_rate='auto'."
             )
+
+    def _validate_fit_data(self, X, y, sample_weight):
+        """Validated ``X``, ``y`` of shape (n_samples, n_targets), weights or None."""
+        X, y = self._validate_fit_input(X, y)
+        self._y_ndim = y.ndim
+        self._output_dtype = X.dtype  # float32 input gives float32 predictions
+        y = np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+        return X, y, sample_weight
+
+    def _scaled_fit(self, X, y, sample_weight, solver=None):
+        """Build the scaled problem (DESIGN.md section 1) and factor it if spectral.
+
+        ``X``, ``y`` (n_samples, n_targets) and ``sample_weight`` (array or None) are
+        already validated. Shared by ``fit``, early stopping, the paths and the CV
+        estimators (``solver="spectral"`` forces one decomposition).
+        """
+        sw = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+        sum_weights = float(sw.sum())
+        if not sum_weights > 0.0:
+            raise ValueError("The sum of sample_weight must be positive.")
+        sqrt_sw = None if sample_weight is None else np.sqrt(sw)
+        if self.fit_intercept:
+            y_offset = np.average(y, axis=0, weights=sw)
+        else:
+            y_offset = np.zeros(y.shape[1])
+        op = self._make_operator(X, sw, sqrt_sw, sum_weights)
+        y_scaled = y - y_offset
+        if sqrt_sw is not None:
+            y_scaled = y_scaled * sqrt_sw[:, None]
+        if solver is None:
+            solver = self._resolve_solver(op, y.shape[1])
+        if solver == "spectral":
+            factor = op.factor(y_scaled)
+            lam_max = factor.lam_max
+        else:
+            factor, lam_max = None, op.top_eigenvalue()
+        return ScaledFit(op, y_scaled, y_offset, sw, sqrt_sw, factor, lam_max, solver)
+
+    def _early_stopping(self, X, y, sample_weight):
+        """Best stopping time on a held-out split: ``(n_iter, validation_score)``.
+
+        Fits once on a ``train_test_split`` (shuffled, seeded by ``random_state``)
+        and scores R^2 on the held-out part, weighted by its sample weights, after
+        every step ``0, 1, ..., n_iter`` of that one fit. Ties go to fewer steps.
+        """
+        n_samples = X.shape[0]
+        if n_samples < 3:
+            raise ValueError(
+                "early_stopping needs at least 3 samples (2 held out for the "
+                f"validation R^2, 1 to fit); got n_samples={n_samples}."
+            )
+        # The validation R^2 needs 2 samples: hold out at least 2.
+        n_val = int(np.ceil(self.validation_fraction * n_samples))
+        train, val = train_test_split(
+            np.arange(n_samples),
+            test_size=self.validation_fraction if n_val >= 2 else 2,
+            random_state=self.random_state,
+        )
+        if sparse.issparse(X):
+            X = X.tocsr()  # row indexing
+        X_train, y_train = _safe_split(self, X, y, train)
+        X_val, y_val = _safe_split(self, X, y, val, train)
+        sw_train, sw_val = None, None
+        if sample_weight is not None:
+            sw_train, sw_val = sample_weight[train], sample_weight[val]
+        fit = self._scaled_fit(X_train, y_train, sw_train)
+        learning_rate = self._resolve_learning_rate(fit.lam_max, float(self.rho))
+        start = np.zeros((val.size, y.shape[1], 1))
+        scores = [path_scores(r2_score, y_val, start + fit.y_offset[:, None], sw_val)]
+        for _, pred in self._path_prediction_chunks(
+            fit.op,
+            fit.y_scaled,
+            fit.factor,
+            self._test_map(X_val),
+            learning_rate,
+            int(self.n_iter),
+            self._batch_stream(check_random_state(self.random_state), sw_train),
+        ):
+            pred += fit.y_offset[:, None]
+            scores.append(path_scores(r2_score, y_val, pred, sw_val))
+        scores = np.concatenate(scores)
+        best = int(np.argmax(np.where(np.isnan(scores), -np.inf, scores)))
+        return best, scores
+
+    def _path_prediction_chunks(
+        self, op, y_scaled, factor, test_map, learning_rate, n_iter, batch_stream=None
+    ):
+        """Yield ``(steps, pred)`` for steps ``1..n_iter`` of the path, in chunks.
+
+        ``pred`` (n_test, n_targets, len(steps)) are the centred predictions
+        ``test_map(coef_k)``: from the factor in vectorised chunks (spectral), or by
+        stepping the loop (iterative; mini-batches replayed from ``batch_stream``).
+        """
+        if factor is not None:
+            projected = test_map(factor.basis)
+            for steps, psi in iter_psi_chunks(
+                factor, learning_rate, self.rho, n_iter, self.variant
+            ):
+                weighted = psi * factor.proj[:, :, None]
+                rank, n_targets, n_steps = weighted.shape
+                pred = projected @ weighted.reshape(rank, n_targets * n_steps)
+                yield steps, pred.reshape(-1, n_targets, n_steps)
+        else:
+            for step, coef in self._loop_iterates(
+                op, y_scaled, learning_rate, n_iter, batch_stream
+            ):
+                yield np.array([step]), test_map(coef)[:, :, None]
 
     # --------------------------------------------------------------- prediction
     def predict(self, X):
@@ -174,22 +380,13 @@ class BaseSAM(RegressorMixin, BaseEstimator):
         test_map = self._test_map(self._validate_predict_input(X))
         op, y_scaled, factor = self._path_state
         offset = self._y_offset
-        if factor is not None:
-            projected = test_map(factor.basis)
-            for _, psi in iter_psi_chunks(
-                factor, self.learning_rate_, self.rho, self.n_iter_, self.variant
-            ):
-                weighted = psi * factor.proj[:, :, None]
-                rank, n_targets, n_steps = weighted.shape
-                pred = projected @ weighted.reshape(rank, n_targets * n_steps)
-                pred = pred.reshape(-1, n_targets, n_steps)
-                for j in range(n_steps):
-                    yield self._format_prediction(pred[:, :, j] + offset)
-        else:
-            for _, coef in sam_iterates(
-                op, y_scaled, self.learning_rate_, self.rho, self.n_iter_, self.variant
-            ):
-                yield self._format_prediction(test_map(coef) + offset)
+        for _, pred in self._path_prediction_chunks(
+            op, y_scaled, factor, test_map, self.learning_rate_, self.n_iter_,
+            self._batch_stream_state,
+        ):
+            for j in range(pred.shape[2]):
+                yield self._format_prediction(pred[:, :, j] + offset)
 
     def _format_prediction(self, pred):
+        pred = pred.astype(self._output_dtype, copy=False)
         return pred[:, 0] if self._y_ndim == 1 else pred

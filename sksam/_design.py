@@ -11,22 +11,39 @@ iterations on the scaled problem are exactly those of DESIGN.md on the original 
 """
 
 import numpy as np
-from scipy import sparse
+from scipy import linalg, sparse
+from scipy.linalg import blas
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-from ._spectral import decompose_dual, decompose_primal
+from ._spectral import SpectralFactor, decompose_dual, decompose_primal
 
-__all__ = ["ScaledDesign", "ScaledKernel"]
+__all__ = ["KernelRows", "ScaledDesign", "ScaledKernel"]
 
-# Rough costs in nanoseconds on a 2-core machine (measured with OpenBLAS): a dense
-# matrix-vector product per entry, a Gram product per multiply-add, an ``eigh`` per m^3.
-_NS_GEMV = 0.25
-_NS_GEMM = 0.015
-_NS_EIGH = 0.25
-_LANCZOS_PRODUCTS = 60
+# Cost model of ScaledDesign (the solver="auto" choice), in nanoseconds, measured with
+# benchmarks/bench_fit.py --calibrate (OpenBLAS; see benchmarks/README.md): a dense
+# product X @ v per entry of X, a sparse one per stored entry (CSR, both directions),
+# the Gram matrix per multiply-add (X^T X: n d^2; sparse: per product of two entries of
+# a row, plus per entry of the dense result), and the eigendecomposition of an m x m
+# Gram per m^3, with and without eigenvectors. Lanczos (scipy eigsh on X^T X) takes
+# about _LANCZOS_PAIRS products with X and X^T.
+_NS_GEMV = 0.8
+_NS_SPARSE = 3.0
+_NS_SYRK = 0.03
+_NS_SPGEMM = 4.0
+_NS_DENSIFY = 30.0
+_NS_EIGH = 0.35
+_NS_EIGVALSH = 0.12
+_LANCZOS_PAIRS = 80
+# Fixed overheads (Python and numpy calls) of one product and of one decomposition.
+_NS_PRODUCT_CALL = 5_000.0
+_NS_DECOMPOSITION_CALL = 60_000.0
+# Lanczos stops when the Ritz residual is below tol * lam_max; the eigenvalue error is
+# then below tol * lam_max and below residual^2 / gap, far below what the learning rate
+# needs (solvers agree to 1e-8), at about 20% fewer products than tol=0.
+_LANCZOS_TOL = 1e-10
 
 
-def _top_eigenvalue(matvec, dim, dtype=float):
+def _top_eigenvalue(matvec, dim, dtype=float, tol=0):
     """Largest eigenvalue of a PSD operator (Lanczos, to machine precision)."""
     if dim == 1:
         return float(matvec(np.ones(1))[0])
@@ -35,7 +52,9 @@ def _top_eigenvalue(matvec, dim, dtype=float):
         return float(np.linalg.eigvalsh((dense + dense.T) / 2)[-1])
     op = LinearOperator((dim, dim), matvec=matvec, dtype=dtype)
     v0 = np.ones(dim) / np.sqrt(dim)
-    return float(eigsh(op, k=1, which="LA", tol=0, v0=v0, return_eigenvectors=False)[0])
+    return float(
+        eigsh(op, k=1, which="LA", tol=tol, v0=v0, return_eigenvectors=False)[0]
+    )
 
 
 class ScaledDesign:
@@ -59,14 +78,19 @@ class ScaledDesign:
         if self.is_sparse:
             self.X = sparse.csr_matrix(X, dtype=np.float64)
             self.x_mean = np.zeros(X.shape[1]) if x_mean is None else x_mean
+            # X^T as CSR: the product X^T r then gathers instead of scattering
+            # (2-6x faster than through X.T); one pass over X, kept for the loop.
+            self._transposed = (self.X, self.X.T.tocsr())
         else:
-            Xs = np.asarray(X, dtype=np.float64)
             if x_mean is not None:
-                Xs = Xs - x_mean  # the one private copy, scaled in place below
+                # the one private float64 copy, scaled in place below
+                Xs = np.subtract(X, x_mean, dtype=np.float64)
                 if sqrt_sw is not None:
                     Xs *= sqrt_sw[:, None]
             elif sqrt_sw is not None:
-                Xs = Xs * sqrt_sw[:, None]
+                Xs = np.multiply(X, sqrt_sw[:, None], dtype=np.float64)
+            else:
+                Xs = np.asarray(X, dtype=np.float64)
             self.X = Xs
             self.x_mean = None
 
@@ -83,7 +107,29 @@ class ScaledDesign:
             return self.X.T @ resid
         if self.sqrt_sw is not None:
             resid = resid * self.sqrt_sw[:, None]
-        return self.X.T @ resid - np.outer(self.x_mean, resid.sum(axis=0))
+        source, transposed = self._transposed
+        if source is not self.X:  # a row subset (see ``rows``)
+            transposed = self.X.T
+        return transposed @ resid - np.outer(self.x_mean, resid.sum(axis=0))
+
+    def rows(self, batch):
+        """The rows ``X_s[batch]``, as a ``ScaledDesign`` (a stochastic SAM batch).
+
+        Centring and weights stay the full data's, so a batch is a row subset of
+        ``X_s`` (sparse: CSR rows, centring still implicit). ``sum_weights`` is left
+        unset: the batch loss is normalised by the batch's own weight sum.
+        """
+        sub = object.__new__(ScaledDesign)
+        sub.__dict__.update(self.__dict__)
+        sub.X = self.X[batch] if self.is_sparse else self.X.take(batch, axis=0)
+        sub.n_samples = len(batch)
+        sub.sqrt_sw = None if self.sqrt_sw is None else self.sqrt_sw[batch]
+        sub.sum_weights = None
+        return sub
+
+    def apply_gradient(self, grad):
+        """Image ``X_s @ grad`` of a gradient direction (the same as ``apply``)."""
+        return self.apply(grad)
 
     def factor(self, y_scaled):
         """One eigendecomposition of the smaller Gram matrix (d x d or n x n)."""
@@ -107,7 +153,18 @@ class ScaledDesign:
     def _gram_dual(self):
         if not self.is_sparse:
             return self.X @ self.X.T
-        return self.apply(self.adjoint(np.eye(self.n_samples)))
+        # D^1/2 (X - 1 m^T)(X - 1 m^T)^T D^1/2 from the sparse X X^T
+        Xw = self.X if self.sqrt_sw is None else self.X.multiply(self.sqrt_sw[:, None])
+        Xw = sparse.csr_matrix(Xw)
+        gram = (Xw @ self._transposed[1]).toarray()
+        if self.sqrt_sw is not None:
+            gram *= self.sqrt_sw[None, :]
+        sqrt_w = self._sqrt_weights()
+        shift = np.asarray(Xw @ self.x_mean).ravel()
+        gram -= np.outer(shift, sqrt_w)
+        gram -= np.outer(sqrt_w, shift)
+        gram += (self.x_mean @ self.x_mean) * np.outer(sqrt_w, sqrt_w)
+        return gram
 
     def _sqrt_weights(self):
         if self.sqrt_sw is None:
@@ -115,46 +172,130 @@ class ScaledDesign:
         return self.sqrt_sw
 
     def top_eigenvalue(self):
-        """Largest eigenvalue of ``X_s^T X_s / S`` by Lanczos on the smaller side."""
+        """Largest eigenvalue of ``X_s^T X_s / S`` (the same as of ``X_s X_s^T / S``).
+
+        Lanczos on the smaller side, or the eigenvalues of the smaller Gram matrix
+        when forming it is cheaper (``n >> d``: one BLAS-3 pass beats ~70 products).
+        """
         S = self.sum_weights
-        if self.n_params <= self.n_samples:
+        primal = self.n_params <= self.n_samples
+        if self._gram_eigvalsh_cost() < self._lanczos_cost():
+            gram = self._gram_primal() if primal else self._gram_dual()
+            top = linalg.eigh(
+                gram,
+                eigvals_only=True,
+                subset_by_index=[gram.shape[0] - 1] * 2,
+                driver="evr",
+                overwrite_a=True,
+                check_finite=False,
+            )
+            return max(float(top[0]), 0.0) / S
+        if primal:
             return _top_eigenvalue(
-                lambda v: self.adjoint(self.apply(v[:, None]))[:, 0] / S, self.n_params
+                lambda v: self.adjoint(self.apply(v[:, None]))[:, 0] / S,
+                self.n_params,
+                tol=_LANCZOS_TOL,
             )
         return _top_eigenvalue(
-            lambda v: self.apply(self.adjoint(v[:, None]))[:, 0] / S, self.n_samples
+            lambda v: self.apply(self.adjoint(v[:, None]))[:, 0] / S,
+            self.n_samples,
+            tol=_LANCZOS_TOL,
         )
 
     def product_cost(self, n_targets=1):
         """Estimated nanoseconds of one ``apply`` (or ``adjoint``)."""
         if self.is_sparse:
-            return _NS_GEMV * 2 * (self.X.nnz + self.n_samples) * n_targets
-        return _NS_GEMV * self.n_samples * self.n_params * n_targets
+            entries = self.X.nnz + self.n_samples
+            return _NS_PRODUCT_CALL + _NS_SPARSE * entries * n_targets
+        entries = self.n_samples * self.n_params
+        return _NS_PRODUCT_CALL + _NS_GEMV * entries * n_targets
+
+    def top_eigenvalue_cost(self):
+        """Estimated nanoseconds of ``top_eigenvalue``."""
+        return min(self._gram_eigvalsh_cost(), self._lanczos_cost())
 
     def spectral_cost(self):
-        """Estimated nanoseconds of the Gram matrix and its eigendecomposition."""
-        small, large = sorted((self.n_samples, self.n_params))
-        gram = _NS_GEMM * large * small**2
-        if self.is_sparse:
-            gram = _NS_GEMV * self.X.nnz * small
-        return gram + _NS_EIGH * small**3
+        """Estimated nanoseconds of ``factor``: the Gram matrix and its ``eigh``."""
+        eigh = _NS_EIGH * self._small_side() ** 3
+        return _NS_DECOMPOSITION_CALL + self._gram_cost() + eigh
+
+    def _small_side(self):
+        return min(self.n_samples, self.n_params)
+
+    def _lanczos_cost(self):
+        return _LANCZOS_PAIRS * 2 * self.product_cost()
+
+    def _gram_eigvalsh_cost(self):
+        eigvalsh = _NS_EIGVALSH * self._small_side() ** 3
+        return _NS_DECOMPOSITION_CALL + self._gram_cost() + eigvalsh
+
+    def _gram_cost(self):
+        small = self._small_side()
+        if not self.is_sparse:
+            return _NS_SYRK * max(self.n_samples, self.n_params) * small**2
+        # Sparse X^T X: one multiply-add per pair of stored entries in a row (per
+        # column for X X^T), then the dense result.
+        if self.n_samples >= self.n_params:
+            counts = np.diff(self.X.indptr)
+        else:
+            counts = np.diff(self._transposed[1].indptr)
+        pairs = float(np.dot(counts, counts))
+        return _NS_SPGEMM * pairs + _NS_DENSIFY * small**2
 
 
 class ScaledKernel:
-    """``K_s = D^1/2 K_c D^1/2`` for a (centred) kernel matrix ``K_c``."""
+    """``K_s = D^1/2 K_c D^1/2`` for a (centred) kernel matrix ``K_c``.
+
+    Parameters
+    ----------
+    kernel_centered : ndarray of shape (n_samples, n_samples)
+        The (centred) kernel matrix; a private buffer, scaled in place when weighted.
+    sqrt_sw : ndarray of shape (n_samples,) or None (unit weights)
+    sum_weights : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksam._design import ScaledKernel
+    >>> op = ScaledKernel(np.array([[2.0, 1.0], [1.0, 2.0]]), None, 2.0)
+    >>> op.top_eigenvalue()  # largest eigenvalue of K_s / S
+    1.5
+    """
 
     rkhs = True
+    # Nanoseconds, measured on the 2-core development machine (OpenBLAS; see
+    # benchmarks/README.md, bench_kernel.py): a ``dsymv`` product per matrix entry
+    # (0.2 at n = 1000 to 0.35 at n = 3000, where the matrix leaves the cache) plus
+    # the loop's vector work per product (~5 us); ``factor`` (eigh driver="evd" with
+    # its scaled copy and the basis) per n^3 plus a per-n^2 term that dominates below
+    # n ~ 400. The model puts the SAM-step crossover at ~520 for n = 1000 and ~1330
+    # for n = 3000 (measured: ~465 and ~955).
+    _NS_PRODUCT_ENTRY = 0.25
+    _NS_PRODUCT_OVERHEAD = 5_000.0
+    _NS_EIGH_CUBE = 0.2
+    _NS_EIGH_SQUARE = 80.0
 
     def __init__(self, kernel_centered, sqrt_sw, sum_weights):
         self.sum_weights = sum_weights
         self.sqrt_sw = sqrt_sw
         K = kernel_centered
         if sqrt_sw is not None:
-            K = K * np.outer(sqrt_sw, sqrt_sw)
+            K *= sqrt_sw[:, None]
+            K *= sqrt_sw[None, :]
         self.K = K
         self.n_samples = self.n_params = K.shape[0]
+        # K is symmetric, so its transpose is a Fortran-ordered view of it that BLAS
+        # ``dsymv`` takes without a copy; it reads one triangle: half the memory
+        # traffic of a general product, which is what a kernel product costs.
+        self._K_fortran = K.T if K.flags.c_contiguous else np.asfortranarray(K)
+
+    def _product(self, vector):
+        return blas.dsymv(1.0, self._K_fortran, vector)
 
     def apply(self, coef):
+        """``K_s @ coef`` for coef of shape (n_samples, t)."""
+        if coef.shape[1] == 1:
+            return self._product(coef[:, 0])[:, None]
         return self.K @ coef
 
     def adjoint(self, resid):
@@ -162,17 +303,79 @@ class ScaledKernel:
         # alpha <- alpha - eta (...) diag(s) (K alpha - y) / S).
         return resid
 
+    def rows(self, batch):
+        """The rows ``K_s[batch, :]`` (a stochastic SAM batch; see ``KernelRows``)."""
+        return KernelRows(self.K, batch)
+
     def factor(self, y_scaled):
+        """One eigendecomposition of ``K_s / S``, its numerical null space included.
+
+        A design's null space carries no weight (THEORY.md D7 drops it), but the
+        dual iterate grows there like ``k * eta * y_s / S`` (``psi -> k eta`` as
+        ``mu -> 0``), and test points see it through ``k(x, X)``. So eigenvalues
+        within rounding of zero (``|mu| <= mu_max * eps * n``) are kept, floored at
+        that level (``psi`` then equals ``k eta`` to ``k eta mu`` relative, as in the
+        explicit loop); negative ones beyond it (an indefinite kernel) are kept as
+        they are, as the loop sees them.
+        """
         S = self.sum_weights
-        return decompose_dual(self.K / S, y_scaled, S, lambda vecs: vecs)
+        mu, vecs = linalg.eigh(
+            self.K / S, driver="evd", overwrite_a=True, check_finite=False
+        )
+        mu_max = max(float(mu[-1]), 0.0)
+        floor = (mu_max if mu_max > 0.0 else 1.0) * np.finfo(float).eps * mu.size
+        mu[np.abs(mu) <= floor] = floor
+        proj = vecs.T @ y_scaled
+        vecs /= S
+        return SpectralFactor(mu, vecs, proj, mu[:, None] * proj**2 / S, mu_max)
 
     def top_eigenvalue(self):
         S = self.sum_weights
-        return _top_eigenvalue(lambda v: self.K @ v / S, self.n_samples)
+        return _top_eigenvalue(lambda v: self._product(v) / S, self.n_samples)
 
     def product_cost(self, n_targets=1):
-        return _NS_GEMV * self.n_samples**2 * n_targets
+        """Estimated nanoseconds of one product ``K_s @ coef`` in the loop."""
+        entries = self.n_samples**2 * n_targets
+        return self._NS_PRODUCT_ENTRY * entries + self._NS_PRODUCT_OVERHEAD
 
     def spectral_cost(self):
-        return _NS_EIGH * self.n_samples**3
+        """Estimated nanoseconds of ``factor``."""
+        n = self.n_samples
+        return self._NS_EIGH_CUBE * n**3 + self._NS_EIGH_SQUARE * n**2
 
+
+class KernelRows:
+    """Rows ``K_s[B, :]`` of a scaled kernel: one stochastic SAM batch.
+
+    The RKHS gradient of the batch loss is supported on ``B`` (coefficients of
+    ``k(x_i, .)``, ``i in B``), so a step only needs ``K_s[B, :] @ c`` and
+    ``K_s[B, B] @ g``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows = ScaledKernel(np.array([[2.0, 1.0], [1.0, 3.0]]), None, 2.0).rows([1])
+    >>> rows.apply(np.array([[1.0], [1.0]])).ravel().tolist()
+    [4.0]
+    >>> rows.apply_gradient(np.array([[1.0]])).ravel().tolist()
+    [3.0]
+    """
+
+    rkhs = True
+    __slots__ = ("batch", "kernel_rows")
+
+    def __init__(self, K, batch):
+        self.batch = batch
+        self.kernel_rows = K.take(batch, axis=0)
+
+    def apply(self, coef):
+        """Fitted values on the batch, ``K_s[B, :] @ coef``."""
+        return self.kernel_rows @ coef
+
+    def adjoint(self, resid):
+        """The gradient coefficients on ``B`` are the batch residuals themselves."""
+        return resid
+
+    def apply_gradient(self, grad):
+        """``K_s[B, B] @ grad`` for a gradient supported on ``B``."""
+        return self.kernel_rows.take(self.batch, axis=1) @ grad

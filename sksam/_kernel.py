@@ -3,14 +3,37 @@
 from numbers import Real
 
 import numpy as np
+from scipy import sparse
 from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS, pairwise_kernels
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import _num_features, validate_data
 
 from ._base import BaseSAM
 from ._design import ScaledKernel
 
 __all__ = ["SAMKernelRidge"]
+
+
+def _symmetric_training_kernel(X):
+    """Private float64 copy of a precomputed training kernel, exactly symmetric.
+
+    A kernel matrix computed in floating point may be asymmetric by rounding; the
+    spectral solver reads one triangle and the iterative one the whole matrix, so
+    both get the symmetric part. An asymmetry beyond rounding is an error.
+    """
+    dense = X.toarray() if sparse.issparse(X) else X
+    K = np.add(dense, dense.T, dtype=np.float64)
+    K *= 0.5
+    deviation = np.subtract(dense, K, dtype=np.float64)  # (X - X.T) / 2
+    asymmetry = 2.0 * float(np.max(np.abs(deviation, out=deviation), initial=0.0))
+    scale = float(np.max(np.abs(K), initial=0.0))
+    if asymmetry > np.sqrt(np.finfo(dense.dtype).eps) * scale:
+        raise ValueError(
+            "With kernel='precomputed', X must be a symmetric kernel matrix (the "
+            f"kernel between the training samples); got max |X - X.T| = "
+            f"{asymmetry:.3g} for max |X| = {scale:.3g}."
+        )
+    return K
 
 
 class SAMKernelRidge(BaseSAM):
@@ -37,8 +60,10 @@ class SAMKernelRidge(BaseSAM):
     kernel : str or callable, default="linear"
         Any kernel name accepted by :func:`sklearn.metrics.pairwise.pairwise_kernels`,
         a callable ``kernel(x, y, **kernel_params)``, or ``"precomputed"`` (then
-        ``X`` is the kernel matrix, square in ``fit`` and of shape
-        ``(n_samples_test, n_samples_train)`` in ``predict``).
+        ``X`` is the kernel matrix, square and symmetric in ``fit`` and of shape
+        ``(n_samples_test, n_samples_train)`` in ``predict``). SAM converges for a
+        positive semi-definite kernel; along the negative eigen-directions of an
+        indefinite one (``"sigmoid"``, for example) the iterates grow geometrically.
     gamma : float, default=None
         Parameter of the RBF, laplacian, polynomial, exponential chi2 and sigmoid
         kernels (``None`` is ``1 / n_features`` as in scikit-learn).
@@ -62,9 +87,33 @@ class SAMKernelRidge(BaseSAM):
         ``"iterative"``: one kernel matrix-vector product per gradient; ``"auto"``
         picks the cheaper by a cost model.
     batch_size : int, default=None
-        Mini-batch size for stochastic SAM; ``None`` is full-batch.
+        Mini-batch size for stochastic SAM; ``None`` is full-batch. Each step uses
+        one batch ``B`` for both gradients, ``w <- w - eta g_B(w + rho g_B(w))``
+        with the batch loss normalised by the batch's weight sum; ``n_iter``
+        counts steps. Batches are consecutive slices of one random permutation
+        per epoch (the last, smaller slice is kept; zero-weight samples are never
+        drawn), seeded by ``random_state``. A step touches only the batch's
+        rows of the kernel matrix. Centring uses the full-data weighted means, and
+        ``learning_rate="auto"`` and its stability check are the full-batch ones
+        (smaller batches may need a smaller step: a ``ConvergenceWarning`` is
+        emitted if the training loss ends above its start). ``batch_size >=
+        n_samples`` is full-batch SAM. Requires ``solver="iterative"`` or
+        ``"auto"``.
     random_state : int, RandomState instance or None, default=None
-        Seeds the mini-batch order (only used with ``batch_size``).
+        Seeds the mini-batch order (with ``batch_size``) and the validation split
+        (with ``early_stopping``).
+    early_stopping : bool, default=False
+        Choose the number of steps on held-out data: ``fit`` holds out
+        ``validation_fraction`` of the samples (a shuffled ``train_test_split``
+        seeded by ``random_state``), fits on the rest, scores R^2 on the held-out
+        part (weighted by its ``sample_weight``) after every step ``0..n_iter`` of
+        that one fit (one decomposition, or one pass of the loop), and sets
+        ``n_iter_`` to the best step (ties go to fewer steps). The model is then
+        refitted on *all* the data with ``n_iter_`` steps. ``n_iter`` is the
+        largest number of steps considered.
+    validation_fraction : float, default=0.1
+        Fraction of the samples held out when ``early_stopping=True`` (in (0, 1);
+        the held-out part needs at least 2 samples).
 
     Attributes
     ----------
@@ -75,9 +124,13 @@ class SAMKernelRidge(BaseSAM):
     X_fit_ : {ndarray, sparse matrix} of shape (n_samples, n_features)
         Training data (the training kernel if ``kernel="precomputed"``).
     n_iter_ : int
-        Number of steps taken.
+        Number of steps taken (with ``early_stopping``, the selected number).
     learning_rate_ : float
         The step size used.
+    validation_score_ : ndarray of shape (n_iter + 1,) or None
+        With ``early_stopping``, the held-out R^2 after ``k = 0, 1, ..., n_iter``
+        steps (index ``k``; step 0 is the intercept-only model) of the fit on the
+        training part; ``None`` otherwise.
     solver_ : str
         The solver used.
     n_features_in_ : int
@@ -132,6 +185,8 @@ class SAMKernelRidge(BaseSAM):
         solver="auto",
         batch_size=None,
         random_state=None,
+        early_stopping=False,
+        validation_fraction=0.1,
     ):
         self.rho = rho
         self.n_iter = n_iter
@@ -146,6 +201,8 @@ class SAMKernelRidge(BaseSAM):
         self.solver = solver
         self.batch_size = batch_size
         self.random_state = random_state
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
 
     def fit(self, X, y, sample_weight=None):
         """Fit by ``n_iter`` function-space SAM steps from ``f = 0``.
@@ -187,42 +244,63 @@ class SAMKernelRidge(BaseSAM):
             multi_output=True,
             y_numeric=True,
         )
-        if self.kernel == "precomputed":
-            if X.shape[0] != X.shape[1]:
-                raise ValueError(
-                    "With kernel='precomputed', X must be the square training kernel "
-                    f"matrix; got shape {X.shape}."
-                )
-            dense = X.toarray() if hasattr(X, "toarray") else X
-            if not np.allclose(dense, dense.T, rtol=1e-7, atol=1e-10):
-                raise ValueError(
-                    "With kernel='precomputed', X must be a symmetric kernel matrix."
-                )
+        if self.kernel == "precomputed" and X.shape[0] != X.shape[1]:
+            raise ValueError(
+                "With kernel='precomputed', X must be the square kernel matrix between "
+                f"the training samples, of shape (n_samples, n_samples); got shape "
+                f"{X.shape}."
+            )
         return X, y
 
     def _validate_predict_input(self, X):
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=("csr", "csc"),
-            dtype=[np.float64, np.float32],
-            reset=False,
+        try:
+            return validate_data(
+                self,
+                X,
+                accept_sparse=("csr", "csc"),
+                dtype=[np.float64, np.float32],
+                reset=False,
+            )
+        except ValueError as exc:
+            hint = self._test_kernel_shape_hint(X)
+            if hint is None:
+                raise
+            raise ValueError(f"{exc} {hint}") from exc
+
+    def _test_kernel_shape_hint(self, X):
+        """Why a precomputed test kernel has the wrong shape (None if it has not).
+
+        ``validate_data`` speaks of "features", which for a kernel are columns.
+        """
+        if self.kernel != "precomputed":
+            return None
+        try:
+            n_columns = _num_features(X)
+        except TypeError:
+            return None  # not 2-D: validate_data's message says so
+        n_train = self.X_fit_.shape[0]
+        if n_columns == n_train:
+            return None
+        return (
+            "With kernel='precomputed', X must be the kernel between the test and "
+            "the training samples, of shape (n_samples_test, n_samples_train) with "
+            f"n_samples_train={n_train}; got {n_columns} columns."
         )
-        return X
 
     def _make_operator(self, X, sw, sqrt_sw, sum_weights):
         self.X_fit_ = X
+        # ``K`` is a private buffer: centred and scaled in place from here on.
         if self.kernel == "precomputed":
-            K = np.array(X.toarray() if hasattr(X, "toarray") else X, dtype=np.float64)
+            K = _symmetric_training_kernel(X)
         else:
             K = self._get_kernel(X)
         if self.fit_intercept:
-            # Weighted centring in feature space: K_c = (I - 1 s^T/S) K (I - s 1^T/S).
+            # Weighted centring in feature space: K_c = (I - 1 s^T/S) K (I - s 1^T/S),
+            # K_c[i, j] = K[i, j] - kbar_i - kbar_j + kbarbar (two passes over K).
             col_mean = K @ sw / sum_weights
             grand_mean = float(sw @ col_mean) / sum_weights
-            K -= col_mean[None, :]
             K -= col_mean[:, None]
-            K += grand_mean
+            K -= (col_mean - grand_mean)[None, :]
         else:
             col_mean, grand_mean = np.zeros(K.shape[0]), 0.0
         self._kernel_centering = (sw / sum_weights, col_mean, grand_mean)
@@ -251,16 +329,13 @@ class SAMKernelRidge(BaseSAM):
 
     def _test_kernel(self, X):
         if self.kernel == "precomputed":
-            if X.shape[1] != self.X_fit_.shape[0]:
-                raise ValueError(
-                    "With kernel='precomputed', X must have one column per training "
-                    f"sample ({self.X_fit_.shape[0]}); got {X.shape[1]}."
-                )
-            return np.asarray(X.toarray() if hasattr(X, "toarray") else X, float)
+            K = X.toarray() if sparse.issparse(X) else X
+            return np.asarray(K, dtype=np.float64)
         return self._get_kernel(X, self.X_fit_)
 
     def _predict(self, X):
-        return self._test_kernel(X) @ self.dual_coef_ + self.intercept_
+        pred = self._test_kernel(X) @ self.dual_coef_ + self.intercept_
+        return pred.astype(self._output_dtype, copy=False)  # as staged_predict
 
     def _test_map(self, X):
         K = self._test_kernel(X)

@@ -5,6 +5,12 @@ from scipy import sparse
 from sklearn.utils.validation import validate_data
 
 from ._base import BaseSAM
+from ._dask import (
+    check_dask_predict_input,
+    dask_scaled_fit,
+    is_dask_collection,
+    validate_dask_fit_data,
+)
 from ._design import ScaledDesign
 
 __all__ = ["SAMRegressor"]
@@ -54,9 +60,33 @@ class SAMRegressor(BaseSAM):
         implicit). ``"auto"`` picks the cheaper by a cost model. Both agree to
         rounding.
     batch_size : int, default=None
-        Mini-batch size for stochastic SAM; ``None`` is full-batch.
+        Mini-batch size for stochastic SAM; ``None`` is full-batch. Each step uses
+        one batch ``B`` for both gradients, ``w <- w - eta g_B(w + rho g_B(w))``
+        with the batch loss normalised by the batch's weight sum; ``n_iter``
+        counts steps. Batches are consecutive slices of one random permutation
+        per epoch (the last, smaller slice is kept; zero-weight samples are never
+        drawn), seeded by ``random_state``. A step touches only the batch's
+        rows of ``X``. Centring uses the full-data weighted means, and
+        ``learning_rate="auto"`` and its stability check are the full-batch ones
+        (smaller batches may need a smaller step: a ``ConvergenceWarning`` is
+        emitted if the training loss ends above its start). ``batch_size >=
+        n_samples`` is full-batch SAM. Requires ``solver="iterative"`` or
+        ``"auto"``.
     random_state : int, RandomState instance or None, default=None
-        Seeds the mini-batch order (only used with ``batch_size``).
+        Seeds the mini-batch order (with ``batch_size``) and the validation split
+        (with ``early_stopping``).
+    early_stopping : bool, default=False
+        Choose the number of steps on held-out data: ``fit`` holds out
+        ``validation_fraction`` of the samples (a shuffled ``train_test_split``
+        seeded by ``random_state``), fits on the rest, scores R^2 on the held-out
+        part (weighted by its ``sample_weight``) after every step ``0..n_iter`` of
+        that one fit (one decomposition, or one pass of the loop), and sets
+        ``n_iter_`` to the best step (ties go to fewer steps). The model is then
+        refitted on *all* the data with ``n_iter_`` steps. ``n_iter`` is the
+        largest number of steps considered.
+    validation_fraction : float, default=0.1
+        Fraction of the samples held out when ``early_stopping=True`` (in (0, 1);
+        the held-out part needs at least 2 samples).
 
     Attributes
     ----------
@@ -65,9 +95,13 @@ class SAMRegressor(BaseSAM):
     intercept_ : float or ndarray of shape (n_targets,)
         ``y_mean - x_mean . coef_`` (weighted means), or 0.
     n_iter_ : int
-        Number of steps taken.
+        Number of steps taken (with ``early_stopping``, the selected number).
     learning_rate_ : float
         The step size used.
+    validation_score_ : ndarray of shape (n_iter + 1,) or None
+        With ``early_stopping``, the held-out R^2 after ``k = 0, 1, ..., n_iter``
+        steps (index ``k``; step 0 is the intercept-only model) of the fit on the
+        training part; ``None`` otherwise.
     solver_ : str
         The solver used (``"spectral"`` or ``"iterative"``).
     n_features_in_ : int
@@ -107,6 +141,8 @@ class SAMRegressor(BaseSAM):
         solver="auto",
         batch_size=None,
         random_state=None,
+        early_stopping=False,
+        validation_fraction=0.1,
     ):
         self.rho = rho
         self.n_iter = n_iter
@@ -116,14 +152,20 @@ class SAMRegressor(BaseSAM):
         self.solver = solver
         self.batch_size = batch_size
         self.random_state = random_state
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
 
     def fit(self, X, y, sample_weight=None):
         """Fit by ``n_iter`` SAM steps from zero.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Training data. A ``dask.array`` chunked by rows is never gathered: dask
+            reduces the weighted ``d x d`` Gram matrix over the chunks (on any
+            scheduler) and the exact spectral solver runs on it here (``y`` and
+            ``sample_weight`` may then be dask arrays too; ``solver="iterative"``,
+            ``batch_size`` and ``early_stopping`` are not available).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets; each column is fitted as if alone.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -137,6 +179,17 @@ class SAMRegressor(BaseSAM):
         self._validate_params()
         return self._fit_full(X, y, sample_weight)
 
+    def _validate_fit_data(self, X, y, sample_weight):
+        # dask input stays lazy; its Gram is reduced over row chunks (_dask.py).
+        if any(map(is_dask_collection, (X, y, sample_weight))):
+            return validate_dask_fit_data(self, X, y, sample_weight)
+        return super()._validate_fit_data(X, y, sample_weight)
+
+    def _scaled_fit(self, X, y, sample_weight, solver=None):
+        if is_dask_collection(X):
+            return dask_scaled_fit(self, X, y, sample_weight, solver)
+        return super()._scaled_fit(X, y, sample_weight, solver)
+
     def _validate_fit_input(self, X, y):
         return validate_data(
             self,
@@ -149,6 +202,8 @@ class SAMRegressor(BaseSAM):
         )
 
     def _validate_predict_input(self, X):
+        if is_dask_collection(X):  # stays lazy: predict returns a dask array
+            return check_dask_predict_input(self, X)
         return validate_data(
             self,
             X,
@@ -159,10 +214,8 @@ class SAMRegressor(BaseSAM):
 
     def _make_operator(self, X, sw, sqrt_sw, sum_weights):
         if self.fit_intercept:
-            if sparse.issparse(X):
-                x_mean = np.asarray(X.T @ sw).ravel() / sum_weights
-            else:
-                x_mean = np.average(X, axis=0, weights=sw)
+            # One matrix-vector product (np.average would form sw * X first).
+            x_mean = np.asarray(X.T @ sw).ravel() / sum_weights
         else:
             x_mean = None
         self._x_offset = np.zeros(X.shape[1]) if x_mean is None else x_mean

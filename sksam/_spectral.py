@@ -12,34 +12,38 @@ coefficients). ``psi_k`` is the *spectral filter divided by the eigenvalue*; kee
 the division inside the filter makes small eigenvalues numerically safe.
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 from scipy import linalg
 
 __all__ = [
+    "MappedBasis",
     "SpectralFactor",
     "auto_learning_rate",
     "coef_path",
     "decompose_dual",
     "decompose_primal",
+    "dof_path",
     "filter_psi",
     "iter_psi_chunks",
     "largest_stable_learning_rate",
+    "rss_path",
     "spectral_radius",
 ]
 
 
-@dataclass
 class SpectralFactor:
     """Eigen-representation of a (weighted, centred) least-squares problem.
 
-    Attributes
+    Each parameter is stored as the attribute of the same name.
+
+    Parameters
     ----------
     lam : ndarray of shape (rank,)
         Nonzero eigenvalues of the weighted Gram (or kernel) matrix, ascending.
-    basis : ndarray of shape (n_params, rank)
-        Maps eigen-coordinates to coefficients.
+    basis : ndarray of shape (n_params, rank) or MappedBasis
+        Maps eigen-coordinates to coefficients. A ``MappedBasis`` is applied without
+        being formed (``coef`` then costs one product with the design) and is formed
+        on first access of the ``basis`` attribute.
     proj : ndarray of shape (rank, n_targets)
         Targets in eigen-coordinates.
     grad_weight : ndarray of shape (rank, n_targets)
@@ -47,19 +51,71 @@ class SpectralFactor:
         norm of the gradient written in eigen-coordinates (used by normalized SAM).
     lam_max : float
         Largest eigenvalue (0 for an all-zero design).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksam._spectral import SpectralFactor
+    >>> factor = SpectralFactor(np.array([1.0, 2.0]), np.eye(2), np.ones((2, 1)),
+    ...                         np.ones((2, 1)), 2.0)
+    >>> factor.coef(np.array([0.5, 0.25])).ravel().tolist()
+    [0.5, 0.25]
     """
 
-    lam: np.ndarray
-    basis: np.ndarray
-    proj: np.ndarray
-    grad_weight: np.ndarray
-    lam_max: float
+    def __init__(self, lam, basis, proj, grad_weight, lam_max):
+        self.lam = lam
+        self._basis = basis
+        self.proj = proj
+        self.grad_weight = grad_weight
+        self.lam_max = lam_max
+
+    @property
+    def basis(self):
+        """The basis as an array of shape (n_params, rank) (formed once if mapped)."""
+        if isinstance(self._basis, MappedBasis):
+            self._basis = self._basis.toarray()
+        return self._basis
+
+    def map_basis(self, weights):
+        """``basis @ weights`` for ``weights`` (rank, m), without forming the basis."""
+        return self._basis @ weights
 
     def coef(self, psi):
-        """Coefficients for filter values ``psi`` of shape (rank,) or (rank, n_targets)."""
+        """Coefficients for filter values ``psi`` (rank,) or (rank, n_targets)."""
         if psi.ndim == 1:
             psi = psi[:, None]
-        return self.basis @ (psi * self.proj)
+        return self.map_basis(psi * self.proj)
+
+
+class MappedBasis:
+    """The basis ``to_coef(vecs) / scale`` of a dual factor, applied without forming it.
+
+    Forming ``X_s^T Q`` costs a product of the design with all ``n`` eigenvectors;
+    one fit needs only ``X_s^T (Q m) / S`` for a few columns ``m``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksam._spectral import MappedBasis
+    >>> X = np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 0.0]])
+    >>> basis = MappedBasis(np.eye(2), lambda q: X.T @ q, 2.0)
+    >>> (basis @ np.array([[2.0], [0.0]])).ravel().tolist()
+    [1.0, 0.0, 2.0]
+    >>> basis.toarray().shape
+    (3, 2)
+    """
+
+    def __init__(self, vecs, to_coef, scale):
+        self.vecs = vecs
+        self.to_coef = to_coef
+        self.scale = scale
+
+    def __matmul__(self, weights):
+        return self.to_coef(self.vecs @ weights) / self.scale
+
+    def toarray(self):
+        """The basis as an array of shape (n_params, rank)."""
+        return self.to_coef(self.vecs) / self.scale
 
 
 def _truncated_eigh(gram, size_hint):
@@ -73,8 +129,10 @@ def _truncated_eigh(gram, size_hint):
     lam_max = float(lam[-1]) if lam.size else 0.0
     if lam_max <= 0.0:
         return np.zeros(0), vecs[:, :0], 0.0
-    keep = lam > lam_max * np.finfo(float).eps * size_hint
-    return lam[keep], vecs[:, keep], lam_max
+    # Ascending eigenvalues: the kept ones are a suffix, and a slice copies nothing.
+    cutoff = lam_max * np.finfo(float).eps * size_hint
+    first = int(np.searchsorted(lam, cutoff, side="right"))
+    return lam[first:], vecs[:, first:], lam_max
 
 
 def decompose_primal(gram, xty):
@@ -89,16 +147,19 @@ def decompose_dual(gram, y_scaled, sum_weights, to_coef):
 
     ``y_scaled`` is ``D^1/2 y``. ``to_coef(Q)`` maps the eigenvectors to the coefficient
     space; the coefficients are ``to_coef(Q) @ diag(psi) Q^T y_scaled / S``
-    (THEORY.md D4 with weights; for a linear kernel ``to_coef(Q) = X_s^T Q``).
+    (THEORY.md D4 with weights; for a linear kernel ``to_coef(Q) = X_s^T Q``). The
+    basis stays a ``MappedBasis``: ``to_coef`` is applied to ``Q diag(psi) Q^T y_s``
+    only (a fit), and to ``Q`` itself when ``factor.basis`` is first used (a path).
     """
     lam, vecs, lam_max = _truncated_eigh(gram, gram.shape[0])
     proj = vecs.T @ y_scaled
-    basis = to_coef(vecs) / sum_weights
-    return SpectralFactor(lam, basis, proj, lam[:, None] * proj**2 / sum_weights, lam_max)
+    basis = MappedBasis(vecs, to_coef, sum_weights)
+    grad_weight = lam[:, None] * proj**2 / sum_weights
+    return SpectralFactor(lam, basis, proj, grad_weight, lam_max)
 
 
 def spectral_radius(lam_max, learning_rate, rho):
-    """``eta * lam_max * (1 + rho * lam_max)``: SAM contracts every direction iff < 2."""
+    """``eta * lam_max * (1 + rho * lam_max)``: SAM contracts all directions iff < 2."""
     return learning_rate * lam_max * (1.0 + rho * lam_max)
 
 
@@ -112,7 +173,7 @@ def largest_stable_learning_rate(lam_max, rho, variant):
 
 
 def auto_learning_rate(lam_max, rho, variant):
-    """The monotone-regime step of DESIGN.md: every direction contracts without sign flips."""
+    """The monotone-regime step of DESIGN.md: all directions contract, no sign flips."""
     if lam_max <= 0.0:
         return 1.0
     if variant == "normalized":
@@ -121,7 +182,7 @@ def auto_learning_rate(lam_max, rho, variant):
 
 
 def _psi_unnormalized(lam, learning_rate, rho, steps):
-    """``(1 - r^k) / lam`` with ``r = 1 - eta * lam * (1 + rho * lam)``; shape (rank, K)."""
+    """``(1 - r^k) / lam``, ``r = 1 - eta * lam * (1 + rho * lam)``; shape (rank, K)."""
     a = (learning_rate * lam * (1.0 + rho * lam))[:, None]
     k = np.asarray(steps, dtype=float)[None, :]
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -169,26 +230,28 @@ def filter_psi(factor, learning_rate, rho, steps, variant):
     and (rank, n_targets, K) for ``"normalized"``.
     """
     if variant == "normalized" and rho > 0.0:
-        return _psi_normalized(factor.lam, factor.grad_weight, learning_rate, rho, steps)
+        return _psi_normalized(
+            factor.lam, factor.grad_weight, learning_rate, rho, steps
+        )
     return _psi_unnormalized(factor.lam, learning_rate, rho, steps)
 
 
 def coef_path(factor, learning_rate, rho, steps, variant):
-    """Coefficients after each step count in ``steps``: shape (n_params, n_targets, K)."""
+    """Coefficients after step count in ``steps``; shape (n_params, n_targets, K)."""
     psi = filter_psi(factor, learning_rate, rho, steps, variant)
     if psi.ndim == 2:
         psi = psi[:, None, :]
     weighted = psi * factor.proj[:, :, None]
     n_targets, n_steps = factor.proj.shape[1], len(steps)
-    flat = factor.basis @ weighted.reshape(factor.lam.size, n_targets * n_steps)
-    return flat.reshape(factor.basis.shape[0], n_targets, n_steps)
+    flat = factor.map_basis(weighted.reshape(factor.lam.size, n_targets * n_steps))
+    return flat.reshape(flat.shape[0], n_targets, n_steps)
 
 
 def iter_psi_chunks(factor, learning_rate, rho, n_iter, variant, chunk_size=256):
     """Yield ``(steps, psi)`` for consecutive steps ``1..n_iter`` in chunks.
 
-    ``psi`` has shape (rank, n_targets, len(steps)); the normalized recursion carries its
-    state from chunk to chunk, so the whole path costs O(rank * n_iter).
+    ``psi`` has shape (rank, n_targets, len(steps)); the normalized recursion carries
+    its state from chunk to chunk, so the whole path costs O(rank * n_iter).
     """
     normalized = variant == "normalized" and rho > 0.0
     state = None
@@ -202,3 +265,63 @@ def iter_psi_chunks(factor, learning_rate, rho, n_iter, variant, chunk_size=256)
         else:
             psi = _psi_unnormalized(factor.lam, learning_rate, rho, steps)[:, None, :]
         yield steps, psi
+
+
+def dof_path(factor, learning_rate, rho, steps, *, psi=None):
+    """Effective degrees of freedom of unnormalized SAM after each of ``steps``.
+
+    ``trace`` of the (training) smoother, ``sum_i (1 - r_i^k)`` over the retained
+    eigenvalues (DESIGN.md "Bias and variance"); a fitted intercept adds 1. Shape
+    (K,). Normalized SAM is not linear in ``y`` and has no smoother. ``psi``: the
+    filter values ``filter_psi(factor, learning_rate, rho, steps, "unnormalized")``
+    if already computed (shared with ``rss_path``).
+    """
+    if psi is None:
+        psi = _psi_unnormalized(factor.lam, learning_rate, rho, steps)
+    return factor.lam @ psi
+
+
+def rss_path(
+    factor,
+    learning_rate,
+    rho,
+    steps,
+    *,
+    y_sq_norm,
+    sum_weights,
+    variant="unnormalized",
+    psi=None,
+):
+    """Residual sums of squares ``||y_s - A c_k||^2`` per target after ``steps``.
+
+    Shape (n_targets, K); on the scaled problem this is the weighted training RSS
+    ``sum_i s_i (y_i - f_k(x_i))^2``. With ``u_i`` the orthonormal fitted-value
+    directions, direction ``i`` keeps the fraction ``1 - lam_i psi_i`` (``= r_i^k``
+    unnormalized) of ``u_i^T y_s``, and ``(u_i^T y_s)^2 = S grad_weight_i / lam_i``
+    (the gradient norm of ``SpectralFactor`` is ``sum_i lam_i (u_i^T y_s)^2
+    (1 - lam_i psi_i)^2 / S``). The part of ``y_s`` outside the retained eigenspace,
+    ``||y_s||^2 - sum_i (u_i^T y_s)^2``, is never fitted and is added at every step.
+
+    Parameters
+    ----------
+    factor : SpectralFactor
+    learning_rate, rho : float
+    steps : array-like of int
+    y_sq_norm : ndarray of shape (n_targets,)
+        ``||y_s||^2`` per target column.
+    sum_weights : float
+        ``S``, the sum of the sample weights.
+    variant : {"unnormalized", "normalized"}, default="unnormalized"
+    psi : ndarray, default=None
+        ``filter_psi(factor, learning_rate, rho, steps, variant)`` if already
+        computed (e.g. shared with ``dof_path``).
+    """
+    if psi is None:
+        psi = filter_psi(factor, learning_rate, rho, steps, variant)
+    if psi.ndim == 2:
+        psi = psi[:, None, :]
+    lam = factor.lam
+    energy = sum_weights * factor.grad_weight / lam[:, None]
+    kept = 1.0 - lam[:, None, None] * psi
+    outside = np.maximum(np.asarray(y_sq_norm, dtype=float) - energy.sum(axis=0), 0.0)
+    return np.einsum("rt,rtk->tk", energy, kept**2) + outside[:, None]

@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sksam import SAMKernelRidge, SAMRegressor
+from sksam import SAMKernelRidge, SAMKernelRidgeIC, SAMRegressor, SAMRegressorIC
 
 ESTIMATORS = [
     SAMRegressor(),
@@ -11,6 +11,9 @@ ESTIMATORS = [
     SAMKernelRidge(),
     SAMKernelRidge(kernel="rbf", variant="normalized"),
     SAMKernelRidge(kernel="precomputed"),
+    SAMRegressorIC(noise_variance=1.0),  # as sklearn tests LassoLarsIC
+    SAMKernelRidgeIC(),
+    SAMKernelRidgeIC(kernel="precomputed", criterion="discrepancy"),
 ]
 
 

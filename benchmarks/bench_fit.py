@@ -1,0 +1,277 @@
+"""Fit time of SAMRegressor against scikit-learn's Ridge, and of its solvers.
+
+Plain script, one run: every figure is a median over ``--repeats`` timings, and every
+ratio compares timings made in this run on this machine. Sections (targets of issue 2):
+
+1. ``SAMRegressor(solver="spectral").fit`` / ``Ridge(solver="cholesky" | "svd").fit``
+   on (n, d) = (20000, 200), (5000, 500), (1000, 3000); targets on the n >= d shapes:
+   <= 2x cholesky and <= 1x svd.
+2. Spectral fit time at ``n_iter=10**6`` / at ``n_iter=10``; target <= 1.2.
+3. ``solver="auto"`` / the faster of ``"spectral"`` and ``"iterative"`` over a grid of
+   ``n_iter``, dense and sparse; target <= 1.3 everywhere.
+4. Iterative SAM step / gradient-descent step (``rho=0``), same code path; the time
+   per step is the difference of two ``n_iter`` values, so the learning-rate set-up
+   (Lanczos) cancels; target <= 2.2.
+
+Run ``python benchmarks/bench_fit.py`` (``--quick`` for smaller problems while
+developing; the figures in README.md use the defaults).
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+from scipy import linalg as scipy_linalg
+from scipy import sparse
+from sklearn.linear_model import Ridge
+from threadpoolctl import threadpool_limits
+
+from sksam import SAMRegressor
+
+CLOCK = {"wall": time.perf_counter, "cpu": time.process_time}
+clock = CLOCK["wall"]
+
+
+def median_time(func, repeats):
+    """Median time of ``func()`` over ``repeats`` calls (after one warm-up).
+
+    ``--clock cpu`` measures the CPU time of this process: with one BLAS thread it is
+    the compute time, insensitive to other processes sharing the cores.
+    """
+    func()
+    times = []
+    for _ in range(repeats):
+        start = clock()
+        func()
+        times.append(clock() - start)
+    return float(np.median(times))
+
+
+def fit_time(fit, X, y, repeats):
+    return median_time(lambda: fit(X, y), repeats)
+
+
+def regression_data(n, d, seed=0, density=None):
+    """Gaussian design (or sparse with ``density``) and a noisy linear target."""
+    rng = np.random.default_rng(seed)
+    if density is None:
+        X = rng.standard_normal((n, d))
+    else:
+        X = sparse.random(n, d, density=density, format="csr", random_state=seed)
+    y = X @ rng.standard_normal(d) + rng.standard_normal(n)
+    return X, y
+
+
+def sam(**params):
+    return lambda X, y: SAMRegressor(**params).fit(X, y)
+
+
+def ridge(solver):
+    return lambda X, y: Ridge(alpha=1.0, solver=solver).fit(X, y)
+
+
+def bench_ridge(shapes, repeats):
+    print("\n1. spectral SAMRegressor.fit vs Ridge.fit (n_iter=100, rho=0.1)")
+    print(f"{'n':>7} {'d':>6} {'sam [s]':>9} {'/cholesky':>10} {'/svd':>7}")
+    for n, d in shapes:
+        X, y = regression_data(n, d)
+        t_sam = fit_time(sam(solver="spectral"), X, y, repeats)
+        t_chol = fit_time(ridge("cholesky"), X, y, repeats)
+        t_svd = fit_time(ridge("svd"), X, y, max(1, repeats // 2))
+        print(
+            f"{n:>7} {d:>6} {t_sam:>9.3f} {t_sam / t_chol:>10.2f} {t_sam / t_svd:>7.2f}"
+        )
+
+
+def bench_n_iter(shapes, repeats):
+    print("\n2. spectral fit time, n_iter=10**6 vs n_iter=10")
+    print(f"{'n':>7} {'d':>6} {'n_iter=10 [s]':>14} {'ratio':>6}")
+    for n, d in shapes:
+        X, y = regression_data(n, d)
+        t_small = fit_time(sam(solver="spectral", n_iter=10), X, y, repeats)
+        t_large = fit_time(sam(solver="spectral", n_iter=10**6), X, y, repeats)
+        print(f"{n:>7} {d:>6} {t_small:>14.3f} {t_large / t_small:>6.2f}")
+
+
+def bench_auto(problems, n_iters, repeats):
+    print("\n3. solver='auto' vs the faster explicit solver (rho=0.1)")
+    print(
+        f"{'problem':>22} {'n_iter':>7} {'spectral':>9} {'iterative':>10} {'auto':>6}"
+    )
+    worst = 0.0
+    for name, (X, y) in problems.items():
+        for n_iter in n_iters:
+            times = {
+                solver: fit_time(sam(solver=solver, n_iter=n_iter), X, y, repeats)
+                for solver in ("spectral", "iterative", "auto")
+            }
+            chosen = SAMRegressor(n_iter=n_iter).fit(X, y).solver_
+            ratio = times["auto"] / min(times["spectral"], times["iterative"])
+            worst = max(worst, ratio)
+            print(
+                f"{name:>22} {n_iter:>7} {times['spectral']:>9.4f} "
+                f"{times['iterative']:>10.4f} {ratio:>6.2f} ({chosen})"
+            )
+    print(f"{'worst auto / faster':>22} {worst:.2f}")
+
+
+def bench_step(problems, n_iters, repeats):
+    print("\n4. iterative solver: time per step, SAM (rho=0.1) vs GD (rho=0)")
+    print(f"{'problem':>22} {'GD step [ms]':>13} {'SAM step [ms]':>14} {'ratio':>6}")
+    low, high = n_iters
+    for name, (X, y) in problems.items():
+        per_step = {}
+        for rho in (0.0, 0.1):
+            t_low, t_high = (
+                fit_time(sam(solver="iterative", rho=rho, n_iter=k), X, y, repeats)
+                for k in (low, high)
+            )
+            per_step[rho] = (t_high - t_low) / (high - low)
+        print(
+            f"{name:>22} {1e3 * per_step[0.0]:>13.4f} {1e3 * per_step[0.1]:>14.4f} "
+            f"{per_step[0.1] / per_step[0.0]:>6.2f}"
+        )
+
+
+def calibrate(repeats):
+    """Measure the cost-model constants of ``sksam._design`` on this machine."""
+    from sksam import _base, _design
+    from sksam._design import ScaledDesign
+    from sksam._iterative import sam_loop
+    from sksam._spectral import _psi_normalized
+
+    def design(X):
+        mean = np.asarray(X.mean(axis=0)).ravel()
+        return ScaledDesign(X, None, mean, float(X.shape[0]))
+
+    def product_seconds(op):
+        coef, resid = np.ones((op.n_params, 1)), np.ones((op.n_samples, 1))
+        pair = median_time(lambda: (op.apply(coef), op.adjoint(resid)), 3 * repeats)
+        return pair / 2
+
+    measured = {}
+    # Fixed overheads, on a tiny problem: a loop step (4 products) and a factor.
+    tiny, tiny_y = regression_data(8, 4)
+    tiny = design(tiny)
+    tiny_y = tiny_y[:, None] - tiny_y.mean()
+    steps = median_time(lambda: sam_loop(tiny, tiny_y, 0.1, 0.1, 100, "normalized"), 3)
+    measured["_NS_PRODUCT_CALL"] = 1e9 * steps / 400
+    call = product_seconds(tiny)
+    dense = [design(regression_data(n, d)[0]) for n, d in [(20000, 200), (2000, 2000)]]
+    measured["_NS_GEMV"] = np.mean(
+        [
+            1e9 * (product_seconds(op) - call) / (op.n_samples * op.n_params)
+            for op in dense
+        ]
+    )
+    sparse_ops = [
+        design(regression_data(n, d, density=rho)[0])
+        for n, d, rho in [(100000, 2000, 0.001), (20000, 1000, 0.01), (2000, 300, 0.2)]
+    ]
+    measured["_NS_SPARSE"] = np.mean(
+        [
+            1e9 * (product_seconds(op) - call) / (op.X.nnz + op.n_samples)
+            for op in sparse_ops[:2]
+        ]
+    )
+    syrk = []
+    for n, d in [(20000, 200), (5000, 500), (1000, 3000)]:
+        op = design(regression_data(n, d)[0])
+        gram = op._gram_primal if n >= d else op._gram_dual
+        syrk.append(1e9 * median_time(gram, repeats) / (max(n, d) * min(n, d) ** 2))
+    measured["_NS_SYRK"] = np.mean(syrk)
+    # sparse Gram time = _NS_SPGEMM * pairs + _NS_DENSIFY * d^2 (least squares)
+    features, seconds = [], []
+    for op in sparse_ops:
+        counts = np.diff(op.X.indptr)
+        features.append([float(counts @ counts), float(op.n_params) ** 2])
+        seconds.append(median_time(op._gram_primal, repeats))
+    coefs = np.linalg.lstsq(np.array(features), 1e9 * np.array(seconds), rcond=None)[0]
+    measured["_NS_SPGEMM"], measured["_NS_DENSIFY"] = np.maximum(coefs, 0.0)
+    eigh, eigvalsh = [], []
+    rng = np.random.default_rng(0)
+    for m in (300, 600, 1000):
+        A = rng.standard_normal((m + 10, m))
+        gram = A.T @ A
+        eigh.append(median_time(lambda g=gram: scipy_linalg.eigh(g), repeats) / m**3)
+        eigvalsh.append(
+            median_time(
+                lambda g=gram, top=m - 1: scipy_linalg.eigh(
+                    g, eigvals_only=True, subset_by_index=[top, top], driver="evr"
+                ),
+                repeats,
+            )
+            / m**3
+        )
+    measured["_NS_EIGH"] = 1e9 * np.mean(eigh)
+    measured["_NS_EIGVALSH"] = 1e9 * np.mean(eigvalsh)
+    measured["_NS_DECOMPOSITION_CALL"] = 1e9 * median_time(
+        lambda: tiny.factor(tiny_y), 10 * repeats
+    )
+    pairs = []
+    for op in dense + sparse_ops[:2]:
+        count = [0]
+
+        def matvec(v, op=op, count=count):
+            count[0] += 1
+            return op.adjoint(op.apply(v[:, None]))[:, 0]
+
+        _design._top_eigenvalue(matvec, op.n_params, tol=_design._LANCZOS_TOL)
+        pairs.append(count[0])
+    measured["_LANCZOS_PAIRS"] = np.mean(pairs)
+    lam = np.geomspace(0.01, 1.0, 100)
+    measured["_NS_RECURSION_STEP (_base)"] = (
+        1e9
+        * median_time(
+            lambda: _psi_normalized(lam, np.ones((100, 1)), 0.5, 0.1, [2000]), repeats
+        )
+        / 2000
+    )
+
+    print("\ncost-model constants (nanoseconds; sksam/_design.py, sksam/_base.py)")
+    print(f"{'constant':>28} {'in code':>10} {'measured':>10}")
+    for name, value in measured.items():
+        module, attr = (_base, name.split()[0]) if "_base" in name else (_design, name)
+        print(f"{name:>28} {getattr(module, attr):>10.4g} {value:>10.4g}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="smaller problems")
+    parser.add_argument(
+        "--calibrate", action="store_true", help="measure the cost-model constants"
+    )
+    parser.add_argument(
+        "--blas-threads", type=int, default=None, help="limit BLAS threads"
+    )
+    parser.add_argument("--clock", choices=sorted(CLOCK), default="wall")
+    args = parser.parse_args()
+    global clock
+    clock = CLOCK[args.clock]
+    if args.blas_threads is not None:
+        threadpool_limits(args.blas_threads, user_api="blas")
+    if args.calibrate:
+        calibrate(args.repeats)
+        return
+    scale = 4 if args.quick else 1
+    shapes = [(20000 // scale, 200), (5000 // scale, 500), (1000 // scale, 3000)]
+    solver_problems = {
+        "dense 4000x400": regression_data(4000 // scale, 400),
+        "dense 500x2000": regression_data(500, 2000 // scale),
+        "sparse 20000x1000 1%": regression_data(20000 // scale, 1000, density=0.01),
+    }
+    step_problems = {
+        "dense 20000x200": regression_data(20000 // scale, 200),
+        "sparse 100000x2000 .1%": regression_data(100000 // scale, 2000, density=0.001),
+    }
+    warnings.simplefilter("ignore")  # e.g. Ridge's ill-conditioning warnings
+    bench_ridge(shapes, args.repeats)
+    bench_n_iter(shapes[:2], args.repeats)
+    bench_auto(solver_problems, [1, 10, 100, 1000], max(1, args.repeats // 2))
+    bench_step(step_problems, (20, 120), args.repeats)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,351 @@
+"""SAMRegressorIC and SAMKernelRidgeIC: stopping time and rho by a criterion."""
+
+import numpy as np
+
+from ._ic_search import (
+    BaseSAMIC,
+    gcv_noise_variance,
+    least_squares_noise_variance,
+)
+from ._kernel import SAMKernelRidge
+from ._linear import SAMRegressor
+
+__all__ = ["SAMKernelRidgeIC", "SAMRegressorIC"]
+
+_PARAMS_DOC = """
+    n_iters : array-like of int, default=None
+        Stopping times to evaluate (``>= 0``). ``None`` is the grid of the
+        cross-validated estimators: the 50 distinct integers from 1 to 1000 that
+        round ``np.geomspace(1, 1000, 61)`` (``sksam._cv_search.DEFAULT_N_ITERS``).
+    rhos : array-like of float, default=(0.0, 0.1, 1.0)
+        SAM radii to evaluate (``0`` is gradient descent).
+    criterion : {{"cp", "aic", "bic", "discrepancy"}}, default="cp"
+        The selection rule (formulas in the Notes).
+    noise_variance : float, default=None
+        The noise variance ``sigma^2`` used by every criterion. ``None`` estimates
+        it: {noise_rule}
+    discrepancy_tau : float, default=1.0
+        The constant ``tau`` of the discrepancy principle (``criterion=
+        "discrepancy"``): stop once the mean squared residual is at most
+        ``tau * sigma^2``. ``1`` is the classical choice; larger values stop
+        earlier.
+    learning_rate : "auto" or float, default="auto"
+        Step size as in the base estimator; ``"auto"`` depends on ``rho``.
+    variant : {{"unnormalized"}}, default="unnormalized"
+        Only unnormalized SAM is a linear smoother with exact degrees of freedom;
+        ``"normalized"`` raises a ``ValueError`` in ``fit``.
+    fit_intercept : bool, default=True
+        Fit an unpenalized intercept (it counts as one degree of freedom)."""
+
+_LINEAR_NOISE_RULE = """from the residual of the weighted least-squares
+        fit, ``sigma^2 = RSS_LS / (S - r - fit_intercept)``, with ``r`` the rank of
+        the centred design (``n_features`` unless columns are collinear), as
+        :class:`~sklearn.linear_model.LassoLarsIC` does. This needs ``S > r +
+        fit_intercept`` (more samples than features); otherwise ``fit`` raises a
+        ``ValueError`` asking for ``noise_variance``."""
+
+_KERNEL_NOISE_RULE = """for each target, from the generalized
+        cross-validation minimiser over the same grid (see the Notes). The
+        least-squares residual of a full-rank kernel is zero, so the linear
+        model's rule does not apply."""
+
+_ATTRIBUTES_DOC = """
+    n_iter_ : int
+        Selected number of steps.
+    rho_ : float
+        Selected SAM radius.
+    criterion_ : ndarray of shape (n_rhos, n_iters)
+        The criterion at every grid point (``criterion_[i, j]`` for ``rhos_[i]``
+        and ``n_iters_[j]``), averaged over targets; for ``"discrepancy"``,
+        ``RSS / S - tau * sigma^2``. Diverged points are ``inf`` or ``nan``.
+    dof_ : ndarray of shape (n_rhos, n_iters)
+        Degrees of freedom ``sum_i (1 - r_i^k)`` (+1 with an intercept): the trace
+        of the training smoother.
+    noise_variance_ : float or ndarray of shape (n_targets,)
+        The noise variance used (given or estimated).
+    n_iters_ : ndarray of shape (n_iters,)
+        The stopping-time grid (integers, in the order given).
+    rhos_ : ndarray of shape (n_rhos,)
+        The radius grid.
+    best_estimator_ : {estimator}
+        The selected model, with exactly the fitted attributes of
+        ``{estimator}(rho=rho_, n_iter=n_iter_, solver="spectral", ...).fit(X, y,
+        sample_weight)``, computed from the decomposition made for the selection;
+        ``predict`` and ``staged_predict`` delegate to it.
+    learning_rate_ : float
+        Step size of the selected model.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names."""
+
+_NOTES_DOC = """
+    With sample weights ``s_i`` (``S = sum_i s_i``, the number of samples without
+    weights), the fitted values ``f_k`` after ``k`` steps, the weighted residual
+    sum of squares ``RSS_k = sum_i s_i (y_i - f_k(x_i))^2``, the degrees of freedom
+    ``dof_k = sum_i (1 - r_i^k) + fit_intercept`` (``r_i = 1 - eta lam_i (1 + rho
+    lam_i)`` over the eigenvalues ``lam_i`` of the weighted, centred Gram or kernel
+    matrix divided by ``S``) and the noise variance ``sigma^2``:
+
+    - ``"cp"`` (Mallows' Cp, Stein's unbiased risk estimate):
+      ``Cp_k = RSS_k / S + 2 sigma^2 dof_k / S``. For ``y = f + eps`` with
+      independent noise of variance ``sigma^2`` (unit weights),
+      ``E[Cp_k] = E ||f_k - f||^2 / n + sigma^2``: the expected mean squared
+      error on fresh labels at the training inputs (in-sample risk plus noise).
+      It is unbiased for a known ``sigma^2`` and for any unbiased estimate of
+      it, since ``dof_k`` does not depend on ``y``.
+    - ``"aic"`` (as :class:`~sklearn.linear_model.LassoLarsIC`):
+      ``S log(2 pi sigma^2) + RSS_k / sigma^2 + 2 dof_k``. With ``sigma^2`` fixed
+      it is ``S Cp_k / sigma^2`` plus a constant, so it selects what ``"cp"``
+      selects (for one target).
+    - ``"bic"``: ``S log(2 pi sigma^2) + RSS_k / sigma^2 + log(S) dof_k``.
+    - ``"discrepancy"`` (Morozov's discrepancy principle, the data-driven
+      stopping rule of the early-stopping literature): for each ``rho``, stop at
+      the smallest ``n_iter`` of the grid with ``RSS_k / S <= tau sigma^2``
+      (``tau = discrepancy_tau``): the fit is stopped as soon as its residual is
+      no larger than the noise. The residual decreases with ``k`` at any stable
+      step size, so this is the first crossing. ``rho_`` is then the radius
+      whose stopped model has the smallest ``Cp``. If no grid point crosses, the
+      largest ``n_iter`` of every ``rho`` competes instead and a
+      ``ConvergenceWarning`` is emitted.
+
+    The other criteria select the grid point with the smallest value (ties: the
+    fewest steps, then the first ``rho``). With several targets each has its own
+    ``sigma^2`` and the criteria are averaged over targets (the criterion of the
+    stacked problem). Sample weights act as frequency weights: integer weights
+    give exactly the criteria of the data with row ``i`` repeated ``s_i`` times
+    (rescaling all weights changes ``S``, as it would change ``n``).
+{noise_notes}
+    An estimated ``sigma^2`` is floored at machine epsilon times ``||y_c||^2 / S``
+    (centred targets) so that noiseless data keep finite criteria.
+
+    Cost: one eigendecomposition, the one a ``solver="spectral"`` fit makes;
+    every ``(rho, n_iter)`` then costs O(rank), and the selected model is read
+    from the same decomposition."""
+
+_LINEAR_NOISE_NOTES = """
+    The least-squares residual ``RSS_LS`` of the noise estimate is the ``k -> inf``
+    limit of the path: the part of ``y`` outside the span of the centred design,
+    read from the same decomposition.
+"""
+
+_KERNEL_NOISE_NOTES = """
+    Without ``noise_variance``, each target's ``sigma^2`` comes from the grid point
+    ``(rho, n_iter)`` that minimises generalized cross-validation,
+    ``GCV_k = (RSS_k / S) / (1 - dof_k / S)^2`` (the criterion of
+    ``SAMKernelRidgeCV(cv="gcv")``), as ``sigma^2 = RSS_k / (S - dof_k)`` there
+    (Wahba's residual-variance estimate for linear smoothers). It depends on the
+    grid and is an approximation; pass ``noise_variance`` when it is known. It
+    needs a grid point with ``dof_k < S``, otherwise ``fit`` raises a
+    ``ValueError``.
+"""
+
+_LINEAR_ATTRIBUTES_DOC = _ATTRIBUTES_DOC.format(estimator="SAMRegressor")
+_KERNEL_ATTRIBUTES_DOC = _ATTRIBUTES_DOC.format(estimator="SAMKernelRidge")
+
+
+class SAMRegressorIC(BaseSAMIC):
+    __doc__ = f"""Linear SAM with the stopping time and rho chosen by a criterion.
+
+    Evaluates Mallows' Cp, AIC, BIC or the discrepancy principle for
+    :class:`SAMRegressor` over the grid ``rhos x n_iters`` from one
+    eigendecomposition (exact residuals and degrees of freedom, no refits), like
+    :class:`~sklearn.linear_model.LassoLarsIC` along the lasso path.
+
+    Parameters
+    ----------{_PARAMS_DOC.format(noise_rule=_LINEAR_NOISE_RULE)}
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Weights of the selected model.
+    intercept_ : float or ndarray of shape (n_targets,)
+        Intercept of the selected model.{_LINEAR_ATTRIBUTES_DOC}
+
+    See Also
+    --------
+    SAMRegressorCV : Selection by cross-validation (or GCV).
+    SAMKernelRidgeIC : The same for kernel SAM.
+    sklearn.linear_model.LassoLarsIC : The lasso counterpart.
+
+    Notes
+    -----{_NOTES_DOC.format(noise_notes=_LINEAR_NOISE_NOTES)}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksam import SAMRegressorIC
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((100, 30)) * np.geomspace(1, 0.01, 30)
+    >>> y = X @ rng.standard_normal(30) + 0.5 * rng.standard_normal(100)
+    >>> model = SAMRegressorIC(criterion="cp").fit(X, y)
+    >>> model.n_iter_, model.rho_
+    (200, 1.0)
+    >>> round(model.noise_variance_, 3)  # the true value is 0.25
+    0.386
+    >>> model.criterion_.shape  # (len(rhos), len(n_iters))
+    (3, 50)
+    """
+
+    _copied_attributes = ("coef_", "intercept_")
+
+    def __init__(
+        self,
+        n_iters=None,
+        rhos=(0.0, 0.1, 1.0),
+        *,
+        criterion="cp",
+        noise_variance=None,
+        discrepancy_tau=1.0,
+        learning_rate="auto",
+        variant="unnormalized",
+        fit_intercept=True,
+    ):
+        self.n_iters = n_iters
+        self.rhos = rhos
+        self.criterion = criterion
+        self.noise_variance = noise_variance
+        self.discrepancy_tau = discrepancy_tau
+        self.learning_rate = learning_rate
+        self.variant = variant
+        self.fit_intercept = fit_intercept
+
+    def _make_estimator(self):
+        return SAMRegressor(
+            learning_rate=self.learning_rate,
+            variant=self.variant,
+            fit_intercept=self.fit_intercept,
+        )
+
+    def _estimate_noise_variance(self, fit, rss, dof, n_samples):
+        sum_weights = float(fit.sw.sum())
+        rank = fit.factor.lam.size
+        dof_ls = rank + int(self.fit_intercept)
+        if not sum_weights > dof_ls:
+            intercept = " + 1 for the intercept" if self.fit_intercept else ""
+            raise ValueError(
+                "noise_variance=None estimates the noise variance from the "
+                "least-squares residuals, which needs more samples than "
+                f"least-squares degrees of freedom; got n_samples={n_samples} (sum "
+                f"of sample weights {sum_weights:g}) for {dof_ls} degrees of "
+                f"freedom (rank {rank} of the centred design{intercept}). Pass "
+                "noise_variance (a known value or a pilot estimate)."
+            )
+        y_sq_norm = np.sum(fit.y_scaled**2, axis=0)
+        return least_squares_noise_variance(fit.factor, y_sq_norm, sum_weights, dof_ls)
+
+
+class SAMKernelRidgeIC(BaseSAMIC):
+    __doc__ = f"""Kernel SAM with the stopping time and rho chosen by a criterion.
+
+    Evaluates Mallows' Cp, AIC, BIC or the discrepancy principle for
+    :class:`SAMKernelRidge` over the grid ``rhos x n_iters`` from one ``n x n``
+    eigendecomposition (exact residuals and degrees of freedom, no refits).
+
+    Parameters
+    ----------{_PARAMS_DOC.format(noise_rule=_KERNEL_NOISE_RULE)}
+    kernel : str or callable, default="linear"
+        Kernel, as in :class:`SAMKernelRidge`.
+    gamma : float, default=None
+        Kernel parameter, as in :class:`SAMKernelRidge`.
+    degree : float, default=3
+        Degree of the polynomial kernel.
+    coef0 : float, default=1
+        Zero coefficient of the polynomial and sigmoid kernels.
+    kernel_params : dict, default=None
+        Extra parameters of a callable kernel.
+
+    Attributes
+    ----------
+    dual_coef_ : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        Dual coefficients of the selected model.
+    intercept_ : float or ndarray of shape (n_targets,)
+        Intercept of the selected model.
+    X_fit_ : {{ndarray, sparse matrix}} of shape (n_samples, n_features)
+        Training data of the selected model.{_KERNEL_ATTRIBUTES_DOC}
+
+    See Also
+    --------
+    SAMKernelRidgeCV : Selection by cross-validation (or GCV).
+    SAMRegressorIC : The same for linear SAM.
+
+    Notes
+    -----{_NOTES_DOC.format(noise_notes=_KERNEL_NOISE_NOTES)}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksam import SAMKernelRidgeIC
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-3, 3, size=(100, 1))
+    >>> y = np.sin(X[:, 0]) + 0.3 * rng.standard_normal(100)
+    >>> model = SAMKernelRidgeIC(kernel="rbf", gamma=0.5).fit(X, y)
+    >>> model.n_iter_, model.rho_
+    (8, 0.0)
+    >>> round(model.noise_variance_, 4)  # the true value is 0.09
+    0.0864
+    """
+
+    _copied_attributes = ("dual_coef_", "intercept_", "X_fit_")
+    _parameter_constraints: dict = {
+        **BaseSAMIC._parameter_constraints,
+        **{
+            name: SAMKernelRidge._parameter_constraints[name]
+            for name in ("kernel", "gamma", "degree", "coef0", "kernel_params")
+        },
+    }
+
+    def __init__(
+        self,
+        n_iters=None,
+        rhos=(0.0, 0.1, 1.0),
+        *,
+        criterion="cp",
+        noise_variance=None,
+        discrepancy_tau=1.0,
+        learning_rate="auto",
+        variant="unnormalized",
+        fit_intercept=True,
+        kernel="linear",
+        gamma=None,
+        degree=3,
+        coef0=1,
+        kernel_params=None,
+    ):
+        self.n_iters = n_iters
+        self.rhos = rhos
+        self.criterion = criterion
+        self.noise_variance = noise_variance
+        self.discrepancy_tau = discrepancy_tau
+        self.learning_rate = learning_rate
+        self.variant = variant
+        self.fit_intercept = fit_intercept
+        self.kernel = kernel
+        self.gamma = gamma
+        self.degree = degree
+        self.coef0 = coef0
+        self.kernel_params = kernel_params
+
+    def _make_estimator(self):
+        return SAMKernelRidge(
+            kernel=self.kernel,
+            gamma=self.gamma,
+            degree=self.degree,
+            coef0=self.coef0,
+            kernel_params=self.kernel_params,
+            learning_rate=self.learning_rate,
+            variant=self.variant,
+            fit_intercept=self.fit_intercept,
+        )
+
+    def _estimate_noise_variance(self, fit, rss, dof, n_samples):
+        sum_weights = float(fit.sw.sum())
+        noise_variance = gcv_noise_variance(rss, dof, sum_weights)
+        if noise_variance is None:
+            raise ValueError(
+                "noise_variance=None estimates the noise variance at the GCV "
+                "minimiser, which needs a grid point with fewer degrees of freedom "
+                f"than samples; got n_samples={n_samples} (sum of sample weights "
+                f"{sum_weights:g}) and no such point. Pass noise_variance."
+            )
+        return noise_variance

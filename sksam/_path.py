@@ -1,0 +1,248 @@
+"""Coefficients of SAM for every stopping time from one decomposition.
+
+``sam_path`` and ``sam_kernel_path`` are the SAM analogues of
+:func:`sklearn.linear_model.lasso_path`: the grid (here of step counts) is the last
+axis of the returned coefficients. They reuse the estimators' own validation and
+scaled problem (``BaseSAM._validate_fit_data`` and ``BaseSAM._scaled_fit``), factor it
+once, and evaluate the exact filter (unnormalized) or the exact O(rank)-per-step
+recursion (normalized) at every requested step count (DESIGN.md section 1).
+"""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, validate_params
+
+from ._base import BaseSAM
+from ._kernel import SAMKernelRidge
+from ._linear import SAMRegressor
+from ._spectral import coef_path
+
+__all__ = ["check_n_iters", "sam_kernel_path", "sam_path"]
+
+_SAM_CONSTRAINTS = {
+    name: BaseSAM._parameter_constraints[name]
+    for name in ("rho", "learning_rate", "variant", "fit_intercept")
+}
+_COMMON_CONSTRAINTS = {
+    "X": ["array-like", "sparse matrix"],
+    "y": ["array-like"],
+    "n_iters": ["array-like", Interval(Integral, 0, None, closed="left")],
+    **_SAM_CONSTRAINTS,
+    "sample_weight": ["array-like", None],
+}
+
+
+def check_n_iters(n_iters, name="n_iters"):
+    """Validated step counts: a 1-D int64 array of non-negative integers.
+
+    An int ``m`` stands for ``1, 2, ..., m``; an array keeps its order (and any
+    duplicates), as a parameter grid would.
+    """
+    if isinstance(n_iters, Integral):
+        return np.arange(1, int(n_iters) + 1, dtype=np.int64)
+    values = np.asarray(n_iters)
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(
+            f"{name} must be a non-empty 1-D array; got shape {values.shape}."
+        )
+    if values.dtype.kind not in "iuf" or not np.all(np.isfinite(values)):
+        raise ValueError(f"{name} must contain integers; got {values!r}.")
+    if np.any(values < 0) or np.any(values != np.round(values)):
+        raise ValueError(f"{name} must contain non-negative integers; got {values!r}.")
+    return values.astype(np.int64)
+
+
+def _path(model, X, y, n_iters, sample_weight):
+    """``(steps, coef_attr, intercepts)`` of ``model`` at each step count.
+
+    ``coef_attr[..., k]`` is the coefficient attribute (``coef_`` or ``dual_coef_``)
+    that ``model.set_params(n_iter=steps[k]).fit(X, y, sample_weight)`` would store.
+    """
+    steps = check_n_iters(n_iters)
+    X, y, sample_weight = model._validate_fit_data(X, y, sample_weight)
+    fit = model._scaled_fit(X, y, sample_weight, solver="spectral")
+    rho = float(model.rho)
+    learning_rate = model._resolve_learning_rate(fit.lam_max, rho)
+    with np.errstate(over="ignore", invalid="ignore"):
+        coefs = coef_path(fit.factor, learning_rate, rho, steps, model.variant)
+    model._check_finite(coefs)
+    attr = "coef_" if isinstance(model, SAMRegressor) else "dual_coef_"
+    values, intercepts = [], []
+    for k in range(steps.size):
+        model._store_solution(coefs[:, :, k], X, fit.sw, fit.sqrt_sw, fit.y_offset)
+        values.append(getattr(model, attr))
+        intercepts.append(model.intercept_)
+    return steps, np.stack(values, axis=-1), np.stack(intercepts, axis=-1)
+
+
+@validate_params(_COMMON_CONSTRAINTS, prefer_skip_nested_validation=True)
+def sam_path(
+    X,
+    y,
+    n_iters,
+    *,
+    rho=0.1,
+    learning_rate="auto",
+    variant="unnormalized",
+    fit_intercept=True,
+    sample_weight=None,
+):
+    """Coefficients of linear SAM after every number of steps in ``n_iters``.
+
+    One eigendecomposition of the weighted, centred Gram matrix gives the exact
+    iterate for every step count (the normalized variant runs its exact O(rank)
+    recursion once up to ``max(n_iters)``). The result at ``n_iters[k]`` equals
+    ``SAMRegressor(rho=rho, n_iter=n_iters[k], ...).fit(X, y, sample_weight)``.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+        Training data. A row-chunked ``dask.array`` (``y`` and ``sample_weight``
+        may be dask arrays too) is reduced to its Gram matrix by dask, as in
+        :meth:`SAMRegressor.fit`.
+    y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        Targets.
+    n_iters : array-like of int or int
+        Step counts (``>= 0``, any order). An int ``m`` means ``1, 2, ..., m``.
+    rho : float, default=0.1
+        SAM radius (``0`` is gradient descent).
+    learning_rate : "auto" or float, default="auto"
+        As in :class:`SAMRegressor`.
+    variant : {"unnormalized", "normalized"}, default="unnormalized"
+        As in :class:`SAMRegressor`.
+    fit_intercept : bool, default=True
+        Fit an unpenalized intercept by weighted centring.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights.
+
+    Returns
+    -------
+    n_iters : ndarray of shape (n_steps,)
+        The step counts, as integers, in the order given.
+    coefs : ndarray of shape (n_features, n_steps) or (n_targets, n_features, n_steps)
+        ``coefs[..., k]`` is the ``coef_`` after ``n_iters[k]`` steps (the grid axis
+        is last, as in :func:`sklearn.linear_model.lasso_path`).
+    intercepts : ndarray of shape (n_steps,) or (n_targets, n_steps)
+        The matching ``intercept_`` (zeros without ``fit_intercept``).
+
+    See Also
+    --------
+    sam_kernel_path : The same for :class:`SAMKernelRidge`.
+    SAMRegressor.staged_predict : Predictions along the path of a fitted model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksam import sam_path
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((50, 3))
+    >>> y = X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.standard_normal(50)
+    >>> n_iters, coefs, intercepts = sam_path(X, y, [1, 10, 100], rho=0.1)
+    >>> coefs.shape, intercepts.shape
+    ((3, 3), (3,))
+    >>> np.round(coefs[:, -1], 2)
+    array([ 1.02, -2.01,  0.51])
+    """
+    model = SAMRegressor(
+        rho=rho,
+        learning_rate=learning_rate,
+        variant=variant,
+        fit_intercept=fit_intercept,
+    )
+    return _path(model, X, y, n_iters, sample_weight)
+
+
+_KERNEL_CONSTRAINTS = {
+    name: SAMKernelRidge._parameter_constraints[name]
+    for name in ("kernel", "gamma", "degree", "coef0", "kernel_params")
+}
+
+
+@validate_params(
+    {**_COMMON_CONSTRAINTS, **_KERNEL_CONSTRAINTS}, prefer_skip_nested_validation=True
+)
+def sam_kernel_path(
+    X,
+    y,
+    n_iters,
+    *,
+    rho=0.1,
+    kernel="linear",
+    gamma=None,
+    degree=3,
+    coef0=1,
+    kernel_params=None,
+    learning_rate="auto",
+    variant="unnormalized",
+    fit_intercept=True,
+    sample_weight=None,
+):
+    """Dual coefficients of kernel SAM after every number of steps in ``n_iters``.
+
+    One eigendecomposition of the weighted, centred ``n x n`` kernel gives the exact
+    iterate for every step count. The result at ``n_iters[k]`` equals
+    ``SAMKernelRidge(rho=rho, n_iter=n_iters[k], kernel=kernel, ...).fit(X, y,
+    sample_weight)``: the model is ``f(x) = k(x, X) @ dual_coefs[..., k] +
+    intercepts[..., k]`` (the centring is folded into both, as in ``dual_coef_``).
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data, or the square training kernel if ``kernel="precomputed"``.
+    y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        Targets.
+    n_iters : array-like of int or int
+        Step counts (``>= 0``, any order). An int ``m`` means ``1, 2, ..., m``.
+    rho : float, default=0.1
+        SAM radius (``0`` is kernel gradient descent).
+    kernel, gamma, degree, coef0, kernel_params
+        The kernel, as in :class:`SAMKernelRidge`.
+    learning_rate : "auto" or float, default="auto"
+        As in :class:`SAMKernelRidge`.
+    variant : {"unnormalized", "normalized"}, default="unnormalized"
+        As in :class:`SAMKernelRidge`.
+    fit_intercept : bool, default=True
+        Fit an unpenalized intercept by weighted centring of the kernel.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights.
+
+    Returns
+    -------
+    n_iters : ndarray of shape (n_steps,)
+        The step counts, as integers, in the order given.
+    dual_coefs : ndarray of shape (n_samples, n_steps) or \
+            (n_samples, n_targets, n_steps)
+        ``dual_coefs[..., k]`` is the ``dual_coef_`` after ``n_iters[k]`` steps.
+    intercepts : ndarray of shape (n_steps,) or (n_targets, n_steps)
+        The matching ``intercept_``.
+
+    See Also
+    --------
+    sam_path : The same for the linear model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksam import sam_kernel_path
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-3, 3, size=(40, 1))
+    >>> y = np.sin(X[:, 0])
+    >>> n_iters, dual_coefs, intercepts = sam_kernel_path(
+    ...     X, y, [10, 100], kernel="rbf", gamma=0.5
+    ... )
+    >>> dual_coefs.shape
+    (40, 2)
+    """
+    model = SAMKernelRidge(
+        rho=rho,
+        kernel=kernel,
+        gamma=gamma,
+        degree=degree,
+        coef0=coef0,
+        kernel_params=kernel_params,
+        learning_rate=learning_rate,
+        variant=variant,
+        fit_intercept=fit_intercept,
+    )
+    return _path(model, X, y, n_iters, sample_weight)

@@ -1,0 +1,273 @@
+"""SAMRegressorCV and SAMKernelRidgeCV: stopping time and rho by cross-validation."""
+
+from ._cv_search import BaseSAMCV
+from ._kernel import SAMKernelRidge
+from ._linear import SAMRegressor
+
+__all__ = ["SAMKernelRidgeCV", "SAMRegressorCV"]
+
+_SEARCH_DOC = """
+    n_iters : array-like of int, default=None
+        Stopping times to try (``>= 0``, in the order given). ``None`` is the 50
+        distinct integers from 1 to 1000 that round ``np.geomspace(1, 1000, 61)``:
+        every step up to 10, then about 12% apart
+        (``sksam._cv_search.DEFAULT_N_ITERS``).
+        With ``learning_rate="auto"`` the top eigen-direction is fitted after one
+        step; the direction with eigenvalue ``lam`` needs about ``lam_max / lam``
+        steps.
+    rhos : array-like of float, default=(0.0, 0.1, 1.0)
+        SAM radii to try (``0`` is gradient descent).
+    cv : int, cross-validation generator, iterable or "gcv", default=5
+        Any ``cv`` accepted by :func:`sklearn.model_selection.check_cv` (an int is
+        ``KFold`` without shuffling). ``"gcv"`` selects by generalized
+        cross-validation instead, from one decomposition of all the data:
+        ``GCV(k) = (RSS_k / S) / (1 - dof_k / S)^2`` with the weighted training
+        residual sum of squares ``RSS_k = sum_i s_i (y_i - f_k(x_i))^2``,
+        ``S = sum_i s_i`` and ``dof_k = sum_i (1 - r_i^k)`` (+1 with an intercept),
+        the trace of the smoother. GCV is an *approximation* of the prediction
+        error, not leave-one-out cross-validation (the exact leave-one-out
+        shortcut of ``RidgeCV`` does not hold for early stopping); it needs
+        ``variant="unnormalized"`` (normalized SAM is not linear in ``y``) and
+        ``scoring=None``, and its score is ``-GCV`` (averaged over targets).
+    scoring : str, callable or None, default=None
+        A scorer name of :func:`sklearn.metrics.get_scorer_names` or a callable
+        ``scorer(estimator, X, y)``; ``None`` is the estimator's ``score`` (R^2).
+        Each grid point is scored exactly as ``GridSearchCV`` scores its refitted
+        model: the scorer is called on a fitted estimator whose coefficients are
+        set from the path. For ``None``, ``"r2"``, ``"explained_variance"``,
+        ``"neg_mean_squared_error"``, ``"neg_root_mean_squared_error"`` and
+        ``"neg_mean_absolute_error"`` (float64 data) one vectorised call of the
+        same metric scores all grid points of a split.
+    n_jobs : int, default=None
+        Number of jobs over the splits (:class:`sklearn.utils.parallel.Parallel`;
+        ``None`` is 1 unless in a ``joblib.parallel_config`` context).
+    store_cv_results : bool, default=False
+        Store ``cv_results_``.
+    learning_rate : "auto" or float, default="auto"
+        Step size as in the base estimator. ``"auto"`` depends on ``rho`` and on
+        the top eigenvalue of each training part, exactly as in the models that
+        ``GridSearchCV`` would fit.
+    variant : {"unnormalized", "normalized"}, default="unnormalized"
+        Normalized SAM runs its exact recursion once per ``rho`` and split.
+    fit_intercept : bool, default=True
+        Fit an unpenalized intercept."""
+
+_RESULTS_DOC = """
+    n_iter_ : int
+        Selected number of steps.
+    rho_ : float
+        Selected SAM radius.
+    best_score_ : float
+        Mean validation score of the selected pair (``-GCV`` for ``cv="gcv"``).
+    best_estimator_ : {estimator}
+        The model with ``n_iter_`` and ``rho_`` refitted on all the data (with the
+        sample weights); ``predict`` and ``staged_predict`` use it.
+    learning_rate_ : float
+        Step size of the refitted model.
+    cv_results_ : dict of ndarray
+        With ``store_cv_results=True``: the keys of ``GridSearchCV.cv_results_``
+        (``params``, ``param_n_iter``, ``param_rho``, ``split{{k}}_test_score``,
+        ``mean_test_score``, ``std_test_score``, ``rank_test_score``; no timings),
+        one entry per candidate in the order of
+        ``ParameterGrid({{"n_iter": n_iters, "rho": rhos}})`` (``n_iter`` outer,
+        ``rho`` inner), so ``pandas.DataFrame(cv_results_)`` works. For
+        ``cv="gcv"`` there are no split scores and no ``std_test_score``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names."""
+
+_NOTES_DOC = """
+    Each split costs one decomposition of its training part; every candidate is
+    then read off the exact path (DESIGN.md section 1). The selected pair, every
+    split score and every mean score equal those of ``GridSearchCV({estimator}(...),
+    {{"n_iter": n_iters, "rho": rhos}}, cv=cv, scoring=scoring)`` (to rounding),
+    including ties: ranks use ``method="min"`` and the first best candidate in the
+    grid order wins, i.e. the one with the fewest steps among ``n_iters`` given in
+    increasing order, then the first such ``rho``. ``sample_weight`` weights every
+    training fit, and the validation scores exactly when ``GridSearchCV`` weights
+    them (see ``fit``). Failed (diverged) candidates score ``nan`` and rank last,
+    as with ``error_score=np.nan``."""
+
+
+_LINEAR_RESULTS_DOC = _RESULTS_DOC.format(estimator="SAMRegressor")
+_KERNEL_RESULTS_DOC = _RESULTS_DOC.format(estimator="SAMKernelRidge")
+
+
+class SAMRegressorCV(BaseSAMCV):
+    __doc__ = f"""Linear SAM with the stopping time and rho chosen by cross-validation.
+
+    Cross-validates :class:`SAMRegressor` over the grid ``n_iters x rhos`` at
+    about the cost of one fit per split, then refits the best pair on all data.
+
+    Parameters
+    ----------{_SEARCH_DOC}
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Weights of the refitted model.
+    intercept_ : float or ndarray of shape (n_targets,)
+        Intercept of the refitted model.{_LINEAR_RESULTS_DOC}
+
+    See Also
+    --------
+    SAMRegressor : The estimator with a fixed stopping time.
+    sam_path : Coefficients along the path.
+    sklearn.linear_model.RidgeCV : Cross-validated ridge regression.
+
+    Notes
+    -----{_NOTES_DOC.format(estimator="SAMRegressor")}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksam import SAMRegressorCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 20))
+    >>> y = X @ rng.standard_normal(20) + rng.standard_normal(200)
+    >>> model = SAMRegressorCV(n_iters=[1, 3, 10, 30, 100], rhos=(0.0, 1.0)).fit(X, y)
+    >>> model.n_iter_, model.rho_
+    (30, 1.0)
+    >>> round(model.best_score_, 3)
+    0.93
+    """
+
+    _copied_attributes = ("coef_", "intercept_")
+
+    def __init__(
+        self,
+        n_iters=None,
+        rhos=(0.0, 0.1, 1.0),
+        *,
+        cv=5,
+        scoring=None,
+        n_jobs=None,
+        store_cv_results=False,
+        learning_rate="auto",
+        variant="unnormalized",
+        fit_intercept=True,
+    ):
+        self.n_iters = n_iters
+        self.rhos = rhos
+        self.cv = cv
+        self.scoring = scoring
+        self.n_jobs = n_jobs
+        self.store_cv_results = store_cv_results
+        self.learning_rate = learning_rate
+        self.variant = variant
+        self.fit_intercept = fit_intercept
+
+    def _make_estimator(self):
+        return SAMRegressor(
+            learning_rate=self.learning_rate,
+            variant=self.variant,
+            fit_intercept=self.fit_intercept,
+        )
+
+
+class SAMKernelRidgeCV(BaseSAMCV):
+    __doc__ = f"""Kernel SAM with the stopping time and rho chosen by cross-validation.
+
+    Cross-validates :class:`SAMKernelRidge` over the grid ``n_iters x rhos`` with
+    one ``n x n`` eigendecomposition per split, then refits the best pair on all
+    data.
+
+    Parameters
+    ----------{_SEARCH_DOC}
+    kernel : str or callable, default="linear"
+        Kernel, as in :class:`SAMKernelRidge` (``"precomputed"``: ``X`` is the
+        kernel matrix; splits take its rows and training columns).
+    gamma : float, default=None
+        Kernel parameter, as in :class:`SAMKernelRidge`.
+    degree : float, default=3
+        Degree of the polynomial kernel.
+    coef0 : float, default=1
+        Zero coefficient of the polynomial and sigmoid kernels.
+    kernel_params : dict, default=None
+        Extra parameters of a callable kernel.
+
+    Attributes
+    ----------
+    dual_coef_ : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        Dual coefficients of the refitted model.
+    intercept_ : float or ndarray of shape (n_targets,)
+        Intercept of the refitted model.
+    X_fit_ : {{ndarray, sparse matrix}} of shape (n_samples, n_features)
+        Training data of the refitted model.{_KERNEL_RESULTS_DOC}
+
+    See Also
+    --------
+    SAMKernelRidge : The estimator with a fixed stopping time.
+    sam_kernel_path : Dual coefficients along the path.
+
+    Notes
+    -----{_NOTES_DOC.format(estimator="SAMKernelRidge")}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksam import SAMKernelRidgeCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-3, 3, size=(100, 1))
+    >>> y = np.sin(X[:, 0]) + 0.1 * rng.standard_normal(100)
+    >>> model = SAMKernelRidgeCV(kernel="rbf", gamma=0.5).fit(X, y)
+    >>> model.n_iter_, model.rho_
+    (1000, 0.0)
+    >>> round(model.score(X, y), 3)
+    0.982
+    """
+
+    _copied_attributes = ("dual_coef_", "intercept_", "X_fit_")
+    _parameter_constraints: dict = {
+        **BaseSAMCV._parameter_constraints,
+        **{
+            name: SAMKernelRidge._parameter_constraints[name]
+            for name in ("kernel", "gamma", "degree", "coef0", "kernel_params")
+        },
+    }
+
+    def __init__(
+        self,
+        n_iters=None,
+        rhos=(0.0, 0.1, 1.0),
+        *,
+        cv=5,
+        scoring=None,
+        n_jobs=None,
+        store_cv_results=False,
+        learning_rate="auto",
+        variant="unnormalized",
+        fit_intercept=True,
+        kernel="linear",
+        gamma=None,
+        degree=3,
+        coef0=1,
+        kernel_params=None,
+    ):
+        self.n_iters = n_iters
+        self.rhos = rhos
+        self.cv = cv
+        self.scoring = scoring
+        self.n_jobs = n_jobs
+        self.store_cv_results = store_cv_results
+        self.learning_rate = learning_rate
+        self.variant = variant
+        self.fit_intercept = fit_intercept
+        self.kernel = kernel
+        self.gamma = gamma
+        self.degree = degree
+        self.coef0 = coef0
+        self.kernel_params = kernel_params
+
+    def _make_estimator(self):
+        return SAMKernelRidge(
+            kernel=self.kernel,
+            gamma=self.gamma,
+            degree=self.degree,
+            coef0=self.coef0,
+            kernel_params=self.kernel_params,
+            learning_rate=self.learning_rate,
+            variant=self.variant,
+            fit_intercept=self.fit_intercept,
+        )

@@ -1,0 +1,118 @@
+"""The ``python -m sksam`` demonstration: it runs, prints its tables, and its numbers
+are the exact bias-variance formulas of DESIGN.md (checked against numpy here)."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.linear_model import Ridge
+
+from sksam import _demo
+
+
+def test_cli_quick_prints_tables_and_writes_figure(tmp_path):
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    out_dir = tmp_path / "demo"
+    proc = subprocess.run(
+        [sys.executable, "-m", "sksam", "--quick", "--output-dir", str(out_dir)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout
+    for header in (
+        "GD bias^2",
+        "SAM bias^2",
+        "Ridge at SAM's dof",
+        "Ridge, best alpha",
+    ):
+        assert header in text
+    for model in ("GD (SAMRegressorCV", "SAM (SAMRegressorCV", "RidgeCV"):
+        assert model in text
+    assert "SAM bias^2 < GD bias^2: True; SAM variance > GD variance: True" in text
+    figure = out_dir / "sksam_demo.png"
+    assert f"Figure written to {figure}" in text
+    assert figure.stat().st_size > 10_000
+
+
+def test_help_lists_options(capsys):
+    with pytest.raises(SystemExit) as exc:
+        _demo.main(["--help"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--output-dir", "--seed", "--quick"):
+        assert option in text
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    return _demo.synthetic_part(seed=3, quick=True)
+
+
+def _design(seed):
+    """The demo's design, rebuilt independently."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((_demo.N_SAMPLES, _demo.N_FEATURES))
+    X *= np.geomspace(2.0, 0.5, _demo.N_FEATURES)
+    return X, X @ rng.standard_normal(_demo.N_FEATURES)
+
+
+def test_synthetic_curves_match_closed_form(synthetic):
+    # DESIGN.md "Bias and variance": in-sample, over the eigenpairs of the centred
+    # design; the fitted intercept adds sigma^2 / n to the variance and 1 to the dof.
+    X, f = _design(3)
+    n = X.shape[0]
+    Xc = X - X.mean(axis=0)
+    U, s, _ = np.linalg.svd(Xc, full_matrices=False)
+    lam = s**2 / n
+    proj = U.T @ f
+    sigma2 = _demo.NOISE_STD**2
+    eta = synthetic.learning_rate
+    assert np.isclose(synthetic.rho * lam.max(), _demo.RHO_SCALE)
+    assert np.isclose(eta, 1 / (lam.max() * (1 + synthetic.rho * lam.max())))
+    k = synthetic.n_iters[:, None]
+    for res, rho in ((synthetic.gd, 0.0), (synthetic.sam, synthetic.rho)):
+        r = 1 - eta * lam * (1 + rho * lam)
+        bias = (r[None, :] ** (2 * k) * proj**2).sum(axis=1) / n
+        var = sigma2 / n * ((1 - r[None, :] ** k) ** 2).sum(axis=1) + sigma2 / n
+        dof = (1 - r[None, :] ** k).sum(axis=1) + 1
+        np.testing.assert_allclose(res.bias_squared, bias, rtol=1e-8, atol=1e-12)
+        np.testing.assert_allclose(res.variance, var, rtol=1e-8)
+        np.testing.assert_allclose(res.dof, dof, rtol=1e-8)
+    # The paper's claim on this design, at every stopping time k >= 1.
+    assert synthetic.sam_bias_below and synthetic.sam_variance_above
+
+
+def test_ridge_matched_by_degrees_of_freedom(synthetic):
+    X, f = _design(3)
+    n = X.shape[0]
+    Xc = X - X.mean(axis=0)
+    lam = np.linalg.eigvalsh(Xc.T @ Xc / n)
+    for name, res in (("GD", synthetic.gd), ("SAM", synthetic.sam)):
+        matched = synthetic.matched[name]
+        target = res.dof[res.oracle_index]
+        # sklearn's Ridge: ||y - Xw||^2 + alpha ||w||^2, filter lam / (lam + alpha / n)
+        ridge_dof = 1 + np.sum(lam / (lam + matched.alpha / n))
+        assert ridge_dof == pytest.approx(target, rel=1e-6)
+        assert matched.rule == pytest.approx(
+            n / (synthetic.learning_rate * matched.n_iter)
+        )
+        # The smoother trace of the fitted Ridge agrees (fit the n unit vectors).
+        smoother = Ridge(alpha=matched.alpha).fit(X, np.eye(n)).predict(X)
+        assert np.trace(smoother) == pytest.approx(target, rel=1e-6)
+
+
+def test_diabetes_part_reports_library_scores():
+    res = _demo.diabetes_part(seed=1, quick=True)
+    assert len(res.models) == 3
+    for name, model in res.models.items():
+        assert name in res.table
+        assert f"{model[-1].best_score_:.4g}" in res.table
+    for n_iters, r2, chosen in res.test_curves.values():
+        assert chosen in n_iters
+        assert r2.shape == n_iters.shape and np.all(r2 < 1)
