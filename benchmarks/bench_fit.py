@@ -1,7 +1,8 @@
 """Fit time of SAMRegressor against scikit-learn's Ridge, and of its solvers.
 
-Plain script, one run: every figure is a median over ``--repeats`` timings, and every
-ratio compares timings made in this run on this machine. Sections (targets of issue 2):
+Plain script, one run: the functions compared are timed in interleaved rounds (shuffled
+order), and every figure is the median over ``--repeats`` rounds of the time or of the
+per-round ratio. Sections (targets of issue 2):
 
 1. ``SAMRegressor(solver="spectral").fit`` / ``Ridge(solver="cholesky" | "svd").fit``
    on (n, d) = (20000, 200), (5000, 500), (1000, 3000); targets on the n >= d shapes:
@@ -13,8 +14,11 @@ ratio compares timings made in this run on this machine. Sections (targets of is
    per step is the difference of two ``n_iter`` values, so the learning-rate set-up
    (Lanczos) cancels; target <= 2.2.
 
-Run ``python benchmarks/bench_fit.py`` (``--quick`` for smaller problems while
-developing; the figures in README.md use the defaults).
+Run ``python benchmarks/bench_fit.py``. Options: ``--quick`` (smaller problems),
+``--sections 3 4``, ``--blas-threads 1`` and ``--clock cpu`` (process CPU time: robust
+on a shared machine), ``--calibrate`` (measure the cost-model constants of
+``sksam/_design.py`` that ``solver="auto"`` uses, and print them next to the values in
+the code).
 """
 
 import argparse
@@ -34,22 +38,30 @@ clock = CLOCK["wall"]
 
 
 def median_time(func, repeats):
-    """Median time of ``func()`` over ``repeats`` calls (after one warm-up).
+    """Median time of ``func()`` over ``repeats`` calls (after one warm-up)."""
+    return float(np.median(timed_rounds({"f": func}, repeats)["f"]))
 
-    ``--clock cpu`` measures the CPU time of this process: with one BLAS thread it is
-    the compute time, insensitive to other processes sharing the cores.
+
+def timed_rounds(funcs, repeats):
+    """Times of each of ``funcs`` (a dict) in ``repeats`` interleaved rounds.
+
+    Every round calls each function once, in a shuffled order, so the functions
+    compared share the same machine load (after one warm-up call each). ``--clock
+    cpu`` measures the CPU time of this process: with one BLAS thread that is the
+    compute time, insensitive to other processes sharing the cores. Returns a dict of
+    arrays of shape (repeats,).
     """
-    func()
-    times = []
-    for _ in range(repeats):
-        start = clock()
+    for func in funcs.values():
         func()
-        times.append(clock() - start)
-    return float(np.median(times))
-
-
-def fit_time(fit, X, y, repeats):
-    return median_time(lambda: fit(X, y), repeats)
+    times = {name: [] for name in funcs}
+    rng = np.random.default_rng(0)
+    for _ in range(repeats):
+        for index in rng.permutation(len(funcs)):
+            name, func = list(funcs.items())[index]
+            start = clock()
+            func()
+            times[name].append(clock() - start)
+    return {name: np.array(values) for name, values in times.items()}
 
 
 def regression_data(n, d, seed=0, density=None):
@@ -63,55 +75,70 @@ def regression_data(n, d, seed=0, density=None):
     return X, y
 
 
-def sam(**params):
-    return lambda X, y: SAMRegressor(**params).fit(X, y)
-
-
-def ridge(solver):
-    return lambda X, y: Ridge(alpha=1.0, solver=solver).fit(X, y)
+def fit(estimator, X, y):
+    return lambda: estimator.fit(X, y)
 
 
 def bench_ridge(shapes, repeats):
-    print("\n1. spectral SAMRegressor.fit vs Ridge.fit (n_iter=100, rho=0.1)")
+    print("\n1. SAMRegressor(solver='spectral').fit vs Ridge.fit (n_iter=100, rho=0.1)")
     print(f"{'n':>7} {'d':>6} {'sam [s]':>9} {'/cholesky':>10} {'/svd':>7}")
     for n, d in shapes:
         X, y = regression_data(n, d)
-        t_sam = fit_time(sam(solver="spectral"), X, y, repeats)
-        t_chol = fit_time(ridge("cholesky"), X, y, repeats)
-        t_svd = fit_time(ridge("svd"), X, y, max(1, repeats // 2))
+        times = timed_rounds(
+            {
+                "sam": fit(SAMRegressor(solver="spectral"), X, y),
+                "cholesky": fit(Ridge(solver="cholesky"), X, y),
+                "svd": fit(Ridge(solver="svd"), X, y),
+            },
+            repeats,
+        )
+        sam = times["sam"]
         print(
-            f"{n:>7} {d:>6} {t_sam:>9.3f} {t_sam / t_chol:>10.2f} {t_sam / t_svd:>7.2f}"
+            f"{n:>7} {d:>6} {np.median(sam):>9.3f} "
+            f"{np.median(sam / times['cholesky']):>10.2f} "
+            f"{np.median(sam / times['svd']):>7.2f}"
         )
 
 
 def bench_n_iter(shapes, repeats):
-    print("\n2. spectral fit time, n_iter=10**6 vs n_iter=10")
+    print("\n2. SAMRegressor(solver='spectral').fit, n_iter=10**6 vs n_iter=10")
     print(f"{'n':>7} {'d':>6} {'n_iter=10 [s]':>14} {'ratio':>6}")
     for n, d in shapes:
         X, y = regression_data(n, d)
-        t_small = fit_time(sam(solver="spectral", n_iter=10), X, y, repeats)
-        t_large = fit_time(sam(solver="spectral", n_iter=10**6), X, y, repeats)
-        print(f"{n:>7} {d:>6} {t_small:>14.3f} {t_large / t_small:>6.2f}")
+        times = timed_rounds(
+            {
+                k: fit(SAMRegressor(solver="spectral", n_iter=k), X, y)
+                for k in (10, 10**6)
+            },
+            repeats,
+        )
+        ratio = np.median(times[10**6] / times[10])
+        print(f"{n:>7} {d:>6} {np.median(times[10]):>14.3f} {ratio:>6.2f}")
 
 
 def bench_auto(problems, n_iters, repeats):
     print("\n3. solver='auto' vs the faster explicit solver (rho=0.1)")
     print(
-        f"{'problem':>22} {'n_iter':>7} {'spectral':>9} {'iterative':>10} {'auto':>6}"
+        f"{'problem':>22} {'n_iter':>7} {'spectral':>9} {'iterative':>10} "
+        f"{'auto/faster':>12}"
     )
     worst = 0.0
     for name, (X, y) in problems.items():
         for n_iter in n_iters:
-            times = {
-                solver: fit_time(sam(solver=solver, n_iter=n_iter), X, y, repeats)
-                for solver in ("spectral", "iterative", "auto")
-            }
+            times = timed_rounds(
+                {
+                    solver: fit(SAMRegressor(n_iter=n_iter, solver=solver), X, y)
+                    for solver in ("spectral", "iterative", "auto")
+                },
+                repeats,
+            )
             chosen = SAMRegressor(n_iter=n_iter).fit(X, y).solver_
-            ratio = times["auto"] / min(times["spectral"], times["iterative"])
+            faster = np.minimum(times["spectral"], times["iterative"])
+            ratio = np.median(times["auto"] / faster)
             worst = max(worst, ratio)
             print(
-                f"{name:>22} {n_iter:>7} {times['spectral']:>9.4f} "
-                f"{times['iterative']:>10.4f} {ratio:>6.2f} ({chosen})"
+                f"{name:>22} {n_iter:>7} {np.median(times['spectral']):>9.4f} "
+                f"{np.median(times['iterative']):>10.4f} {ratio:>12.2f} ({chosen})"
             )
     print(f"{'worst auto / faster':>22} {worst:.2f}")
 
@@ -121,16 +148,20 @@ def bench_step(problems, n_iters, repeats):
     print(f"{'problem':>22} {'GD step [ms]':>13} {'SAM step [ms]':>14} {'ratio':>6}")
     low, high = n_iters
     for name, (X, y) in problems.items():
-        per_step = {}
-        for rho in (0.0, 0.1):
-            t_low, t_high = (
-                fit_time(sam(solver="iterative", rho=rho, n_iter=k), X, y, repeats)
+        times = timed_rounds(
+            {
+                (rho, k): fit(SAMRegressor(rho=rho, n_iter=k, solver="iterative"), X, y)
+                for rho in (0.0, 0.1)
                 for k in (low, high)
-            )
-            per_step[rho] = (t_high - t_low) / (high - low)
+            },
+            repeats,
+        )
+        gd, sam = (
+            (times[rho, high] - times[rho, low]) / (high - low) for rho in (0.0, 0.1)
+        )
         print(
-            f"{name:>22} {1e3 * per_step[0.0]:>13.4f} {1e3 * per_step[0.1]:>14.4f} "
-            f"{per_step[0.1] / per_step[0.0]:>6.2f}"
+            f"{name:>22} {1e3 * np.median(gd):>13.4f} {1e3 * np.median(sam):>14.4f} "
+            f"{np.median(sam / gd):>6.2f}"
         )
 
 
@@ -169,12 +200,20 @@ def calibrate(repeats):
         design(regression_data(n, d, density=rho)[0])
         for n, d, rho in [(100000, 2000, 0.001), (20000, 1000, 0.01), (2000, 300, 0.2)]
     ]
-    measured["_NS_SPARSE"] = np.mean(
-        [
-            1e9 * (product_seconds(op) - call) / (op.X.nnz + op.n_samples)
-            for op in sparse_ops[:2]
-        ]
-    )
+    # sparse products: segments (rows of CSR, columns of CSC), gathers, scatters
+    features, seconds = [], []
+    for op in sparse_ops:
+        for csr in (op.X, op._transposed):
+            for matrix in (csr, csr.T):  # CSR and its CSC view
+                vector = np.ones((matrix.shape[1], 1))
+                gather = matrix.format == "csr"
+                segments = matrix.shape[0] if gather else matrix.shape[1]
+                nnz = float(matrix.nnz)
+                features.append([segments, nnz * gather, nnz * (not gather)])
+                seconds.append(median_time(lambda m=matrix, v=vector: m @ v, repeats))
+    coefs = np.linalg.lstsq(np.array(features), 1e9 * np.array(seconds), rcond=None)[0]
+    for name, value in zip(("SEGMENT", "GATHER", "SCATTER"), coefs, strict=True):
+        measured[f"_NS_SPARSE_{name}"] = value
     syrk = []
     for n, d in [(20000, 200), (5000, 500), (1000, 3000)]:
         op = design(regression_data(n, d)[0])
@@ -247,6 +286,9 @@ def main():
         "--blas-threads", type=int, default=None, help="limit BLAS threads"
     )
     parser.add_argument("--clock", choices=sorted(CLOCK), default="wall")
+    parser.add_argument(
+        "--sections", type=int, nargs="+", default=[1, 2, 3, 4], help="e.g. 3 4"
+    )
     args = parser.parse_args()
     global clock
     clock = CLOCK[args.clock]
@@ -267,10 +309,14 @@ def main():
         "sparse 100000x2000 .1%": regression_data(100000 // scale, 2000, density=0.001),
     }
     warnings.simplefilter("ignore")  # e.g. Ridge's ill-conditioning warnings
-    bench_ridge(shapes, args.repeats)
-    bench_n_iter(shapes[:2], args.repeats)
-    bench_auto(solver_problems, [1, 10, 100, 1000], max(1, args.repeats // 2))
-    bench_step(step_problems, (20, 120), args.repeats)
+    sections = {
+        1: lambda: bench_ridge(shapes, args.repeats),
+        2: lambda: bench_n_iter(shapes[:2], args.repeats),
+        3: lambda: bench_auto(solver_problems, [1, 10, 100, 1000], args.repeats),
+        4: lambda: bench_step(step_problems, (20, 220), args.repeats),
+    }
+    for section in args.sections:
+        sections[section]()
 
 
 if __name__ == "__main__":

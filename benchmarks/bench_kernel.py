@@ -14,7 +14,7 @@ On a loaded machine wall times mostly measure the other processes; ``--clock cpu
 times process CPU time instead (run it with ``OPENBLAS_NUM_THREADS=1`` so that CPU
 time is also the single-threaded wall time).
 
-Run:  python benchmarks/bench_kernel.py [--n 1000 3000] [--repeat 5] [--slow 5]
+Run:  python benchmarks/bench_kernel.py [--n 1000 3000] [--repeat 5] [--slow 20]
       [--clock wall|cpu]
 """
 
@@ -103,7 +103,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[1000, 3000])
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--slow", type=float, default=5.0)
+    parser.add_argument("--slow", type=float, default=20.0)
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall")
     args = parser.parse_args()
 

@@ -81,7 +81,6 @@ sphinx_gallery_conf = {
 # -- HTML -----------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"sksam {release}"
-html_static_path = ["_static"]
 html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,

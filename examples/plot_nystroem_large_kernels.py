@@ -89,7 +89,9 @@ fig.tight_layout()
 # ``SAMRegressor`` also accepts a ``dask.array`` chunked by rows (it reduces the
 # ``m x m`` Gram matrix of the features over the chunks). Fit the feature map on a
 # subsample and transform the chunks lazily, and kernel SAM never holds the data in
-# one process:
+# one process (with dask's threaded scheduler, which runs one task per core, limit
+# BLAS to one thread, e.g. ``with threadpoolctl.threadpool_limits(1):``, to avoid
+# oversubscription):
 #
 # .. code-block:: python
 #

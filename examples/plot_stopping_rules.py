@@ -134,9 +134,11 @@ for name, values in ratios.items():
     print(f"{name:>12}: mean risk / oracle = {np.mean(values):.3f}")
 
 # %%
-# Cp, GCV and 5-fold CV land close to the oracle; Cp and GCV need one decomposition,
-# 5-fold CV needs five. With ``discrepancy_tau=1`` the discrepancy principle stops
-# earlier than the oracle here (the residual reaches the noise level while some
-# signal is still unfitted), a known trait of the rule; it is the classical choice
-# when no held-out data or risk estimate is wanted, and ``discrepancy_tau`` moves it.
+# Cp, GCV and 5-fold CV land within a few percent of the oracle risk on average
+# (about 1.03, 1.03 and 1.02 x here); Cp and GCV need one decomposition, 5-fold CV
+# five. With ``discrepancy_tau=1`` the discrepancy principle stops earlier than the
+# oracle (the residual reaches the noise level while some signal is still unfitted)
+# and pays about 25% more risk here, a known trait of the rule; it needs neither
+# held-out data nor a risk estimate, only ``sigma^2``, and ``discrepancy_tau`` moves
+# it.
 plt.show()

@@ -32,7 +32,7 @@ from ._spectral import (
 __all__ = ["BaseSAM"]
 
 # Cost of one step of the exact normalized recursion (numpy call overhead), in ns.
-_NS_RECURSION_STEP = 15_000.0
+_NS_RECURSION_STEP = 17_000.0
 
 
 class ScaledFit(NamedTuple):

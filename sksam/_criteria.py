@@ -22,8 +22,7 @@ _PARAMS_DOC = """
     criterion : {{"cp", "aic", "bic", "discrepancy"}}, default="cp"
         The selection rule (formulas in the Notes).
     noise_variance : float, default=None
-        The noise variance ``sigma^2`` used by every criterion. ``None`` estimates
-        it: {noise_rule}
+        The noise variance ``sigma^2`` used by every criterion.{noise_rule}
     discrepancy_tau : float, default=1.0
         The constant ``tau`` of the discrepancy principle (``criterion=
         "discrepancy"``): stop once the mean squared residual is at most
@@ -37,17 +36,19 @@ _PARAMS_DOC = """
     fit_intercept : bool, default=True
         Fit an unpenalized intercept (it counts as one degree of freedom)."""
 
-_LINEAR_NOISE_RULE = """from the residual of the weighted least-squares
-        fit, ``sigma^2 = RSS_LS / (S - r - fit_intercept)``, with ``r`` the rank of
-        the centred design (``n_features`` unless columns are collinear), as
-        :class:`~sklearn.linear_model.LassoLarsIC` does. This needs ``S > r +
-        fit_intercept`` (more samples than features); otherwise ``fit`` raises a
-        ``ValueError`` asking for ``noise_variance``."""
+_LINEAR_NOISE_RULE = """
+        ``None`` estimates it from the residual of the weighted least-squares fit,
+        ``sigma^2 = RSS_LS / (S - r - fit_intercept)``, with ``r`` the rank of the
+        centred design (``n_features`` unless columns are collinear), as
+        :class:`~sklearn.linear_model.LassoLarsIC` does. This needs
+        ``S > r + fit_intercept`` (more samples than features); otherwise ``fit``
+        raises a ``ValueError`` asking for ``noise_variance``."""
 
-_KERNEL_NOISE_RULE = """for each target, from the generalized
-        cross-validation minimiser over the same grid (see the Notes). The
-        least-squares residual of a full-rank kernel is zero, so the linear
-        model's rule does not apply."""
+_KERNEL_NOISE_RULE = """
+        ``None`` estimates it for each target at the generalized cross-validation
+        minimiser over the same grid (see the Notes): the least-squares residual
+        of a full-rank kernel is zero, so the linear model's rule does not
+        apply."""
 
 _ATTRIBUTES_DOC = """
     n_iter_ : int

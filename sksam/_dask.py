@@ -148,7 +148,7 @@ def validate_dask_fit_data(estimator, X, y, sample_weight):
     estimator.n_features_in_ = n_features
     estimator._y_ndim = y.ndim
     estimator._output_dtype = X.dtype
-    y = y.reshape(n_samples, -1).rechunk({0: X.chunks[0]})
+    y = y.reshape(n_samples, -1).rechunk({0: X.chunks[0], 1: -1})
     return X, y, sample_weight
 
 
@@ -167,24 +167,44 @@ def check_dask_predict_input(estimator, X):
 
 
 # ------------------------------------------------------------------ reduction
+def _chunk_gram(x, y, w=None, *, shift_x, shift_y):
+    """``Z^T Z`` of one row chunk, ``Z = sqrt(w) [x - shift_x, y - shift_y, 1]``.
+
+    Every ``RowMoments`` field is a block of it (``RowMoments.from_gram``). Blocks
+    along the column axes arrive as lists (of one block: columns are not chunked).
+    """
+    x, y = (b[0] if len(b) == 1 else np.concatenate(b, axis=1) for b in (x, y))
+    n_features, n_targets = x.shape[1], y.shape[1]
+    z = np.empty((x.shape[0], n_features + n_targets + 1))
+    np.subtract(x, shift_x, out=z[:, :n_features])
+    np.subtract(y, shift_y, out=z[:, n_features:-1])
+    z[:, -1] = 1.0
+    if w is not None:
+        z *= np.sqrt(np.maximum(w, 0.0))[:, None]  # negative weights: error later
+    return (z.T @ z)[None]  # one BLAS syrk (z.T and z share their buffer)
+
+
 def _row_moment_graph(X, y, sample_weight, shift_x, shift_y):
-    """Lazy ``RowMoments`` fields of the rows of ``X``, ``y`` (n, t)."""
-    Xs = X.astype(np.float64) - shift_x
-    ys = y.astype(np.float64) - shift_y
-    if sample_weight is None:
-        Xw, yw, total, smallest = Xs, ys, float(X.shape[0]), 0.0
-    else:
-        Xw, yw = Xs * sample_weight[:, None], ys * sample_weight[:, None]
-        total, smallest = sample_weight.sum(), sample_weight.min()
-    return {
-        "min_weight": smallest,
-        "sum_weights": total,
-        "sum_x": Xw.sum(axis=0),
-        "sum_y": yw.sum(axis=0),
-        "xx": Xw.T @ Xs,
-        "xy": Xw.T @ ys,
-        "yy": (yw * ys).sum(axis=0),
-    }
+    """Lazy augmented Gram of the rows of ``X``, ``y`` (n, t) and smallest weight."""
+    import dask.array as da
+
+    size = X.shape[1] + y.shape[1] + 1
+    arrays = [X, "ij", y, "ik"]
+    if sample_weight is not None:
+        arrays += [sample_weight, "i"]
+    chunk_grams = da.blockwise(
+        _chunk_gram,
+        "iab",
+        *arrays,
+        shift_x=shift_x,
+        shift_y=shift_y,
+        new_axes={"a": size, "b": size},
+        adjust_chunks={"i": 1},
+        concatenate=False,
+        dtype=np.float64,
+    )
+    smallest = 0.0 if sample_weight is None else sample_weight.min()
+    return {"min_weight": smallest, "gram": chunk_grams.sum(axis=0)}
 
 
 def _shift(X, y, fit_intercept):
@@ -244,15 +264,7 @@ def row_moments(X, y, sample_weight=None, fit_intercept=True, row_sets=()):
     if computed[0]["min_weight"] < 0:
         raise ValueError("Negative values in data passed to `sample_weight`")
     moments = [
-        RowMoments(
-            shift_x,
-            shift_y,
-            *(
-                np.asarray(parts[key], dtype=np.float64)
-                for key in ("sum_weights", "sum_x", "sum_y", "xx", "xy", "yy")
-            ),
-        )
-        for parts in computed
+        RowMoments.from_gram(parts["gram"], shift_x, shift_y) for parts in computed
     ]
     for name, value in (("X", moments[0].xx), ("y", moments[0].yy)):
         if not np.all(np.isfinite(value)):

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import brentq
+from scipy.optimize import brentq, minimize_scalar
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import Ridge, RidgeCV
 from sklearn.metrics import mean_squared_error
@@ -24,11 +24,12 @@ from sklearn.utils import Bunch
 from threadpoolctl import threadpool_limits
 
 from ._bias_variance import bias_variance_decomposition
+from ._demo_plot import plot_demo
 from ._linear import SAMRegressor
 from ._path import sam_path
 from ._selection import SAMRegressorCV
 
-__all__ = ["diabetes_part", "main", "plot_demo", "run_demo", "synthetic_part"]
+__all__ = ["diabetes_part", "main", "run_demo", "synthetic_part"]
 
 # Design of part (a): eigenvalues of X^T X / n spread over a factor ~16, a signal in
 # every direction, and enough noise for the stopping time to matter. rho is chosen
@@ -79,6 +80,20 @@ def _ridge_at_dof(X, f, target_dof):
     return 10.0**log_alpha, _exact(Ridge(alpha=10.0**log_alpha), X, f)
 
 
+def _best_ridge(X, f, alphas, i):
+    """Minimise Ridge's exact risk over ``alpha`` between the neighbours of ``i``."""
+    lo, hi = (
+        np.log10(alphas[max(i - 1, 0)]),
+        np.log10(alphas[min(i + 1, alphas.size - 1)]),
+    )
+
+    def risk(log_alpha):
+        return _exact(Ridge(alpha=10.0**log_alpha), X, f).expected_loss
+
+    log_alpha = minimize_scalar(risk, bounds=(lo, hi), method="bounded").x
+    return 10.0**log_alpha, _exact(Ridge(alpha=10.0**log_alpha), X, f)
+
+
 def synthetic_part(seed=0, quick=False):
     """Part (a): exact bias-variance curves of GD, SAM and Ridge on a known model.
 
@@ -93,7 +108,7 @@ def synthetic_part(seed=0, quick=False):
     -------
     result : Bunch
         ``gd``, ``sam``, ``ridge`` (bias-variance results over ``n_iters`` and
-        ``alphas``), ``learning_rate``, ``rho``, ``lam_max``, ``lam_min``, ``matched``
+        ``alphas``), ``learning_rate``, ``rho``, ``lam_max``, ``matched``
         (Ridge at the degrees of freedom of the best GD and SAM stopping times) and
         the two tables as text.
     """
@@ -108,8 +123,8 @@ def synthetic_part(seed=0, quick=False):
     lam_max = 1.0 / gd_auto.learning_rate_
     rho = RHO_SCALE / lam_max
     eta = SAMRegressor(rho=rho, n_iter=0).fit(X, f).learning_rate_
-    n_iters = np.unique(np.geomspace(1, 3000, 60 if quick else 300).astype(int))
-    n_iters = np.union1d(n_iters, TABLE_STEPS)
+    # Every stopping time: the whole curve costs one decomposition.
+    n_iters = np.arange(1, 3001)
     gd = _exact(SAMRegressor(rho=0.0, learning_rate=eta), X, f, "n_iter", n_iters)
     sam = _exact(SAMRegressor(rho=rho, learning_rate=eta), X, f, "n_iter", n_iters)
     alphas = np.geomspace(1e-2, 1e5, 15 if quick else 60)
@@ -159,8 +174,8 @@ def synthetic_part(seed=0, quick=False):
         ratio = alpha / matched[name].rule
         best_rows.append(row(f"Ridge at {name}'s dof", f"alpha={alpha:.4g}", at_dof))
         best_rows[-1].append(f"{ratio:.2f}")
-    j = ridge.oracle_index
-    best_rows.append(row("Ridge, best alpha", f"alpha={alphas[j]:.4g}", ridge, j))
+    alpha, best_ridge = _best_ridge(X, f, alphas, ridge.oracle_index)
+    best_rows.append(row("Ridge, best alpha", f"alpha={alpha:.4g}", best_ridge))
     for r in best_rows:
         r += [""] * (7 - len(r))
     best_table = _format_table(
@@ -185,8 +200,8 @@ def synthetic_part(seed=0, quick=False):
         rho=rho,
         lam_max=lam_max,
         matched=matched,
-        sam_bias_below=bool(np.all(sam.bias_squared[1:] < gd.bias_squared[1:])),
-        sam_variance_above=bool(np.all(sam.variance[1:] > gd.variance[1:])),
+        sam_bias_below=bool(np.all(sam.bias_squared < gd.bias_squared)),
+        sam_variance_above=bool(np.all(sam.variance > gd.variance)),
         steps_table=steps_table,
         best_table=best_table,
     )
@@ -265,7 +280,15 @@ def diabetes_part(seed=0, quick=False):
             + [mean_squared_error(y_test, pred), f"{1000 * seconds:.0f} ms"]
         )
     table = _format_table(
-        ["model", "selected", "CV score", "test R^2", "test MSE", "fit time"], rows
+        [
+            "model",
+            "selected (alpha ~ n/(eta k))",
+            "CV score",
+            "test R^2",
+            "test MSE",
+            "fit time",
+        ],
+        rows,
     )
     return Bunch(
         models=models,
@@ -278,71 +301,6 @@ def diabetes_part(seed=0, quick=False):
         n_test=len(y_test),
         table=table,
     )
-
-
-def plot_demo(synthetic, diabetes, path):
-    """Write the four-panel figure of the demo to ``path`` (needs matplotlib).
-
-    Parameters
-    ----------
-    synthetic : Bunch
-        Result of :func:`synthetic_part`.
-    diabetes : Bunch
-        Result of :func:`diabetes_part`.
-    path : str or Path
-        Output file; the format follows the extension.
-
-    Returns
-    -------
-    path : Path
-        The file written.
-    """
-    from matplotlib.figure import Figure  # no pyplot: works with any backend
-
-    eta = synthetic.learning_rate
-    fig = Figure(figsize=(12, 8.5), layout="constrained")
-    (ax_bv, ax_dof), (ax_cv, ax_test) = fig.subplots(2, 2)
-    for name, res in (("SAM", synthetic.sam), ("GD", synthetic.gd)):
-        res.plot(ax=ax_bv, label=name)
-    ax_bv.set(xscale="log", yscale="log", xlabel="number of steps k")
-    ax_bv.set_ylim(0.05, 50)
-    ax_bv.set_title(f"(a) exact bias$^2$, variance, expected loss (step {eta:.3g})")
-    ax_bv.legend(fontsize=7)
-
-    for name, res in (
-        ("SAM", synthetic.sam),
-        ("GD", synthetic.gd),
-        ("Ridge", synthetic.ridge),
-    ):
-        risk = res.expected_loss - res.noise
-        (line,) = ax_dof.plot(res.dof, risk, label=name)
-        i = res.oracle_index
-        ax_dof.plot(res.dof[i], risk[i], "o", color=line.get_color())
-    ax_dof.set(
-        yscale="log",
-        xlabel="effective degrees of freedom (trace of the smoother)",
-        ylabel="risk = bias$^2$ + variance",
-        title="(a) risk at equal degrees of freedom",
-    )
-    ax_dof.legend()
-
-    for name, (n_iters, scores) in diabetes.cv_curves.items():
-        ax_cv.semilogx(n_iters, scores, label=name.split(" (")[0])
-    ax_cv.set(xlabel="number of steps k", ylabel="mean CV R$^2$")
-    ax_cv.set_title("(b) diabetes: cross-validated stopping time")
-    ax_cv.legend()
-
-    for name, (n_iters, r2, chosen) in diabetes.test_curves.items():
-        (line,) = ax_test.semilogx(n_iters, r2, label=name.split(" (")[0])
-        i = int(np.searchsorted(n_iters, chosen))
-        ax_test.plot(chosen, r2[i], "o", color=line.get_color())
-    ax_test.axhline(diabetes.ridge_r2, color="k", ls="--", lw=1, label="RidgeCV")
-    ax_test.set(xlabel="number of steps k", ylabel="test R$^2$")
-    ax_test.set_title("(b) diabetes: held-out test score (dot: CV choice)")
-    ax_test.legend()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    return path
 
 
 def run_demo(output_dir="sksam_demo_output", seed=0, quick=False, out=print):
@@ -369,14 +327,15 @@ def run_demo(output_dir="sksam_demo_output", seed=0, quick=False, out=print):
     syn = synthetic_part(seed, quick)
     out(
         f"(a) Synthetic fixed design, n={N_SAMPLES}, d={N_FEATURES}, noise sd "
-        f"{NOISE_STD:g}, known truth. Exact in-sample bias^2, variance and risk\n"
-        f"    (= bias^2 + variance) after k steps of GD and SAM at ONE learning rate "
-        f"{syn.learning_rate:.4g}\n    (SAM's monotone step for rho = {syn.rho:.3g} = "
-        f"{RHO_SCALE:g} / lam_max); dof = trace of the smoother.\n"
+        f"{NOISE_STD:g}, known truth.\n    Exact in-sample bias^2, variance and risk "
+        "(= bias^2 + variance) after k steps of GD and SAM\n    at ONE learning rate "
+        f"{syn.learning_rate:.4g} (SAM's monotone step for rho = {syn.rho:.3g} = "
+        f"{RHO_SCALE:g} / lam_max);\n    dof = effective degrees of freedom (trace of "
+        "the smoother).\n"
     )
     out(syn.steps_table + "\n")
     out(
-        "    At every k >= 1 of the grid: SAM bias^2 < GD bias^2: "
+        f"    At every k = 1..{syn.n_iters[-1]}: SAM bias^2 < GD bias^2: "
         f"{syn.sam_bias_below}; SAM variance > GD variance: {syn.sam_variance_above}.\n"
     )
     out(

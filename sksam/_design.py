@@ -21,22 +21,27 @@ __all__ = ["KernelRows", "ScaledDesign", "ScaledKernel"]
 
 # Cost model of ScaledDesign (the solver="auto" choice), in nanoseconds, measured with
 # benchmarks/bench_fit.py --calibrate (OpenBLAS; see benchmarks/README.md): a dense
-# product X @ v per entry of X, a sparse one per stored entry (CSR, both directions),
-# the Gram matrix per multiply-add (X^T X: n d^2; sparse: per product of two entries of
-# a row, plus per entry of the dense result), and the eigendecomposition of an m x m
-# Gram per m^3, with and without eigenvectors. Lanczos (scipy eigsh on X^T X) takes
-# about _LANCZOS_PAIRS products with X and X^T.
-_NS_GEMV = 0.8
-_NS_SPARSE = 3.0
-_NS_SYRK = 0.03
-_NS_SPGEMM = 4.0
-_NS_DENSIFY = 30.0
-_NS_EIGH = 0.35
-_NS_EIGVALSH = 0.12
+# product X @ v per entry of X; a sparse one per row (CSR) or column (CSC) visited and
+# per stored entry gathered (CSR) or scattered (CSC), plus the dense centring and
+# weighting per entry of the n- and d-vectors; the Gram matrix per multiply-add
+# (X^T X: n d^2; sparse: per product of two entries of a row, plus per entry of the
+# dense result); the eigendecomposition of an m x m Gram per m^3, with and without
+# eigenvectors. Lanczos (scipy eigsh on X^T X) takes about _LANCZOS_PAIRS products
+# with X and X^T.
+_NS_GEMV = 0.6
+_NS_SPARSE_SEGMENT = 10.0
+_NS_SPARSE_GATHER = 1.3
+_NS_SPARSE_SCATTER = 1.5
+_NS_VECTOR = 1.0
+_NS_SYRK = 0.023
+_NS_SPGEMM = 4.3
+_NS_DENSIFY = 26.0
+_NS_EIGH = 0.33
+_NS_EIGVALSH = 0.1
 _LANCZOS_PAIRS = 80
 # Fixed overheads (Python and numpy calls) of one product and of one decomposition.
-_NS_PRODUCT_CALL = 5_000.0
-_NS_DECOMPOSITION_CALL = 60_000.0
+_NS_PRODUCT_CALL = 6_000.0
+_NS_DECOMPOSITION_CALL = 55_000.0
 # Lanczos stops when the Ritz residual is below tol * lam_max; the eigenvalue error is
 # then below tol * lam_max and below residual^2 / gap, far below what the learning rate
 # needs (solvers agree to 1e-8), at about 20% fewer products than tol=0.
@@ -57,6 +62,21 @@ def _top_eigenvalue(matvec, dim, dtype=float, tol=0):
     )
 
 
+def _faster_sparse_form(csr, csr_of_transpose):
+    """The faster of ``csr`` and its CSC view ``csr_of_transpose.T`` for ``@ v``.
+
+    By the cost model: many short rows favour the CSC view.
+    """
+    return min(csr, csr_of_transpose.T, key=_sparse_product_cost)
+
+
+def _sparse_product_cost(matrix):
+    """Estimated nanoseconds of ``matrix @ v`` for a CSR or CSC matrix."""
+    if matrix.format == "csr":
+        return _NS_SPARSE_SEGMENT * matrix.shape[0] + _NS_SPARSE_GATHER * matrix.nnz
+    return _NS_SPARSE_SEGMENT * matrix.shape[1] + _NS_SPARSE_SCATTER * matrix.nnz
+
+
 class ScaledDesign:
     """``X_s = D^1/2 (X - 1 x_mean^T)``; centring is implicit for sparse ``X``.
 
@@ -66,6 +86,18 @@ class ScaledDesign:
     sqrt_sw : ndarray of shape (n_samples,) or None (unit weights)
     x_mean : ndarray of shape (n_features,) or None (no centring)
     sum_weights : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy import sparse
+    >>> from sksam._design import ScaledDesign
+    >>> X = np.array([[1.0, 0.0], [3.0, 2.0]])
+    >>> op = ScaledDesign(sparse.csr_matrix(X), None, X.mean(axis=0), 2.0)
+    >>> op.apply(np.array([[1.0], [1.0]])).ravel().tolist()  # (X - mean) @ [1, 1]
+    [-2.0, 2.0]
+    >>> round(op.top_eigenvalue(), 12)  # of (X - mean)^T (X - mean) / 2
+    2.0
     """
 
     rkhs = False
@@ -78,9 +110,14 @@ class ScaledDesign:
         if self.is_sparse:
             self.X = sparse.csr_matrix(X, dtype=np.float64)
             self.x_mean = np.zeros(X.shape[1]) if x_mean is None else x_mean
-            # X^T as CSR: the product X^T r then gathers instead of scattering
-            # (2-6x faster than through X.T); one pass over X, kept for the loop.
-            self._transposed = (self.X, self.X.T.tocsr())
+            # X^T as CSR too (one pass over X, kept): each product then uses the CSR
+            # or the CSC form, whichever is faster (up to 4x apart).
+            self._transposed = self.X.T.tocsr()
+            self._products = (
+                self.X,
+                _faster_sparse_form(self.X, self._transposed),
+                _faster_sparse_form(self._transposed, self.X),
+            )
         else:
             if x_mean is not None:
                 # the one private float64 copy, scaled in place below
@@ -98,8 +135,12 @@ class ScaledDesign:
         """``X_s @ coef`` for coef of shape (n_features, t)."""
         if not self.is_sparse:
             return self.X @ coef
-        out = self.X @ coef - self.x_mean @ coef
-        return out if self.sqrt_sw is None else out * self.sqrt_sw[:, None]
+        source, matrix, _ = self._products
+        out = (matrix if source is self.X else self.X) @ coef
+        out -= self.x_mean @ coef
+        if self.sqrt_sw is not None:
+            out *= self.sqrt_sw[:, None]
+        return out
 
     def adjoint(self, resid):
         """``X_s^T @ resid`` for resid of shape (n_samples, t)."""
@@ -107,10 +148,12 @@ class ScaledDesign:
             return self.X.T @ resid
         if self.sqrt_sw is not None:
             resid = resid * self.sqrt_sw[:, None]
-        source, transposed = self._transposed
+        source, _, matrix = self._products
         if source is not self.X:  # a row subset (see ``rows``)
-            transposed = self.X.T
-        return transposed @ resid - np.outer(self.x_mean, resid.sum(axis=0))
+            matrix = self.X.T
+        out = matrix @ resid
+        out -= np.outer(self.x_mean, resid.sum(axis=0))
+        return out
 
     def rows(self, batch):
         """The rows ``X_s[batch]``, as a ``ScaledDesign`` (a stochastic SAM batch).
@@ -141,14 +184,19 @@ class ScaledDesign:
     def _gram_primal(self):
         if not self.is_sparse:
             return self.X.T @ self.X
-        Xw = self.X if self.sqrt_sw is None else self.X.multiply(self.sqrt_sw[:, None])
-        Xw = sparse.csr_matrix(Xw)
-        gram = np.asarray((Xw.T @ Xw).todense())
-        col_sum = np.asarray(Xw.T @ self._sqrt_weights()).ravel()
+        # (X - 1 m^T)^T D (X - 1 m^T) from the sparse X^T D X
+        if self.sqrt_sw is None:
+            Xw, XwT = self.X, self._transposed
+        else:
+            Xw = sparse.csr_matrix(self.X.multiply(self.sqrt_sw[:, None]))
+            XwT = Xw.T.tocsr()
+        gram = (XwT @ Xw).toarray()
+        col_sum = XwT @ self._sqrt_weights()
         m = self.x_mean
-        return gram - np.outer(col_sum, m) - np.outer(m, col_sum) + self.sum_weights * (
-            np.outer(m, m)
-        )
+        gram -= np.outer(col_sum, m)
+        gram -= np.outer(m, col_sum)
+        gram += self.sum_weights * np.outer(m, m)
+        return gram
 
     def _gram_dual(self):
         if not self.is_sparse:
@@ -156,7 +204,7 @@ class ScaledDesign:
         # D^1/2 (X - 1 m^T)(X - 1 m^T)^T D^1/2 from the sparse X X^T
         Xw = self.X if self.sqrt_sw is None else self.X.multiply(self.sqrt_sw[:, None])
         Xw = sparse.csr_matrix(Xw)
-        gram = (Xw @ self._transposed[1]).toarray()
+        gram = (Xw @ self._transposed).toarray()
         if self.sqrt_sw is not None:
             gram *= self.sqrt_sw[None, :]
         sqrt_w = self._sqrt_weights()
@@ -205,8 +253,10 @@ class ScaledDesign:
     def product_cost(self, n_targets=1):
         """Estimated nanoseconds of one ``apply`` (or ``adjoint``)."""
         if self.is_sparse:
-            entries = self.X.nnz + self.n_samples
-            return _NS_PRODUCT_CALL + _NS_SPARSE * entries * n_targets
+            _, to_fitted, to_gradient = self._products
+            matvecs = sum(map(_sparse_product_cost, (to_fitted, to_gradient)))
+            vectors = _NS_VECTOR * (self.n_samples + self.n_params)
+            return _NS_PRODUCT_CALL + (matvecs / 2 + vectors) * n_targets
         entries = self.n_samples * self.n_params
         return _NS_PRODUCT_CALL + _NS_GEMV * entries * n_targets
 
@@ -238,7 +288,7 @@ class ScaledDesign:
         if self.n_samples >= self.n_params:
             counts = np.diff(self.X.indptr)
         else:
-            counts = np.diff(self._transposed[1].indptr)
+            counts = np.diff(self._transposed.indptr)
         pairs = float(np.dot(counts, counts))
         return _NS_SPGEMM * pairs + _NS_DENSIFY * small**2
 
@@ -269,11 +319,14 @@ class ScaledKernel:
     # the loop's vector work per product (~5 us); ``factor`` (eigh driver="evd" with
     # its scaled copy and the basis) per n^3 plus a per-n^2 term that dominates below
     # n ~ 400. The model puts the SAM-step crossover at ~520 for n = 1000 and ~1330
-    # for n = 3000 (measured: ~465 and ~955).
+    # for n = 3000 (measured: ~450 and ~900).
     _NS_PRODUCT_ENTRY = 0.25
     _NS_PRODUCT_OVERHEAD = 5_000.0
     _NS_EIGH_CUBE = 0.2
     _NS_EIGH_SQUARE = 80.0
+    # Lanczos on a centred kernel (tol=_LANCZOS_TOL) takes 31-41 products (RBF,
+    # laplacian, polynomial; n = 1000 and 3000), plus ARPACK's own work.
+    _LANCZOS_PRODUCTS = 45
 
     def __init__(self, kernel_centered, sqrt_sw, sum_weights):
         self.sum_weights = sum_weights
@@ -330,8 +383,15 @@ class ScaledKernel:
         return SpectralFactor(mu, vecs, proj, mu[:, None] * proj**2 / S, mu_max)
 
     def top_eigenvalue(self):
+        """Largest eigenvalue of ``K_s / S`` (Lanczos)."""
         S = self.sum_weights
-        return _top_eigenvalue(lambda v: self._product(v) / S, self.n_samples)
+        return _top_eigenvalue(
+            lambda v: self._product(v) / S, self.n_samples, tol=_LANCZOS_TOL
+        )
+
+    def top_eigenvalue_cost(self):
+        """Estimated nanoseconds of ``top_eigenvalue``."""
+        return self._LANCZOS_PRODUCTS * self.product_cost()
 
     def product_cost(self, n_targets=1):
         """Estimated nanoseconds of one product ``K_s @ coef`` in the loop."""

@@ -9,7 +9,7 @@ sum ``S`` and whether the gradient norm is the RKHS norm. One step of SAM is
 
 with ``rho_k = rho`` (unnormalized) or ``rho / ||g||`` per target column (normalized).
 Because the loss is quadratic, ``grad(c + rho_k g) = grad(c) + rho_k A^T A g / S`` is
-formed from the residual, so a step costs two products with ``A`` and ``A^T`` more than
+formed from ``A g``, so a step costs two products with ``A`` and ``A^T`` more than
 a gradient-descent step, and ``rho = 0`` skips them: it *is* gradient descent.
 
 Stochastic (mini-batch) SAM runs the same step on the rows ``B`` of the scaled problem
@@ -56,7 +56,9 @@ def sam_iterates(op, y_scaled, learning_rate, rho, n_iter, variant):
                 norm = np.sqrt(np.sum(sq, axis=0))
                 with np.errstate(divide="ignore"):
                     radius = np.where(norm > 0.0, rho / norm, 0.0)
-            grad = op.adjoint(resid + radius * fitted_step) / S
+            # grad(c + radius g) = grad(c) + radius A^T A g / S: no n-vector work
+            # beyond gradient descent's, only the two extra products.
+            grad = grad + radius * (op.adjoint(fitted_step) / S)
         coef = coef - learning_rate * grad
         yield step, coef
 

@@ -50,6 +50,26 @@ class RowMoments:
     xy: np.ndarray
     yy: np.ndarray
 
+    @classmethod
+    def from_gram(cls, gram, shift_x, shift_y):
+        """From ``Z^T D Z`` with ``Z = [X - shift_x, y - shift_y, 1]`` (rows of ``Z``).
+
+        The blocks of that ``(d + t + 1)``-square matrix are ``xx``, ``xy``, ``yy``
+        (its diagonal), ``sum_x``, ``sum_y`` and ``sum_weights``.
+        """
+        d = shift_x.size
+        gram = np.asarray(gram, dtype=np.float64)
+        return cls(
+            shift_x,
+            shift_y,
+            float(gram[-1, -1]),
+            gram[:d, -1].copy(),
+            gram[d:-1, -1].copy(),
+            gram[:d, :d].copy(),
+            gram[:d, d:-1].copy(),
+            np.diag(gram[d:-1, d:-1]).copy(),
+        )
+
     def __sub__(self, other):
         return RowMoments(
             self.shift_x,

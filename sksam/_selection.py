@@ -13,8 +13,8 @@ _SEARCH_DOC = """
         every step up to 10, then about 12% apart
         (``sksam._cv_search.DEFAULT_N_ITERS``).
         With ``learning_rate="auto"`` the top eigen-direction is fitted after one
-        step; the direction with eigenvalue ``lam`` needs about ``lam_max / lam``
-        steps.
+        step; with ``rho=0`` the direction with eigenvalue ``lam`` needs about
+        ``lam_max / lam`` steps (fewer with ``rho > 0``).
     rhos : array-like of float, default=(0.0, 0.1, 1.0)
         SAM radii to try (``0`` is gradient descent).
     cv : int, cross-validation generator, iterable or "gcv", default=5
@@ -79,7 +79,7 @@ _RESULTS_DOC = """
 
 _NOTES_DOC = """
     Each split costs one decomposition of its training part; every candidate is
-    then read off the exact path (DESIGN.md section 1). The selected pair, every
+    then read off the exact path (as in :func:`sam_path`). The selected pair, every
     split score and every mean score equal those of ``GridSearchCV({estimator}(...),
     {{"n_iter": n_iters, "rho": rhos}}, cv=cv, scoring=scoring)`` (to rounding),
     including ties: ranks use ``method="min"`` and the first best candidate in the

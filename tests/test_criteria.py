@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LassoLarsIC
 from sklearn.metrics.pairwise import rbf_kernel
@@ -191,7 +192,7 @@ def test_cp_is_unbiased_for_the_exact_risk_curve(kernel, estimated):
     linear model (the dof do not depend on y); the kernel's GCV rule is not unbiased.
     """
     X, f, _ = make_problem(n=40, d=6)
-    sigma, rho, n_draws = 0.5, 0.5, 300
+    sigma, rho, n_draws = 0.5, 0.5, 200
     grid = np.array([1, 3, 10, 30, 100, 1000])
     if kernel:
         base = SAMKernelRidge(rho=rho, kernel="rbf", gamma=0.3)
@@ -394,3 +395,15 @@ def test_diverging_rho_is_never_selected():
         model = SAMRegressorIC([1, 10, 1000], (0.0, 5.0), learning_rate=eta).fit(X, y)
     assert model.rho_ == 0.0
     assert not np.all(np.isfinite(model.criterion_[1]))
+
+
+@pytest.mark.parametrize("shape", [(40, 6), (12, 30)])
+def test_sparse_input_selects_like_dense(shape):
+    X, _, y = make_problem(*shape, seed=6)
+    X[np.abs(X) < 0.3 * np.abs(X).max(axis=0)] = 0.0
+    params = {"n_iters": GRID, "rhos": RHOS, "noise_variance": 0.2}
+    dense = SAMRegressorIC(**params).fit(X, y)
+    csr = SAMRegressorIC(**params).fit(sparse.csr_matrix(X), y)
+    assert (dense.rho_, dense.n_iter_) == (csr.rho_, csr.n_iter_)
+    assert_allclose(csr.criterion_, dense.criterion_, rtol=1e-9)
+    assert_allclose(csr.coef_, dense.coef_, rtol=1e-9, atol=1e-12)

@@ -222,10 +222,14 @@ def test_normalized_does_not_converge_to_least_squares(solver):
 
 @pytest.mark.parametrize("solver", ["spectral", "iterative"])
 @pytest.mark.parametrize("variant", ["unnormalized", "normalized"])
-def test_staged_predict_equals_refits(solver, variant):
-    X, y = make_problem(30, 8, n_targets=2)
-    X_test = make_problem(7, 8, seed=3)[0]
-    params = dict(rho=0.3, variant=variant, solver=solver, learning_rate=0.8)
+@pytest.mark.parametrize("shape", [(30, 8), (8, 30)])  # primal and dual factor
+@pytest.mark.parametrize("is_sparse", [False, True])
+def test_staged_predict_equals_refits(solver, variant, shape, is_sparse):
+    X, y = make_problem(*shape, n_targets=2)
+    X_test = make_problem(7, shape[1], seed=3)[0]
+    if is_sparse:
+        X, X_test = sparse.csr_matrix(X), sparse.csr_matrix(X_test)
+    params = dict(rho=0.3, variant=variant, solver=solver)
     staged = list(SAMRegressor(n_iter=12, **params).fit(X, y).staged_predict(X_test))
     assert len(staged) == 12
     for k, pred in enumerate(staged, start=1):
@@ -421,8 +425,11 @@ def test_clone_keeps_parameters_and_drops_fit():
 
 
 @pytest.mark.parametrize("solver", ["spectral", "iterative"])
-def test_pickle_round_trip(solver):
-    X, y = make_problem(30, 6, n_targets=1)
+@pytest.mark.parametrize("shape", [(30, 6), (6, 30)])
+@pytest.mark.parametrize("is_sparse", [False, True])
+def test_pickle_round_trip(solver, shape, is_sparse):
+    X, y = make_problem(*shape, n_targets=1)
+    X = sparse.csr_matrix(X) if is_sparse else X
     reg = SAMRegressor(n_iter=9, rho=0.2, solver=solver).fit(X, y[:, 0])
     restored = pickle.loads(pickle.dumps(reg))
     assert_array_equal(restored.predict(X), reg.predict(X))
