@@ -29,7 +29,7 @@ from ._spectral import (
     spectral_radius,
 )
 
-__all__ = ["BaseSAM"]
+__all__ = ["BaseSAM", "SelectedModelMixin"]
 
 # Cost of one step of the exact normalized recursion (numpy call overhead), in ns.
 _NS_RECURSION_STEP = 17_000.0
@@ -74,8 +74,8 @@ def path_scores(metric, y_true, pred, sample_weight=None):
 class BaseSAM(RegressorMixin, BaseEstimator):
     """Base class: fits SAM on the scaled problem given by ``_make_operator``.
 
-    Subclasses implement ``_validate_fit_input``, ``_make_operator``, ``_store_solution``
-    and ``_test_map`` (see ``SAMRegressor`` and ``SAMKernelRidge``).
+    Subclasses implement ``_validate_fit_input``, ``_make_operator``,
+    ``_store_solution`` and ``_test_map`` (see ``SAMRegressor`` and ``SAMKernelRidge``).
     """
 
     _parameter_constraints: dict = {
@@ -120,8 +120,15 @@ class BaseSAM(RegressorMixin, BaseEstimator):
                 coef = sam_loop(op, y_scaled, learning_rate, rho, n_iter, self.variant)
             else:
                 coef = stochastic_sam_loop(
-                    op, y_scaled, learning_rate, rho, n_iter, self.variant,
-                    self.batch_size, rng, sample_weight,
+                    op,
+                    y_scaled,
+                    learning_rate,
+                    rho,
+                    n_iter,
+                    self.variant,
+                    self.batch_size,
+                    rng,
+                    sample_weight,
                 )
                 self._check_stochastic_descent(op, y_scaled, coef)
         self._check_finite(coef)
@@ -130,7 +137,7 @@ class BaseSAM(RegressorMixin, BaseEstimator):
         self.n_iter_ = n_iter
         self.solver_ = solver
         self._y_offset = y_offset
-        self._path_state = (op, y_scaled, factor)
+        self._path_state = self._light_path_state(op, y_scaled, factor)
         self._batch_stream_state = batch_stream
         self._store_solution(coef, X, sw, sqrt_sw, y_offset)
         return self
@@ -181,8 +188,15 @@ class BaseSAM(RegressorMixin, BaseEstimator):
         rng = np.random.RandomState()
         rng.set_state(rng_state)
         return stochastic_sam_iterates(
-            op, y_scaled, learning_rate, self.rho, n_iter, self.variant,
-            self.batch_size, rng, sample_weight,
+            op,
+            y_scaled,
+            learning_rate,
+            self.rho,
+            n_iter,
+            self.variant,
+            self.batch_size,
+            rng,
+            sample_weight,
         )
 
     def _resolve_learning_rate(self, lam_max, rho):
@@ -191,15 +205,18 @@ class BaseSAM(RegressorMixin, BaseEstimator):
         learning_rate = float(self.learning_rate)
         limit = largest_stable_learning_rate(lam_max, rho, self.variant)
         if learning_rate >= limit:
-            radius = spectral_radius(lam_max, learning_rate, rho)
+            if self.variant == "normalized":
+                condition = f"eta * lam_max = {learning_rate * lam_max:.6g} >= 2"
+            else:
+                radius = spectral_radius(lam_max, learning_rate, rho)
+                condition = f"eta * lam_max * (1 + rho * lam_max) = {radius:.6g} >= 2"
             warnings.warn(
                 f"learning_rate={learning_rate:.6g} is not stable for rho={rho:.6g}: "
-                f"eta * lam_max * (1 + rho * lam_max) = {radius:.6g} >= 2, so the "
-                "iterates do not converge and grow geometrically. The largest stable "
-                f"learning rate is {limit:.6g} (use learning_rate='auto' for the "
-                "monotone regime).",
+                f"{condition}, so the iterates do not converge and grow "
+                "geometrically. The largest stable learning rate is "
+                f"{limit:.6g} (use learning_rate='auto' for the monotone regime).",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,  # fit -> _fit_full -> here: point at the user's fit call
             )
         return learning_rate
 
@@ -221,8 +238,19 @@ class BaseSAM(RegressorMixin, BaseEstimator):
                 "the stability limit are those of full-batch SAM, and smaller "
                 "batches need smaller steps.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
+
+    @staticmethod
+    def _light_path_state(op, y_scaled, factor):
+        """What ``staged_predict`` needs later: the factor alone when there is one.
+
+        Keeping the operator would keep a centred copy of the training data in every
+        fitted model; only the explicit loop (no factor) has to replay from it.
+        """
+        if factor is None:
+            return (op, y_scaled, None)
+        return (None, None, factor)
 
     @staticmethod
     def _check_finite(coef):
@@ -381,7 +409,12 @@ class BaseSAM(RegressorMixin, BaseEstimator):
         op, y_scaled, factor = self._path_state
         offset = self._y_offset
         for _, pred in self._path_prediction_chunks(
-            op, y_scaled, factor, test_map, self.learning_rate_, self.n_iter_,
+            op,
+            y_scaled,
+            factor,
+            test_map,
+            self.learning_rate_,
+            self.n_iter_,
             self._batch_stream_state,
         ):
             for j in range(pred.shape[2]):
@@ -390,3 +423,59 @@ class BaseSAM(RegressorMixin, BaseEstimator):
     def _format_prediction(self, pred):
         pred = pred.astype(self._output_dtype, copy=False)
         return pred[:, 0] if self._y_ndim == 1 else pred
+
+
+class SelectedModelMixin(RegressorMixin):
+    """Prediction of the selection estimators through their ``best_estimator_``.
+
+    Shared by the cross-validation (``_cv_search.py``) and information-criterion
+    (``_ic_search.py``) estimators; subclasses implement ``_make_estimator``.
+    """
+
+    def _expose_selected(self, estimator):
+        """Copy the selected model's fitted attributes; returns ``self``."""
+        for name in self._copied_attributes + ("learning_rate_", "n_features_in_"):
+            setattr(self, name, getattr(estimator, name))
+        if hasattr(estimator, "feature_names_in_"):
+            self.feature_names_in_ = estimator.feature_names_in_
+        elif hasattr(self, "feature_names_in_"):  # refitted without column names
+            del self.feature_names_in_
+        return self
+
+    def predict(self, X):
+        """Predict with the model refitted at the selected ``(n_iter_, rho_)``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples (the test kernel for ``kernel="precomputed"``).
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predictions.
+        """
+        check_is_fitted(self)
+        return self.best_estimator_.predict(X)
+
+    def staged_predict(self, X):
+        """Yield the predictions of the selected model after steps ``1..n_iter_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Yields
+        ------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predictions.
+        """
+        check_is_fitted(self)
+        yield from self.best_estimator_.staged_predict(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags = self._make_estimator().__sklearn_tags__().input_tags
+        tags.target_tags.multi_output = True
+        return tags

@@ -108,7 +108,8 @@ def _sam_exact(pre, final, local, values, data):
         # The learning rate is checked (and warned about) per point below.
         warnings.simplefilter("ignore", ConvergenceWarning)
         sam.fit(X_train, data.f_train)
-    op, _, factor = sam._path_state
+    factor = sam._path_state[2]
+    rkhs = hasattr(sam, "dual_coef_")
 
     grid = {name: [getattr(final, name)] * len(values) for name in _FILTER_PARAMS}
     if local is not None:
@@ -134,7 +135,7 @@ def _sam_exact(pre, final, local, values, data):
     sam._check_finite(psi)
 
     test_basis = sam._test_map(sam._validate_predict_input(X_test))(factor.basis)
-    gain = noise_gain(factor.lam, factor.basis, op.sum_weights, op.rkhs)
+    gain = noise_gain(factor.lam, factor.basis, float(data.n_train), rkhs)
     proj = factor.proj[:, 0]
     n_mean = data.n_train if sam.fit_intercept else None
     bias_squared, variance, dof = spectral_risk(
@@ -150,7 +151,7 @@ def _sam_exact(pre, final, local, values, data):
     )
     coef_parts = (None, None)
     if data.coef_true is not None:
-        if op.rkhs:
+        if rkhs:
             raise ValueError(
                 "coef_true needs a linear model with coef_; SAMKernelRidge has dual "
                 "coefficients only."

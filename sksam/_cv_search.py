@@ -15,7 +15,7 @@ from numbers import Integral
 import numpy as np
 import sklearn
 from scipy.stats import rankdata
-from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.metrics import (
     check_scoring,
     explained_variance_score,
@@ -37,9 +37,9 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.metaestimators import _safe_split
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import _check_method_params, check_is_fitted, indexable
+from sklearn.utils.validation import _check_method_params, indexable
 
-from ._base import BaseSAM, path_scores
+from ._base import BaseSAM, SelectedModelMixin, path_scores
 from ._dask import dask_gcv_inputs, dask_split_scores, reduces_dask
 from ._path import check_n_iters
 from ._spectral import coef_path, dof_path, rss_path
@@ -213,7 +213,7 @@ def _search_results(split_scores, n_iters, rhos):
     return results
 
 
-class BaseSAMCV(RegressorMixin, BaseEstimator):
+class BaseSAMCV(SelectedModelMixin, BaseEstimator):
     """Shared fit of the SAM cross-validation estimators (see ``SAMRegressorCV``)."""
 
     _parameter_constraints: dict = {
@@ -295,11 +295,7 @@ class BaseSAMCV(RegressorMixin, BaseEstimator):
             self.cv_results_ = results
         self.best_estimator_ = estimator.set_params(n_iter=self.n_iter_, rho=self.rho_)
         self.best_estimator_.fit(X, y, sample_weight=sample_weight)
-        for name in self._copied_attributes + ("learning_rate_", "n_features_in_"):
-            setattr(self, name, getattr(self.best_estimator_, name))
-        if hasattr(self.best_estimator_, "feature_names_in_"):
-            self.feature_names_in_ = self.best_estimator_.feature_names_in_
-        return self
+        return self._expose_selected(self.best_estimator_)
 
     def _cv_scores(self, estimator, X, y, sample_weight, params, grid):
         """Split scores of shape (n_iters, n_rhos, n_splits)."""
@@ -379,42 +375,3 @@ class BaseSAMCV(RegressorMixin, BaseEstimator):
                 method_mapping=MethodMapping().add(caller="fit", callee="split"),
             )
         return router
-
-    def predict(self, X):
-        """Predict with the model refitted at the selected ``(n_iter_, rho_)``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples (the test kernel for ``kernel="precomputed"``).
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Predictions.
-        """
-        check_is_fitted(self)
-        return self.best_estimator_.predict(X)
-
-    def staged_predict(self, X):
-        """Yield the predictions of the refitted model after steps ``1..n_iter_``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Yields
-        ------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Predictions.
-        """
-        check_is_fitted(self)
-        yield from self.best_estimator_.staged_predict(X)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        estimator_tags = self._make_estimator().__sklearn_tags__()
-        tags.input_tags = estimator_tags.input_tags
-        tags.target_tags.multi_output = True
-        return tags

@@ -14,12 +14,11 @@ import warnings
 from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseSAM
+from ._base import BaseSAM, SelectedModelMixin
 from ._cv_search import DEFAULT_N_ITERS, _check_rhos
 from ._path import check_n_iters
 from ._spectral import dof_path, filter_psi, rss_path
@@ -174,12 +173,14 @@ def _store_spectral_solution(estimator, X, fit, learning_rate):
     estimator.n_iter_ = n_iter
     estimator.solver_ = "spectral"
     estimator._y_offset = fit.y_offset
-    estimator._path_state = (fit.op, fit.y_scaled, fit.factor)
+    estimator._path_state = estimator._light_path_state(
+        fit.op, fit.y_scaled, fit.factor
+    )
     estimator._batch_stream_state = None
     estimator._store_solution(coef, X, fit.sw, fit.sqrt_sw, fit.y_offset)
 
 
-class BaseSAMIC(RegressorMixin, BaseEstimator):
+class BaseSAMIC(SelectedModelMixin, BaseEstimator):
     """Shared fit of the SAM information-criterion estimators (``_criteria.py``).
 
     Subclasses implement ``_make_estimator`` and ``_estimate_noise_variance``.
@@ -268,48 +269,4 @@ class BaseSAMIC(RegressorMixin, BaseEstimator):
         estimator.set_params(rho=self.rho_, n_iter=self.n_iter_)
         _store_spectral_solution(estimator, X, fit, etas[best_rho])
         self.best_estimator_ = estimator
-        for name in self._copied_attributes + ("learning_rate_", "n_features_in_"):
-            setattr(self, name, getattr(estimator, name))
-        if hasattr(estimator, "feature_names_in_"):
-            self.feature_names_in_ = estimator.feature_names_in_
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
-        return self
-
-    def predict(self, X):
-        """Predict with the selected model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples (the test kernel for ``kernel="precomputed"``).
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Predictions.
-        """
-        check_is_fitted(self)
-        return self.best_estimator_.predict(X)
-
-    def staged_predict(self, X):
-        """Yield the predictions of the selected model after steps ``1..n_iter_``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Yields
-        ------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Predictions.
-        """
-        check_is_fitted(self)
-        yield from self.best_estimator_.staged_predict(X)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags = self._make_estimator().__sklearn_tags__().input_tags
-        tags.target_tags.multi_output = True
-        return tags
+        return self._expose_selected(estimator)

@@ -448,3 +448,15 @@ def test_pandas_input_sets_feature_names():
     assert_allclose(
         reg.predict(frame), SAMRegressor(n_iter=10).fit(X, y).predict(X)[:, 0]
     )
+
+
+def test_spectral_fit_does_not_keep_the_training_data():
+    # The exact path needs only the d x d factor: a pickled model is far smaller
+    # than X (the iterative solver must keep the data to replay staged_predict).
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20000, 10))
+    y = X @ rng.standard_normal(10)
+    reg = SAMRegressor(n_iter=50, solver="spectral").fit(X, y)
+    assert len(pickle.dumps(reg)) < X.nbytes / 20
+    staged = np.array(list(reg.staged_predict(X[:5])))
+    assert_allclose(staged[-1], reg.predict(X[:5]), rtol=1e-12)

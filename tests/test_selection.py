@@ -299,3 +299,12 @@ def test_bad_grids(params, message):
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+def test_refit_without_column_names_drops_feature_names():
+    X, y = make_problem(40, 4)
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    search = SAMRegressorCV(n_iters=[1, 5], rhos=[0.1], cv=3).fit(frame, y)
+    assert_array_equal(search.feature_names_in_, list("abcd"))
+    search.fit(X, y)
+    assert not hasattr(search, "feature_names_in_")
