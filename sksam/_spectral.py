@@ -185,6 +185,8 @@ def _psi_unnormalized(lam, learning_rate, rho, steps):
     """``(1 - r^k) / lam``, ``r = 1 - eta * lam * (1 + rho * lam)``; shape (rank, K)."""
     a = (learning_rate * lam * (1.0 + rho * lam))[:, None]
     k = np.asarray(steps, dtype=float)[None, :]
+    if np.all(a < 1.0):  # the usual (monotone) regime: one branch, no masks
+        return -np.expm1(k * np.log1p(-a)) / lam[:, None]
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         # 1 - (1 - a)^k = -expm1(k log1p(-a)) is accurate for tiny a (no cancellation);
         # for a >= 1 the factor r is <= 0 and the direct power is exact enough.
