@@ -78,10 +78,22 @@ def spectral_risk(psi, proj, lam, gain, test_basis, offset, f_test, noise_var, n
     -------
     bias_squared, variance, dof : ndarray of shape (n_steps,)
     """
-    error = test_basis @ (psi * proj[:, None])
-    error += (offset - f_test)[:, None]
-    bias_squared = np.einsum("ik,ik->k", error, error) / error.shape[0]
-    weights = gain * np.einsum("ir,ir->r", test_basis, test_basis) / error.shape[0]
+    n_test = test_basis.shape[0]
+    coefs = psi * proj[:, None]
+    shift = offset - f_test
+    # ||T c_k + e||^2 = c_k^T (T^T T) c_k + 2 (T^T e) . c_k + ||e||^2: a rank x rank
+    # Gram instead of the n_test x n_steps errors. Where the sum cancels (the bias is
+    # tiny next to ||e||^2) the error is formed directly, so every value keeps
+    # relative accuracy ~1e-10 or better.
+    gram = test_basis.T @ test_basis
+    bias_squared = np.einsum("rk,rk->k", coefs, gram @ coefs)
+    bias_squared += 2.0 * ((test_basis.T @ shift) @ coefs) + shift @ shift
+    cancelled = bias_squared <= 1e-6 * (shift @ shift)
+    if np.any(cancelled):
+        error = test_basis @ coefs[:, cancelled] + shift[:, None]
+        bias_squared[cancelled] = np.einsum("ik,ik->k", error, error)
+    bias_squared /= n_test
+    weights = gain * np.diag(gram) / n_test
     variance = noise_var * (weights @ psi**2)
     dof = lam @ psi
     if n_mean is not None:

@@ -566,3 +566,24 @@ def test_clear_errors():
         bias_variance_decomposition(Ridge(), X, None, X_test, coef_true=w[:2], **kw)
     with pytest.raises(ValueError, match="method"):
         bias_variance_decomposition(Ridge(), X, None, X_test, method="mlxtend", **kw)
+
+
+def test_spectral_risk_keeps_accuracy_when_the_bias_cancels():
+    # The Gram shortcut ||T c + e||^2 = c'Gc + 2 (T'e).c + ||e||^2 cancels when the
+    # fit is nearly exact; those steps must fall back to the direct error.
+    from sksam._smoother import spectral_risk
+
+    rng = np.random.default_rng(3)
+    test_basis = rng.standard_normal((40, 6))
+    proj = rng.standard_normal(6)
+    lam = rng.uniform(0.5, 2.0, 6)
+    exact_psi = 1.0 / lam  # the fit reproduces f_test exactly at this column
+    psi = np.column_stack([0.5 / lam, exact_psi * (1.0 - 1e-7), exact_psi])
+    f_test = test_basis @ (exact_psi * proj) + 5.0
+    bias_squared, _, _ = spectral_risk(
+        psi, proj, lam, np.ones(6), test_basis, 5.0, f_test, 1.0, None
+    )
+    error = test_basis @ (psi * proj[:, None]) + (5.0 - f_test)[:, None]
+    expected = np.mean(error**2, axis=0)
+    np.testing.assert_allclose(bias_squared, expected, rtol=1e-9, atol=0)
+    assert bias_squared[2] < 1e-25
