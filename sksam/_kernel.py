@@ -142,6 +142,11 @@ class SAMKernelRidge(BaseSAM):
     --------
     SAMRegressor : Linear SAM (the same model for ``kernel="linear"``).
     sklearn.kernel_ridge.KernelRidge : Regularization by a penalty ``alpha``.
+    sklearn.kernel_approximation.Nystroem : For large ``n``,
+        ``make_pipeline(Nystroem(kernel, gamma=..., n_components=m), SAMRegressor())``
+        runs the same SAM on ``m`` landmarks in ``O(n m^2 + m^3)`` time and
+        ``O(n m)`` memory; it is exact for ``m = n_samples`` (the intercept's
+        centring of the features is this estimator's feature-space centring).
 
     Examples
     --------
