@@ -16,7 +16,7 @@ from scipy import linalg, sparse
 from scipy.linalg import blas
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-from ._spectral import SpectralFactor, decompose_dual, decompose_primal
+from ._spectral import decompose_dual, decompose_primal
 
 __all__ = ["KernelRows", "ScaledDesign", "ScaledKernel"]
 
@@ -364,24 +364,11 @@ class ScaledKernel:
     def factor(self, y_scaled):
         """One eigendecomposition of ``K_s / S``, its numerical null space included.
 
-        A design's null space carries no weight (THEORY.md D7 drops it), but the
-        dual iterate grows there like ``k * eta * y_s / S`` (``psi -> k eta`` as
-        ``mu -> 0``), and test points see it through ``k(x, X)``. So eigenvalues
-        within rounding of zero (``|mu| <= mu_max * eps * n``) are kept, floored at
-        that level (``psi`` then equals ``k eta`` to ``k eta mu`` relative, as in the
-        explicit loop); negative ones beyond it (an indefinite kernel) are kept as
-        they are, as the loop sees them.
+        Unlike a design's, the kernel's null space is kept: the dual iterate grows
+        there and test points see it (see ``_spectral._truncated_eigh``).
         """
         S = self.sum_weights
-        mu, vecs = linalg.eigh(
-            self.K / S, driver="evd", overwrite_a=True, check_finite=False
-        )
-        mu_max = max(float(mu[-1]), 0.0)
-        floor = (mu_max if mu_max > 0.0 else 1.0) * np.finfo(float).eps * mu.size
-        mu[np.abs(mu) <= floor] = floor
-        proj = vecs.T @ y_scaled
-        vecs /= S
-        return SpectralFactor(mu, vecs, proj, mu[:, None] * proj**2 / S, mu_max)
+        return decompose_dual(self.K / S, y_scaled, S, keep_null_space=True)
 
     def top_eigenvalue(self):
         """Largest eigenvalue of ``K_s / S`` (Lanczos)."""

@@ -118,15 +118,25 @@ class MappedBasis:
         return self.to_coef(self.vecs) / self.scale
 
 
-def _truncated_eigh(gram, size_hint):
-    """Eigenpairs of a PSD matrix, dropping the numerically-zero part of the spectrum.
+def _truncated_eigh(gram, size_hint, keep_null_space=False):
+    """Eigenpairs of a PSD matrix and how its numerically-zero spectrum is handled.
 
     Eigenvalues below ``lam_max * eps * size_hint`` carry rounding noise only (the
-    ``rcond`` rule of ``numpy.linalg.lstsq``); iterating on them contributes at most
-    ``k * eta * lam`` and is dropped (THEORY.md D7).
+    ``rcond`` rule of ``numpy.linalg.lstsq``). For a design, iterating on them
+    contributes at most ``k * eta * lam`` and they are dropped (THEORY.md D7). A dual
+    (kernel) iterate instead grows there like ``k * eta * y_s / S`` (``psi -> k eta``
+    as ``lam -> 0``) and test points see it through ``k(x, X)``: with
+    ``keep_null_space`` those eigenvalues are kept, floored at the rounding level
+    (``psi`` then equals ``k eta`` to ``k eta lam`` relative, as the explicit loop
+    gives), and clearly negative ones (an indefinite kernel) are kept as they are.
     """
     lam, vecs = linalg.eigh(gram, driver="evd", overwrite_a=True, check_finite=False)
     lam_max = float(lam[-1]) if lam.size else 0.0
+    if keep_null_space:
+        lam_max = max(lam_max, 0.0)
+        floor = (lam_max if lam_max > 0.0 else 1.0) * np.finfo(float).eps * size_hint
+        lam[np.abs(lam) <= floor] = floor
+        return lam, vecs, lam_max
     if lam_max <= 0.0:
         return np.zeros(0), vecs[:, :0], 0.0
     # Ascending eigenvalues: the kept ones are a suffix, and a slice copies nothing.
@@ -142,7 +152,7 @@ def decompose_primal(gram, xty):
     return SpectralFactor(lam, vecs, proj, proj**2, lam_max)
 
 
-def decompose_dual(gram, y_scaled, sum_weights, to_coef):
+def decompose_dual(gram, y_scaled, sum_weights, to_coef=None, keep_null_space=False):
     """Factor from the ``n x n`` matrix ``M = D^1/2 K D^1/2 / S``.
 
     ``y_scaled`` is ``D^1/2 y``. ``to_coef(Q)`` maps the eigenvectors to the coefficient
@@ -150,10 +160,16 @@ def decompose_dual(gram, y_scaled, sum_weights, to_coef):
     (THEORY.md D4 with weights; for a linear kernel ``to_coef(Q) = X_s^T Q``). The
     basis stays a ``MappedBasis``: ``to_coef`` is applied to ``Q diag(psi) Q^T y_s``
     only (a fit), and to ``Q`` itself when ``factor.basis`` is first used (a path).
+    ``to_coef=None`` is the identity (the kernel's coefficients ``D^-1/2 alpha``):
+    the basis ``Q / S`` is then formed in place. ``keep_null_space``: see
+    ``_truncated_eigh`` (kernels keep it).
     """
-    lam, vecs, lam_max = _truncated_eigh(gram, gram.shape[0])
+    lam, vecs, lam_max = _truncated_eigh(gram, gram.shape[0], keep_null_space)
     proj = vecs.T @ y_scaled
-    basis = MappedBasis(vecs, to_coef, sum_weights)
+    if to_coef is None:
+        basis = np.divide(vecs, sum_weights, out=vecs)
+    else:
+        basis = MappedBasis(vecs, to_coef, sum_weights)
     grad_weight = lam[:, None] * proj**2 / sum_weights
     return SpectralFactor(lam, basis, proj, grad_weight, lam_max)
 
