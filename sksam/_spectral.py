@@ -201,8 +201,17 @@ def _psi_unnormalized(lam, learning_rate, rho, steps):
     """``(1 - r^k) / lam``, ``r = 1 - eta * lam * (1 + rho * lam)``; shape (rank, K)."""
     a = (learning_rate * lam * (1.0 + rho * lam))[:, None]
     k = np.asarray(steps, dtype=float)[None, :]
-    if np.all(a < 1.0):  # the usual (monotone) regime: one branch, no masks
-        return -np.expm1(k * np.log1p(-a)) / lam[:, None]
+    eps = np.finfo(np.float64).eps
+    if np.all(a <= 1.0 + 4 * eps):  # the usual (monotone) regime: no masks
+        # The auto step gives a = 1 (r = 0) on the top direction, up to rounding: a
+        # few ulps above 1 (|r| < 1e-15) count as r = 0. log r = -inf is clipped to a
+        # finite value so that k = 0 still gives r^0 = 1, not 0 * inf.
+        with np.errstate(divide="ignore", over="ignore"):
+            log_r = np.maximum(np.log1p(-np.minimum(a, 1.0)), -np.finfo(np.float64).max)
+            psi = np.multiply(log_r, k)  # one (rank, K) array, updated in place
+        np.expm1(psi, out=psi)
+        psi /= -lam[:, None]
+        return psi
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         # 1 - (1 - a)^k = -expm1(k log1p(-a)) is accurate for tiny a (no cancellation);
         # for a >= 1 the factor r is <= 0 and the direct power is exact enough.

@@ -1,5 +1,7 @@
 """The spectral filter and the normalized recursion against explicit loops."""
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -64,6 +66,27 @@ def test_filter_in_the_oscillating_regime(eta):
     if eta > 1.0:
         above = psi[1, 1:] > 1.0 / lam[1]
         assert np.all(above[::2]) and not np.any(above[1::2])
+
+
+def test_filter_at_the_auto_step_where_the_top_direction_converges_at_once():
+    # learning_rate="auto" makes a = eta lam_max (1 + rho lam_max) = 1 (r = 0) on the
+    # top direction: r^0 = 1 at step 0 and r^k = 0 after, without 0 * inf or warnings.
+    lam, rho = np.array([0.01, 0.3, 2.0]), 0.5
+    eta = auto_learning_rate(lam.max(), rho, "unnormalized")
+    assert eta * lam[-1] * (1.0 + rho * lam[-1]) == 1.0
+    steps = [0, 1, 2, 30, 10**9]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        psi = filter_psi(eigen_factor(lam, 1.0), eta, rho, steps, "unnormalized")
+    assert_array_equal(psi[:, 0], 0.0)
+    assert_array_equal(psi[-1, 1:], 1.0 / lam[-1])
+    assert_allclose(psi[:, :4], psi_loop(lam, eta, rho, 30)[:, steps[:4]], rtol=1e-12)
+    assert_allclose(psi[:, -1], 1.0 / lam, rtol=1e-12)
+    # Rounding can put a a few ulps above 1 (|r| < 1e-15): still the same values.
+    eta_up = np.nextafter(np.nextafter(eta, 1.0), 1.0)
+    assert 1.0 < eta_up * lam[-1] * (1.0 + rho * lam[-1]) <= 1.0 + 4e-16
+    psi_up = filter_psi(eigen_factor(lam, 1.0), eta_up, rho, steps, "unnormalized")
+    assert_allclose(psi_up[:, :4], psi_loop(lam, eta_up, rho, 30)[:, steps[:4]], 1e-12)
 
 
 def test_filter_for_tiny_eigenvalues_is_accurate():
