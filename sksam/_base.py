@@ -252,6 +252,10 @@ class BaseSAM(RegressorMixin, BaseEstimator):
             return (op, y_scaled, None)
         return (None, None, factor)
 
+    def _test_design(self, X):
+        """The dense matrix of ``_test_map(X)`` where it is one, else None."""
+        return None
+
     @staticmethod
     def _check_finite(coef):
         if not np.all(np.isfinite(coef)):

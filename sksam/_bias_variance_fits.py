@@ -16,7 +16,6 @@ import warnings
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state, get_tags, resample
 from sklearn.utils.parallel import Parallel, delayed
@@ -26,6 +25,7 @@ from ._base import BaseSAM
 from ._smoother import (
     RunningMoments,
     noise_gain,
+    project_test_points,
     smoother_risk,
     spectral_coef_risk,
     spectral_risk,
@@ -97,57 +97,45 @@ def _exact_point(estimator, data):
 
 def _sam_exact(pre, final, local, values, data):
     """The whole curve from one eigendecomposition (see ``_smoother``)."""
-    if final.batch_size is not None:
-        raise ValueError(
-            "method='exact' needs full-batch SAM (batch_size=None): mini-batch SAM is "
-            f"random, not a fixed linear smoother. {_SIMULATE_HINT}"
-        )
-    X_train, X_test = _transform(pre, data.X_train, data.X_test)
-    sam = clone(final).set_params(solver="spectral", n_iter=0)
-    with warnings.catch_warnings():
-        # The learning rate is checked (and warned about) per point below.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        sam.fit(X_train, data.f_train)
-    factor = sam._path_state[2]
-    rkhs = hasattr(sam, "dual_coef_")
-
-    grid = {name: [getattr(final, name)] * len(values) for name in _FILTER_PARAMS}
-    if local is not None:
-        grid[local] = values
-    steps = np.asarray(grid["n_iter"])
-    groups = {}
-    for column, key in enumerate(zip(grid["rho"], grid["learning_rate"], strict=True)):
-        groups.setdefault(key, []).append(column)
-    psi = np.empty((factor.lam.size, len(values)))
-    for (rho, learning_rate), columns in groups.items():
-        if local in ("rho", "learning_rate"):  # fit validated the others
-            sam.set_params(rho=rho, learning_rate=learning_rate)._validate_params()
-        if sam.variant == "normalized" and rho > 0:
+    for problem, reason in (
+        (
+            final.batch_size is not None,
+            "full-batch SAM (batch_size=None): mini-batch SAM is random",
+        ),
+        (
+            final.early_stopping,
+            "early_stopping=False: a stopping time picked on a validation split "
+            "depends on y",
+        ),
+    ):
+        if problem:
             raise ValueError(
-                "method='exact' needs variant='unnormalized' (or rho=0): normalized "
-                "SAM is not linear in y, so it has no smoother matrix. "
+                f"method='exact' needs {reason}, not a fixed linear smoother. "
                 + _SIMULATE_HINT
             )
-        eta = sam._resolve_learning_rate(factor.lam_max, float(rho))
-        psi[:, columns] = filter_psi(
-            factor, eta, float(rho), steps[columns], "unnormalized"
-        )
-    sam._check_finite(psi)
+    X_train, X_test = _transform(pre, data.X_train, data.X_test)
+    # What fit does up to the decomposition (as in sam_path and the CV search); the
+    # filter then gives every point of the curve.
+    sam = clone(final)
+    sam._validate_params()
+    X_train, f_train, _ = sam._validate_fit_data(X_train, data.f_train, None)
+    fit = sam._scaled_fit(X_train, f_train, None, solver="spectral")
+    factor = fit.factor
+    psi = _curve_filters(sam, factor, local, values)
 
-    test_basis = sam._test_map(sam._validate_predict_input(X_test))(factor.basis)
+    X_test = sam._validate_predict_input(X_test)
+    test = project_test_points(
+        factor.basis,
+        float(fit.y_offset[0]) - data.target,
+        sam._test_map(X_test),
+        sam._test_design(X_test),
+    )
+    rkhs = fit.op.rkhs
     gain = noise_gain(factor.lam, factor.basis, float(data.n_train), rkhs)
     proj = factor.proj[:, 0]
     n_mean = data.n_train if sam.fit_intercept else None
     bias_squared, variance, dof = spectral_risk(
-        psi,
-        proj,
-        factor.lam,
-        gain,
-        test_basis,
-        float(sam._y_offset[0]),
-        data.target,
-        data.noise_var,
-        n_mean,
+        psi, proj, factor.lam, gain, test, data.noise_var, n_mean
     )
     coef_parts = (None, None)
     if data.coef_true is not None:
@@ -161,6 +149,39 @@ def _sam_exact(pre, final, local, values, data):
             psi, proj, gain, factor.basis, data.coef_true, data.noise_var
         )
     return bias_squared, variance, dof, *coef_parts
+
+
+def _curve_filters(sam, factor, local, values):
+    """Filter values (rank, len(values)) of ``sam`` with ``local`` set to each value.
+
+    Points with equal ``(rho, learning_rate)`` share one evaluation of the filter.
+    """
+    n_points = len(values)
+    if local == "n_iter":
+        steps = np.asarray(values, dtype=np.int64)
+    else:
+        steps = np.full(n_points, sam.n_iter, dtype=np.int64)
+    if local in ("rho", "learning_rate"):
+        groups = {}
+        for column, value in enumerate(values):
+            groups.setdefault(value, []).append(column)
+    else:
+        groups = {None: slice(None)}
+    psi = np.empty((factor.lam.size, n_points))
+    for value, columns in groups.items():
+        if local in ("rho", "learning_rate"):  # fit validated the others
+            sam.set_params(**{local: value})._validate_params()
+        rho = float(sam.rho)
+        if sam.variant == "normalized" and rho > 0:
+            raise ValueError(
+                "method='exact' needs variant='unnormalized' (or rho=0): normalized "
+                "SAM is not linear in y, so it has no smoother matrix. "
+                + _SIMULATE_HINT
+            )
+        eta = sam._resolve_learning_rate(factor.lam_max, rho)
+        psi[:, columns] = filter_psi(factor, eta, rho, steps[columns], "unnormalized")
+    sam._check_finite(psi)
+    return psi
 
 
 def _smoother_exact(estimator, data):

@@ -234,6 +234,12 @@ class SAMRegressor(BaseSAM):
     def _predict(self, X):
         return X @ self.coef_.T + self.intercept_
 
+    def _test_design(self, X):
+        """The centred test design ``X - x_offset`` (None for sparse or dask ``X``)."""
+        if sparse.issparse(X) or is_dask_collection(X):
+            return None
+        return X - self._x_offset
+
     def _test_map(self, X):
         """Map training-space coefficients to centred predictions on ``X``."""
         x_offset = self._x_offset

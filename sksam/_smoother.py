@@ -19,11 +19,16 @@ weighted sum over the spectrum, and the whole curve costs O(rank * n_steps) afte
 decomposition.
 """
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 import numpy as np
 
 __all__ = [
     "RunningMoments",
+    "ProjectedTestPoints",
     "noise_gain",
+    "project_test_points",
     "smoother_risk",
     "spectral_coef_risk",
     "spectral_risk",
@@ -52,7 +57,55 @@ def noise_gain(lam, basis, sum_weights, rkhs):
     return lam / scale
 
 
-def spectral_risk(psi, proj, lam, gain, test_basis, offset, f_test, noise_var, n_mean):
+class ProjectedTestPoints(NamedTuple):
+    """The test points seen through the basis, ``T = test_map(basis)``.
+
+    Only ``T^T T`` and ``T^T e`` (``e`` the bias shift ``offset - f_test``) enter the
+    risks; ``T`` itself is formed on demand, for the steps where the Gram form of the
+    bias cancels (see ``spectral_risk``).
+    """
+
+    gram: np.ndarray
+    cross: np.ndarray
+    shift: np.ndarray
+    test_basis: Callable[[], np.ndarray]
+
+
+def project_test_points(basis, shift, test_map, test_design=None):
+    """``ProjectedTestPoints`` of the test points onto ``basis`` (n_params, rank).
+
+    Parameters
+    ----------
+    basis : ndarray of shape (n_params, rank)
+    shift : ndarray of shape (n_test,)
+        ``offset - f_test``.
+    test_map : callable
+        Maps coefficients (n_params, m) to centred test predictions (n_test, m).
+    test_design : ndarray of shape (n_test, n_params), default=None
+        The matrix of ``test_map`` when it is one (a dense linear design). Then
+        ``T^T T = basis^T (M^T M) basis`` is used where it takes fewer products than
+        forming ``T = M basis``: ``n_test p^2 / 2 + p^2 r + p r^2`` against
+        ``n_test p r + n_test r^2 / 2`` multiply-adds.
+    """
+    n_params, rank = basis.shape
+    n_test = shift.shape[0]
+    if test_design is not None:
+        through_design = n_test * n_params**2 / 2 + n_params * rank * (n_params + rank)
+        if through_design < n_test * rank * (n_params + rank / 2):
+            design_gram = test_design.T @ test_design
+            return ProjectedTestPoints(
+                basis.T @ (design_gram @ basis),
+                (shift @ test_design) @ basis,
+                shift,
+                lambda: test_design @ basis,
+            )
+    test_basis = test_map(basis)
+    return ProjectedTestPoints(
+        test_basis.T @ test_basis, shift @ test_basis, shift, lambda: test_basis
+    )
+
+
+def spectral_risk(psi, proj, lam, gain, test, noise_var, n_mean):
     """Exact bias^2, variance and dof of spectral filters at the test points.
 
     Parameters
@@ -63,11 +116,10 @@ def spectral_risk(psi, proj, lam, gain, test_basis, offset, f_test, noise_var, n
         The noiseless training targets ``f`` in eigen-coordinates.
     lam, gain : ndarray of shape (rank,)
         Eigenvalues and ``noise_gain``.
-    test_basis : ndarray of shape (n_test, rank)
-        Centred test predictions of each basis vector.
-    offset : float
-        Intercept of the noiseless fit (the mean of ``f``, or 0).
-    f_test : ndarray of shape (n_test,)
+    test : ProjectedTestPoints
+        The test points through the basis (``project_test_points``), with the shift
+        ``offset - f_test`` (``offset`` the intercept of the noiseless fit: the mean
+        of ``f``, or 0).
     noise_var : float
     n_mean : int or None
         Number of training samples averaged into a fitted intercept (``None``
@@ -78,22 +130,22 @@ def spectral_risk(psi, proj, lam, gain, test_basis, offset, f_test, noise_var, n
     -------
     bias_squared, variance, dof : ndarray of shape (n_steps,)
     """
-    n_test = test_basis.shape[0]
+    shift = test.shift
+    n_test = shift.shape[0]
     coefs = psi * proj[:, None]
-    shift = offset - f_test
     # ||T c_k + e||^2 = c_k^T (T^T T) c_k + 2 (T^T e) . c_k + ||e||^2: a rank x rank
     # Gram instead of the n_test x n_steps errors. Where the sum cancels (the bias is
     # tiny next to ||e||^2) the error is formed directly, so every value keeps
     # relative accuracy ~1e-10 or better.
-    gram = test_basis.T @ test_basis
-    bias_squared = np.einsum("rk,rk->k", coefs, gram @ coefs)
-    bias_squared += 2.0 * ((test_basis.T @ shift) @ coefs) + shift @ shift
-    cancelled = bias_squared <= 1e-6 * (shift @ shift)
+    shift_sq = shift @ shift
+    bias_squared = np.einsum("rk,rk->k", coefs, test.gram @ coefs)
+    bias_squared += 2.0 * (test.cross @ coefs) + shift_sq
+    cancelled = bias_squared <= 1e-6 * shift_sq
     if np.any(cancelled):
-        error = test_basis @ coefs[:, cancelled] + shift[:, None]
+        error = test.test_basis() @ coefs[:, cancelled] + shift[:, None]
         bias_squared[cancelled] = np.einsum("ik,ik->k", error, error)
     bias_squared /= n_test
-    weights = gain * np.diag(gram) / n_test
+    weights = gain * np.diag(test.gram) / n_test
     variance = noise_var * (weights @ psi**2)
     dof = lam @ psi
     if n_mean is not None:

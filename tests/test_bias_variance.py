@@ -530,6 +530,10 @@ def test_clear_errors():
         )
     with pytest.raises(ValueError, match="batch_size=None.*simulate"):
         bias_variance_decomposition(SAMRegressor(batch_size=5), X, None, X_test, **kw)
+    with pytest.raises(ValueError, match="early_stopping=False.*simulate"):
+        bias_variance_decomposition(
+            SAMKernelRidge(early_stopping=True), X, None, X_test, **kw
+        )
     with pytest.raises(ValueError, match="not a deterministic estimator linear"):
         bias_variance_decomposition(
             DecisionTreeRegressor(random_state=0), X, None, X_test, **kw
@@ -568,10 +572,11 @@ def test_clear_errors():
         bias_variance_decomposition(Ridge(), X, None, X_test, method="mlxtend", **kw)
 
 
-def test_spectral_risk_keeps_accuracy_when_the_bias_cancels():
+@pytest.mark.parametrize("through_design", [False, True])
+def test_spectral_risk_keeps_accuracy_when_the_bias_cancels(through_design):
     # The Gram shortcut ||T c + e||^2 = c'Gc + 2 (T'e).c + ||e||^2 cancels when the
     # fit is nearly exact; those steps must fall back to the direct error.
-    from sksam._smoother import spectral_risk
+    from sksam._smoother import project_test_points, spectral_risk
 
     rng = np.random.default_rng(3)
     test_basis = rng.standard_normal((40, 6))
@@ -580,10 +585,41 @@ def test_spectral_risk_keeps_accuracy_when_the_bias_cancels():
     exact_psi = 1.0 / lam  # the fit reproduces f_test exactly at this column
     psi = np.column_stack([0.5 / lam, exact_psi * (1.0 - 1e-7), exact_psi])
     f_test = test_basis @ (exact_psi * proj) + 5.0
-    bias_squared, _, _ = spectral_risk(
-        psi, proj, lam, np.ones(6), test_basis, 5.0, f_test, 1.0, None
+    test = project_test_points(
+        np.eye(6),
+        5.0 - f_test,
+        lambda basis: test_basis @ basis,
+        test_basis if through_design else None,
     )
+    bias_squared, _, _ = spectral_risk(psi, proj, lam, np.ones(6), test, 1.0, None)
     error = test_basis @ (psi * proj[:, None]) + (5.0 - f_test)[:, None]
     expected = np.mean(error**2, axis=0)
     np.testing.assert_allclose(bias_squared, expected, rtol=1e-9, atol=0)
     assert bias_squared[2] < 1e-25
+
+
+def test_test_points_through_the_design_equal_the_mapped_basis():
+    # A tall dense test design takes the route through its Gram M'M (fewer products);
+    # it must give the same T'T, T'e and T as forming T = M basis.
+    from sksam._smoother import project_test_points
+
+    rng = np.random.default_rng(4)
+    design = rng.standard_normal((50, 8))
+    basis = rng.standard_normal((8, 5))
+    shift = rng.standard_normal(50)
+
+    def no_map(coef):
+        raise AssertionError("the design route must not call the test map")
+
+    through_design = project_test_points(basis, shift, no_map, design)
+    mapped = project_test_points(basis, shift, lambda coef: design @ coef)
+    test_basis = design @ basis
+    for got in (through_design, mapped):
+        np.testing.assert_allclose(got.gram, test_basis.T @ test_basis, rtol=1e-12)
+        np.testing.assert_allclose(got.cross, test_basis.T @ shift, rtol=1e-12)
+        np.testing.assert_allclose(got.test_basis(), test_basis, rtol=1e-12)
+    # A wide design (more parameters than test points) forms T instead.
+    wide = rng.standard_normal((3, 8))
+    called = []
+    project_test_points(basis, shift[:3], lambda c: called.append(1) or wide @ c, wide)
+    assert called == [1]
