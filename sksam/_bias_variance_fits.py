@@ -156,21 +156,12 @@ def _curve_filters(sam, factor, local, values):
 
     Points with equal ``(rho, learning_rate)`` share one evaluation of the filter.
     """
-    n_points = len(values)
     if local == "n_iter":
         steps = np.asarray(values, dtype=np.int64)
     else:
-        steps = np.full(n_points, sam.n_iter, dtype=np.int64)
-    if local in ("rho", "learning_rate"):
-        groups = {}
-        for column, value in enumerate(values):
-            groups.setdefault(value, []).append(column)
-    else:
-        groups = {None: slice(None)}
-    psi = np.empty((factor.lam.size, n_points))
-    for value, columns in groups.items():
-        if local in ("rho", "learning_rate"):  # fit validated the others
-            sam.set_params(**{local: value})._validate_params()
+        steps = np.full(len(values), sam.n_iter, dtype=np.int64)
+
+    def filters(columns):
         rho = float(sam.rho)
         if sam.variant == "normalized" and rho > 0:
             raise ValueError(
@@ -179,7 +170,18 @@ def _curve_filters(sam, factor, local, values):
                 + _SIMULATE_HINT
             )
         eta = sam._resolve_learning_rate(factor.lam_max, rho)
-        psi[:, columns] = filter_psi(factor, eta, rho, steps[columns], "unnormalized")
+        return filter_psi(factor, eta, rho, steps[columns], "unnormalized")
+
+    if local not in ("rho", "learning_rate"):
+        psi = filters(slice(None))
+    else:
+        groups = {}
+        for column, value in enumerate(values):
+            groups.setdefault(value, []).append(column)
+        psi = np.empty((factor.lam.size, len(values)))
+        for value, columns in groups.items():
+            sam.set_params(**{local: value})._validate_params()  # the rest: validated
+            psi[:, columns] = filters(columns)
     sam._check_finite(psi)
     return psi
 

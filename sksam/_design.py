@@ -12,11 +12,11 @@ original one.
 """
 
 import numpy as np
-from scipy import linalg, sparse
+from scipy import sparse
 from scipy.linalg import blas
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-from ._spectral import decompose_dual, decompose_primal
+from ._spectral import decompose_dual, decompose_primal, largest_eigenvalue
 
 __all__ = ["KernelRows", "ScaledDesign", "ScaledKernel"]
 
@@ -230,15 +230,7 @@ class ScaledDesign:
         primal = self.n_params <= self.n_samples
         if self._gram_eigvalsh_cost() < self._lanczos_cost():
             gram = self._gram_primal() if primal else self._gram_dual()
-            top = linalg.eigh(
-                gram,
-                eigvals_only=True,
-                subset_by_index=[gram.shape[0] - 1] * 2,
-                driver="evr",
-                overwrite_a=True,
-                check_finite=False,
-            )
-            return max(float(top[0]), 0.0) / S
+            return max(largest_eigenvalue(gram), 0.0) / S
         if primal:
             return _top_eigenvalue(
                 lambda v: self.adjoint(self.apply(v[:, None]))[:, 0] / S,

@@ -53,9 +53,9 @@ class SAMRegressor(BaseSAM):
         Fit an unpenalized intercept by weighted centring; the intercept is exact at
         every step (never shrunk by early stopping).
     solver : {"auto", "spectral", "iterative"}, default="auto"
-        ``"spectral"``: one ``scipy.linalg.eigh`` of the smaller of the ``d x d`` and
-        ``n x n`` Gram matrices, then the exact filter (normalized: an exact
-        O(rank)-per-step recursion). ``"iterative"``: the explicit loop with
+        ``"spectral"``: one symmetric eigendecomposition of the smaller of the
+        ``d x d`` and ``n x n`` Gram matrices, then the exact filter (normalized:
+        an exact O(rank)-per-step recursion). ``"iterative"``: the explicit loop with
         products by ``X`` and ``X^T`` only (sparse-friendly; centring stays
         implicit). ``"auto"`` picks the cheaper by a cost model. Both agree to
         rounding.

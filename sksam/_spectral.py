@@ -118,6 +118,41 @@ class MappedBasis:
         return self.to_coef(self.vecs) / self.scale
 
 
+# pip wheels of numpy and scipy each ship an OpenBLAS with its own thread pool. A
+# scipy LAPACK call right after numpy's BLAS products (forming the Gram) waits for
+# numpy's threads, which keep spinning after each call: on 2 cores one 100 x 100 eigh
+# took 8 ms instead of 0.9 ms. Matrices up to this size go through numpy's LAPACK (the
+# pool of the products; 124 vs 174 ms at 1000 x 1000); larger ones through scipy's
+# in-place divide and conquer, which needs no copy of the Gram and was up to 15%
+# faster from 2000 x 2000 on (benchmarks/README.md, "Eigensolver").
+NUMPY_LAPACK_MAX_SIZE = 2000
+
+
+def symmetric_eigh(gram):
+    """Ascending eigenvalues and eigenvectors of a symmetric matrix (LAPACK syevd).
+
+    ``gram`` may be overwritten.
+    """
+    if gram.shape[0] <= NUMPY_LAPACK_MAX_SIZE:
+        return np.linalg.eigh(gram)
+    return linalg.eigh(gram, driver="evd", overwrite_a=True, check_finite=False)
+
+
+def largest_eigenvalue(gram):
+    """The largest eigenvalue of a symmetric matrix (may overwrite ``gram``)."""
+    if gram.shape[0] <= NUMPY_LAPACK_MAX_SIZE:
+        return float(np.linalg.eigvalsh(gram)[-1])
+    top = linalg.eigh(
+        gram,
+        eigvals_only=True,
+        subset_by_index=[gram.shape[0] - 1] * 2,
+        driver="evr",
+        overwrite_a=True,
+        check_finite=False,
+    )
+    return float(top[0])
+
+
 def _truncated_eigh(gram, size_hint, keep_null_space=False):
     """Eigenpairs of a PSD matrix and how its numerically-zero spectrum is handled.
 
@@ -130,7 +165,7 @@ def _truncated_eigh(gram, size_hint, keep_null_space=False):
     (``psi`` then equals ``k eta`` to ``k eta lam`` relative, as the explicit loop
     gives), and clearly negative ones (an indefinite kernel) are kept as they are.
     """
-    lam, vecs = linalg.eigh(gram, driver="evd", overwrite_a=True, check_finite=False)
+    lam, vecs = symmetric_eigh(gram)
     lam_max = float(lam[-1]) if lam.size else 0.0
     if keep_null_space:
         lam_max = max(lam_max, 0.0)
