@@ -1,13 +1,11 @@
 """Shared skeleton of the SAM estimators: parameters, validation, solver choice."""
 
-import warnings
 from numbers import Integral, Real
 from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
@@ -21,15 +19,17 @@ from ._iterative import (
     stochastic_sam_iterates,
     stochastic_sam_loop,
 )
-from ._spectral import (
-    auto_learning_rate,
-    filter_psi,
-    iter_psi_chunks,
-    largest_stable_learning_rate,
-    spectral_radius,
+from ._selected import path_scores
+from ._spectral import filter_psi, iter_psi_chunks
+from ._stability import (
+    check_finite,
+    resolve_learning_rate,
+    warn_if_indefinite,
+    warn_if_kernel_loss_grew,
+    warn_if_loss_grew,
 )
 
-__all__ = ["BaseSAM", "SelectedModelMixin"]
+__all__ = ["BaseSAM"]
 
 # Cost of one step of the exact normalized recursion (numpy call overhead), in ns.
 _NS_RECURSION_STEP = 17_000.0
@@ -50,25 +50,6 @@ class ScaledFit(NamedTuple):
     factor: object
     lam_max: float
     solver: str
-
-
-def path_scores(metric, y_true, pred, sample_weight=None):
-    """``metric`` at each step of a path, averaged over targets: shape (n_steps,).
-
-    ``pred`` has shape (n_samples, n_targets, n_steps) and ``y_true`` shape
-    (n_samples, n_targets). One call of the scikit-learn ``metric`` (which must accept
-    ``multioutput="raw_values"``) scores every (target, step) column, so each value
-    is exactly what ``metric(y_true, pred[:, :, k])`` returns (uniform average).
-    """
-    n_samples, n_targets, n_steps = pred.shape
-    tiled = np.repeat(y_true[:, :, None], n_steps, axis=2)
-    raw = metric(
-        tiled.reshape(n_samples, -1),
-        pred.reshape(n_samples, -1),
-        sample_weight=sample_weight,
-        multioutput="raw_values",
-    )
-    return raw.reshape(n_targets, n_steps).mean(axis=0)
 
 
 class BaseSAM(RegressorMixin, BaseEstimator):
@@ -116,8 +97,22 @@ class BaseSAM(RegressorMixin, BaseEstimator):
             if factor is not None:
                 psi = filter_psi(factor, learning_rate, rho, [n_iter], self.variant)
                 coef = factor.coef(psi[..., 0])
+                if op.rkhs:
+                    warn_if_indefinite(
+                        factor, learning_rate, rho, self.variant, stacklevel=3
+                    )
             elif self.batch_size is None:
                 coef = sam_loop(op, y_scaled, learning_rate, rho, n_iter, self.variant)
+                if op.rkhs:
+                    warn_if_kernel_loss_grew(
+                        op,
+                        y_scaled,
+                        coef,
+                        learning_rate,
+                        fit.lam_max,
+                        rho,
+                        self.variant,
+                    )
             else:
                 coef = stochastic_sam_loop(
                     op,
@@ -200,25 +195,10 @@ class BaseSAM(RegressorMixin, BaseEstimator):
         )
 
     def _resolve_learning_rate(self, lam_max, rho):
-        if self.learning_rate == "auto":
-            return auto_learning_rate(lam_max, rho, self.variant)
-        learning_rate = float(self.learning_rate)
-        limit = largest_stable_learning_rate(lam_max, rho, self.variant)
-        if learning_rate >= limit:
-            if self.variant == "normalized":
-                condition = f"eta * lam_max = {learning_rate * lam_max:.6g} >= 2"
-            else:
-                radius = spectral_radius(lam_max, learning_rate, rho)
-                condition = f"eta * lam_max * (1 + rho * lam_max) = {radius:.6g} >= 2"
-            warnings.warn(
-                f"learning_rate={learning_rate:.6g} is not stable for rho={rho:.6g}: "
-                f"{condition}, so the iterates do not converge and grow "
-                "geometrically. The largest stable learning rate is "
-                f"{limit:.6g} (use learning_rate='auto' for the monotone regime).",
-                ConvergenceWarning,
-                stacklevel=4,  # fit -> _fit_full -> here: point at the user's fit call
-            )
-        return learning_rate
+        # fit -> _fit_full -> here: the warning points at the user's fit call
+        return resolve_learning_rate(
+            self.learning_rate, lam_max, rho, self.variant, stacklevel=4
+        )
 
     def _check_stochastic_descent(self, op, y_scaled, coef):
         """Warn when mini-batch SAM ends above the training loss of its start.
@@ -228,18 +208,18 @@ class BaseSAM(RegressorMixin, BaseEstimator):
         """
         if self.batch_size >= op.n_samples:
             return
-        loss = np.sum((op.apply(coef) - y_scaled) ** 2, axis=0)
-        if np.any(loss > np.sum(y_scaled**2, axis=0)):
-            warnings.warn(
-                f"Stochastic SAM with batch_size={self.batch_size} ended with a larger "
-                "training loss than its starting point (coefficients 0): the step "
-                "is too large for mini-batches of this size (they diverge, or their "
-                "noise dominates). Lower learning_rate; learning_rate='auto' and "
-                "the stability limit are those of full-batch SAM, and smaller "
-                "batches need smaller steps.",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
+        warn_if_loss_grew(
+            op,
+            y_scaled,
+            coef,
+            f"Stochastic SAM with batch_size={self.batch_size} ended with a larger "
+            "training loss than its starting point (coefficients 0): the step "
+            "is too large for mini-batches of this size (they diverge, or their "
+            "noise dominates). Lower learning_rate; learning_rate='auto' and "
+            "the stability limit are those of full-batch SAM, and smaller "
+            "batches need smaller steps.",
+            stacklevel=4,
+        )
 
     @staticmethod
     def _light_path_state(op, y_scaled, factor):
@@ -256,14 +236,7 @@ class BaseSAM(RegressorMixin, BaseEstimator):
         """The dense matrix of ``_test_map(X)`` where it is one, else None."""
         return None
 
-    @staticmethod
-    def _check_finite(coef):
-        if not np.all(np.isfinite(coef)):
-            raise ValueError(
-                "SAM diverged: the coefficients are not finite. Lower learning_rate "
-                "below the largest stable value named in the ConvergenceWarning, or "
-                "use learning_rate='auto'."
-            )
+    _check_finite = staticmethod(check_finite)
 
     def _validate_fit_data(self, X, y, sample_weight):
         """Validated ``X``, ``y`` of shape (n_samples, n_targets), weights or None."""
@@ -427,59 +400,3 @@ class BaseSAM(RegressorMixin, BaseEstimator):
     def _format_prediction(self, pred):
         pred = pred.astype(self._output_dtype, copy=False)
         return pred[:, 0] if self._y_ndim == 1 else pred
-
-
-class SelectedModelMixin(RegressorMixin):
-    """Prediction of the selection estimators through their ``best_estimator_``.
-
-    Shared by the cross-validation (``_cv_search.py``) and information-criterion
-    (``_ic_search.py``) estimators; subclasses implement ``_make_estimator``.
-    """
-
-    def _expose_selected(self, estimator):
-        """Copy the selected model's fitted attributes; returns ``self``."""
-        for name in self._copied_attributes + ("learning_rate_", "n_features_in_"):
-            setattr(self, name, getattr(estimator, name))
-        if hasattr(estimator, "feature_names_in_"):
-            self.feature_names_in_ = estimator.feature_names_in_
-        elif hasattr(self, "feature_names_in_"):  # refitted without column names
-            del self.feature_names_in_
-        return self
-
-    def predict(self, X):
-        """Predict with the model refitted at the selected ``(n_iter_, rho_)``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples (the test kernel for ``kernel="precomputed"``).
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Predictions.
-        """
-        check_is_fitted(self)
-        return self.best_estimator_.predict(X)
-
-    def staged_predict(self, X):
-        """Yield the predictions of the selected model after steps ``1..n_iter_``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Yields
-        ------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Predictions.
-        """
-        check_is_fitted(self)
-        yield from self.best_estimator_.staged_predict(X)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags = self._make_estimator().__sklearn_tags__().input_tags
-        tags.target_tags.multi_output = True
-        return tags

@@ -18,9 +18,10 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseSAM, SelectedModelMixin
+from ._base import BaseSAM
 from ._cv_search import DEFAULT_N_ITERS, _check_rhos
 from ._path import check_n_iters
+from ._selected import SelectedModelMixin
 from ._spectral import dof_path, filter_psi, rss_path
 
 __all__ = [

@@ -63,7 +63,9 @@ class SAMKernelRidge(BaseSAM):
         ``X`` is the kernel matrix, square and symmetric in ``fit`` and of shape
         ``(n_samples_test, n_samples_train)`` in ``predict``). SAM converges for a
         positive semi-definite kernel; along the negative eigen-directions of an
-        indefinite one (``"sigmoid"``, for example) the iterates grow geometrically.
+        indefinite one (``"sigmoid"``, for example) the iterates grow geometrically,
+        and ``fit`` warns (``ConvergenceWarning``): the spectral solver names the
+        negative eigenvalues, the iterative one sees the training loss rise.
     gamma : float, default=None
         Parameter of the RBF, laplacian, polynomial, exponential chi2 and sigmoid
         kernels (``None`` is ``1 / n_features`` as in scikit-learn).

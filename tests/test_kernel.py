@@ -215,7 +215,12 @@ def test_numerical_null_space_and_negative_eigenvalues(kernel, params, n_iter):
         for solver in ("spectral", "iterative")
     ]
     for model in fits:
-        assert_rel_close(model.fit(X, y).predict(X_test), preds[0])
+        if kernel == "sigmoid":  # both solvers say it grows along mu < 0
+            with pytest.warns(ConvergenceWarning, match="not positive semi-definite"):
+                model.fit(X, y)
+        else:
+            model.fit(X, y)
+        assert_rel_close(model.predict(X_test), preds[0])
     assert_rel_close(fits[0].dual_coef_, fits[1].dual_coef_)
 
 
@@ -385,9 +390,13 @@ def test_every_kernel_name_uses_gamma_degree_coef0():
         K = pairwise_kernels(X, metric=name, filter_params=True, **params)
         K_test = pairwise_kernels(X_test, X, metric=name, filter_params=True, **params)
         pre = SAMKernelRidge(n_iter=20, kernel="precomputed", solver="spectral")
-        assert_rel_close(
-            named.fit(X, y).predict(X_test), pre.fit(K, y).predict(K_test), 1e-10
-        )
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always", ConvergenceWarning)
+            named.fit(X, y)
+            pre.fit(K, y)
+        # the sigmoid kernel is indefinite here; both fits say so, the others nothing
+        assert len(record) == (2 if name == "sigmoid" else 0)
+        assert_rel_close(named.predict(X_test), pre.predict(K_test), 1e-10)
 
 
 def test_callable_kernel_with_kernel_params():
@@ -496,6 +505,55 @@ def test_unstable_learning_rate_warns_then_divergence_raises(solver):
             with pytest.raises(ValueError, match="not finite"):
                 diverging.fit(X, y)
     assert not hasattr(diverging, "dual_coef_")
+
+
+@pytest.mark.parametrize("solver", ["spectral", "iterative"])
+def test_indefinite_kernel_warns_instead_of_diverging_silently(solver):
+    # A sigmoid kernel has negative eigenvalues: SAM grows along them at any step.
+    X, y, _ = make_problem(n=80, n_test=0)
+    params = dict(kernel="sigmoid", rho=0.1, solver=solver)
+    K = pairwise_kernels(X, metric="sigmoid")
+    K_centred = K - K.mean(axis=0) - K.mean(axis=1)[:, None] + K.mean()
+    lam = np.linalg.eigvalsh(K_centred)
+    assert lam[0] < -0.1 * lam[-1]
+    match = (
+        "not positive semi-definite: .* the smallest -0.\\d+ times the largest"
+        if solver == "spectral"
+        else "larger training loss .* learning rate is stable: the kernel matrix is "
+        "not positive semi-definite"
+    )
+    with pytest.warns(ConvergenceWarning, match=match) as record:
+        model = SAMKernelRidge(n_iter=200, **params).fit(X, y[:, 0])
+    assert len(record) == 1
+    assert record[0].filename == __file__  # points at the fit call
+    assert np.abs(model.dual_coef_).max() > 1e6  # what the warning is about
+    # The same data with a positive semi-definite kernel: no warning at all.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for kernel in ("rbf", "laplacian", "linear", "polynomial"):
+            SAMKernelRidge(n_iter=200, **{**params, "kernel": kernel}).fit(X, y)
+
+
+def test_indefinite_check_follows_the_growth_factor():
+    # r = 1 - eta lam (1 + rho lam) for lam < 0: > 1 (grows) unless rho lam < -1.
+    from sksam._spectral import SpectralFactor
+    from sksam._stability import warn_if_indefinite
+
+    def factor(lam):
+        lam = np.asarray(lam, dtype=float)
+        ones = np.ones((lam.size, 1))
+        return SpectralFactor(lam, np.eye(lam.size), ones, ones, float(lam.max()))
+
+    with pytest.warns(ConvergenceWarning, match="1 of its eigenvalues are negative"):
+        warn_if_indefinite(factor([-0.5, 1.0]), 0.5, 0.1, "unnormalized")
+    with pytest.warns(ConvergenceWarning, match="not positive semi-definite"):
+        warn_if_indefinite(factor([-0.5, 1.0]), 0.5, 5.0, "normalized")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # rho lam = -2.5 < -1: r = 1 - 0.5 * (-0.5) * (-1.5) = 0.625, contracting
+        warn_if_indefinite(factor([-0.5, 1.0]), 0.5, 5.0, "unnormalized")
+        # rounding-level negatives are not a loss of definiteness
+        warn_if_indefinite(factor([-1e-12, 1.0]), 0.5, 0.1, "unnormalized")
 
 
 X_OK, Y_OK, _ = make_problem(n=12, n_test=0)
