@@ -5,7 +5,8 @@ At (n, d) = (500, 100), X_test = 500 fresh points, ``SAMRegressor(rho=0.1)``:
 - ``fit``: one ``SAMRegressor(n_iter=200).fit`` (the yardstick of issue 6's target:
   exact curve <= 2 x one fit), and one ``sklearn.linear_model.Ridge().fit`` for scale;
 - ``exact``: ``bias_variance_decomposition(method="exact")`` over ``n_iter = 1..200``
-  (one eigendecomposition for the whole curve);
+  (one eigendecomposition for the whole curve), with ``coef_true`` (the
+  parameter-space risk too) and, for the ratio only, without it;
 - ``simulate``: the same curve by Monte Carlo, 200 noise redraws (each one fit plus
   ``staged_predict``), ``n_jobs=1``;
 - ``ridge_exact``: the exact route of a non-SAM linear smoother (``Ridge`` fitted on the
@@ -78,6 +79,12 @@ def main():
             sam, X, None, X_test, param_name="n_iter", param_range=steps, **truth
         )
 
+    def exact_without_coef():
+        return bias_variance_decomposition(
+            sam, X, None, X_test, param_name="n_iter", param_range=steps,
+            f_train=f, f_test=f_test, noise_std=1.0,
+        )  # fmt: skip
+
     def simulate():
         return bias_variance_decomposition(
             sam, X, None, X_test, method="simulate", n_rounds=args.rounds,
@@ -114,6 +121,8 @@ def main():
     ratio = paired_ratio(exact, fit_sam, args.repeat)
     print(f"  exact / one SAM fit      = {ratio:.2f} (median of interleaved pairs; "
           "target <= 2)")  # fmt: skip
+    ratio_plain = paired_ratio(exact_without_coef, fit_sam, args.repeat)
+    print(f"  same without coef_true   = {ratio_plain:.2f}")
     print(f"  simulate / exact         = {t_sim / t_exact:.0f}")
     print(f"  max |simulate - exact| expected loss = {gap:.2e} "
           f"(exact expected loss at the oracle {res_exact.expected_loss.min():.3f}); "
