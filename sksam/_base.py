@@ -1,5 +1,6 @@
 """Shared skeleton of the SAM estimators: parameters, validation, solver choice."""
 
+from itertools import islice
 from numbers import Integral, Real
 from typing import NamedTuple
 
@@ -33,6 +34,8 @@ __all__ = ["BaseSAM"]
 
 # Cost of one step of the exact normalized recursion (numpy call overhead), in ns.
 _NS_RECURSION_STEP = 17_000.0
+# Iterates of the explicit loop whose test predictions are formed in one product.
+_LOOP_CHUNK = 64
 
 
 class ScaledFit(NamedTuple):
@@ -344,10 +347,20 @@ class BaseSAM(RegressorMixin, BaseEstimator):
                 pred = projected @ weighted.reshape(rank, n_targets * n_steps)
                 yield steps, pred.reshape(-1, n_targets, n_steps)
         else:
-            for step, coef in self._loop_iterates(
+            # Test predictions of a chunk of iterates in one product: a BLAS-3 call,
+            # and no switch between the thread pools of scipy's dsymv (the kernel
+            # loop) and numpy's products at every step (benchmarks/README.md,
+            # bench_eigh.py).
+            iterates = self._loop_iterates(
                 op, y_scaled, learning_rate, n_iter, batch_stream
-            ):
-                yield np.array([step]), test_map(coef)[:, :, None]
+            )
+            # Copied as they come: mini-batch SAM updates its coef in place.
+            while chunk := [(k, c.copy()) for k, c in islice(iterates, _LOOP_CHUNK)]:
+                steps = np.array([step for step, _ in chunk])
+                stacked = np.stack([coef for _, coef in chunk], axis=-1)
+                n_params, n_targets, n_steps = stacked.shape
+                pred = test_map(stacked.reshape(n_params, n_targets * n_steps))
+                yield steps, pred.reshape(-1, n_targets, n_steps)
 
     # --------------------------------------------------------------- prediction
     def predict(self, X):

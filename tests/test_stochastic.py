@@ -375,6 +375,20 @@ def test_staged_predict_replays_the_batches_of_fit(kind, variant):
 
 
 @pytest.mark.parametrize("kind", ["linear", "kernel"])
+def test_staged_predict_across_prediction_chunks(kind):
+    # staged_predict forms the test predictions of 64 loop iterates at a time; the
+    # mini-batch loop updates its coefficients in place, so each must be copied.
+    X, y, X_test = make_problem()
+    est = fit_stochastic(kind, "unnormalized", True, n_iter=150).fit(X, y)
+    staged = list(est.staged_predict(X_test))
+    assert len(staged) == 150
+    assert_rel_close(staged[-1], est.predict(X_test), rtol=1e-12)
+    for k in (63, 64, 65, 129):
+        short = fit_stochastic(kind, "unnormalized", True, n_iter=k).fit(X, y)
+        assert_rel_close(staged[k - 1], short.predict(X_test), rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["linear", "kernel"])
 def test_spectral_solver_rejects_batch_size(kind):
     X, y, _ = make_problem()
     est = fit_stochastic(kind, "unnormalized", True, solver="spectral")
