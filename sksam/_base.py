@@ -5,22 +5,18 @@ from numbers import Integral, Real
 from typing import NamedTuple
 
 import numpy as np
-from scipy import sparse
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.metrics import r2_score
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import _safe_split
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
+from ._early_stopping import early_stopping
 from ._iterative import (
     sam_iterates,
     sam_loop,
     stochastic_sam_iterates,
     stochastic_sam_loop,
 )
-from ._selected import path_scores
 from ._spectral import filter_psi, iter_psi_chunks
 from ._stability import (
     check_finite,
@@ -84,7 +80,7 @@ class BaseSAM(RegressorMixin, BaseEstimator):
         X, y, sample_weight = self._validate_fit_data(X, y, sample_weight)
         n_iter, self.validation_score_ = int(self.n_iter), None
         if self.early_stopping:
-            n_iter, self.validation_score_ = self._early_stopping(X, y, sample_weight)
+            n_iter, self.validation_score_ = early_stopping(self, X, y, sample_weight)
 
         fit = self._scaled_fit(X, y, sample_weight)
         op, y_scaled, y_offset, factor = fit.op, fit.y_scaled, fit.y_offset, fit.factor
@@ -281,52 +277,6 @@ class BaseSAM(RegressorMixin, BaseEstimator):
         else:
             factor, lam_max = None, op.top_eigenvalue()
         return ScaledFit(op, y_scaled, y_offset, sw, sqrt_sw, factor, lam_max, solver)
-
-    def _early_stopping(self, X, y, sample_weight):
-        """Best stopping time on a held-out split: ``(n_iter, validation_score)``.
-
-        Fits once on a ``train_test_split`` (shuffled, seeded by ``random_state``)
-        and scores R^2 on the held-out part, weighted by its sample weights, after
-        every step ``0, 1, ..., n_iter`` of that one fit. Ties go to fewer steps.
-        """
-        n_samples = X.shape[0]
-        if n_samples < 3:
-            raise ValueError(
-                "early_stopping needs at least 3 samples (2 held out for the "
-                f"validation R^2, 1 to fit); got n_samples={n_samples}."
-            )
-        # The validation R^2 needs 2 samples: hold out at least 2.
-        n_val = int(np.ceil(self.validation_fraction * n_samples))
-        train, val = train_test_split(
-            np.arange(n_samples),
-            test_size=self.validation_fraction if n_val >= 2 else 2,
-            random_state=self.random_state,
-        )
-        if sparse.issparse(X):
-            X = X.tocsr()  # row indexing
-        X_train, y_train = _safe_split(self, X, y, train)
-        X_val, y_val = _safe_split(self, X, y, val, train)
-        sw_train, sw_val = None, None
-        if sample_weight is not None:
-            sw_train, sw_val = sample_weight[train], sample_weight[val]
-        fit = self._scaled_fit(X_train, y_train, sw_train)
-        learning_rate = self._resolve_learning_rate(fit.lam_max, float(self.rho))
-        start = np.zeros((val.size, y.shape[1], 1))
-        scores = [path_scores(r2_score, y_val, start + fit.y_offset[:, None], sw_val)]
-        for _, pred in self._path_prediction_chunks(
-            fit.op,
-            fit.y_scaled,
-            fit.factor,
-            self._test_map(X_val),
-            learning_rate,
-            int(self.n_iter),
-            self._batch_stream(check_random_state(self.random_state), sw_train),
-        ):
-            pred += fit.y_offset[:, None]
-            scores.append(path_scores(r2_score, y_val, pred, sw_val))
-        scores = np.concatenate(scores)
-        best = int(np.argmax(np.where(np.isnan(scores), -np.inf, scores)))
-        return best, scores
 
     def _path_prediction_chunks(
         self, op, y_scaled, factor, test_map, learning_rate, n_iter, batch_stream=None
