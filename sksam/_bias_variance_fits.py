@@ -31,6 +31,7 @@ from ._smoother import (
     spectral_risk,
 )
 from ._spectral import filter_psi
+from ._stability import warn_if_indefinite
 
 __all__ = ["exact_parts", "monte_carlo_parts", "split_pipeline"]
 
@@ -121,7 +122,7 @@ def _sam_exact(pre, final, local, values, data):
     X_train, f_train, _ = sam._validate_fit_data(X_train, data.f_train, None)
     fit = sam._scaled_fit(X_train, f_train, None, solver="spectral")
     factor = fit.factor
-    psi = _curve_filters(sam, factor, local, values)
+    psi = _curve_filters(sam, factor, local, values, fit.op.rkhs)
 
     X_test = sam._validate_predict_input(X_test)
     test = project_test_points(
@@ -151,10 +152,11 @@ def _sam_exact(pre, final, local, values, data):
     return bias_squared, variance, dof, *coef_parts
 
 
-def _curve_filters(sam, factor, local, values):
+def _curve_filters(sam, factor, local, values, rkhs):
     """Filter values (rank, len(values)) of ``sam`` with ``local`` set to each value.
 
     Points with equal ``(rho, learning_rate)`` share one evaluation of the filter.
+    A kernel factor is checked for growing negative directions, as ``fit`` does.
     """
     if local == "n_iter":
         steps = np.asarray(values, dtype=np.int64)
@@ -170,6 +172,8 @@ def _curve_filters(sam, factor, local, values):
                 + _SIMULATE_HINT
             )
         eta = sam._resolve_learning_rate(factor.lam_max, rho)
+        if rkhs:
+            warn_if_indefinite(factor, eta, rho, "unnormalized", stacklevel=7)
         return filter_psi(factor, eta, rho, steps[columns], "unnormalized")
 
     if local not in ("rho", "learning_rate"):

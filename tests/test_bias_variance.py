@@ -7,7 +7,7 @@ import pytest
 from joblib import parallel_config
 from scipy import sparse
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.feature_selection import SelectKBest, f_regression
 from sklearn.kernel_approximation import Nystroem
 from sklearn.kernel_ridge import KernelRidge
@@ -530,6 +530,9 @@ def test_clear_errors():
         )
     with pytest.raises(ValueError, match="batch_size=None.*simulate"):
         bias_variance_decomposition(SAMRegressor(batch_size=5), X, None, X_test, **kw)
+    with pytest.warns(ConvergenceWarning, match="not positive semi-definite"):
+        sigmoid = SAMKernelRidge(kernel="sigmoid", gamma=0.3, coef0=1.0)
+        bias_variance_decomposition(sigmoid, X, None, X_test, **kw)
     with pytest.raises(ValueError, match="early_stopping=False.*simulate"):
         bias_variance_decomposition(
             SAMKernelRidge(early_stopping=True), X, None, X_test, **kw
