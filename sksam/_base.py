@@ -29,7 +29,7 @@ from ._stability import (
 __all__ = ["BaseSAM"]
 
 # Cost of one step of the exact normalized recursion (numpy call overhead), in ns.
-_NS_RECURSION_STEP = 17_000.0
+_NS_RECURSION_STEP = 5_000.0
 # Iterates of the explicit loop whose test predictions are formed in one product.
 _LOOP_CHUNK = 64
 
