@@ -14,6 +14,10 @@ from ._design import ScaledKernel
 __all__ = ["SAMKernelRidge"]
 
 
+# Side of the square tiles in which the training kernel is symmetrised.
+_TILE = 128
+
+
 def _symmetric_training_kernel(X):
     """Private float64 copy of a precomputed training kernel, exactly symmetric.
 
@@ -22,11 +26,21 @@ def _symmetric_training_kernel(X):
     both get the symmetric part. An asymmetry beyond rounding is an error.
     """
     dense = X.toarray() if sparse.issparse(X) else X
-    K = np.add(dense, dense.T, dtype=np.float64)
-    K *= 0.5
-    deviation = np.subtract(dense, K, dtype=np.float64)  # (X - X.T) / 2
-    asymmetry = 2.0 * float(np.max(np.abs(deviation, out=deviation), initial=0.0))
-    scale = float(np.max(np.abs(K), initial=0.0))
+    n = dense.shape[0]
+    K = np.empty((n, n))
+    asymmetry = scale = 0.0
+    # Tile by tile: X + X.T in one call reads X.T across rows, ~5x slower at n=4000.
+    for i in range(0, n, _TILE):
+        for j in range(i, n, _TILE):
+            upper = dense[i : i + _TILE, j : j + _TILE]
+            lower_t = dense[j : j + _TILE, i : i + _TILE].T
+            tile = np.add(upper, lower_t, dtype=np.float64)
+            tile *= 0.5
+            K[i : i + _TILE, j : j + _TILE] = tile
+            K[j : j + _TILE, i : i + _TILE] = tile.T
+            gap = np.subtract(upper, lower_t, dtype=np.float64)
+            asymmetry = max(asymmetry, float(np.max(np.abs(gap, out=gap))))
+            scale = max(scale, float(np.max(np.abs(tile, out=tile))))
     if asymmetry > np.sqrt(np.finfo(dense.dtype).eps) * scale:
         raise ValueError(
             "With kernel='precomputed', X must be a symmetric kernel matrix (the "

@@ -632,6 +632,25 @@ def test_rounding_asymmetry_of_a_precomputed_kernel_is_accepted():
     assert_rel_close(spectral.predict(K), iterative.predict(K))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_precomputed_kernel_is_symmetrised_tile_by_tile(dtype):
+    # The training kernel is symmetrised in 128 x 128 tiles: across tile edges and a
+    # ragged last tile it must equal (K + K.T) / 2, and an asymmetry in any tile off
+    # the diagonal is found.
+    from sksam._kernel import _symmetric_training_kernel
+
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((300, 5))
+    K = pairwise_kernels(A, metric="rbf", gamma=0.2) + 1e-10 * rng.random((300, 300))
+    K = K.astype(dtype)
+    symmetric = _symmetric_training_kernel(K)
+    assert symmetric.dtype == np.float64
+    assert_array_equal(symmetric, symmetric.T)
+    assert_allclose(symmetric, (K.astype(np.float64) + K.T) / 2, rtol=0, atol=1e-15)
+    with pytest.raises(ValueError, match=r"max \|X - X.T\| = 0.5 for max \|X\| = 1"):
+        _symmetric_training_kernel(_with(K, (290, 5), K[290, 5] + 0.5))
+
+
 def test_precomputed_test_kernel_with_wrong_number_of_columns():
     model = SAMKernelRidge(kernel="precomputed").fit(K_OK, Y_OK)
     message = re.escape(
