@@ -534,28 +534,6 @@ def test_indefinite_kernel_warns_instead_of_diverging_silently(solver):
             SAMKernelRidge(n_iter=200, **{**params, "kernel": kernel}).fit(X, y)
 
 
-def test_indefinite_check_follows_the_growth_factor():
-    # r = 1 - eta lam (1 + rho lam) for lam < 0: > 1 (grows) unless rho lam < -1.
-    from sksam._spectral import SpectralFactor
-    from sksam._stability import warn_if_indefinite
-
-    def factor(lam):
-        lam = np.asarray(lam, dtype=float)
-        ones = np.ones((lam.size, 1))
-        return SpectralFactor(lam, np.eye(lam.size), ones, ones, float(lam.max()))
-
-    with pytest.warns(ConvergenceWarning, match="1 of its eigenvalues are negative"):
-        warn_if_indefinite(factor([-0.5, 1.0]), 0.5, 0.1, "unnormalized")
-    with pytest.warns(ConvergenceWarning, match="not positive semi-definite"):
-        warn_if_indefinite(factor([-0.5, 1.0]), 0.5, 5.0, "normalized")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        # rho lam = -2.5 < -1: r = 1 - 0.5 * (-0.5) * (-1.5) = 0.625, contracting
-        warn_if_indefinite(factor([-0.5, 1.0]), 0.5, 5.0, "unnormalized")
-        # rounding-level negatives are not a loss of definiteness
-        warn_if_indefinite(factor([-1e-12, 1.0]), 0.5, 0.1, "unnormalized")
-
-
 X_OK, Y_OK, _ = make_problem(n=12, n_test=0)
 Y_OK = Y_OK[:, 0]
 K_OK = kernel_matrix("rbf", X_OK, X_OK)
