@@ -123,10 +123,10 @@ class MappedBasis:
 # pip wheels of numpy and scipy each ship an OpenBLAS with its own thread pool. A
 # scipy LAPACK call right after numpy's BLAS products (forming the Gram) waits for
 # numpy's threads, which keep spinning after each call: on 2 cores one 100 x 100 eigh
-# took 8 ms instead of 0.9 ms. Matrices up to this size go through numpy's LAPACK (the
-# pool of the products; 124 vs 174 ms at 1000 x 1000); larger ones through scipy's
-# in-place divide and conquer, which needs no copy of the Gram and was up to 15%
-# faster from 2000 x 2000 on (benchmarks/README.md, "Eigensolver").
+# took 5-8 ms instead of 0.9-1.3 ms. Matrices up to this size go through numpy's LAPACK
+# (the pool of the products; still 1.4-1.5x faster at 1000 x 1000); larger ones through
+# scipy's in-place divide and conquer, which needs no copy of the Gram and is as fast
+# or faster there (benchmarks/bench_eigh.py and its section of benchmarks/README.md).
 NUMPY_LAPACK_MAX_SIZE = 2000
 
 
