@@ -167,11 +167,15 @@ def bench_step(problems, n_iters, repeats):
 
 
 def calibrate(repeats):
-    """Measure the cost-model constants of ``sksam._design`` on this machine."""
+    """Measure the cost-model constants of ``sksam._core._operators`` on this machine."""
     from sksam import _base, _design
-    from sksam._design import ScaledDesign
-    from sksam._iterative import sam_loop
-    from sksam._spectral import _psi_normalized, largest_eigenvalue, symmetric_eigh
+    from sksam._core._iterative import sam_loop
+    from sksam._core._operators import ScaledDesign
+    from sksam._core._spectral import (
+        _psi_normalized,
+        largest_eigenvalue,
+        symmetric_eigh,
+    )
 
     def design(X):
         mean = np.asarray(X.mean(axis=0)).ravel()

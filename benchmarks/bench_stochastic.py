@@ -39,8 +39,8 @@ from sklearn.metrics.pairwise import rbf_kernel
 from threadpoolctl import threadpool_limits
 
 from sksam import SAMKernelRidge, SAMRegressor
-from sksam._design import ScaledDesign, ScaledKernel
-from sksam._iterative import sam_loop, stochastic_sam_loop
+from sksam._core._iterative import sam_loop, stochastic_sam_loop
+from sksam._core._operators import ScaledDesign, ScaledKernel
 
 BATCH_SIZES = (1, 32, 256)
 RHO = 0.05

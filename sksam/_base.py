@@ -10,14 +10,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from ._early_stopping import early_stopping
-from ._iterative import (
+from ._core._iterative import (
     sam_iterates,
     sam_loop,
     stochastic_sam_iterates,
     stochastic_sam_loop,
 )
-from ._spectral import filter_psi, iter_psi_chunks
+from ._core._spectral import filter_psi, iter_psi_chunks
+from ._early_stopping import early_stopping
 from ._stability import (
     check_finite,
     resolve_learning_rate,

@@ -22,7 +22,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _num_samples
 
 from ._base import BaseSAM
-from ._smoother import (
+from ._core._smoother import (
     RunningMoments,
     noise_gain,
     project_test_points,
@@ -30,7 +30,7 @@ from ._smoother import (
     spectral_coef_risk,
     spectral_risk,
 )
-from ._spectral import filter_psi
+from ._core._spectral import filter_psi
 from ._stability import warn_if_indefinite
 
 __all__ = ["exact_parts", "monte_carlo_parts", "split_pipeline"]

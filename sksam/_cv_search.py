@@ -40,10 +40,10 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_method_params, indexable
 
 from ._base import BaseSAM
+from ._core._spectral import coef_path, dof_path, rss_path
 from ._dask import dask_gcv_inputs, dask_split_scores, reduces_dask
 from ._path import check_n_iters
 from ._selected import SelectedModelMixin, path_scores
-from ._spectral import coef_path, dof_path, rss_path
 
 __all__ = ["DEFAULT_N_ITERS", "BaseSAMCV"]
 

@@ -31,8 +31,8 @@ from sklearn.metrics import (
 from sklearn.utils.validation import _check_feature_names
 
 from ._base import ScaledFit
-from ._moments import GramDesign, RowMoments, squared_error_scores
-from ._spectral import coef_path
+from ._core._moments import GramDesign, RowMoments, squared_error_scores
+from ._core._spectral import coef_path
 
 __all__ = [
     "check_dask_predict_input",

@@ -19,10 +19,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseSAM
+from ._core._spectral import dof_path, filter_psi, rss_path
 from ._cv_search import DEFAULT_N_ITERS, _check_rhos
 from ._path import check_n_iters
 from ._selected import SelectedModelMixin
-from ._spectral import dof_path, filter_psi, rss_path
 
 __all__ = [
     "BaseSAMIC",

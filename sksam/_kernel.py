@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _num_features, validate_data
 
 from ._base import BaseSAM
-from ._design import ScaledKernel
+from ._core._operators import ScaledKernel
 
 __all__ = ["SAMKernelRidge"]
 

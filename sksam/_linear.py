@@ -5,13 +5,13 @@ from scipy import sparse
 from sklearn.utils.validation import validate_data
 
 from ._base import BaseSAM
+from ._core._operators import ScaledDesign
 from ._dask import (
     check_dask_predict_input,
     dask_scaled_fit,
     is_dask_collection,
     validate_dask_fit_data,
 )
-from ._design import ScaledDesign
 
 __all__ = ["SAMRegressor"]
 

@@ -14,9 +14,9 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, validate_params
 
 from ._base import BaseSAM
+from ._core._spectral import coef_path
 from ._kernel import SAMKernelRidge
 from ._linear import SAMRegressor
-from ._spectral import coef_path
 
 __all__ = ["check_n_iters", "sam_kernel_path", "sam_path"]
 

@@ -14,7 +14,11 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._spectral import auto_learning_rate, largest_stable_learning_rate, spectral_radius
+from ._core._spectral import (
+    auto_learning_rate,
+    largest_stable_learning_rate,
+    spectral_radius,
+)
 
 __all__ = [
     "check_finite",

@@ -579,7 +579,7 @@ def test_clear_errors():
 def test_spectral_risk_keeps_accuracy_when_the_bias_cancels(through_design):
     # The Gram shortcut ||T c + e||^2 = c'Gc + 2 (T'e).c + ||e||^2 cancels when the
     # fit is nearly exact; those steps must fall back to the direct error.
-    from sksam._smoother import project_test_points, spectral_risk
+    from sksam._core._smoother import project_test_points, spectral_risk
 
     rng = np.random.default_rng(3)
     test_basis = rng.standard_normal((40, 6))
@@ -604,7 +604,7 @@ def test_spectral_risk_keeps_accuracy_when_the_bias_cancels(through_design):
 def test_test_points_through_the_design_equal_the_mapped_basis():
     # A tall dense test design takes the route through its Gram M'M (fewer products);
     # it must give the same T'T, T'e and T as forming T = M basis.
-    from sksam._smoother import project_test_points
+    from sksam._core._smoother import project_test_points
 
     rng = np.random.default_rng(4)
     design = rng.standard_normal((50, 8))

@@ -5,10 +5,10 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 
-from sksam import _design
-from sksam._design import ScaledDesign
-from sksam._iterative import sam_iterates, sam_loop
-from sksam._spectral import coef_path
+from sksam._core import _operators as _design
+from sksam._core._iterative import sam_iterates, sam_loop
+from sksam._core._operators import ScaledDesign
+from sksam._core._spectral import coef_path
 
 
 def problem(n=30, d=8, seed=0):

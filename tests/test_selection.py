@@ -14,8 +14,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from test_path import explicit_kernel_path, explicit_linear_path
 
 from sksam import SAMKernelRidge, SAMKernelRidgeCV, SAMRegressor, SAMRegressorCV
+from sksam._core._spectral import dof_path, rss_path
 from sksam._cv_search import DEFAULT_N_ITERS
-from sksam._spectral import dof_path, rss_path
 
 N_ITERS = [1, 3, 10, 40]
 RHOS = [0.0, 0.3, 2.0]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from sksam._spectral import (
+from sksam._core._spectral import (
     SpectralFactor,
     auto_learning_rate,
     coef_path,

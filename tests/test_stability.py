@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from sksam._spectral import SpectralFactor
+from sksam._core._spectral import SpectralFactor
 from sksam._stability import (
     check_finite,
     resolve_learning_rate,

@@ -23,8 +23,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics.pairwise import rbf_kernel
 
 from sksam import SAMKernelRidge, SAMRegressor
-from sksam._design import ScaledDesign, ScaledKernel
-from sksam._iterative import sam_batch_iterates, sam_loop, shuffled_batches
+from sksam._core._iterative import sam_batch_iterates, sam_loop, shuffled_batches
+from sksam._core._operators import ScaledDesign, ScaledKernel
 
 N, D, BATCH, STEPS = 30, 4, 8, 10  # 4 batches per epoch (the last of 6): 2.5 epochs
 GAMMA = 0.3

@@ -92,7 +92,7 @@ class ScaledDesign:
     --------
     >>> import numpy as np
     >>> from scipy import sparse
-    >>> from sksam._design import ScaledDesign
+    >>> from sksam._core._operators import ScaledDesign
     >>> X = np.array([[1.0, 0.0], [3.0, 2.0]])
     >>> op = ScaledDesign(sparse.csr_matrix(X), None, X.mean(axis=0), 2.0)
     >>> op.apply(np.array([[1.0], [1.0]])).ravel().tolist()  # (X - mean) @ [1, 1]
@@ -299,7 +299,7 @@ class ScaledKernel:
     Examples
     --------
     >>> import numpy as np
-    >>> from sksam._design import ScaledKernel
+    >>> from sksam._core._operators import ScaledKernel
     >>> op = ScaledKernel(np.array([[2.0, 1.0], [1.0, 2.0]]), None, 2.0)
     >>> op.top_eigenvalue()  # largest eigenvalue of K_s / S
     1.5

@@ -32,7 +32,7 @@ class RowMoments:
     Examples
     --------
     >>> import numpy as np
-    >>> from sksam._moments import RowMoments
+    >>> from sksam._core._moments import RowMoments
     >>> X, y = np.array([[1.0], [2.0], [4.0]]), np.array([[1.0], [3.0], [5.0]])
     >>> m = RowMoments(np.zeros(1), np.zeros(1), 3.0, X.sum(0), y.sum(0),
     ...                X.T @ X, X.T @ y, (y**2).sum(0))
@@ -126,7 +126,7 @@ class GramDesign:
     Examples
     --------
     >>> import numpy as np
-    >>> from sksam._moments import GramDesign
+    >>> from sksam._core._moments import GramDesign
     >>> op = GramDesign(np.diag([2.0, 1.0]), np.ones((2, 1)), 10.0, 10)
     >>> op.top_eigenvalue(), op.factor().lam.tolist()
     (2.0, [1.0, 2.0])
@@ -183,7 +183,7 @@ def squared_error_scores(metric, scored, coefs, x_mean, y_mean):
     Examples
     --------
     >>> import numpy as np
-    >>> from sksam._moments import RowMoments, squared_error_scores
+    >>> from sksam._core._moments import RowMoments, squared_error_scores
     >>> X, y = np.array([[0.0], [1.0], [2.0]]), np.array([[1.0], [2.0], [4.0]])
     >>> m = RowMoments(np.zeros(1), np.zeros(1), 3.0, X.sum(0), y.sum(0),
     ...                X.T @ X, X.T @ y, (y**2).sum(0))

@@ -57,7 +57,7 @@ class SpectralFactor:
     Examples
     --------
     >>> import numpy as np
-    >>> from sksam._spectral import SpectralFactor
+    >>> from sksam._core._spectral import SpectralFactor
     >>> factor = SpectralFactor(np.array([1.0, 2.0]), np.eye(2), np.ones((2, 1)),
     ...                         np.ones((2, 1)), 2.0)
     >>> factor.coef(np.array([0.5, 0.25])).ravel().tolist()
@@ -98,7 +98,7 @@ class MappedBasis:
     Examples
     --------
     >>> import numpy as np
-    >>> from sksam._spectral import MappedBasis
+    >>> from sksam._core._spectral import MappedBasis
     >>> X = np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 0.0]])
     >>> basis = MappedBasis(np.eye(2), lambda q: X.T @ q, 2.0)
     >>> (basis @ np.array([[2.0], [0.0]])).ravel().tolist()

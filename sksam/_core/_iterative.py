@@ -154,7 +154,7 @@ def sam_batch_iterates(op, y_scaled, learning_rate, rho, variant, batches):
     Examples
     --------
     >>> import numpy as np
-    >>> from sksam._design import ScaledDesign
+    >>> from sksam._core._operators import ScaledDesign
     >>> op = ScaledDesign(np.eye(2), None, None, 2.0)
     >>> y = np.array([[2.0], [4.0]])
     >>> batches = [(np.array([0]), 1.0), (np.array([1]), 1.0)]
@@ -218,7 +218,7 @@ def stochastic_sam_iterates(
     Examples
     --------
     >>> import numpy as np
-    >>> from sksam._design import ScaledDesign
+    >>> from sksam._core._operators import ScaledDesign
     >>> op = ScaledDesign(np.eye(2), None, None, 2.0)
     >>> y = np.array([[2.0], [4.0]])
     >>> iterates = stochastic_sam_iterates(
@@ -246,7 +246,7 @@ def stochastic_sam_loop(
     Examples
     --------
     >>> import numpy as np
-    >>> from sksam._design import ScaledDesign
+    >>> from sksam._core._operators import ScaledDesign
     >>> op = ScaledDesign(np.eye(2), None, None, 2.0)
     >>> y = np.array([[2.0], [4.0]])
     >>> stochastic_sam_loop(
