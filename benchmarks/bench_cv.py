@@ -30,7 +30,7 @@ from sklearn.model_selection import GridSearchCV
 from threadpoolctl import threadpool_limits
 
 from sksam import SAMKernelRidge, SAMKernelRidgeCV, SAMRegressor, SAMRegressorCV
-from sksam._cv_search import DEFAULT_N_ITERS
+from sksam._selection._search import DEFAULT_N_ITERS
 
 RHOS = (0.0, 0.1, 1.0)
 GRID = {"n_iter": DEFAULT_N_ITERS.tolist(), "rho": list(RHOS)}

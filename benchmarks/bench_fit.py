@@ -17,8 +17,8 @@ per-round ratio. Sections (targets of issue 2):
 Run ``python benchmarks/bench_fit.py``. Options: ``--quick`` (smaller problems),
 ``--sections 3 4``, ``--blas-threads 1`` and ``--clock cpu`` (process CPU time: robust
 on a shared machine), ``--calibrate`` (measure the cost-model constants of
-``sksam/_design.py`` that ``solver="auto"`` uses, and print them next to the values in
-the code).
+``sksam/_core/_costs.py`` that ``solver="auto"`` uses, and print them next to the
+values in the code).
 """
 
 import argparse
@@ -167,8 +167,9 @@ def bench_step(problems, n_iters, repeats):
 
 
 def calibrate(repeats):
-    """Measure the cost-model constants of ``sksam._core._operators`` on this machine."""
-    from sksam import _base, _design
+    """Measure the cost-model constants (``sksam._core._costs``) on this machine."""
+    from sksam._core import _operators
+    from sksam._core._costs import COSTS
     from sksam._core._iterative import sam_loop
     from sksam._core._operators import ScaledDesign
     from sksam._core._spectral import (
@@ -192,10 +193,10 @@ def calibrate(repeats):
     tiny = design(tiny)
     tiny_y = tiny_y[:, None] - tiny_y.mean()
     steps = median_time(lambda: sam_loop(tiny, tiny_y, 0.1, 0.1, 100, "normalized"), 3)
-    measured["_NS_PRODUCT_CALL"] = 1e9 * steps / 400
+    measured["product_call"] = 1e9 * steps / 400
     call = product_seconds(tiny)
     dense = [design(regression_data(n, d)[0]) for n, d in [(20000, 200), (2000, 2000)]]
-    measured["_NS_GEMV"] = np.mean(
+    measured["gemv"] = np.mean(
         [
             1e9 * (product_seconds(op) - call) / (op.n_samples * op.n_params)
             for op in dense
@@ -217,22 +218,22 @@ def calibrate(repeats):
                 features.append([segments, nnz * gather, nnz * (not gather)])
                 seconds.append(median_time(lambda m=matrix, v=vector: m @ v, repeats))
     coefs = np.linalg.lstsq(np.array(features), 1e9 * np.array(seconds), rcond=None)[0]
-    for name, value in zip(("SEGMENT", "GATHER", "SCATTER"), coefs, strict=True):
-        measured[f"_NS_SPARSE_{name}"] = value
+    for name, value in zip(("segment", "gather", "scatter"), coefs, strict=True):
+        measured[f"sparse_{name}"] = value
     syrk = []
     for n, d in [(20000, 200), (5000, 500), (1000, 3000)]:
         op = design(regression_data(n, d)[0])
         gram = op._gram_primal if n >= d else op._gram_dual
         syrk.append(1e9 * median_time(gram, repeats) / (max(n, d) * min(n, d) ** 2))
-    measured["_NS_SYRK"] = np.mean(syrk)
-    # sparse Gram time = _NS_SPGEMM * pairs + _NS_DENSIFY * d^2 (least squares)
+    measured["syrk"] = np.mean(syrk)
+    # sparse Gram time = spgemm * pairs + densify * d^2 (least squares)
     features, seconds = [], []
     for op in sparse_ops:
         counts = np.diff(op.X.indptr)
         features.append([float(counts @ counts), float(op.n_params) ** 2])
         seconds.append(median_time(op._gram_primal, repeats))
     coefs = np.linalg.lstsq(np.array(features), 1e9 * np.array(seconds), rcond=None)[0]
-    measured["_NS_SPGEMM"], measured["_NS_DENSIFY"] = np.maximum(coefs, 0.0)
+    measured["spgemm"], measured["densify"] = np.maximum(coefs, 0.0)
     eigh, eigvalsh = [], []
     rng = np.random.default_rng(0)
     for m in (300, 600, 1000):
@@ -244,9 +245,9 @@ def calibrate(repeats):
         eigvalsh.append(
             median_time(lambda g=gram: largest_eigenvalue(g.copy()), repeats) / m**3
         )
-    measured["_NS_EIGH"] = 1e9 * np.mean(eigh)
-    measured["_NS_EIGVALSH"] = 1e9 * np.mean(eigvalsh)
-    measured["_NS_DECOMPOSITION_CALL"] = 1e9 * median_time(
+    measured["eigh"] = 1e9 * np.mean(eigh)
+    measured["eigvalsh"] = 1e9 * np.mean(eigvalsh)
+    measured["decomposition_call"] = 1e9 * median_time(
         lambda: tiny.factor(tiny_y), 10 * repeats
     )
     pairs = []
@@ -257,11 +258,11 @@ def calibrate(repeats):
             count[0] += 1
             return op.adjoint(op.apply(v[:, None]))[:, 0]
 
-        _design._top_eigenvalue(matvec, op.n_params, tol=_design._LANCZOS_TOL)
+        _operators._top_eigenvalue(matvec, op.n_params, tol=_operators._LANCZOS_TOL)
         pairs.append(count[0])
-    measured["_LANCZOS_PAIRS"] = np.mean(pairs)
+    measured["lanczos_pairs"] = np.mean(pairs)
     lam = np.geomspace(0.01, 1.0, 100)
-    measured["_NS_RECURSION_STEP (_base)"] = (
+    measured["recursion_step"] = (
         1e9
         * median_time(
             lambda: _psi_normalized(lam, np.ones((100, 1)), 0.5, 0.1, [2000]), repeats
@@ -269,11 +270,10 @@ def calibrate(repeats):
         / 2000
     )
 
-    print("\ncost-model constants (nanoseconds; sksam/_design.py, sksam/_base.py)")
+    print("\ncost-model constants (nanoseconds; sksam/_core/_costs.py, COSTS)")
     print(f"{'constant':>28} {'in code':>10} {'measured':>10}")
     for name, value in measured.items():
-        module, attr = (_base, name.split()[0]) if "_base" in name else (_design, name)
-        print(f"{name:>28} {getattr(module, attr):>10.4g} {value:>10.4g}")
+        print(f"{name:>28} {getattr(COSTS, name):>10.4g} {value:>10.4g}")
 
 
 def main():

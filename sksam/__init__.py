@@ -5,11 +5,15 @@ matrix, so one eigendecomposition gives the exact iterate for any number of step
 """
 
 from ._bias_variance import bias_variance_decomposition
-from ._criteria import SAMKernelRidgeIC, SAMRegressorIC
 from ._kernel import SAMKernelRidge
 from ._linear import SAMRegressor
 from ._path import sam_kernel_path, sam_path
-from ._selection import SAMKernelRidgeCV, SAMRegressorCV
+from ._selection import (
+    SAMKernelRidgeCV,
+    SAMKernelRidgeIC,
+    SAMRegressorCV,
+    SAMRegressorIC,
+)
 
 __version__ = "0.1.0.dev0"
 

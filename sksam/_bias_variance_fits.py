@@ -1,4 +1,4 @@
-"""The fits behind ``bias_variance_decomposition`` (DESIGN.md section 1).
+"""The fits behind ``bias_variance_decomposition``.
 
 - SAM (unnormalized, full batch): one eigendecomposition for a whole curve over
   ``n_iter``, ``rho`` or ``learning_rate``; the risks are sums over the spectrum
@@ -30,8 +30,7 @@ from ._core._smoother import (
     spectral_coef_risk,
     spectral_risk,
 )
-from ._core._spectral import filter_psi
-from ._stability import warn_if_indefinite
+from ._stability import check_finite
 
 __all__ = ["exact_parts", "monte_carlo_parts", "split_pipeline"]
 
@@ -115,23 +114,24 @@ def _sam_exact(pre, final, local, values, data):
                 + _SIMULATE_HINT
             )
     X_train, X_test = _transform(pre, data.X_train, data.X_test)
-    # What fit does up to the decomposition (as in sam_path and the CV search); the
-    # filter then gives every point of the curve.
+    # The problem of the training data (as fit builds it); the filter then gives
+    # every point of the curve from its one decomposition.
     sam = clone(final)
     sam._validate_params()
-    X_train, f_train, _ = sam._validate_fit_data(X_train, data.f_train, None)
-    fit = sam._scaled_fit(X_train, f_train, None, solver="spectral")
-    factor = fit.factor
-    psi = _curve_filters(sam, factor, local, values, fit.op.rkhs)
+    train = sam._validate_fit_data(X_train, data.f_train, None)
+    problem = sam._build_problem(train.X, train.y, None)
+    factor = problem.factor
+    psi = _curve_filters(sam, problem, local, values)
 
     X_test = sam._validate_predict_input(X_test)
+    features = sam._test_features(X_test, train.X)
     test = project_test_points(
         factor.basis,
-        float(fit.y_offset[0]) - data.target,
-        sam._test_map(X_test),
-        sam._test_design(X_test),
+        float(problem.y_offset[0]) - data.target,
+        problem.test_map(features),
+        problem.centred_design(features),
     )
-    rkhs = fit.op.rkhs
+    rkhs = problem.rkhs
     gain = noise_gain(factor.lam, factor.basis, float(data.n_train), rkhs)
     proj = factor.proj[:, 0]
     n_mean = data.n_train if sam.fit_intercept else None
@@ -152,11 +152,11 @@ def _sam_exact(pre, final, local, values, data):
     return bias_squared, variance, dof, *coef_parts
 
 
-def _curve_filters(sam, factor, local, values, rkhs):
+def _curve_filters(sam, problem, local, values):
     """Filter values (rank, len(values)) of ``sam`` with ``local`` set to each value.
 
-    Points with equal ``(rho, learning_rate)`` share one evaluation of the filter.
-    A kernel factor is checked for growing negative directions, as ``fit`` does.
+    Points with equal ``(rho, learning_rate)`` share one evaluation of the filter;
+    the step size of each is resolved (and checked) as ``fit`` resolves it.
     """
     if local == "n_iter":
         steps = np.asarray(values, dtype=np.int64)
@@ -171,10 +171,8 @@ def _curve_filters(sam, factor, local, values, rkhs):
                 "SAM is not linear in y, so it has no smoother matrix. "
                 + _SIMULATE_HINT
             )
-        eta = sam._resolve_learning_rate(factor.lam_max, rho)
-        if rkhs:
-            warn_if_indefinite(factor, eta, rho, "unnormalized", stacklevel=7)
-        return filter_psi(factor, eta, rho, steps[columns], "unnormalized")
+        run = sam._plan_run(problem, int(steps.max(initial=0)), None, "spectral")
+        return problem.filter(run.learning_rate, rho, steps[columns], "unnormalized")
 
     if local not in ("rho", "learning_rate"):
         psi = filters(slice(None))
@@ -182,11 +180,11 @@ def _curve_filters(sam, factor, local, values, rkhs):
         groups = {}
         for column, value in enumerate(values):
             groups.setdefault(value, []).append(column)
-        psi = np.empty((factor.lam.size, len(values)))
+        psi = np.empty((problem.factor.lam.size, len(values)))
         for value, columns in groups.items():
             sam.set_params(**{local: value})._validate_params()  # the rest: validated
             psi[:, columns] = filters(columns)
-    sam._check_finite(psi)
+    check_finite(psi)
     return psi
 
 
@@ -326,7 +324,8 @@ def _staged_curve(pre, final, X, y, X_test, steps, want_coef):
 
     def curve(X_eval):
         # Step 0 is the intercept-only model; staged_predict yields steps 1, 2, ...
-        out = np.full((_num_samples(X_eval), steps.size), float(sam._y_offset[0]))
+        start = float(sam._run.problem.y_offset[0])
+        out = np.full((_num_samples(X_eval), steps.size), start)
         for step, pred in enumerate(sam.staged_predict(X_eval), start=1):
             if step in columns:
                 out[:, columns[step]] = pred[:, None]

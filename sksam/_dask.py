@@ -1,15 +1,13 @@
-"""Dask arrays in the linear estimators: the ``d x d`` Gram reduced over row chunks.
+"""Dask arrays: the one hook through which sksam meets them.
 
 For a ``dask.array`` chunked by rows, dask reduces the weighted row moments of
-``_moments.RowMoments`` chunk by chunk (on any scheduler: threads, processes or a
-``dask.distributed`` cluster) and only ``d x d`` results reach this process; the
-eigendecomposition and the exact filter then run locally through the numpy code path
-(``SAMRegressor`` overrides ``_validate_fit_data`` and ``_scaled_fit`` with the
-functions here, so ``fit`` and ``sam_path`` need nothing else). For the CV
-estimators ``_cv_search`` dispatches dask input to ``dask_split_scores`` (the
-moments of every test fold are reduced in the same single pass; a training fold is
-the full moments minus its test fold, and the squared-error scores come from the
-test-fold moments, so ``X`` is read once for all folds) and ``dask_gcv_inputs``.
+``_core._moments.RowMoments`` chunk by chunk (on any scheduler: threads, processes or
+a ``dask.distributed`` cluster) and only ``d x d`` results reach this process. The
+linear problem is then known through its Gram matrix (``_problem.moment_problem``) and
+every spectral route (``fit``, ``sam_path``, the CV and IC searches) runs on it as on
+numpy data. The cross-validation reduces the moments of every fold in the same single
+pass (``fold_moments``). What cannot work without random access to rows is refused
+here, in ``check_supported``.
 
 dask is an optional dependency (``pip install sksam[dask]``). Nothing here imports it
 at module level: ``is_dask_collection`` only looks at ``sys.modules`` (an object can
@@ -21,36 +19,19 @@ import sys
 from numbers import Real
 
 import numpy as np
-from sklearn.base import clone
-from sklearn.metrics import (
-    explained_variance_score,
-    mean_squared_error,
-    r2_score,
-    root_mean_squared_error,
-)
 from sklearn.utils.validation import _check_feature_names
 
-from ._base import ScaledFit
-from ._core._moments import GramDesign, RowMoments, squared_error_scores
-from ._core._spectral import coef_path
+from ._core._moments import RowMoments
 
 __all__ = [
     "check_dask_predict_input",
-    "dask_gcv_inputs",
-    "dask_scaled_fit",
-    "dask_split_scores",
+    "check_supported",
+    "fold_moments",
     "is_dask_collection",
-    "reduces_dask",
+    "reduce_row_moments",
     "row_moments",
     "validate_dask_fit_data",
 ]
-
-_MOMENT_METRICS = {
-    r2_score: "r2",
-    explained_variance_score: "explained_variance",
-    mean_squared_error: "mean_squared_error",
-    root_mean_squared_error: "root_mean_squared_error",
-}
 
 
 def is_dask_collection(obj):
@@ -90,44 +71,46 @@ def _as_dask_array(arr, name, row_chunks=None):
     return arr
 
 
-def _check_dask_support(estimator, solver=None):
-    if getattr(estimator, "early_stopping", False):
+def check_supported(*, early_stopping=False, batch_size=None, solver=None):
+    """Refuse, with the reason, what dask input cannot do (one place for all)."""
+    if early_stopping:
         raise ValueError(
             "early_stopping is not supported for dask arrays; select n_iter with "
             "SAMRegressorCV, which reduces all folds in one pass over the data."
         )
-    if estimator.batch_size is not None:
+    if batch_size is not None:
         raise ValueError(
             "batch_size is not supported for dask arrays: stochastic SAM needs random "
             "access to rows. Fit on a numpy array, or use batch_size=None (the exact "
             "full-batch path from the d x d Gram reduced by dask)."
         )
-    if "iterative" in (estimator.solver, solver):
+    if solver == "iterative":
         raise ValueError(
             "solver='iterative' is not supported for dask arrays (each step would be "
             "a pass over the data); use solver='spectral' or 'auto'."
         )
 
 
-def validate_dask_fit_data(estimator, X, y, sample_weight):
-    """Lazy counterpart of ``BaseSAM._validate_fit_data`` for dask input.
+def validate_dask_fit_data(X, y, sample_weight, estimator=None):
+    """Lazy counterpart of the numpy validation of ``fit`` data for dask input.
 
     Returns ``X`` (float dask array, one column chunk), ``y`` as a dask array of
-    shape (n_samples, n_targets) with the row chunks of ``X``, and the sample weights
-    (float64 dask array or None). Sets ``n_features_in_`` and the output shape.
+    shape (n_samples, n_targets) with the row chunks of ``X``, the sample weights
+    (float64 dask array or None) and ``y.ndim``. With an ``estimator``, records its
+    ``n_features_in_`` and feature names (as ``validate_data`` does).
     """
     import dask.array as da
 
-    _check_dask_support(estimator)
-    _check_feature_names(estimator, X, reset=True)
+    if estimator is not None:
+        _check_feature_names(estimator, X, reset=True)
     X = _as_dask_array(X, "X")
     if X.ndim != 2:
         raise ValueError(f"Expected a 2D array for X, got shape {X.shape}.")
     n_samples, n_features = X.shape
     if n_samples < 1 or n_features < 1:
         raise ValueError(
-            f"Found array with shape {X.shape}; {type(estimator).__name__} needs at "
-            "least one sample and one feature."
+            f"Found array with shape {X.shape}; at least one sample and one "
+            "feature are needed."
         )
     X = X.rechunk({1: -1})
     y = _as_dask_array(y, "y", X.chunks[0])
@@ -145,11 +128,11 @@ def validate_dask_fit_data(estimator, X, y, sample_weight):
                 f"({n_samples},)!"
             )
         sample_weight = sample_weight.astype(np.float64).rechunk((X.chunks[0],))
-    estimator.n_features_in_ = n_features
-    estimator._y_ndim = y.ndim
-    estimator._output_dtype = X.dtype
+    if estimator is not None:
+        estimator.n_features_in_ = n_features
+    y_ndim = y.ndim
     y = y.reshape(n_samples, -1).rechunk({0: X.chunks[0], 1: -1})
-    return X, y, sample_weight
+    return X, y, sample_weight, y_ndim
 
 
 def check_dask_predict_input(estimator, X):
@@ -272,73 +255,21 @@ def row_moments(X, y, sample_weight=None, fit_intercept=True, row_sets=()):
     return moments[0], moments[1:]
 
 
-def _scaled_fit_from_moments(estimator, moments, n_samples):
-    """``ScaledFit`` of the spectral solver (no ``y_scaled``/weights: never needed)."""
-    gram, xty, x_mean, y_mean = moments.centred(estimator.fit_intercept)
-    op = GramDesign(gram, xty, float(moments.sum_weights), n_samples)
-    factor = op.factor()
-    return x_mean, ScaledFit(
-        op, None, y_mean, None, None, factor, factor.lam_max, "spectral"
-    )
+def reduce_row_moments(X, y, sample_weight, fit_intercept):
+    """``RowMoments`` of all rows of validated dask ``X``, ``y``: one pass of dask."""
+    return row_moments(X, y, sample_weight, fit_intercept)[0]
 
 
-def dask_scaled_fit(estimator, X, y, sample_weight, solver=None):
-    """``BaseSAM._scaled_fit`` for validated dask input: one pass of dask reduction.
+def fold_moments(X, y, sample_weight, fit_intercept, splits, score_weighted):
+    """Training and scored ``RowMoments`` of every split, from one pass of dask.
 
-    The returned ``ScaledFit`` has ``y_scaled``, ``sw`` and ``sqrt_sw`` set to None:
-    the spectral solution needs only the factor, and ``X`` never sits here.
+    ``splits`` are ``(train, test)`` index arrays. The training moments of a split
+    are the full moments minus those of its test rows when the training rows are the
+    complement of the test rows (K-fold and the like), else they are reduced
+    directly. The scored (test) moments are weighted iff ``score_weighted``.
+
+    Returns a list of ``(train_moments, scored_moments, n_train)``.
     """
-    _check_dask_support(estimator, solver)
-    moments, _ = row_moments(X, y, sample_weight, estimator.fit_intercept)
-    x_mean, fit = _scaled_fit_from_moments(estimator, moments, X.shape[0])
-    estimator._x_offset = x_mean
-    return fit
-
-
-# --------------------------------------------------------- cross-validation
-def _moment_metric(vectorised):
-    metric = None if vectorised is None else _MOMENT_METRICS.get(vectorised[0])
-    if metric is None:
-        raise ValueError(
-            "With dask arrays SAMRegressorCV scores from the reduced moments and "
-            "supports only the squared-error scorings None, 'r2', "
-            "'explained_variance', 'neg_mean_squared_error' and "
-            "'neg_root_mean_squared_error'."
-        )
-    return metric, vectorised[1]
-
-
-def reduces_dask(estimator, *arrays):
-    """Whether ``estimator`` takes the dask route for ``arrays`` (linear models only).
-
-    Kernel models need the ``n x n`` kernel: they compute dask input into memory,
-    as ``SAMKernelRidge.fit`` does (for large kernels use ``Nystroem`` features and
-    ``SAMRegressor``).
-    """
-    linear = "kernel" not in estimator.get_params()
-    return linear and any(map(is_dask_collection, arrays))
-
-
-def dask_split_scores(estimator, X, y, splits, sample_weight, score_params, grid):
-    """CV scores (n_iters, n_rhos, n_splits) with every fold reduced in one pass.
-
-    ``splits`` are ``(train, test)`` index arrays and ``grid`` is
-    ``(n_iters, rhos, scorer, vectorised)`` as in ``_cv_search``. The training
-    moments of a split are the full moments minus those of its test rows when the
-    training rows are the complement of the test rows (K-fold and the like), else
-    they are reduced directly; the validation scores come from the test-fold
-    moments, weighted iff ``score_params`` holds the ``sample_weight``.
-    """
-    if set(score_params) - {"sample_weight"}:
-        raise ValueError(
-            "With dask arrays the scorer takes no metadata besides sample_weight; "
-            f"got {sorted(score_params)}."
-        )
-    score_weighted = "sample_weight" in score_params
-    estimator = clone(estimator)
-    n_iters, rhos, _, vectorised = grid
-    metric, sign = _moment_metric(vectorised)
-    X, y, sample_weight = validate_dask_fit_data(estimator, X, y, sample_weight)
     n_samples = X.shape[0]
     splits = [(np.asarray(train), np.asarray(test)) for train, test in splits]
     unweighted_scores = sample_weight is not None and not score_weighted
@@ -351,34 +282,12 @@ def dask_split_scores(estimator, X, y, splits, sample_weight, score_params, grid
         row_sets.append((test, True) if complement else (train, True))
         if not complement or unweighted_scores:
             row_sets.append((test, not unweighted_scores))
-    full, subsets = row_moments(X, y, sample_weight, estimator.fit_intercept, row_sets)
+    full, subsets = row_moments(X, y, sample_weight, fit_intercept, row_sets)
     subsets = iter(subsets)
-    scores = np.full((n_iters.size, rhos.size, len(splits)), np.nan)
-    for split, ((train, _), complement) in enumerate(
-        zip(splits, complements, strict=True)
-    ):
+    folds = []
+    for (train, _), complement in zip(splits, complements, strict=True):
         first = next(subsets)
         train_moments = full - first if complement else first
         scored = next(subsets) if not complement or unweighted_scores else first
-        x_mean, fit = _scaled_fit_from_moments(estimator, train_moments, train.size)
-        for j, rho in enumerate(rhos):
-            learning_rate = estimator._resolve_learning_rate(fit.lam_max, float(rho))
-            with np.errstate(over="ignore", invalid="ignore"):
-                coefs = coef_path(
-                    fit.factor, learning_rate, rho, n_iters, estimator.variant
-                )
-                values = sign * squared_error_scores(
-                    metric, scored, coefs, x_mean, fit.y_offset
-                )
-            finite = np.isfinite(coefs).all(axis=(0, 1)) & np.isfinite(values)
-            scores[finite, j, split] = values[finite]
-    return scores
-
-
-def dask_gcv_inputs(estimator, X, y, sample_weight):
-    """``(ScaledFit, S, ||y_s||^2)`` for ``_cv_search._gcv_scores``, from one pass."""
-    X, y, sample_weight = validate_dask_fit_data(estimator, X, y, sample_weight)
-    moments, _ = row_moments(X, y, sample_weight, estimator.fit_intercept)
-    _, fit = _scaled_fit_from_moments(estimator, moments, X.shape[0])
-    y_sq_norm = moments.centred_y_sq_norm(estimator.fit_intercept)
-    return fit, float(moments.sum_weights), y_sq_norm
+        folds.append((train_moments, scored, train.size))
+    return folds

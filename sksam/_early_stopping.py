@@ -4,21 +4,21 @@ import numpy as np
 from scipy import sparse
 from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import _safe_split
 
-from ._selected import path_scores
+from ._scores import path_scores
 
 __all__ = ["early_stopping"]
 
 
-def early_stopping(estimator, X, y, sample_weight):
+def early_stopping(estimator, data):
     """Best stopping time on a held-out split: ``(n_iter, validation_score)``.
 
     Fits once on a ``train_test_split`` (shuffled, seeded by ``random_state``)
     and scores R^2 on the held-out part, weighted by its sample weights, after
     every step ``0, 1, ..., n_iter`` of that one fit. Ties go to fewer steps.
     """
+    X, y, sample_weight = data.X, data.y, data.sample_weight
     n_samples = X.shape[0]
     if n_samples < 3:
         raise ValueError(
@@ -39,20 +39,15 @@ def early_stopping(estimator, X, y, sample_weight):
     sw_train, sw_val = None, None
     if sample_weight is not None:
         sw_train, sw_val = sample_weight[train], sample_weight[val]
-    fit = estimator._scaled_fit(X_train, y_train, sw_train)
-    learning_rate = estimator._resolve_learning_rate(fit.lam_max, float(estimator.rho))
+    problem = estimator._build_problem(X_train, y_train, sw_train)
+    n_iter = int(estimator.n_iter)
+    run = estimator._plan_run(problem, n_iter, sw_train)
+    offset = problem.y_offset[:, None]
     start = np.zeros((val.size, y.shape[1], 1))
-    scores = [path_scores(r2_score, y_val, start + fit.y_offset[:, None], sw_val)]
-    for _, pred in estimator._path_prediction_chunks(
-        fit.op,
-        fit.y_scaled,
-        fit.factor,
-        estimator._test_map(X_val),
-        learning_rate,
-        int(estimator.n_iter),
-        estimator._batch_stream(check_random_state(estimator.random_state), sw_train),
-    ):
-        pred += fit.y_offset[:, None]
+    scores = [path_scores(r2_score, y_val, start + offset, sw_val)]
+    test_map = problem.test_map(estimator._test_features(X_val, X_train))
+    for _, pred in run.prediction_chunks(test_map, n_iter):
+        pred += offset
         scores.append(path_scores(r2_score, y_val, pred, sw_val))
     scores = np.concatenate(scores)
     best = int(np.argmax(np.where(np.isnan(scores), -np.inf, scores)))

@@ -1,53 +1,20 @@
 """SAMKernelRidge: early-stopped SAM in a reproducing kernel Hilbert space."""
 
-from numbers import Real
-
 import numpy as np
-from scipy import sparse
-from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS, pairwise_kernels
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _num_features, validate_data
 
 from ._base import BaseSAM
-from ._core._operators import ScaledKernel
+from ._kernel_matrix import (
+    check_square_kernel,
+    kernel_params,
+    test_kernel,
+    training_kernel,
+)
+from ._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
+from ._problem import kernel_problem
+from ._validation import check_fit_data
 
 __all__ = ["SAMKernelRidge"]
-
-
-# Side of the square tiles in which the training kernel is symmetrised.
-_TILE = 128
-
-
-def _symmetric_training_kernel(X):
-    """Private float64 copy of a precomputed training kernel, exactly symmetric.
-
-    A kernel matrix computed in floating point may be asymmetric by rounding; the
-    spectral solver reads one triangle and the iterative one the whole matrix, so
-    both get the symmetric part. An asymmetry beyond rounding is an error.
-    """
-    dense = X.toarray() if sparse.issparse(X) else X
-    n = dense.shape[0]
-    K = np.empty((n, n))
-    asymmetry = scale = 0.0
-    # Tile by tile: X + X.T in one call reads X.T across rows, ~5x slower at n=4000.
-    for i in range(0, n, _TILE):
-        for j in range(i, n, _TILE):
-            upper = dense[i : i + _TILE, j : j + _TILE]
-            lower_t = dense[j : j + _TILE, i : i + _TILE].T
-            tile = np.add(upper, lower_t, dtype=np.float64)
-            tile *= 0.5
-            K[i : i + _TILE, j : j + _TILE] = tile
-            K[j : j + _TILE, i : i + _TILE] = tile.T
-            gap = np.subtract(upper, lower_t, dtype=np.float64)
-            asymmetry = max(asymmetry, float(np.max(np.abs(gap, out=gap))))
-            scale = max(scale, float(np.max(np.abs(tile, out=tile))))
-    if asymmetry > np.sqrt(np.finfo(dense.dtype).eps) * scale:
-        raise ValueError(
-            "With kernel='precomputed', X must be a symmetric kernel matrix (the "
-            f"kernel between the training samples); got max |X - X.T| = "
-            f"{asymmetry:.3g} for max |X| = {scale:.3g}."
-        )
-    return K
 
 
 class SAMKernelRidge(BaseSAM):
@@ -178,17 +145,7 @@ class SAMKernelRidge(BaseSAM):
     True
     """
 
-    _parameter_constraints: dict = {
-        **BaseSAM._parameter_constraints,
-        "kernel": [
-            StrOptions(set(PAIRWISE_KERNEL_FUNCTIONS) | {"precomputed"}),
-            callable,
-        ],
-        "gamma": [Interval(Real, 0, None, closed="left"), None],
-        "degree": [Interval(Real, 0, None, closed="left")],
-        "coef0": [Interval(Real, None, None, closed="neither")],
-        "kernel_params": [dict, None],
-    }
+    _parameter_constraints: dict = {**SAM_CONSTRAINTS, **KERNEL_CONSTRAINTS}
 
     def __init__(
         self,
@@ -243,35 +200,23 @@ class SAMKernelRidge(BaseSAM):
         self : SAMKernelRidge
             The fitted estimator.
         """
-        self._validate_params()
-        return self._fit_full(X, y, sample_weight)
+        return super().fit(X, y, sample_weight)
 
-    def _get_kernel(self, X, Y=None):
-        if callable(self.kernel):
-            params = self.kernel_params or {}
-        else:
-            params = {"gamma": self.gamma, "degree": self.degree, "coef0": self.coef0}
-        return pairwise_kernels(
-            X, Y, metric=self.kernel, filter_params=True, **params
-        ).astype(np.float64, copy=False)
-
-    def _validate_fit_input(self, X, y):
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=("csr", "csc"),
-            dtype=[np.float64, np.float32],
-            multi_output=True,
-            y_numeric=True,
+    def _kernel_params(self):
+        return kernel_params(
+            self.kernel, self.gamma, self.degree, self.coef0, self.kernel_params
         )
-        if self.kernel == "precomputed" and X.shape[0] != X.shape[1]:
-            raise ValueError(
-                "With kernel='precomputed', X must be the square kernel matrix between "
-                f"the training samples, of shape (n_samples, n_samples); got shape "
-                f"{X.shape}."
-            )
-        return X, y
+
+    def _validate_fit_data(self, X, y, sample_weight):
+        data = check_fit_data(
+            X, y, sample_weight, estimator=self, accept_sparse=("csr", "csc")
+        )
+        check_square_kernel(self.kernel, data.X)
+        return data
+
+    def _build_problem(self, X, y, sample_weight):
+        K = training_kernel(X, self.kernel, self._kernel_params())
+        return kernel_problem(K, y, sample_weight, self.fit_intercept)
 
     def _validate_predict_input(self, X):
         try:
@@ -308,62 +253,25 @@ class SAMKernelRidge(BaseSAM):
             f"n_samples_train={n_train}; got {n_columns} columns."
         )
 
-    def _make_operator(self, X, sw, sqrt_sw, sum_weights):
-        self.X_fit_ = X
-        # ``K`` is a private buffer: centred and scaled in place from here on.
-        if self.kernel == "precomputed":
-            K = _symmetric_training_kernel(X)
-        else:
-            K = self._get_kernel(X)
-        if self.fit_intercept:
-            # Weighted centring in feature space: K_c = (I - 1 s^T/S) K (I - s 1^T/S),
-            # K_c[i, j] = K[i, j] - kbar_i - kbar_j + kbarbar (two passes over K).
-            col_mean = K @ sw / sum_weights
-            grand_mean = float(sw @ col_mean) / sum_weights
-            K -= col_mean[:, None]
-            K -= (col_mean - grand_mean)[None, :]
-        else:
-            col_mean, grand_mean = np.zeros(K.shape[0]), 0.0
-        self._kernel_centering = (sw / sum_weights, col_mean, grand_mean)
-        self._sqrt_sw = sqrt_sw
-        return ScaledKernel(K, sqrt_sw, sum_weights)
-
-    def _to_dual(self, coef):
-        """Scaled-problem coefficients ``D^-1/2 alpha`` -> ``alpha``."""
-        return coef if self._sqrt_sw is None else coef * self._sqrt_sw[:, None]
-
-    def _store_solution(self, coef, X, sw, sqrt_sw, y_offset):
-        alpha = self._to_dual(coef)
-        weights, col_mean, grand_mean = self._kernel_centering
-        if self.fit_intercept:
-            total = alpha.sum(axis=0)
-            dual_coef = alpha - np.outer(weights, total)
-            intercept = y_offset - col_mean @ alpha + grand_mean * total
-        else:
-            dual_coef, intercept = alpha, np.zeros(alpha.shape[1])
-        if self._y_ndim == 1:
-            self.dual_coef_ = dual_coef[:, 0]
+    def _store_model(self, coefficients, intercept, data):
+        self.X_fit_ = data.X
+        if data.y_ndim == 1:
+            self.dual_coef_ = coefficients[:, 0]
             self.intercept_ = float(intercept[0])
         else:
-            self.dual_coef_ = dual_coef
+            self.dual_coef_ = coefficients
             self.intercept_ = intercept
 
-    def _test_kernel(self, X):
-        if self.kernel == "precomputed":
-            K = X.toarray() if sparse.issparse(X) else X
-            return np.asarray(K, dtype=np.float64)
-        return self._get_kernel(X, self.X_fit_)
+    def _test_features(self, X, X_fit=None):
+        X_fit = self.X_fit_ if X_fit is None else X_fit
+        return test_kernel(X, X_fit, self.kernel, self._kernel_params())
 
     def _predict(self, X):
-        pred = self._test_kernel(X) @ self.dual_coef_ + self.intercept_
+        pred = self._test_features(X) @ self.dual_coef_ + self.intercept_
         return pred.astype(self._output_dtype, copy=False)  # as staged_predict
 
-    def _test_map(self, X):
-        K = self._test_kernel(X)
-        weights, col_mean, grand_mean = self._kernel_centering
-        if self.fit_intercept:
-            K = K - (K @ weights)[:, None] - col_mean[None, :] + grand_mean
-        return lambda coef: K @ self._to_dual(coef)
+    def _prediction_dtype(self, X):
+        return self._output_dtype
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,17 +1,12 @@
 """SAMRegressor: exact early-stopped SAM for linear least squares."""
 
 import numpy as np
-from scipy import sparse
 from sklearn.utils.validation import validate_data
 
 from ._base import BaseSAM
-from ._core._operators import ScaledDesign
-from ._dask import (
-    check_dask_predict_input,
-    dask_scaled_fit,
-    is_dask_collection,
-    validate_dask_fit_data,
-)
+from ._dask import check_dask_predict_input, is_dask_collection
+from ._problem import linear_problem
+from ._validation import check_fit_data
 
 __all__ = ["SAMRegressor"]
 
@@ -176,30 +171,28 @@ class SAMRegressor(BaseSAM):
         self : SAMRegressor
             The fitted estimator.
         """
-        self._validate_params()
-        return self._fit_full(X, y, sample_weight)
+        return super().fit(X, y, sample_weight)
 
     def _validate_fit_data(self, X, y, sample_weight):
-        # dask input stays lazy; its Gram is reduced over row chunks (_dask.py).
-        if any(map(is_dask_collection, (X, y, sample_weight))):
-            return validate_dask_fit_data(self, X, y, sample_weight)
-        return super()._validate_fit_data(X, y, sample_weight)
-
-    def _scaled_fit(self, X, y, sample_weight, solver=None):
-        if is_dask_collection(X):
-            return dask_scaled_fit(self, X, y, sample_weight, solver)
-        return super()._scaled_fit(X, y, sample_weight, solver)
-
-    def _validate_fit_input(self, X, y):
-        return validate_data(
-            self,
+        # dask input stays lazy: its Gram is reduced over row chunks (_dask.py).
+        return check_fit_data(
             X,
             y,
-            accept_sparse=("csr", "csc", "coo"),
-            dtype=[np.float64, np.float32],
-            multi_output=True,
-            y_numeric=True,
+            sample_weight,
+            estimator=self,
+            accept_dask=True,
+            dask_options={
+                "early_stopping": self.early_stopping,
+                "batch_size": self.batch_size,
+                "solver": self.solver,
+            },
         )
+
+    def _reduces_dask(self, *arrays):
+        return any(map(is_dask_collection, arrays))
+
+    def _build_problem(self, X, y, sample_weight):
+        return linear_problem(X, y, sample_weight, self.fit_intercept)
 
     def _validate_predict_input(self, X):
         if is_dask_collection(X):  # stays lazy: predict returns a dask array
@@ -212,40 +205,20 @@ class SAMRegressor(BaseSAM):
             reset=False,
         )
 
-    def _make_operator(self, X, sw, sqrt_sw, sum_weights):
-        if self.fit_intercept:
-            # One matrix-vector product (np.average would form sw * X first).
-            x_mean = np.asarray(X.T @ sw).ravel() / sum_weights
-        else:
-            x_mean = None
-        self._x_offset = np.zeros(X.shape[1]) if x_mean is None else x_mean
-        return ScaledDesign(X, sqrt_sw, x_mean, sum_weights)
-
-    def _store_solution(self, coef, X, sw, sqrt_sw, y_offset):
-        intercept = y_offset - self._x_offset @ coef
-        dtype = X.dtype
-        if self._y_ndim == 1:
-            self.coef_ = coef[:, 0].astype(dtype, copy=False)
+    def _store_model(self, coefficients, intercept, data):
+        dtype = data.dtype
+        if data.y_ndim == 1:
+            self.coef_ = coefficients[:, 0].astype(dtype, copy=False)
             self.intercept_ = float(intercept[0]) if self.fit_intercept else 0.0
         else:
-            self.coef_ = coef.T.astype(dtype, copy=False)
+            self.coef_ = coefficients.T.astype(dtype, copy=False)
             self.intercept_ = intercept.astype(dtype, copy=False)
+
+    def _test_features(self, X, X_fit=None):
+        return X
 
     def _predict(self, X):
         return X @ self.coef_.T + self.intercept_
-
-    def _test_design(self, X):
-        """The centred test design ``X - x_offset`` (None for sparse or dask ``X``)."""
-        if sparse.issparse(X) or is_dask_collection(X):
-            return None
-        return X - self._x_offset
-
-    def _test_map(self, X):
-        """Map training-space coefficients to centred predictions on ``X``."""
-        x_offset = self._x_offset
-        if sparse.issparse(X):
-            return lambda coef: X @ coef - x_offset @ coef
-        return lambda coef: (X - x_offset) @ coef
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -2,10 +2,9 @@
 
 ``sam_path`` and ``sam_kernel_path`` are the SAM analogues of
 :func:`sklearn.linear_model.lasso_path`: the grid (here of step counts) is the last
-axis of the returned coefficients. They reuse the estimators' own validation and
-scaled problem (``BaseSAM._validate_fit_data`` and ``BaseSAM._scaled_fit``), factor it
-once, and evaluate the exact filter (unnormalized) or the exact O(rank)-per-step
-recursion (normalized) at every requested step count (DESIGN.md section 1).
+axis of the returned coefficients. Each is a ``Problem`` built from the validated data
+(decomposed once) and the exact filter (unnormalized) or the exact O(rank)-per-step
+recursion (normalized) at every requested step count; no estimator is involved.
 """
 
 from numbers import Integral
@@ -13,15 +12,18 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ._base import BaseSAM
-from ._core._spectral import coef_path
-from ._kernel import SAMKernelRidge
-from ._linear import SAMRegressor
+from ._kernel_matrix import check_square_kernel, training_kernel
+from ._kernel_matrix import kernel_params as _kernel_params
+from ._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
+from ._problem import kernel_problem, linear_problem
+from ._run import plan_run
+from ._stability import check_finite
+from ._validation import check_fit_data
 
 __all__ = ["check_n_iters", "sam_kernel_path", "sam_path"]
 
 _SAM_CONSTRAINTS = {
-    name: BaseSAM._parameter_constraints[name]
+    name: SAM_CONSTRAINTS[name]
     for name in ("rho", "learning_rate", "variant", "fit_intercept")
 }
 _COMMON_CONSTRAINTS = {
@@ -53,27 +55,20 @@ def check_n_iters(n_iters, name="n_iters"):
     return values.astype(np.int64)
 
 
-def _path(model, X, y, n_iters, sample_weight):
-    """``(steps, coef_attr, intercepts)`` of ``model`` at each step count.
+def _path(problem, data, n_iters, rho, learning_rate, variant):
+    """``(steps, coefficients, intercepts)`` of the model at each step count.
 
-    ``coef_attr[..., k]`` is the coefficient attribute (``coef_`` or ``dual_coef_``)
-    that ``model.set_params(n_iter=steps[k]).fit(X, y, sample_weight)`` would store.
+    The layouts are those of the fitted attributes (``coef_`` or ``dual_coef_``),
+    with the grid axis last.
     """
     steps = check_n_iters(n_iters)
-    X, y, sample_weight = model._validate_fit_data(X, y, sample_weight)
-    fit = model._scaled_fit(X, y, sample_weight, solver="spectral")
-    rho = float(model.rho)
-    learning_rate = model._resolve_learning_rate(fit.lam_max, rho)
-    with np.errstate(over="ignore", invalid="ignore"):
-        coefs = coef_path(fit.factor, learning_rate, rho, steps, model.variant)
-    model._check_finite(coefs)
-    attr = "coef_" if isinstance(model, SAMRegressor) else "dual_coef_"
-    values, intercepts = [], []
-    for k in range(steps.size):
-        model._store_solution(coefs[:, :, k], X, fit.sw, fit.sqrt_sw, fit.y_offset)
-        values.append(getattr(model, attr))
-        intercepts.append(model.intercept_)
-    return steps, np.stack(values, axis=-1), np.stack(intercepts, axis=-1)
+    run = plan_run(problem, rho=rho, learning_rate=learning_rate, variant=variant)
+    coefs = problem.spectral_coefs(run.learning_rate, run.rho, steps, variant)
+    check_finite(coefs)
+    coefficients, intercepts = problem.to_model(coefs)
+    if data.y_ndim == 1:
+        return steps, coefficients[:, 0, :], intercepts[0]
+    return steps, coefficients, intercepts
 
 
 @validate_params(_COMMON_CONSTRAINTS, prefer_skip_nested_validation=True)
@@ -144,23 +139,21 @@ def sam_path(
     >>> np.round(coefs[:, -1], 2)
     array([ 1.02, -2.01,  0.51])
     """
-    model = SAMRegressor(
-        rho=rho,
-        learning_rate=learning_rate,
-        variant=variant,
-        fit_intercept=fit_intercept,
+    data = check_fit_data(X, y, sample_weight, accept_dask=True)
+    steps, coefs, intercepts = _path(
+        linear_problem(data.X, data.y, data.sample_weight, fit_intercept),
+        data,
+        n_iters,
+        rho,
+        learning_rate,
+        variant,
     )
-    return _path(model, X, y, n_iters, sample_weight)
-
-
-_KERNEL_CONSTRAINTS = {
-    name: SAMKernelRidge._parameter_constraints[name]
-    for name in ("kernel", "gamma", "degree", "coef0", "kernel_params")
-}
+    # coef_ layout: (n_targets, n_features) with several targets
+    return steps, coefs if coefs.ndim == 2 else coefs.transpose(1, 0, 2), intercepts
 
 
 @validate_params(
-    {**_COMMON_CONSTRAINTS, **_KERNEL_CONSTRAINTS}, prefer_skip_nested_validation=True
+    {**_COMMON_CONSTRAINTS, **KERNEL_CONSTRAINTS}, prefer_skip_nested_validation=True
 )
 def sam_kernel_path(
     X,
@@ -234,15 +227,9 @@ def sam_kernel_path(
     >>> dual_coefs.shape
     (40, 2)
     """
-    model = SAMKernelRidge(
-        rho=rho,
-        kernel=kernel,
-        gamma=gamma,
-        degree=degree,
-        coef0=coef0,
-        kernel_params=kernel_params,
-        learning_rate=learning_rate,
-        variant=variant,
-        fit_intercept=fit_intercept,
-    )
-    return _path(model, X, y, n_iters, sample_weight)
+    data = check_fit_data(X, y, sample_weight, accept_sparse=("csr", "csc"))
+    check_square_kernel(kernel, data.X)
+    params = _kernel_params(kernel, gamma, degree, coef0, kernel_params)
+    K = training_kernel(data.X, kernel, params)
+    problem = kernel_problem(K, data.y, data.sample_weight, fit_intercept)
+    return _path(problem, data, n_iters, rho, learning_rate, variant)

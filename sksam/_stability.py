@@ -1,15 +1,13 @@
 """When the SAM iteration diverges: the learning-rate limit, warnings and errors.
 
 Full-batch unnormalized SAM multiplies the residual along eigen-direction ``i`` by
-``r_i = 1 - eta lam_i (1 + rho lam_i)`` each step (DESIGN.md section 1). It converges
+``r_i = 1 - eta lam_i (1 + rho lam_i)`` each step (the spectral filter). It converges
 when every ``|r_i| < 1``: for ``lam_i >= 0`` that is the learning-rate limit
 ``eta lam_max (1 + rho lam_max) < 2``; a negative ``lam_i`` (an indefinite kernel)
 gives ``r_i > 1`` at every learning rate (unless ``rho lam_i < -1``). These checks turn
 such runs into a ``ConvergenceWarning`` and non-finite coefficients into a
 ``ValueError``, never silent NaN or inf.
 """
-
-import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -19,6 +17,7 @@ from ._core._spectral import (
     largest_stable_learning_rate,
     spectral_radius,
 )
+from ._warnings import warn
 
 __all__ = [
     "check_finite",
@@ -48,7 +47,7 @@ _KERNEL_LOSS_GREW = (
 )
 
 
-def resolve_learning_rate(learning_rate, lam_max, rho, variant, stacklevel=2):
+def resolve_learning_rate(learning_rate, lam_max, rho, variant):
     """The step for ``learning_rate`` ("auto" or a float); warns past the limit."""
     if learning_rate == "auto":
         return auto_learning_rate(lam_max, rho, variant)
@@ -60,13 +59,12 @@ def resolve_learning_rate(learning_rate, lam_max, rho, variant, stacklevel=2):
         else:
             radius = spectral_radius(lam_max, learning_rate, rho)
             condition = f"eta * lam_max * (1 + rho * lam_max) = {radius:.6g} >= 2"
-        warnings.warn(
+        warn(
             f"learning_rate={learning_rate:.6g} is not stable for rho={rho:.6g}: "
             f"{condition}, so the iterates do not converge and grow "
             "geometrically. The largest stable learning rate is "
             f"{limit:.6g} (use learning_rate='auto' for the monotone regime).",
             ConvergenceWarning,
-            stacklevel=stacklevel + 1,
         )
     return learning_rate
 
@@ -81,7 +79,7 @@ def check_finite(coef):
         )
 
 
-def warn_if_indefinite(factor, learning_rate, rho, variant, stacklevel=2):
+def warn_if_indefinite(factor, learning_rate, rho, variant):
     """Warn when a kernel factor has clearly negative eigenvalues that diverge.
 
     Unnormalized SAM: directions with ``|r_i| > 1``. Normalized SAM (``r_i`` changes
@@ -95,12 +93,11 @@ def warn_if_indefinite(factor, learning_rate, rho, variant, stacklevel=2):
         growth = np.abs(1.0 - learning_rate * lam * (1.0 + rho * lam))
         if not np.any(growth[negative] > 1.0):
             return
-    warnings.warn(
+    warn(
         "The kernel matrix is not positive semi-definite: "
         f"{int(np.sum(negative))} of its eigenvalues are negative, the smallest "
         f"{lam.min() / factor.lam_max:.3g} times the largest. " + _INDEFINITE_HINT,
         ConvergenceWarning,
-        stacklevel=stacklevel + 1,
     )
 
 
@@ -109,16 +106,15 @@ def warn_if_kernel_loss_grew(op, y_scaled, coef, learning_rate, lam_max, rho, va
 
     With a stable step on a positive semi-definite kernel the training loss never
     rises above that of the start, so ending above it means negative directions.
-    Called from ``fit`` (the warning points at the user's call).
     """
     if learning_rate >= largest_stable_learning_rate(lam_max, rho, variant):
         return  # already warned about; the loss says nothing more
     if np.all(np.isfinite(coef)):
-        warn_if_loss_grew(op, y_scaled, coef, _KERNEL_LOSS_GREW, stacklevel=4)
+        warn_if_loss_grew(op, y_scaled, coef, _KERNEL_LOSS_GREW)
 
 
-def warn_if_loss_grew(op, y_scaled, coef, message, stacklevel=2):
+def warn_if_loss_grew(op, y_scaled, coef, message):
     """Warn with ``message`` when ``coef`` has a larger training loss than 0."""
     loss = np.sum((op.apply(coef) - y_scaled) ** 2, axis=0)
     if np.any(loss > np.sum(y_scaled**2, axis=0)):
-        warnings.warn(message, ConvergenceWarning, stacklevel=stacklevel + 1)
+        warn(message, ConvergenceWarning)

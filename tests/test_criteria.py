@@ -18,7 +18,7 @@ from sksam import (
     SAMRegressorIC,
     bias_variance_decomposition,
 )
-from sksam._cv_search import DEFAULT_N_ITERS
+from sksam._selection._search import DEFAULT_N_ITERS
 
 GRID = np.array([0, 1, 3, 10, 30])
 RHOS = (0.0, 0.5, 3.0)

@@ -1,5 +1,7 @@
 """The explicit SAM loop and the scaled linear design against unscaled loops."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -124,7 +126,8 @@ def test_sparse_implicit_centring_equals_dense_centring(weighted, centred):
 @pytest.mark.parametrize("is_sparse", [False, True])
 def test_top_eigenvalue_by_lanczos_or_gram(monkeypatch, route, shape, is_sparse):
     # The route is chosen by the cost model; force each one.
-    monkeypatch.setattr(_design, "_LANCZOS_PAIRS", 0 if route == "lanczos" else 10**9)
+    pairs = 0 if route == "lanczos" else 10**9
+    monkeypatch.setattr(_design, "COSTS", replace(_design.COSTS, lanczos_pairs=pairs))
     X, _, sw = problem(*shape, seed=4)
     op, _ = scaled(X, np.zeros((shape[0], 1)), sw, True, is_sparse)
     Xs = np.sqrt(sw)[:, None] * (X - sw @ X / sw.sum())

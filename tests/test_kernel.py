@@ -615,7 +615,7 @@ def test_precomputed_kernel_is_symmetrised_tile_by_tile(dtype):
     # The training kernel is symmetrised in 128 x 128 tiles: across tile edges and a
     # ragged last tile it must equal (K + K.T) / 2, and an asymmetry in any tile off
     # the diagonal is found.
-    from sksam._kernel import _symmetric_training_kernel
+    from sksam._kernel_matrix import _symmetric_training_kernel
 
     rng = np.random.default_rng(1)
     A = rng.standard_normal((300, 5))

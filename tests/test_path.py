@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
-from sklearn.metrics.pairwise import rbf_kernel
+from sklearn.metrics.pairwise import pairwise_kernels, rbf_kernel
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sksam import SAMKernelRidge, SAMRegressor, sam_kernel_path, sam_path
@@ -197,7 +197,7 @@ def test_sam_kernel_path_equals_fits_multioutput_and_precomputed():
         X, y, steps, kernel="poly", degree=2, sample_weight=sw
     )
     assert dual_coefs.shape == (20, 2, 3) and intercepts.shape == (2, 3)
-    K = SAMKernelRidge(kernel="poly", degree=2)._get_kernel(X)
+    K = pairwise_kernels(X, metric="poly", degree=2, coef0=1)
     _, dual_pre, intercepts_pre = sam_kernel_path(
         K, y, steps, kernel="precomputed", sample_weight=sw
     )

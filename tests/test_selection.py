@@ -1,6 +1,7 @@
 """SAMRegressorCV / SAMKernelRidgeCV against GridSearchCV and explicit smoothers."""
 
 import warnings
+from types import SimpleNamespace
 
 import joblib
 import numpy as np
@@ -9,13 +10,14 @@ import pytest
 import sklearn
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.metrics import make_scorer, mean_squared_error
+from sklearn.metrics.pairwise import pairwise_kernels
 from sklearn.model_selection import GridSearchCV, GroupKFold, KFold
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from test_path import explicit_kernel_path, explicit_linear_path
 
 from sksam import SAMKernelRidge, SAMKernelRidgeCV, SAMRegressor, SAMRegressorCV
 from sksam._core._spectral import dof_path, rss_path
-from sksam._cv_search import DEFAULT_N_ITERS
+from sksam._selection._search import DEFAULT_N_ITERS
 
 N_ITERS = [1, 3, 10, 40]
 RHOS = [0.0, 0.3, 2.0]
@@ -160,7 +162,7 @@ def test_metadata_routing_and_groups():
 
 def test_precomputed_kernel_equals_grid_search():
     X, y = make_problem()
-    K = SAMKernelRidge(kernel="rbf", gamma=0.3)._get_kernel(X)
+    K = pairwise_kernels(X, metric="rbf", gamma=0.3)
     model = SAMKernelRidgeCV(N_ITERS, RHOS, cv=3, kernel="precomputed")
     model.set_params(store_cv_results=True).fit(K, y)
     search = GridSearchCV(
@@ -199,7 +201,7 @@ def hat_matrices(kernel, X, sw, rho, steps, fit_intercept):
     n = X.shape[0]
     if kernel:
         model = SAMKernelRidge(rho=rho, n_iter=0, kernel="rbf", gamma=0.3)
-        K = model._get_kernel(X)
+        K = pairwise_kernels(X, metric="rbf", gamma=0.3)
     else:
         model = SAMRegressor(rho=rho, n_iter=0)
     model.set_params(fit_intercept=fit_intercept)
@@ -254,9 +256,10 @@ def test_dof_and_rss_paths_against_explicit_smoother(kernel, shape, weighted):
     s = np.ones(shape[0]) if sw is None else sw
     steps, rho = [0, 1, 3, 10, 50], 0.5
     model = pair(kernel, rho=rho)[1]
-    X_fit, y_fit, sw_fit = model._validate_fit_data(X, y, sw)
-    fit = model._scaled_fit(X_fit, y_fit, sw_fit, solver="spectral")
-    eta = model._resolve_learning_rate(fit.lam_max, rho)
+    data = model._validate_fit_data(X, y, sw)
+    problem = model._build_problem(data.X, data.y, data.sample_weight)
+    fit = SimpleNamespace(factor=problem.factor, y_scaled=problem.y_scaled)
+    eta = problem.step_size("auto", rho, "unnormalized")
     y_sq_norm = np.sum(fit.y_scaled**2, axis=0)
     dof = dof_path(fit.factor, eta, rho, steps)
     rss = rss_path(

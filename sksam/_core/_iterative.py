@@ -1,9 +1,9 @@
 """Explicit SAM loops on the scaled least-squares problem (pure numpy).
 
-The operator ``op`` (see ``_design.py``) supplies ``apply`` (coefficients to scaled
-fitted values), ``adjoint`` (scaled residuals to the gradient direction), the weight
-sum ``S`` and whether the gradient norm is the RKHS norm. One step of SAM is
-(DESIGN.md section 1)
+The operator ``op`` (a ``RowOperator`` of ``_operators``) supplies ``apply``
+(coefficients to scaled fitted values), ``adjoint`` (scaled residuals to the gradient
+direction), the weight sum ``S`` and the gradient norm (Euclidean, or the RKHS norm
+for a kernel). One step of SAM is
 
     g  = grad(c),    c <- c - eta * grad(c + rho_k * g),
 
@@ -52,8 +52,7 @@ def sam_iterates(op, y_scaled, learning_rate, rho, n_iter, variant):
             fitted_step = op.apply(grad)
             radius = rho
             if normalized:
-                sq = grad * fitted_step if op.rkhs else grad * grad
-                norm = np.sqrt(np.sum(sq, axis=0))
+                norm = np.sqrt(op.gradient_sq_norm(grad, fitted_step))
                 with np.errstate(divide="ignore"):
                     radius = np.where(norm > 0.0, rho / norm, 0.0)
             # grad(c + radius g) = grad(c) + radius A^T A g / S: no n-vector work
@@ -164,7 +163,6 @@ def sam_batch_iterates(op, y_scaled, learning_rate, rho, variant, batches):
     """
     coef = np.zeros((op.n_params, y_scaled.shape[1]))
     normalized = variant == "normalized"
-    rkhs = op.rkhs
     for step, (rows, batch_weight_sum) in enumerate(batches, start=1):
         batch = op.rows(rows)
         resid = batch.apply(coef) - y_scaled.take(rows, axis=0)
@@ -175,7 +173,7 @@ def sam_batch_iterates(op, y_scaled, learning_rate, rho, variant, batches):
             grad = batch.adjoint(resid)
             fitted_step = batch.apply_gradient(grad)
             if normalized:
-                sq = np.sum(grad * fitted_step if rkhs else grad * grad, axis=0)
+                sq = batch.gradient_sq_norm(grad, fitted_step)
                 norm = np.sqrt(np.maximum(sq, 0.0))
                 fitted_step *= rho / np.where(norm > 0.0, norm, np.inf)
             else:
@@ -183,10 +181,7 @@ def sam_batch_iterates(op, y_scaled, learning_rate, rho, variant, batches):
             resid += fitted_step
         descent = batch.adjoint(resid)
         descent *= learning_rate / batch_weight_sum
-        if rkhs:
-            coef[rows] -= descent
-        else:
-            coef -= descent
+        batch.take_step(coef, rows, descent)
         yield step, coef
 
 

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._spectral import decompose_primal
-
-__all__ = ["GramDesign", "RowMoments", "squared_error_scores"]
+__all__ = ["RowMoments", "squared_error_scores"]
 
 
 @dataclass
@@ -106,48 +104,6 @@ class RowMoments:
         if fit_intercept:
             return self.yy - self.sum_y**2 / self.sum_weights
         return self.yy
-
-
-class GramDesign:
-    """The scaled linear problem known only through ``H`` (d x d) and ``z`` (d x t).
-
-    The counterpart of ``ScaledDesign`` when ``X`` itself is out of reach: only the
-    spectral route (``factor``, ``top_eigenvalue``).
-
-    Parameters
-    ----------
-    gram : ndarray of shape (n_features, n_features)
-        ``X_s^T X_s / S``.
-    xty : ndarray of shape (n_features, n_targets)
-        ``X_s^T y_s / S``.
-    sum_weights : float
-    n_samples : int
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sksam._core._moments import GramDesign
-    >>> op = GramDesign(np.diag([2.0, 1.0]), np.ones((2, 1)), 10.0, 10)
-    >>> op.top_eigenvalue(), op.factor().lam.tolist()
-    (2.0, [1.0, 2.0])
-    """
-
-    rkhs = False
-
-    def __init__(self, gram, xty, sum_weights, n_samples):
-        self.gram = gram
-        self.xty = xty
-        self.sum_weights = sum_weights
-        self.n_samples = n_samples
-        self.n_params = gram.shape[0]
-
-    def factor(self, y_scaled=None):
-        """Eigendecomposition of ``H`` (``y_scaled`` is unused: ``z`` is known)."""
-        return decompose_primal(self.gram.copy(), self.xty)
-
-    def top_eigenvalue(self):
-        """Largest eigenvalue of ``H``."""
-        return float(np.linalg.eigvalsh(self.gram)[-1]) if self.n_params else 0.0
 
 
 def _finite_ratio(numerator, denominator):

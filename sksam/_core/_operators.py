@@ -11,42 +11,99 @@ The SAM iterations on the scaled problem are exactly those of DESIGN.md on the
 original one.
 """
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 from scipy import sparse
 from scipy.linalg import blas
 from scipy.sparse.linalg import LinearOperator, eigsh
 
+from ._costs import COSTS
 from ._spectral import decompose_dual, decompose_primal, largest_eigenvalue
 
-__all__ = ["KernelRows", "ScaledDesign", "ScaledKernel"]
+__all__ = ["GramDesign", "KernelRows", "ScaledDesign", "ScaledKernel", "ScaledOperator"]
 
-# Cost model of ScaledDesign (the solver="auto" choice), in nanoseconds, measured with
-# benchmarks/bench_fit.py --calibrate (OpenBLAS; see benchmarks/README.md): a dense
-# product X @ v per entry of X; a sparse one per row (CSR) or column (CSC) visited and
-# per stored entry gathered (CSR) or scattered (CSC), plus the dense centring and
-# weighting per entry of the n- and d-vectors; the Gram matrix per multiply-add
-# (X^T X: n d^2; sparse: per product of two entries of a row, plus per entry of the
-# dense result); the eigendecomposition of an m x m Gram per m^3, with and without
-# eigenvectors. Lanczos (scipy eigsh on X^T X) takes about _LANCZOS_PAIRS products
-# with X and X^T.
-_NS_GEMV = 0.6
-_NS_SPARSE_SEGMENT = 10.0
-_NS_SPARSE_GATHER = 1.3
-_NS_SPARSE_SCATTER = 1.5
-_NS_VECTOR = 1.0
-_NS_SYRK = 0.023
-_NS_SPGEMM = 4.3
-_NS_DENSIFY = 26.0
-_NS_EIGH = 0.33
-_NS_EIGVALSH = 0.1
-_LANCZOS_PAIRS = 80
-# Fixed overheads (Python and numpy calls) of one product and of one decomposition.
-_NS_PRODUCT_CALL = 6_000.0
-_NS_DECOMPOSITION_CALL = 55_000.0
 # Lanczos stops when the Ritz residual is below tol * lam_max; the eigenvalue error is
 # then below tol * lam_max and below residual^2 / gap, far below what the learning rate
 # needs (solvers agree to 1e-8), at about 20% fewer products than tol=0.
 _LANCZOS_TOL = 1e-10
+
+
+class RowOperator(ABC):
+    """The products one SAM step needs: ``A c``, ``A^T r`` and the gradient's image.
+
+    ``A`` is the scaled operator of the problem (or a batch of its rows); a step of
+    the explicit loops (``_iterative``) uses nothing else.
+    """
+
+    #: Whether gradients live in the RKHS metric (the kernel model): the gradient is
+    #: then the residual itself, supported on the batch rows, and its norm is
+    #: ``sqrt(g^T K g)``. Declared by each concrete operator.
+    rkhs: bool
+
+    @abstractmethod
+    def apply(self, coef):
+        """``A @ coef`` for coef of shape (n_params, t): scaled fitted values."""
+
+    @abstractmethod
+    def adjoint(self, resid):
+        """The gradient direction of scaled residuals (``A^T resid`` for a design)."""
+
+    def apply_gradient(self, grad):
+        """Image ``A @ grad`` of a gradient direction."""
+        return self.apply(grad)
+
+    def gradient_sq_norm(self, grad, image):
+        """Squared norm of each gradient column; ``image = apply_gradient(grad)``."""
+        return np.sum(grad * grad, axis=0)
+
+    def take_step(self, coef, rows, descent):
+        """``coef -= descent`` in place; ``rows`` are the batch's (None: all)."""
+        coef -= descent
+
+
+class ScaledOperator(RowOperator):
+    """A whole scaled problem ``min ||A c - y_s||^2 / (2 S)``.
+
+    Attributes ``n_samples``, ``n_params`` and ``sum_weights`` (``S``) describe it;
+    the methods give the products of the loops, the row batches of stochastic SAM,
+    the one eigendecomposition of the spectral route, the top eigenvalue of the
+    learning rate, and the cost estimates of ``solver="auto"`` (``_costs``).
+    """
+
+    n_samples: int
+    n_params: int
+    sum_weights: float
+    #: Products with the operator that one gradient takes (``A`` then ``A^T``: 2).
+    products_per_gradient: int = 2
+    #: Whether ``apply``/``adjoint`` exist (the loops); a Gram-only problem has none.
+    has_products: bool = True
+
+    @abstractmethod
+    def factor(self, y_scaled):
+        """The ``SpectralFactor`` of the problem: its one eigendecomposition."""
+
+    @abstractmethod
+    def top_eigenvalue(self):
+        """Largest eigenvalue of ``A^T A / S`` (the learning rate's ``lam_max``)."""
+
+    def rows(self, batch):
+        """The rows ``A[batch]`` (one stochastic SAM batch), as a ``RowOperator``."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no rows to draw mini-batches from."
+        )
+
+    def product_cost(self, n_targets=1):
+        """Estimated nanoseconds of one ``apply`` (or ``adjoint``)."""
+        raise NotImplementedError
+
+    def top_eigenvalue_cost(self):
+        """Estimated nanoseconds of ``top_eigenvalue``."""
+        return COSTS.lanczos_pairs * 2 * self.product_cost()
+
+    def spectral_cost(self):
+        """Estimated nanoseconds of ``factor``."""
+        raise NotImplementedError
 
 
 def _top_eigenvalue(matvec, dim, dtype=float, tol=0):
@@ -74,11 +131,11 @@ def _faster_sparse_form(csr, csr_of_transpose):
 def _sparse_product_cost(matrix):
     """Estimated nanoseconds of ``matrix @ v`` for a CSR or CSC matrix."""
     if matrix.format == "csr":
-        return _NS_SPARSE_SEGMENT * matrix.shape[0] + _NS_SPARSE_GATHER * matrix.nnz
-    return _NS_SPARSE_SEGMENT * matrix.shape[1] + _NS_SPARSE_SCATTER * matrix.nnz
+        return COSTS.sparse_segment * matrix.shape[0] + COSTS.sparse_gather * matrix.nnz
+    return COSTS.sparse_segment * matrix.shape[1] + COSTS.sparse_scatter * matrix.nnz
 
 
-class ScaledDesign:
+class ScaledDesign(ScaledOperator):
     """``X_s = D^1/2 (X - 1 x_mean^T)``; centring is implicit for sparse ``X``.
 
     Parameters
@@ -109,7 +166,9 @@ class ScaledDesign:
         self.sqrt_sw = sqrt_sw
         self.is_sparse = sparse.issparse(X)
         if self.is_sparse:
-            self.X = sparse.csr_matrix(X, dtype=np.float64)
+            # A private copy: a fitted model may keep the operator (the loop's
+            # replay, a mapped basis), and must not see later changes to X.
+            self.X = sparse.csr_matrix(X, dtype=np.float64, copy=True)
             self.x_mean = np.zeros(X.shape[1]) if x_mean is None else x_mean
             # X^T as CSR too (one pass over X, kept): each product then uses the CSR
             # or the CSC form, whichever is faster (up to 4x apart).
@@ -121,14 +180,15 @@ class ScaledDesign:
             )
         else:
             if x_mean is not None:
-                # the one private float64 copy, scaled in place below
+                # The one private float64 copy, scaled in place below: a fitted
+                # model may keep the operator, and must not see later changes to X.
                 Xs = np.subtract(X, x_mean, dtype=np.float64)
                 if sqrt_sw is not None:
                     Xs *= sqrt_sw[:, None]
             elif sqrt_sw is not None:
                 Xs = np.multiply(X, sqrt_sw[:, None], dtype=np.float64)
             else:
-                Xs = np.asarray(X, dtype=np.float64)
+                Xs = np.array(X, dtype=np.float64)  # private, as above
             self.X = Xs
             self.x_mean = None
 
@@ -170,10 +230,6 @@ class ScaledDesign:
         sub.sqrt_sw = None if self.sqrt_sw is None else self.sqrt_sw[batch]
         sub.sum_weights = None
         return sub
-
-    def apply_gradient(self, grad):
-        """Image ``X_s @ grad`` of a gradient direction (the same as ``apply``)."""
-        return self.apply(grad)
 
     def factor(self, y_scaled):
         """One eigendecomposition of the smaller Gram matrix (d x d or n x n)."""
@@ -248,10 +304,10 @@ class ScaledDesign:
         if self.is_sparse:
             _, to_fitted, to_gradient = self._products
             matvecs = sum(map(_sparse_product_cost, (to_fitted, to_gradient)))
-            vectors = _NS_VECTOR * (self.n_samples + self.n_params)
-            return _NS_PRODUCT_CALL + (matvecs / 2 + vectors) * n_targets
+            vectors = COSTS.vector * (self.n_samples + self.n_params)
+            return COSTS.product_call + (matvecs / 2 + vectors) * n_targets
         entries = self.n_samples * self.n_params
-        return _NS_PRODUCT_CALL + _NS_GEMV * entries * n_targets
+        return COSTS.product_call + COSTS.gemv * entries * n_targets
 
     def top_eigenvalue_cost(self):
         """Estimated nanoseconds of ``top_eigenvalue``."""
@@ -259,23 +315,23 @@ class ScaledDesign:
 
     def spectral_cost(self):
         """Estimated nanoseconds of ``factor``: the Gram matrix and its ``eigh``."""
-        eigh = _NS_EIGH * self._small_side() ** 3
-        return _NS_DECOMPOSITION_CALL + self._gram_cost() + eigh
+        eigh = COSTS.eigh * self._small_side() ** 3
+        return COSTS.decomposition_call + self._gram_cost() + eigh
 
     def _small_side(self):
         return min(self.n_samples, self.n_params)
 
     def _lanczos_cost(self):
-        return _LANCZOS_PAIRS * 2 * self.product_cost()
+        return COSTS.lanczos_pairs * 2 * self.product_cost()
 
     def _gram_eigvalsh_cost(self):
-        eigvalsh = _NS_EIGVALSH * self._small_side() ** 3
-        return _NS_DECOMPOSITION_CALL + self._gram_cost() + eigvalsh
+        eigvalsh = COSTS.eigvalsh * self._small_side() ** 3
+        return COSTS.decomposition_call + self._gram_cost() + eigvalsh
 
     def _gram_cost(self):
         small = self._small_side()
         if not self.is_sparse:
-            return _NS_SYRK * max(self.n_samples, self.n_params) * small**2
+            return COSTS.syrk * max(self.n_samples, self.n_params) * small**2
         # Sparse X^T X: one multiply-add per pair of stored entries in a row (per
         # column for X X^T), then the dense result.
         if self.n_samples >= self.n_params:
@@ -283,10 +339,10 @@ class ScaledDesign:
         else:
             counts = np.diff(self._transposed.indptr)
         pairs = float(np.dot(counts, counts))
-        return _NS_SPGEMM * pairs + _NS_DENSIFY * small**2
+        return COSTS.spgemm * pairs + COSTS.densify * small**2
 
 
-class ScaledKernel:
+class ScaledKernel(ScaledOperator):
     """``K_s = D^1/2 K_c D^1/2`` for a (centred) kernel matrix ``K_c``.
 
     Parameters
@@ -306,20 +362,6 @@ class ScaledKernel:
     """
 
     rkhs = True
-    # Nanoseconds, measured on the 2-core development machine (OpenBLAS; see
-    # benchmarks/README.md, bench_kernel.py): a ``dsymv`` product per matrix entry
-    # (0.2 at n = 1000 to 0.35 at n = 3000, where the matrix leaves the cache) plus
-    # the loop's vector work per product (~5 us); ``factor`` (eigh driver="evd" with
-    # its scaled copy and the basis) per n^3 plus a per-n^2 term that dominates below
-    # n ~ 400. The model puts the SAM-step crossover at ~520 for n = 1000 and ~1330
-    # for n = 3000 (measured: ~450 and ~900).
-    _NS_PRODUCT_ENTRY = 0.25
-    _NS_PRODUCT_OVERHEAD = 5_000.0
-    _NS_EIGH_CUBE = 0.2
-    _NS_EIGH_SQUARE = 80.0
-    # Lanczos on a centred kernel (tol=_LANCZOS_TOL) takes 31-41 products (RBF,
-    # laplacian, polynomial; n = 1000 and 3000), plus ARPACK's own work.
-    _LANCZOS_PRODUCTS = 45
 
     def __init__(self, kernel_centered, sqrt_sw, sum_weights):
         self.sum_weights = sum_weights
@@ -345,9 +387,13 @@ class ScaledKernel:
         return self.K @ coef
 
     def adjoint(self, resid):
-        # The RKHS gradient of the scaled problem is the residual itself (DESIGN.md:
-        # alpha <- alpha - eta (...) diag(s) (K alpha - y) / S).
+        # The RKHS gradient of the scaled problem is the residual itself: in dual
+        # coefficients alpha <- alpha - eta (...) diag(s) (K alpha - y) / S.
         return resid
+
+    def gradient_sq_norm(self, grad, image):
+        """Squared RKHS norm ``g^T K_s g`` of each gradient column."""
+        return np.sum(grad * image, axis=0)
 
     def rows(self, batch):
         """The rows ``K_s[batch, :]`` (a stochastic SAM batch; see ``KernelRows``)."""
@@ -371,20 +417,20 @@ class ScaledKernel:
 
     def top_eigenvalue_cost(self):
         """Estimated nanoseconds of ``top_eigenvalue``."""
-        return self._LANCZOS_PRODUCTS * self.product_cost()
+        return COSTS.kernel_lanczos_products * self.product_cost()
 
     def product_cost(self, n_targets=1):
         """Estimated nanoseconds of one product ``K_s @ coef`` in the loop."""
         entries = self.n_samples**2 * n_targets
-        return self._NS_PRODUCT_ENTRY * entries + self._NS_PRODUCT_OVERHEAD
+        return COSTS.kernel_product_entry * entries + COSTS.kernel_product_call
 
     def spectral_cost(self):
         """Estimated nanoseconds of ``factor``."""
         n = self.n_samples
-        return self._NS_EIGH_CUBE * n**3 + self._NS_EIGH_SQUARE * n**2
+        return COSTS.kernel_eigh_cube * n**3 + COSTS.kernel_eigh_square * n**2
 
 
-class KernelRows:
+class KernelRows(RowOperator):
     """Rows ``K_s[B, :]`` of a scaled kernel: one stochastic SAM batch.
 
     The RKHS gradient of the batch loss is supported on ``B`` (coefficients of
@@ -402,7 +448,6 @@ class KernelRows:
     """
 
     rkhs = True
-    __slots__ = ("batch", "kernel_rows")
 
     def __init__(self, K, batch):
         self.batch = batch
@@ -419,3 +464,60 @@ class KernelRows:
     def apply_gradient(self, grad):
         """``K_s[B, B] @ grad`` for a gradient supported on ``B``."""
         return self.kernel_rows.take(self.batch, axis=1) @ grad
+
+    def gradient_sq_norm(self, grad, image):
+        """Squared RKHS norm ``g^T K_s[B, B] g`` of each gradient column."""
+        return np.sum(grad * image, axis=0)
+
+    def take_step(self, coef, rows, descent):
+        """The gradient is supported on the batch: ``coef[rows] -= descent``."""
+        coef[rows] -= descent
+
+
+class GramDesign(ScaledOperator):
+    """The scaled linear problem known only through ``H`` (d x d) and ``z`` (d x t).
+
+    The counterpart of ``ScaledDesign`` when ``X`` itself is out of reach (row
+    moments reduced by dask): only the spectral route (``factor``,
+    ``top_eigenvalue``); there are no products to take.
+
+    Parameters
+    ----------
+    gram : ndarray of shape (n_features, n_features)
+        ``X_s^T X_s / S``.
+    xty : ndarray of shape (n_features, n_targets)
+        ``X_s^T y_s / S``.
+    sum_weights : float
+    n_samples : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksam._core._operators import GramDesign
+    >>> op = GramDesign(np.diag([2.0, 1.0]), np.ones((2, 1)), 10.0, 10)
+    >>> op.top_eigenvalue(), op.factor().lam.tolist()
+    (2.0, [1.0, 2.0])
+    """
+
+    rkhs = False
+    has_products = False
+
+    def __init__(self, gram, xty, sum_weights, n_samples):
+        self.gram = gram
+        self.xty = xty
+        self.sum_weights = sum_weights
+        self.n_samples = n_samples
+        self.n_params = gram.shape[0]
+
+    def factor(self, y_scaled=None):
+        """Eigendecomposition of ``H`` (``y_scaled`` is unused: ``z`` is known)."""
+        return decompose_primal(self.gram.copy(), self.xty)
+
+    def top_eigenvalue(self):
+        """Largest eigenvalue of ``H``."""
+        return float(np.linalg.eigvalsh(self.gram)[-1]) if self.n_params else 0.0
+
+    def apply(self, coef):
+        raise NotImplementedError("GramDesign knows X only through its Gram matrix.")
+
+    adjoint = apply

@@ -1,17 +1,244 @@
-"""SAMRegressorCV and SAMKernelRidgeCV: stopping time and rho by cross-validation."""
+"""SAMRegressorCV and SAMKernelRidgeCV: stopping time and rho by cross-validation.
 
-from ._cv_search import BaseSAMCV
-from ._kernel import SAMKernelRidge
-from ._linear import SAMRegressor
+Every ``(n_iter, rho)`` pair of the grid is scored on each split from one
+decomposition of that split's training part (``_cv_scores``); the scores, the
+ranking and the refit are those of ``GridSearchCV`` over the same estimator, grid,
+splits and scorer.
+"""
 
-__all__ = ["SAMKernelRidgeCV", "SAMRegressorCV"]
+from inspect import signature
+from numbers import Integral
+
+import numpy as np
+import sklearn
+from sklearn.base import BaseEstimator, clone
+from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.model_selection import check_cv
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.fixes import parse_version
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _raise_for_params,
+    _routing_enabled,
+    process_routing,
+)
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import indexable
+
+from .._kernel import SAMKernelRidge
+from .._linear import SAMRegressor
+from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
+from .._path import check_n_iters
+from .._warnings import warn
+from ._cv_scores import dask_split_scores, gcv_scores, split_scores
+from ._search import (
+    DEFAULT_N_ITERS,
+    VECTORISED_SCORERS,
+    SelectedModelMixin,
+    check_rhos,
+    search_results,
+)
+
+__all__ = ["BaseSAMCV", "SAMKernelRidgeCV", "SAMRegressorCV"]
+
+
+class BaseSAMCV(SelectedModelMixin, BaseEstimator):
+    """Shared fit of the SAM cross-validation estimators (see ``SAMRegressorCV``)."""
+
+    _parameter_constraints: dict = {
+        "n_iters": ["array-like", None],
+        "rhos": ["array-like"],
+        "cv": ["cv_object", StrOptions({"gcv"})],
+        "scoring": [StrOptions(set(get_scorer_names())), callable, None],
+        "n_jobs": [Integral, None],
+        "store_cv_results": ["boolean"],
+        **{
+            name: SAM_CONSTRAINTS[name]
+            for name in ("learning_rate", "variant", "fit_intercept")
+        },
+    }
+
+    def fit(self, X, y, sample_weight=None, **params):
+        """Score every ``(n_iter, rho)``, select the best, refit on all the data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data (the square training kernel for ``kernel="precomputed"``).
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the training loss, passed (restricted to the training part)
+            to every fit, and to the final refit. The validation scores use the
+            validation part's weights exactly when ``GridSearchCV`` would: without
+            metadata routing, scikit-learn >= 1.7 passes them to any scorer that
+            accepts ``sample_weight`` (``scoring=None``, the built-in scorers, a
+            callable with that argument; otherwise a ``UserWarning``) and 1.6 to
+            none; with routing enabled, to a scorer that requests them.
+            ``cv="gcv"`` always uses the weights.
+        **params : dict
+            ``groups`` for group splitters (as in ``GridSearchCV.fit``); with
+            metadata routing enabled, any metadata requested by the splitter or
+            the scorer.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._validate_params()
+        n_iters = DEFAULT_N_ITERS if self.n_iters is None else self.n_iters
+        n_iters, rhos = check_n_iters(n_iters), check_rhos(self.rhos)
+        estimator = self._make_estimator().set_params(
+            n_iter=int(n_iters.max()), rho=float(rhos[0])
+        )
+        if estimator.__sklearn_tags__().input_tags.pairwise:
+            # Splits index rows and columns of the kernel: check it is one first.
+            data = clone(estimator)._validate_fit_data(X, y, None)
+            X, y = data.X, y
+        if isinstance(self.cv, str):
+            if self.variant == "normalized":
+                raise ValueError(
+                    "cv='gcv' needs the smoother matrix of unnormalized SAM; "
+                    "normalized SAM is not linear in y. Use variant='unnormalized' "
+                    "or a cross-validation splitter."
+                )
+            if self.scoring is not None:
+                raise ValueError("scoring must be None with cv='gcv'.")
+            _raise_for_params(params, self, "fit")
+            return self._fit_gcv(estimator, X, y, sample_weight, n_iters, rhos)
+        scores, n_diverged, scoring_error = self._cv_scores(
+            estimator, X, y, sample_weight, params, (n_iters, rhos)
+        )
+        results = search_results(scores, n_iters, rhos, n_diverged, scoring_error)
+        best = int(results["rank_test_score"].argmin())
+        estimator.set_params(**results["params"][best])
+        estimator.fit(X, y, sample_weight=sample_weight)
+        return self._set_selected(results, best, estimator)
+
+    def _fit_gcv(self, estimator, X, y, sample_weight, n_iters, rhos):
+        """Select by GCV from one problem of all the data; the selected model is
+        read from the same decomposition (no refit)."""
+        data = estimator._validate_fit_data(X, y, sample_weight)
+        problem = estimator._build_problem(data.X, data.y, data.sample_weight)
+        n_max = int(n_iters.max())
+
+        def plan(problem, rho):
+            return estimator.set_params(rho=rho)._plan_run(
+                problem, n_max, None, solver="spectral"
+            )
+
+        scores = gcv_scores(problem, n_iters, rhos, plan)[:, :, None]
+        results = search_results(scores, n_iters, rhos)
+        for key in ("split0_test_score", "std_test_score"):
+            del results[key]
+        best = int(results["rank_test_score"].argmin())
+        params = results["params"][best]
+        run = plan(problem, params["rho"])
+        estimator.set_params(n_iter=params["n_iter"])
+        estimator._set_fitted(data, run, run.coef(params["n_iter"]), params["n_iter"])
+        return self._set_selected(results, best, estimator)
+
+    def _set_selected(self, results, best, estimator):
+        """The fitted state of the search, set once at the end of ``fit``."""
+        self.n_iter_ = results["params"][best]["n_iter"]
+        self.rho_ = results["params"][best]["rho"]
+        self.best_score_ = float(results["mean_test_score"][best])
+        if self.store_cv_results:
+            self.cv_results_ = results
+        self.best_estimator_ = estimator
+        return self._expose_selected(estimator)
+
+    def _cv_scores(self, estimator, X, y, sample_weight, params, grid):
+        """Split scores of shape (n_iters, n_rhos, n_splits)."""
+        X, y = indexable(X, y)
+        if sample_weight is not None:
+            params = {**params, "sample_weight": sample_weight}
+        scorer = check_scoring(estimator, scoring=self.scoring)
+        if _routing_enabled():
+            routed = process_routing(self, "fit", **params)
+            split_params, score_params = routed.splitter.split, routed.scorer.score
+        else:
+            extra = set(params) - {"groups", "sample_weight"}
+            _raise_for_params({key: params[key] for key in extra}, self, "fit")
+            split_params, score_params = {"groups": params.get("groups")}, {}
+            if sample_weight is not None and self._scorer_takes_weights(scorer):
+                score_params = {"sample_weight": sample_weight}
+        fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+        cv = check_cv(self.cv, y, classifier=False)
+        vectorised = (
+            VECTORISED_SCORERS.get(self.scoring)
+            if (self.scoring is None or isinstance(self.scoring, str))
+            else None
+        )
+        grid = (*grid, scorer, vectorised)
+        if estimator._reduces_dask(X, y, sample_weight):
+            # All folds in one pass of dask, scored from their moments (_dask.py).
+            splits = cv.split(X, y, **split_params)
+            scores, n_diverged = dask_split_scores(
+                clone(estimator), X, y, splits, sample_weight, score_params, grid
+            )
+            return scores, n_diverged, None
+        per_split = Parallel(n_jobs=self.n_jobs)(
+            delayed(split_scores)(
+                clone(estimator), X, y, train, test, fit_params, score_params, grid
+            )
+            for train, test in cv.split(X, y, **split_params)
+        )
+        scores = np.stack([scores for scores, _, _ in per_split], axis=-1)
+        n_diverged = sum(diverged for _, diverged, _ in per_split)
+        errors = [error for _, _, error in per_split if error is not None]
+        return scores, n_diverged, errors[0] if errors else None
+
+    def _scorer_takes_weights(self, scorer):
+        """Whether ``GridSearchCV`` would pass ``sample_weight`` to ``scorer``.
+
+        Without metadata routing, scikit-learn >= 1.7 forwards it whenever the
+        scorer accepts it (and warns otherwise); 1.6 never does.
+        """
+        if parse_version(sklearn.__version__).release < (1, 7):
+            return False
+        if hasattr(scorer, "_accept_sample_weight"):
+            accept = scorer._accept_sample_weight()
+        else:
+            accept = "sample_weight" in signature(scorer).parameters
+        if not accept:
+            warn(
+                f"The scoring {scorer} does not support sample_weight, which may "
+                f"lead to statistically incorrect results when fitting {self} with "
+                "sample_weight.",
+                UserWarning,
+            )
+        return accept
+
+    def get_metadata_routing(self):
+        """Metadata routing of this object (sample weights, splitter, scorer).
+
+        Returns
+        -------
+        routing : MetadataRouter
+            The routing information.
+        """
+        router = MetadataRouter(owner=self).add_self_request(self)
+        router.add(
+            scorer=check_scoring(self._make_estimator(), scoring=self.scoring),
+            method_mapping=MethodMapping().add(caller="fit", callee="score"),
+        )
+        if not isinstance(self.cv, str):
+            router.add(
+                splitter=check_cv(self.cv),
+                method_mapping=MethodMapping().add(caller="fit", callee="split"),
+            )
+        return router
+
 
 _SEARCH_DOC = """
     n_iters : array-like of int, default=None
         Stopping times to try (``>= 0``, in the order given). ``None`` is the 50
         distinct integers from 1 to 1000 that round ``np.geomspace(1, 1000, 61)``:
         every step up to 10, then about 12% apart
-        (``sksam._cv_search.DEFAULT_N_ITERS``).
+       .
         With ``learning_rate="auto"`` the top eigen-direction is fitted after one
         step; with ``rho=0`` the direction with eigenvalue ``lam`` needs about
         ``lam_max / lam`` steps (fewer with ``rho > 0``).
@@ -221,10 +448,7 @@ class SAMKernelRidgeCV(BaseSAMCV):
     _copied_attributes = ("dual_coef_", "intercept_", "X_fit_")
     _parameter_constraints: dict = {
         **BaseSAMCV._parameter_constraints,
-        **{
-            name: SAMKernelRidge._parameter_constraints[name]
-            for name in ("kernel", "gamma", "degree", "coef0", "kernel_params")
-        },
+        **KERNEL_CONSTRAINTS,
     }
 
     def __init__(

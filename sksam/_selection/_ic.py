@@ -1,22 +1,124 @@
 """SAMRegressorIC and SAMKernelRidgeIC: stopping time and rho by a criterion."""
 
-import numpy as np
+from numbers import Real
 
-from ._ic_search import (
-    BaseSAMIC,
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from .._kernel import SAMKernelRidge
+from .._linear import SAMRegressor
+from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
+from .._path import check_n_iters
+from ._criteria import (
+    criterion_values,
+    discrepancy_choice,
+    first_best,
     gcv_noise_variance,
     least_squares_noise_variance,
 )
-from ._kernel import SAMKernelRidge
-from ._linear import SAMRegressor
+from ._search import DEFAULT_N_ITERS, SelectedModelMixin, check_rhos
 
-__all__ = ["SAMKernelRidgeIC", "SAMRegressorIC"]
+__all__ = ["BaseSAMIC", "SAMKernelRidgeIC", "SAMRegressorIC"]
+
+
+class BaseSAMIC(SelectedModelMixin, BaseEstimator):
+    """Shared fit of the SAM information-criterion estimators (``_ic.py``).
+
+    Subclasses implement ``_make_estimator`` and ``_estimate_noise_variance``.
+    """
+
+    _parameter_constraints: dict = {
+        "n_iters": ["array-like", None],
+        "rhos": ["array-like"],
+        "criterion": [StrOptions({"cp", "aic", "bic", "discrepancy"})],
+        "noise_variance": [Interval(Real, 0, None, closed="neither"), None],
+        "discrepancy_tau": [Interval(Real, 0, None, closed="neither")],
+        **{
+            name: SAM_CONSTRAINTS[name]
+            for name in ("learning_rate", "variant", "fit_intercept")
+        },
+    }
+
+    def fit(self, X, y, sample_weight=None):
+        """Evaluate the criterion on the whole grid and keep the best model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data (the square training kernel for ``kernel="precomputed"``).
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights: ``S = sum(sample_weight)`` replaces the number of
+            samples in the criteria and in the noise estimate.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._validate_params()
+        if self.variant != "unnormalized":
+            raise ValueError(
+                f"{type(self).__name__} needs the residuals and degrees of freedom "
+                "of a linear smoother, which only unnormalized SAM has (normalized "
+                "SAM is not linear in y). Use variant='unnormalized', or the "
+                "cross-validated estimators for normalized SAM."
+            )
+        n_iters = DEFAULT_N_ITERS if self.n_iters is None else self.n_iters
+        n_iters, rhos = check_n_iters(n_iters), check_rhos(self.rhos)
+        estimator = self._make_estimator().set_params(
+            rho=float(rhos[0]), n_iter=int(n_iters.max()), solver="spectral"
+        )
+        data = estimator._validate_fit_data(X, y, sample_weight)
+        problem = estimator._build_problem(data.X, data.y, data.sample_weight)
+        runs = [
+            estimator.set_params(rho=rho)._plan_run(problem, int(n_iters.max()), None)
+            for rho in rhos
+        ]
+        rss, dof = [], []
+        for run in runs:
+            psi = problem.filter(run.learning_rate, run.rho, n_iters, "unnormalized")
+            rss.append(problem.rss(run.learning_rate, run.rho, n_iters, psi=psi))
+            dof.append(problem.dof(run.learning_rate, run.rho, n_iters, psi=psi))
+        rss, dof = np.stack(rss, axis=1), np.stack(dof)
+        sum_weights = problem.sum_weights
+
+        if self.noise_variance is None:
+            sigma2 = self._estimate_noise_variance(problem, rss, dof, problem.n_samples)
+            # Noiseless data: keep the criteria finite (documented floor).
+            floor = np.finfo(float).eps * problem.y_sq_norm / sum_weights
+            sigma2 = np.maximum(sigma2, np.maximum(floor, np.finfo(float).tiny))
+        else:
+            sigma2 = np.full(problem.n_targets, float(self.noise_variance))
+        tau = float(self.discrepancy_tau)
+        values = criterion_values(self.criterion, rss, dof, sum_weights, sigma2, tau)
+        if self.criterion == "discrepancy":
+            cp = criterion_values("cp", rss, dof, sum_weights, sigma2)
+            best_rho, best_iter = discrepancy_choice(values, cp, n_iters)
+        else:
+            best_rho, best_iter = first_best(values, n_iters)
+
+        # The selected model, read from the same decomposition (no refit).
+        n_iter = int(n_iters[best_iter])
+        estimator.set_params(rho=float(rhos[best_rho]), n_iter=n_iter)
+        run = runs[best_rho]
+        estimator._set_fitted(data, run, run.coef(n_iter), n_iter)
+
+        self.n_iters_, self.rhos_ = n_iters, rhos
+        self.criterion_, self.dof_ = values, dof
+        self.noise_variance_ = float(sigma2[0]) if data.y_ndim == 1 else sigma2
+        self.rho_, self.n_iter_ = float(rhos[best_rho]), n_iter
+        self.best_estimator_ = estimator
+        return self._expose_selected(estimator)
+
 
 _PARAMS_DOC = """
     n_iters : array-like of int, default=None
         Stopping times to evaluate (``>= 0``). ``None`` is the grid of the
         cross-validated estimators: the 50 distinct integers from 1 to 1000 that
-        round ``np.geomspace(1, 1000, 61)`` (``sksam._cv_search.DEFAULT_N_ITERS``).
+        round ``np.geomspace(1, 1000, 61)``.
     rhos : array-like of float, default=(0.0, 0.1, 1.0)
         SAM radii to evaluate (``0`` is gradient descent).
     criterion : {{"cp", "aic", "bic", "discrepancy"}}, default="cp"
@@ -218,9 +320,9 @@ class SAMRegressorIC(BaseSAMIC):
             fit_intercept=self.fit_intercept,
         )
 
-    def _estimate_noise_variance(self, fit, rss, dof, n_samples):
-        sum_weights = float(fit.sw.sum())
-        rank = fit.factor.lam.size
+    def _estimate_noise_variance(self, problem, rss, dof, n_samples):
+        sum_weights = problem.sum_weights
+        rank = problem.factor.lam.size
         dof_ls = rank + int(self.fit_intercept)
         if not sum_weights > dof_ls:
             intercept = " + 1 for the intercept" if self.fit_intercept else ""
@@ -232,8 +334,9 @@ class SAMRegressorIC(BaseSAMIC):
                 f"freedom (rank {rank} of the centred design{intercept}). Pass "
                 "noise_variance (a known value or a pilot estimate)."
             )
-        y_sq_norm = np.sum(fit.y_scaled**2, axis=0)
-        return least_squares_noise_variance(fit.factor, y_sq_norm, sum_weights, dof_ls)
+        return least_squares_noise_variance(
+            problem.factor, problem.y_sq_norm, sum_weights, dof_ls
+        )
 
 
 class SAMKernelRidgeIC(BaseSAMIC):
@@ -290,10 +393,7 @@ class SAMKernelRidgeIC(BaseSAMIC):
     _copied_attributes = ("dual_coef_", "intercept_", "X_fit_")
     _parameter_constraints: dict = {
         **BaseSAMIC._parameter_constraints,
-        **{
-            name: SAMKernelRidge._parameter_constraints[name]
-            for name in ("kernel", "gamma", "degree", "coef0", "kernel_params")
-        },
+        **KERNEL_CONSTRAINTS,
     }
 
     def __init__(
@@ -339,8 +439,8 @@ class SAMKernelRidgeIC(BaseSAMIC):
             fit_intercept=self.fit_intercept,
         )
 
-    def _estimate_noise_variance(self, fit, rss, dof, n_samples):
-        sum_weights = float(fit.sw.sum())
+    def _estimate_noise_variance(self, problem, rss, dof, n_samples):
+        sum_weights = problem.sum_weights
         noise_variance = gcv_noise_variance(rss, dof, sum_weights)
         if noise_variance is None:
             raise ValueError(

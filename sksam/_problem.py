@@ -1,0 +1,378 @@
+"""The weighted, centred least-squares problem: built once, decomposed once.
+
+Every route of sksam (``fit``, ``staged_predict``, the paths, early stopping, the CV
+and IC searches, the bias-variance curves, dask) goes through a ``Problem``. It is
+built by the pure functions ``linear_problem``, ``kernel_problem`` and
+``moment_problem`` from validated data, and owns what the data fix: the weights, the
+centring, the target offsets, the map from the scaled coefficients to the model's
+(``coef_`` or ``dual_coef_``, and ``intercept_``), and the one eigendecomposition
+(``factor``, made on first use and kept). Nothing else decomposes.
+
+With ``D = diag(s)`` and ``S = sum(s)`` the scaled problem is
+
+    minimise  ||A c - y_s||^2 / (2 S),     y_s = D^1/2 (y - y_mean),
+
+``A = D^1/2 (X - 1 x_mean^T)`` for the linear model and ``A = D^1/2 K_c D^1/2`` for
+the kernel model (see the user guide, "Update rules and conventions").
+"""
+
+import numpy as np
+from scipy import sparse
+
+from ._core._operators import GramDesign, ScaledDesign, ScaledKernel
+from ._core._spectral import coef_path, dof_path, filter_psi, rss_path
+from ._dask import is_dask_collection, reduce_row_moments
+from ._stability import resolve_learning_rate, warn_if_indefinite
+
+__all__ = [
+    "KernelOutput",
+    "LinearOutput",
+    "Problem",
+    "kernel_problem",
+    "linear_problem",
+    "moment_problem",
+]
+
+
+def _flat(coef):
+    """``coef`` (n_params, ...) as a matrix, and how to restore its trailing shape."""
+    return coef.reshape(coef.shape[0], -1), coef.shape[1:]
+
+
+class LinearOutput:
+    """Scaled coefficients to a linear model: ``coef_ = c``, ``b = y_mean - x_mean.c``.
+
+    Parameters
+    ----------
+    x_mean : ndarray of shape (n_features,)
+        Weighted column means (zeros without an intercept).
+    """
+
+    def __init__(self, x_mean):
+        self.x_mean = x_mean
+
+    def coefficients(self, coef):
+        """The model's coefficients (``coef_`` layout: n_features first)."""
+        return coef
+
+    def intercept_shift(self, coef):
+        """The part of the intercept that depends on ``coef`` (``- x_mean . c``)."""
+        flat, trailing = _flat(coef)
+        return (-(self.x_mean @ flat)).reshape(trailing)
+
+    def test_map(self, X):
+        """``c -> (X - x_mean) c``: centred predictions on test rows ``X``."""
+        x_mean = self.x_mean
+        if sparse.issparse(X):
+            return lambda coef: X @ coef - x_mean @ coef
+        centred = X - x_mean
+        return lambda coef: centred @ coef
+
+    def centred_design(self, X):
+        """The dense test matrix of ``test_map`` where it is one, else None."""
+        if sparse.issparse(X) or is_dask_collection(X):
+            return None
+        return X - self.x_mean
+
+
+class KernelOutput:
+    """Scaled coefficients to a kernel model (feature-space centring folded in).
+
+    The scaled coefficients are ``c = D^-1/2 alpha`` on the centred kernel
+    ``K_c = (I - 1 w^T) K (I - w 1^T)`` (``w = s / S``); in terms of the raw kernel
+    the model is ``f(x) = k(x, X) (alpha - w 1^T alpha) + b``.
+
+    Parameters
+    ----------
+    sqrt_sw : ndarray of shape (n_samples,) or None
+    weights : ndarray of shape (n_samples,)
+        ``w = s / S``.
+    col_mean : ndarray of shape (n_samples,)
+        ``K w`` (zeros without an intercept).
+    grand_mean : float
+        ``w^T K w``.
+    fit_intercept : bool
+    """
+
+    def __init__(self, sqrt_sw, weights, col_mean, grand_mean, fit_intercept):
+        self.sqrt_sw = sqrt_sw
+        self.weights = weights
+        self.col_mean = col_mean
+        self.grand_mean = grand_mean
+        self.fit_intercept = fit_intercept
+
+    def _alpha(self, flat):
+        return flat if self.sqrt_sw is None else flat * self.sqrt_sw[:, None]
+
+    def coefficients(self, coef):
+        """``dual_coef_``: ``alpha - w 1^T alpha``."""
+        flat, trailing = _flat(coef)
+        alpha = self._alpha(flat)
+        if self.fit_intercept:
+            alpha = alpha - np.outer(self.weights, alpha.sum(axis=0))
+        return alpha.reshape(coef.shape)
+
+    def intercept_shift(self, coef):
+        """``- col_mean . alpha + grand_mean * sum(alpha)``."""
+        flat, trailing = _flat(coef)
+        if not self.fit_intercept:
+            return np.zeros(trailing)
+        alpha = self._alpha(flat)
+        shift = self.grand_mean * alpha.sum(axis=0) - self.col_mean @ alpha
+        return shift.reshape(trailing)
+
+    def test_map(self, K):
+        """``c -> K_c(x, X) alpha``: centred predictions from the test kernel ``K``."""
+        if self.fit_intercept:
+            K = K - (K @ self.weights)[:, None] - self.col_mean[None, :]
+            K += self.grand_mean
+        return lambda coef: K @ self._alpha(coef)
+
+    def centred_design(self, K):
+        return None
+
+
+class Problem:
+    """A weighted, centred least-squares problem and its one decomposition.
+
+    Built by ``linear_problem``, ``kernel_problem`` or ``moment_problem``.
+
+    Parameters
+    ----------
+    op : ScaledOperator
+        The scaled operator ``A`` (``ScaledDesign``, ``ScaledKernel`` or, for data
+        known through its moments, ``GramDesign``).
+    y_scaled : ndarray of shape (n_samples, n_targets) or None
+        ``y_s`` (None when only moments are known).
+    y_offset : ndarray of shape (n_targets,)
+        Weighted target means (zeros without an intercept).
+    output : LinearOutput or KernelOutput
+    fit_intercept : bool
+    y_sq_norm : ndarray of shape (n_targets,), default=None
+        ``||y_s||^2`` (computed from ``y_scaled`` when None).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksam._problem import linear_problem
+    >>> X = np.array([[0.0], [1.0], [2.0]])
+    >>> problem = linear_problem(X, np.array([[1.0], [2.0], [3.0]]), None, True)
+    >>> coef = problem.spectral_coefs(1.0, 0.0, [1000], "unnormalized")[:, :, 0]
+    >>> coefficients, intercept = problem.to_model(coef)
+    >>> round(float(coefficients[0, 0]), 6), round(float(intercept[0]), 6)
+    (1.0, 1.0)
+    """
+
+    def __init__(self, op, y_scaled, y_offset, output, fit_intercept, y_sq_norm=None):
+        self.op = op
+        self.y_scaled = y_scaled
+        self.y_offset = y_offset
+        self.output = output
+        self.fit_intercept = fit_intercept
+        self._y_sq_norm = y_sq_norm
+        self._factor = None
+        self._lam_max = None
+
+    # -------------------------------------------------------------- the data
+    @property
+    def n_samples(self):
+        return self.op.n_samples
+
+    @property
+    def n_targets(self):
+        return self.y_offset.shape[0]
+
+    @property
+    def sum_weights(self):
+        return float(self.op.sum_weights)
+
+    @property
+    def rkhs(self):
+        """Whether this is a kernel problem (gradients in the RKHS metric)."""
+        return self.op.rkhs
+
+    @property
+    def y_sq_norm(self):
+        """``||y_s||^2`` per target: the weighted centred total sum of squares."""
+        if self._y_sq_norm is None:
+            self._y_sq_norm = np.sum(self.y_scaled**2, axis=0)
+        return self._y_sq_norm
+
+    # -------------------------------------------------------- decomposition
+    @property
+    def factor(self):
+        """The ``SpectralFactor``: the one eigendecomposition, made on first use."""
+        if self._factor is None:
+            self._factor = self.op.factor(self.y_scaled)
+        return self._factor
+
+    @property
+    def decomposed(self):
+        return self._factor is not None
+
+    @property
+    def lam_max(self):
+        """The top eigenvalue (from the factor if there is one, else Lanczos)."""
+        if self._factor is not None:
+            return self._factor.lam_max
+        if self._lam_max is None:
+            self._lam_max = self.op.top_eigenvalue()
+        return self._lam_max
+
+    def step_size(self, learning_rate, rho, variant):
+        """The learning rate used for ``learning_rate`` ("auto" or a float).
+
+        Warns (``ConvergenceWarning``) past the stability limit and, for a
+        decomposed kernel, along growing negative eigen-directions.
+        """
+        eta = resolve_learning_rate(learning_rate, self.lam_max, rho, variant)
+        if self.rkhs and self._factor is not None:
+            warn_if_indefinite(self._factor, eta, rho, variant)
+        return eta
+
+    # ------------------------------------------------------------ the paths
+    def filter(self, learning_rate, rho, steps, variant):
+        """Filter values ``psi`` (see ``_core._spectral.filter_psi``)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return filter_psi(self.factor, learning_rate, rho, steps, variant)
+
+    def spectral_coefs(self, learning_rate, rho, steps, variant):
+        """Scaled coefficients after each of ``steps``: (n_params, n_targets, K)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return coef_path(self.factor, learning_rate, rho, steps, variant)
+
+    def rss(self, learning_rate, rho, steps, variant="unnormalized", psi=None):
+        """Weighted training residual sums of squares, shape (n_targets, K)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return rss_path(
+                self.factor,
+                learning_rate,
+                rho,
+                steps,
+                y_sq_norm=self.y_sq_norm,
+                sum_weights=self.sum_weights,
+                variant=variant,
+                psi=psi,
+            )
+
+    def dof(self, learning_rate, rho, steps, psi=None):
+        """Degrees of freedom (trace of the training smoother, +1 with an intercept)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            dof = dof_path(self.factor, learning_rate, rho, steps, psi=psi)
+        return dof + float(self.fit_intercept)
+
+    # ---------------------------------------------------------- the model
+    def to_model(self, coef):
+        """``(coefficients, intercept)`` of the model for scaled ``coef``.
+
+        ``coef`` has shape (n_params, n_targets, ...); the intercept has shape
+        (n_targets, ...).
+        """
+        shift = self.output.intercept_shift(coef)
+        offset = self.y_offset.reshape(self.y_offset.shape + (1,) * (shift.ndim - 1))
+        return self.output.coefficients(coef), offset + shift
+
+    def test_map(self, features):
+        """``c -> centred predictions`` on test ``features`` (rows, or test kernel)."""
+        return self.output.test_map(features)
+
+    def centred_design(self, features):
+        return self.output.centred_design(features)
+
+    def without_data(self):
+        """The same problem keeping only its factor (what a spectral model needs).
+
+        A fitted spectral model keeps this instead of the operator, so that it
+        holds no copy of the training data (a basis mapped through the design,
+        ``n < d``, keeps the operator's private copy).
+        """
+        kept = Problem(
+            None, None, self.y_offset, self.output, self.fit_intercept, self._y_sq_norm
+        )
+        kept._factor = self._factor
+        return kept
+
+
+# ----------------------------------------------------------------- builders
+def _weights(sample_weight, n_samples):
+    """``(s, S, sqrt(s) or None)``; unit weights when ``sample_weight`` is None."""
+    sw = np.ones(n_samples) if sample_weight is None else sample_weight
+    sum_weights = float(sw.sum())
+    if not sum_weights > 0.0:
+        raise ValueError("The sum of sample_weight must be positive.")
+    return sw, sum_weights, None if sample_weight is None else np.sqrt(sw)
+
+
+def _centred_targets(y, sw, sqrt_sw, fit_intercept):
+    y_offset = (
+        np.average(y, axis=0, weights=sw) if fit_intercept else np.zeros(y.shape[1])
+    )
+    y_scaled = y - y_offset
+    if sqrt_sw is not None:
+        y_scaled *= sqrt_sw[:, None]
+    return y_offset, y_scaled
+
+
+def linear_problem(X, y, sample_weight, fit_intercept):
+    """The problem of a linear model.
+
+    Parameters
+    ----------
+    X : ndarray, sparse matrix or dask array of shape (n_samples, n_features)
+        A dask array is reduced to its weighted row moments (``_dask``), and the
+        problem is then known through its Gram matrix only.
+    y : ndarray (or dask array) of shape (n_samples, n_targets)
+    sample_weight : ndarray of shape (n_samples,) or None
+    fit_intercept : bool
+    """
+    if is_dask_collection(X):
+        moments = reduce_row_moments(X, y, sample_weight, fit_intercept)
+        return moment_problem(moments, fit_intercept, X.shape[0])
+    sw, sum_weights, sqrt_sw = _weights(sample_weight, X.shape[0])
+    y_offset, y_scaled = _centred_targets(y, sw, sqrt_sw, fit_intercept)
+    # One matrix-vector product (np.average would form sw * X first).
+    x_mean = np.asarray(X.T @ sw).ravel() / sum_weights if fit_intercept else None
+    op = ScaledDesign(X, sqrt_sw, x_mean, sum_weights)
+    output = LinearOutput(np.zeros(X.shape[1]) if x_mean is None else x_mean)
+    return Problem(op, y_scaled, y_offset, output, fit_intercept)
+
+
+def kernel_problem(K, y, sample_weight, fit_intercept):
+    """The problem of a kernel model; ``K`` is a private buffer, centred in place.
+
+    Parameters
+    ----------
+    K : ndarray of shape (n_samples, n_samples)
+        The training kernel (float64, symmetric), owned by the problem from here on.
+    y : ndarray of shape (n_samples, n_targets)
+    sample_weight : ndarray of shape (n_samples,) or None
+    fit_intercept : bool
+    """
+    sw, sum_weights, sqrt_sw = _weights(sample_weight, K.shape[0])
+    y_offset, y_scaled = _centred_targets(y, sw, sqrt_sw, fit_intercept)
+    if fit_intercept:
+        # Weighted centring in feature space: K_c = (I - 1 s^T/S) K (I - s 1^T/S),
+        # K_c[i, j] = K[i, j] - kbar_i - kbar_j + kbarbar (two passes over K).
+        col_mean = K @ sw / sum_weights
+        grand_mean = float(sw @ col_mean) / sum_weights
+        K -= col_mean[:, None]
+        K -= (col_mean - grand_mean)[None, :]
+    else:
+        col_mean, grand_mean = np.zeros(K.shape[0]), 0.0
+    output = KernelOutput(
+        sqrt_sw, sw / sum_weights, col_mean, grand_mean, fit_intercept
+    )
+    op = ScaledKernel(K, sqrt_sw, sum_weights)
+    return Problem(op, y_scaled, y_offset, output, fit_intercept)
+
+
+def moment_problem(moments, fit_intercept, n_samples):
+    """The linear problem known through its row moments (``_core._moments``)."""
+    gram, xty, x_mean, y_mean = moments.centred(fit_intercept)
+    if not float(moments.sum_weights) > 0.0:
+        raise ValueError("The sum of sample_weight must be positive.")
+    op = GramDesign(gram, xty, float(moments.sum_weights), n_samples)
+    y_sq_norm = moments.centred_y_sq_norm(fit_intercept)
+    return Problem(
+        op, None, y_mean, LinearOutput(x_mean), fit_intercept, y_sq_norm=y_sq_norm
+    )

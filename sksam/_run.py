@@ -1,0 +1,223 @@
+"""SAM on a ``Problem`` at fixed settings: the iterates of one stopping-time path.
+
+A ``SAMRun`` fixes the learning rate, ``rho``, the variant, the solver and (for
+stochastic SAM) the mini-batch stream; it gives the scaled coefficients after any
+number of steps, or the whole path 1..n_iter in chunks, by the exact spectral filter
+(one decomposition, owned by the problem) or by the explicit loop. ``plan_run`` makes
+one; ``fit``, ``staged_predict``, early stopping, the paths and the searches use it.
+"""
+
+from dataclasses import dataclass
+from itertools import islice
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from ._core._costs import choose_solver
+from ._core._iterative import (
+    sam_iterates,
+    sam_loop,
+    stochastic_sam_iterates,
+    stochastic_sam_loop,
+)
+from ._core._spectral import iter_psi_chunks
+from ._stability import check_finite, warn_if_kernel_loss_grew, warn_if_loss_grew
+
+__all__ = ["MiniBatches", "SAMRun", "plan_run"]
+
+# Iterates of the explicit loop whose test predictions are formed in one product.
+_LOOP_CHUNK = 64
+
+
+@dataclass(frozen=True)
+class MiniBatches:
+    """The mini-batch stream of stochastic SAM, replayable from a seed snapshot."""
+
+    batch_size: int
+    rng_state: tuple
+    sample_weight: np.ndarray | None
+    #: The generator of ``random_state`` itself: ``fit`` draws from it (a
+    #: ``RandomState`` instance advances with every fit, as in scikit-learn).
+    live_rng: np.random.RandomState
+
+    def rng(self):
+        """A fresh generator at the snapshot: every replay draws the same batches."""
+        rng = np.random.RandomState()
+        rng.set_state(self.rng_state)
+        return rng
+
+
+@dataclass(frozen=True)
+class SAMRun:
+    """SAM at fixed settings on a problem (see ``plan_run``)."""
+
+    problem: object
+    learning_rate: float
+    rho: float
+    variant: str
+    solver: str
+    batches: MiniBatches | None = None
+
+    def coef(self, n_iter):
+        """Scaled coefficients (n_params, n_targets) after ``n_iter`` steps.
+
+        Warns where the iteration left the convergent regime, and raises a
+        ``ValueError`` on non-finite coefficients.
+        """
+        problem, eta, rho = self.problem, self.learning_rate, self.rho
+        if self.solver == "spectral":
+            coef = problem.spectral_coefs(eta, rho, [n_iter], self.variant)[..., 0]
+        else:
+            op, y_scaled = problem.op, problem.y_scaled
+            with np.errstate(over="ignore", invalid="ignore"):
+                if self.batches is None:
+                    coef = sam_loop(op, y_scaled, eta, rho, n_iter, self.variant)
+                else:
+                    coef = stochastic_sam_loop(
+                        op,
+                        y_scaled,
+                        eta,
+                        rho,
+                        n_iter,
+                        self.variant,
+                        self.batches.batch_size,
+                        self.batches.live_rng,
+                        self.batches.sample_weight,
+                    )
+            self._check_loss(coef)
+        check_finite(coef)
+        return coef
+
+    def _check_loss(self, coef):
+        """The loop's checks: an indefinite kernel, a too-large mini-batch step."""
+        problem = self.problem
+        if self.batches is None:
+            if problem.rkhs:
+                warn_if_kernel_loss_grew(
+                    problem.op,
+                    problem.y_scaled,
+                    coef,
+                    self.learning_rate,
+                    problem.lam_max,
+                    self.rho,
+                    self.variant,
+                )
+            return
+        batch_size = self.batches.batch_size
+        if batch_size >= problem.n_samples or not np.all(np.isfinite(coef)):
+            return
+        warn_if_loss_grew(
+            problem.op,
+            problem.y_scaled,
+            coef,
+            f"Stochastic SAM with batch_size={batch_size} ended with a larger "
+            "training loss than its starting point (coefficients 0): the step "
+            "is too large for mini-batches of this size (they diverge, or their "
+            "noise dominates). Lower learning_rate; learning_rate='auto' and "
+            "the stability limit are those of full-batch SAM, and smaller "
+            "batches need smaller steps.",
+        )
+
+    def iterates(self, n_iter):
+        """``(step, coef)`` of the explicit loop (mini-batches replayed)."""
+        problem = self.problem
+        args = (problem.op, problem.y_scaled, self.learning_rate, self.rho, n_iter)
+        if self.batches is None:
+            return sam_iterates(*args, self.variant)
+        return stochastic_sam_iterates(
+            *args,
+            self.variant,
+            self.batches.batch_size,
+            self.batches.rng(),
+            self.batches.sample_weight,
+        )
+
+    def prediction_chunks(self, test_map, n_iter):
+        """Yield ``(steps, pred)`` for steps ``1..n_iter`` in chunks.
+
+        ``pred`` (n_test, n_targets, len(steps)) are the centred predictions
+        ``test_map(coef_k)`` (add the problem's ``y_offset``): from the factor in
+        vectorised chunks (spectral), or by stepping the loop (iterative).
+        """
+        if self.solver == "spectral":
+            factor = self.problem.factor
+            projected = test_map(factor.basis)
+            for steps, psi in iter_psi_chunks(
+                factor, self.learning_rate, self.rho, n_iter, self.variant
+            ):
+                weighted = psi * factor.proj[:, :, None]
+                rank, n_targets, n_steps = weighted.shape
+                pred = projected @ weighted.reshape(rank, n_targets * n_steps)
+                yield steps, pred.reshape(-1, n_targets, n_steps)
+            return
+        # Test predictions of a chunk of iterates in one product: a BLAS-3 call,
+        # and no switch between the thread pools of scipy's dsymv (the kernel loop)
+        # and numpy's products at every step (benchmarks/README.md).
+        iterates = self.iterates(n_iter)
+        # Copied as they come: mini-batch SAM updates its coef in place.
+        while chunk := [(k, c.copy()) for k, c in islice(iterates, _LOOP_CHUNK)]:
+            steps = np.array([step for step, _ in chunk])
+            stacked = np.stack([coef for _, coef in chunk], axis=-1)
+            n_params, n_targets, n_steps = stacked.shape
+            pred = test_map(stacked.reshape(n_params, n_targets * n_steps))
+            yield steps, pred.reshape(-1, n_targets, n_steps)
+
+    def for_replay(self):
+        """What a fitted model keeps: the factor alone on the spectral route."""
+        if self.solver != "spectral":
+            return self
+        return SAMRun(
+            self.problem.without_data(),
+            self.learning_rate,
+            self.rho,
+            self.variant,
+            self.solver,
+        )
+
+
+def plan_run(
+    problem,
+    *,
+    rho,
+    learning_rate,
+    variant,
+    solver="spectral",
+    n_iter=0,
+    batch_size=None,
+    random_state=None,
+    sample_weight=None,
+):
+    """A ``SAMRun`` on ``problem``: the solver chosen, the learning rate resolved.
+
+    ``solver="auto"`` compares the cost model's estimates for ``n_iter`` steps;
+    ``batch_size`` (stochastic SAM) needs the loop. The spectral solver decomposes
+    the problem here (once: the problem keeps its factor).
+    """
+    rho = float(rho)
+    if batch_size is not None:
+        if solver == "spectral":
+            raise ValueError(
+                "solver='spectral' does not support batch_size: stochastic SAM "
+                "has no closed form. Use solver='iterative' or 'auto' with "
+                "batch_size, or batch_size=None for the exact spectral solver."
+            )
+        solver = "iterative"
+    elif solver == "auto":
+        if problem.decomposed or not problem.op.has_products:
+            solver = "spectral"
+        else:
+            solver = choose_solver(
+                problem.op,
+                n_iter=n_iter,
+                rho=rho,
+                variant=variant,
+                n_targets=problem.n_targets,
+            )
+    if solver == "spectral":
+        problem.factor  # noqa: B018 -- the one decomposition
+    learning_rate = problem.step_size(learning_rate, rho, variant)
+    batches = None
+    if batch_size is not None:
+        rng = check_random_state(random_state)
+        batches = MiniBatches(int(batch_size), rng.get_state(), sample_weight, rng)
+    return SAMRun(problem, learning_rate, rho, variant, solver, batches)
