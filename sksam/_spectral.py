@@ -195,7 +195,9 @@ def decompose_primal(gram, xty):
     """Factor from the ``d x d`` weighted Gram ``H`` and ``z = X^T diag(s) y / S``."""
     lam, vecs, lam_max = _truncated_eigh(gram, gram.shape[0])
     proj = vecs.T @ xty
-    return SpectralFactor(lam, vecs, proj, proj**2, lam_max, np.abs(proj))
+    with np.errstate(over="ignore", under="ignore"):  # see SpectralFactor.grad_root
+        grad_weight = proj**2
+    return SpectralFactor(lam, vecs, proj, grad_weight, lam_max, np.abs(proj))
 
 
 def decompose_dual(gram, y_scaled, sum_weights, to_coef=None, keep_null_space=False):
@@ -216,7 +218,8 @@ def decompose_dual(gram, y_scaled, sum_weights, to_coef=None, keep_null_space=Fa
         basis = np.divide(vecs, sum_weights, out=vecs)
     else:
         basis = MappedBasis(vecs, to_coef, sum_weights)
-    grad_weight = lam[:, None] * proj**2 / sum_weights
+    with np.errstate(over="ignore", under="ignore"):  # see SpectralFactor.grad_root
+        grad_weight = lam[:, None] * proj**2 / sum_weights
     grad_root = np.abs(proj) * np.sqrt(np.abs(lam) / sum_weights)[:, None]
     return SpectralFactor(lam, basis, proj, grad_weight, lam_max, grad_root)
 
@@ -278,20 +281,22 @@ RESIDUAL_FLOOR = 2.0**-53
 
 
 def _normalized_weights(grad_weight, grad_root):
-    """``grad_weight`` per column as ``scale**2 * unit``, ``max |unit| = 1``.
+    """``grad_weight`` per column as ``scale**2 * unit``, ``max |unit| <= 1``.
 
-    ``scale`` (n_targets,) is the largest ``grad_root``; ``unit`` (rank, n_targets)
-    carries the sign of ``grad_weight`` (negative for the negative eigenvalues of an
-    indefinite kernel). Neither squares the data scale, so the gradient norm
-    ``scale * sqrt(unit @ e**2)`` neither overflows nor underflows where
-    ``sqrt(grad_weight @ e**2)`` would.
+    ``scale`` (n_targets,) is the power of two just above the largest ``grad_root``;
+    ``unit`` (rank, n_targets) carries the sign of ``grad_weight`` (negative for the
+    negative eigenvalues of an indefinite kernel). Neither squares the data scale, so
+    the gradient norm ``scale * sqrt(unit @ e**2)`` neither overflows nor underflows
+    where ``sqrt(grad_weight @ e**2)`` would; the scaling is exact, so elsewhere it
+    is that norm, bit for bit.
     """
     if grad_root is None:
         grad_root = np.sqrt(np.abs(grad_weight))
-    scale = grad_root.max(axis=0) if grad_root.size else np.zeros(grad_root.shape[1])
-    unit = grad_root / np.where(scale > 0.0, scale, 1.0)
+    largest = grad_root.max(axis=0) if grad_root.size else np.zeros(grad_root.shape[1])
+    exponent = np.frexp(largest)[1]
+    unit = np.ldexp(grad_root, -exponent)
     unit *= unit
-    return np.copysign(unit, grad_weight), scale
+    return np.copysign(unit, grad_weight), np.ldexp(1.0, exponent)
 
 
 def _normalized_steps(
