@@ -31,6 +31,33 @@ __all__ = [
 ]
 
 
+def _gradient_norm(grad, fitted_step, rkhs):
+    """Per-column norm of the gradient, ``sqrt(sum g^2)`` or ``sqrt(g^T A g)`` (RKHS).
+
+    Each factor is divided by a power of two near its largest magnitude before the
+    squares are summed, so that the norm neither overflows nor underflows where the
+    squares would (the gradient scales like ``c^2``, the RKHS product like ``c^4``,
+    under data ``(c X, c y)``); the scaling is exact, so elsewhere the norm is the
+    plain one, bit for bit. A nonpositive RKHS square (indefinite kernel) gives 0.
+    """
+    g_exp = np.frexp(np.max(np.abs(grad), axis=0))[1]
+    unit = np.ldexp(grad, -g_exp)
+    if not rkhs:
+        return np.ldexp(np.sqrt(np.sum(unit * unit, axis=0)), g_exp)
+    f_exp = np.frexp(np.max(np.abs(fitted_step), axis=0))[1]
+    sq = np.maximum(np.sum(unit * np.ldexp(fitted_step, -f_exp), axis=0), 0.0)
+    # sqrt(sq 2^total) = sqrt(sq 2^(total & 1)) 2^(total >> 1), each factor exact.
+    total = g_exp + f_exp
+    return np.ldexp(np.sqrt(np.ldexp(sq, total & 1)), total >> 1)
+
+
+def _perturbation_radius(rho, grad, fitted_step, rkhs):
+    """``rho / ||g||`` per column (0 where ``||g|| == 0``: no perturbation)."""
+    norm = _gradient_norm(grad, fitted_step, rkhs)
+    with np.errstate(divide="ignore"):
+        return np.where(norm > 0.0, rho / norm, 0.0)
+
+
 def sam_iterates(op, y_scaled, learning_rate, rho, n_iter, variant):
     """Yield ``(step, coef)`` after each of ``n_iter`` full-batch SAM steps from zero.
 
@@ -49,15 +76,20 @@ def sam_iterates(op, y_scaled, learning_rate, rho, n_iter, variant):
         resid = op.apply(coef) - y_scaled
         grad = op.adjoint(resid) / S
         if rho > 0.0:
-            fitted_step = op.apply(grad)
-            radius = rho
-            if normalized:
-                norm = np.sqrt(op.gradient_sq_norm(grad, fitted_step))
-                with np.errstate(divide="ignore"):
-                    radius = np.where(norm > 0.0, rho / norm, 0.0)
-            # grad(c + radius g) = grad(c) + radius A^T A g / S: no n-vector work
-            # beyond gradient descent's, only the two extra products.
-            grad = grad + radius * (op.adjoint(fitted_step) / S)
+            # grad(c + radius g) = grad(c) + A^T A (radius g) / S: no n-vector work
+            # beyond gradient descent's, only the two extra products. The
+            # perturbation radius g is formed before the products: it has the units
+            # of the coefficients, while A^T A g scales like c^4 under (c X, c y)
+            # and leaves the float64 range first.
+            if normalized and op.rkhs:  # the RKHS norm needs A g first
+                fitted_step = op.apply(grad)
+                fitted_step *= _perturbation_radius(rho, grad, fitted_step, True)
+            else:
+                radius = rho
+                if normalized:
+                    radius = _perturbation_radius(rho, grad, None, False)
+                fitted_step = op.apply(radius * grad)
+            grad = grad + op.adjoint(fitted_step) / S
         coef = coef - learning_rate * grad
         yield step, coef
 
@@ -170,14 +202,17 @@ def sam_batch_iterates(op, y_scaled, learning_rate, rho, variant, batches):
             # With G = A_B^T resid = S_B g_B, the residual at the perturbed point is
             # resid + rho_k A_B g_B = resid + (rho_k / S_B) A_B G, and normalized SAM
             # has rho_k / S_B = rho / ||G|| (RKHS norm G^T K_BB G for the kernel).
+            # As in sam_iterates, the radius scales G before the product with A_B
+            # unless the RKHS norm needs A_B G first.
             grad = batch.adjoint(resid)
-            fitted_step = batch.apply_gradient(grad)
-            if normalized:
-                sq = batch.gradient_sq_norm(grad, fitted_step)
-                norm = np.sqrt(np.maximum(sq, 0.0))
-                fitted_step *= rho / np.where(norm > 0.0, norm, np.inf)
+            if normalized and batch.rkhs:
+                fitted_step = batch.apply_gradient(grad)
+                fitted_step *= _perturbation_radius(rho, grad, fitted_step, True)
             else:
-                fitted_step *= rho / batch_weight_sum
+                radius = rho / batch_weight_sum
+                if normalized:
+                    radius = _perturbation_radius(rho, grad, None, False)
+                fitted_step = batch.apply_gradient(radius * grad)
             resid += fitted_step
         descent = batch.adjoint(resid)
         descent *= learning_rate / batch_weight_sum

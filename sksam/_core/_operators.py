@@ -38,7 +38,8 @@ class RowOperator(ABC):
 
     #: Whether gradients live in the RKHS metric (the kernel model): the gradient is
     #: then the residual itself, supported on the batch rows, and its norm is
-    #: ``sqrt(g^T K g)``. Declared by each concrete operator.
+    #: ``sqrt(g^T K g)`` (the loops' normalized perturbation). Declared by each
+    #: concrete operator.
     rkhs: bool
 
     @abstractmethod
@@ -52,10 +53,6 @@ class RowOperator(ABC):
     def apply_gradient(self, grad):
         """Image ``A @ grad`` of a gradient direction."""
         return self.apply(grad)
-
-    def gradient_sq_norm(self, grad, image):
-        """Squared norm of each gradient column; ``image = apply_gradient(grad)``."""
-        return np.sum(grad * grad, axis=0)
 
     def take_step(self, coef, rows, descent):
         """``coef -= descent`` in place; ``rows`` are the batch's (None: all)."""
@@ -391,10 +388,6 @@ class ScaledKernel(ScaledOperator):
         # coefficients alpha <- alpha - eta (...) diag(s) (K alpha - y) / S.
         return resid
 
-    def gradient_sq_norm(self, grad, image):
-        """Squared RKHS norm ``g^T K_s g`` of each gradient column."""
-        return np.sum(grad * image, axis=0)
-
     def rows(self, batch):
         """The rows ``K_s[batch, :]`` (a stochastic SAM batch; see ``KernelRows``)."""
         return KernelRows(self.K, batch)
@@ -464,10 +457,6 @@ class KernelRows(RowOperator):
     def apply_gradient(self, grad):
         """``K_s[B, B] @ grad`` for a gradient supported on ``B``."""
         return self.kernel_rows.take(self.batch, axis=1) @ grad
-
-    def gradient_sq_norm(self, grad, image):
-        """Squared RKHS norm ``g^T K_s[B, B] g`` of each gradient column."""
-        return np.sum(grad * image, axis=0)
 
     def take_step(self, coef, rows, descent):
         """The gradient is supported on the batch: ``coef[rows] -= descent``."""

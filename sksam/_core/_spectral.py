@@ -53,6 +53,12 @@ class SpectralFactor:
         norm of the gradient written in eigen-coordinates (used by normalized SAM).
     lam_max : float
         Largest eigenvalue (0 for an all-zero design).
+    grad_root : ndarray of shape (rank, n_targets), default=None
+        ``sqrt(|grad_weight|)`` formed without squaring. ``grad_weight`` scales like
+        the fourth power of the data (``(c X, c y)`` multiplies it by ``c^4``) and
+        leaves the float64 range for ``|c|`` beyond about ``2^+-256``, where its root
+        (``c^2``) is still exact; normalized SAM takes the gradient norm from it.
+        ``None``: ``sqrt(|grad_weight|)``.
 
     Examples
     --------
@@ -64,12 +70,15 @@ class SpectralFactor:
     [0.5, 0.25]
     """
 
-    def __init__(self, lam, basis, proj, grad_weight, lam_max):
+    def __init__(self, lam, basis, proj, grad_weight, lam_max, grad_root=None):
         self.lam = lam
         self._basis = basis
         self.proj = proj
         self.grad_weight = grad_weight
         self.lam_max = lam_max
+        if grad_root is None:
+            grad_root = np.sqrt(np.abs(grad_weight))
+        self.grad_root = grad_root
 
     @property
     def basis(self):
@@ -186,7 +195,9 @@ def decompose_primal(gram, xty):
     """Factor from the ``d x d`` weighted Gram ``H`` and ``z = X^T diag(s) y / S``."""
     lam, vecs, lam_max = _truncated_eigh(gram, gram.shape[0])
     proj = vecs.T @ xty
-    return SpectralFactor(lam, vecs, proj, proj**2, lam_max)
+    with np.errstate(over="ignore", under="ignore"):  # see SpectralFactor.grad_root
+        grad_weight = proj**2
+    return SpectralFactor(lam, vecs, proj, grad_weight, lam_max, np.abs(proj))
 
 
 def decompose_dual(gram, y_scaled, sum_weights, to_coef=None, keep_null_space=False):
@@ -207,8 +218,10 @@ def decompose_dual(gram, y_scaled, sum_weights, to_coef=None, keep_null_space=Fa
         basis = np.divide(vecs, sum_weights, out=vecs)
     else:
         basis = MappedBasis(vecs, to_coef, sum_weights)
-    grad_weight = lam[:, None] * proj**2 / sum_weights
-    return SpectralFactor(lam, basis, proj, grad_weight, lam_max)
+    with np.errstate(over="ignore", under="ignore"):  # see SpectralFactor.grad_root
+        grad_weight = lam[:, None] * proj**2 / sum_weights
+    grad_root = np.abs(proj) * np.sqrt(np.abs(lam) / sum_weights)[:, None]
+    return SpectralFactor(lam, basis, proj, grad_weight, lam_max, grad_root)
 
 
 def spectral_radius(lam_max, learning_rate, rho):
@@ -262,39 +275,117 @@ def _psi_unnormalized(lam, learning_rate, rho, steps):
     return one_minus_rk / lam[:, None]
 
 
-def _psi_normalized(lam, grad_weight, learning_rate, rho, steps, psi0=None, start=0):
+# Unit roundoff of float64, 2^-53: the smallest residual fraction ``|1 - lam psi|``
+# that a float64 iterate resolves (see ``_normalized_steps``).
+RESIDUAL_FLOOR = 2.0**-53
+
+
+def _normalized_weights(grad_weight, grad_root):
+    """``grad_weight`` per column as ``scale**2 * unit``, ``max |unit| <= 1``.
+
+    ``scale`` (n_targets,) is the power of two just above the largest ``grad_root``;
+    ``unit`` (rank, n_targets) carries the sign of ``grad_weight`` (negative for the
+    negative eigenvalues of an indefinite kernel). Neither squares the data scale, so
+    the gradient norm ``scale * sqrt(unit @ e**2)`` neither overflows nor underflows
+    where ``sqrt(grad_weight @ e**2)`` would; the scaling is exact, so elsewhere it
+    is that norm, bit for bit.
+    """
+    if grad_root is None:
+        grad_root = np.sqrt(np.abs(grad_weight))
+    largest = grad_root.max(axis=0) if grad_root.size else np.zeros(grad_root.shape[1])
+    exponent = np.frexp(largest)[1]
+    unit = np.ldexp(grad_root, -exponent)
+    unit *= unit
+    return np.copysign(unit, grad_weight), np.ldexp(1.0, exponent)
+
+
+def _normalized_steps(
+    lam, unit, scale, learning_rate, rho, steps, fitted, residual, start
+):
+    """Advance the normalized recursion in place; filter values at sorted ``steps``.
+
+    ``fitted`` (``lam psi``) and ``residual`` (``1 - lam psi``), (rank, n_targets),
+    hold the state after ``start`` steps and are updated in place. The residual
+    fraction ``e = 1 - lam psi`` of each eigen-coordinate is advanced as the
+    iteration advances it, multiplicatively:
+
+        a = eta lam (1 + rho_k lam),   lam psi <- lam psi + a e,   e <- e - a e
+
+    (``e <- e (1 - eta lam (1 + rho_k lam))``, THEORY.md D3). ``e`` is never
+    recomputed as ``1 - lam psi``: that difference rounds to exactly 0 once ``lam psi``
+    is within half an ulp of 1 (after ~20 steps on the top direction at the auto step
+    ``eta lam_max = 1``), and 0 is a fixed point, while the iteration itself keeps a
+    residual that grows back once ``rho_k = rho / ||g_k||`` makes the top direction
+    unstable: normalized SAM then bounces across it. ``lam psi`` is accumulated, not
+    formed as ``1 - e`` (which loses the digits of slow directions, ``e`` near 1).
+
+    ``|e|`` is kept at or above the unit roundoff ``2^-53`` (sign kept). A float64
+    iterate (the explicit loop, any float64 SAM optimizer) carries at least that much
+    residual in every direction, as rounding noise; it is what the instability
+    amplifies, so the bouncing starts when it does in float64, and an exact residual
+    that decays geometrically cannot underflow to a sticky 0 (nor a 1e-300 one take
+    hundreds of extra steps to grow back). Where the floor holds ``e``, ``lam psi``
+    moves by at most ``a 2^-53`` a step, as the loop's rounding moves it.
+    """
+    out = np.empty((lam.size, fitted.shape[1], len(steps)))
+    eta_lam = learning_rate * lam
+    eta_lam2 = eta_lam * lam
+    floor = np.full_like(lam, RESIDUAL_FLOOR)
+    work = np.empty_like(lam)
+    for column in range(fitted.shape[1]):
+        # One target at a time: the step is then a handful of in-place numpy calls
+        # on rank-length vectors and one dot product.
+        weight, norm_scale = unit[:, column], float(scale[column])
+        col_fitted = fitted[:, column].copy()
+        e = residual[:, column].copy()
+        step = start
+        for idx, target in enumerate(steps):
+            while step < target:
+                np.multiply(e, e, out=work)
+                sq_norm = float(weight @ work)  # (||g_k|| / norm_scale)^2
+                norm = norm_scale * math.sqrt(sq_norm) if sq_norm > 0.0 else 0.0
+                radius = rho / norm if norm > 0.0 else 0.0
+                np.multiply(eta_lam2, radius, out=work)
+                work += eta_lam
+                work *= e  # a e
+                col_fitted += work
+                e -= work
+                np.abs(e, out=work)
+                np.maximum(work, floor, out=work)
+                np.copysign(work, e, out=e)
+                step += 1
+            np.divide(col_fitted, lam, out=out[:, column, idx])
+        fitted[:, column] = col_fitted
+        residual[:, column] = e
+    return out
+
+
+def _psi_normalized(
+    lam, grad_weight, learning_rate, rho, steps, psi0=None, start=0, *, grad_root=None
+):
     """Exact recursion of normalized SAM in eigen-coordinates; shape (rank, t, K).
 
     With ``rho_k = rho / ||g_k||`` (per target column) every direction follows
-    ``psi <- psi + eta (1 + rho_k lam) (1 - lam psi)`` (THEORY.md D3), O(rank) a step.
-    ``psi0`` is the state after ``start`` steps (to continue a path in chunks);
-    ``steps`` must all be >= ``start``.
+    ``psi <- psi + eta (1 + rho_k lam) (1 - lam psi)`` (THEORY.md D3), O(rank) a step;
+    see ``_normalized_steps`` for how the residual ``1 - lam psi`` is carried.
+    ``psi0`` is the state after ``start`` steps (to continue a path in chunks; the
+    residual is then recomputed from it, and ``iter_psi_chunks`` carries it instead);
+    ``steps`` must all be >= ``start``. ``grad_root``: ``SpectralFactor.grad_root``
+    (scale-robust gradient norm).
     """
     steps = np.asarray(steps, dtype=np.int64)
-    out = np.empty((lam.size, grad_weight.shape[1], steps.size))
+    unit, scale = _normalized_weights(grad_weight, grad_root)
+    n_targets = grad_weight.shape[1]
+    if psi0 is None:
+        fitted = np.zeros((lam.size, n_targets))
+    else:
+        fitted = lam[:, None] * psi0
+    residual = 1.0 - fitted
     order = np.argsort(steps, kind="stable")
-    eta_lam = learning_rate * lam
-    work = np.empty_like(lam)
-    for column, weight in enumerate(grad_weight.T):
-        # One target at a time: the step is then a handful of in-place numpy calls
-        # on rank-length vectors and one dot product (~5 us at rank 100).
-        psi = np.zeros(lam.size) if psi0 is None else psi0[:, column].copy()
-        residual = 1.0 - lam * psi
-        step = start
-        for idx in order:
-            while step < steps[idx]:
-                np.multiply(residual, residual, out=work)
-                sq_norm = float(weight @ work)  # ||g_k||^2
-                radius = rho / math.sqrt(sq_norm) if sq_norm > 0.0 else 0.0
-                # psi += eta (1 + radius lam) residual
-                np.multiply(eta_lam, radius, out=work)
-                work += learning_rate
-                work *= residual
-                psi += work
-                np.multiply(lam, psi, out=residual)
-                np.subtract(1.0, residual, out=residual)
-                step += 1
-            out[:, column, idx] = psi
+    out = np.empty((lam.size, n_targets, steps.size))
+    out[:, :, order] = _normalized_steps(
+        lam, unit, scale, learning_rate, rho, steps[order], fitted, residual, start
+    )
     return out
 
 
@@ -306,7 +397,12 @@ def filter_psi(factor, learning_rate, rho, steps, variant):
     """
     if variant == "normalized" and rho > 0.0:
         return _psi_normalized(
-            factor.lam, factor.grad_weight, learning_rate, rho, steps
+            factor.lam,
+            factor.grad_weight,
+            learning_rate,
+            rho,
+            steps,
+            grad_root=factor.grad_root,
         )
     return _psi_unnormalized(factor.lam, learning_rate, rho, steps)
 
@@ -329,14 +425,26 @@ def iter_psi_chunks(factor, learning_rate, rho, n_iter, variant, chunk_size=256)
     its state from chunk to chunk, so the whole path costs O(rank * n_iter).
     """
     normalized = variant == "normalized" and rho > 0.0
-    state = None
+    if normalized:
+        unit, scale = _normalized_weights(factor.grad_weight, factor.grad_root)
+        fitted = np.zeros(factor.grad_weight.shape)
+        residual = np.ones(factor.grad_weight.shape)
     for start in range(0, n_iter, chunk_size):
         steps = np.arange(start + 1, min(start + chunk_size, n_iter) + 1)
         if normalized:
-            psi = _psi_normalized(
-                factor.lam, factor.grad_weight, learning_rate, rho, steps, state, start
+            # The state (lam psi, residual) carries over, updated in place: a
+            # chunked path is the same recursion, bit for bit, as one call.
+            psi = _normalized_steps(
+                factor.lam,
+                unit,
+                scale,
+                learning_rate,
+                rho,
+                steps,
+                fitted,
+                residual,
+                start,
             )
-            state = psi[:, :, -1]
         else:
             psi = _psi_unnormalized(factor.lam, learning_rate, rho, steps)[:, None, :]
         yield steps, psi
