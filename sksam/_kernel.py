@@ -7,6 +7,7 @@ from ._base import BaseSAM
 from ._kernel_matrix import (
     check_square_kernel,
     kernel_params,
+    kernel_precision,
     test_kernel,
     training_kernel,
 )
@@ -216,7 +217,8 @@ class SAMKernelRidge(BaseSAM):
 
     def _build_problem(self, X, y, sample_weight):
         K = training_kernel(X, self.kernel, self._kernel_params())
-        return kernel_problem(K, y, sample_weight, self.fit_intercept)
+        precision = kernel_precision(X, self.kernel)
+        return kernel_problem(K, y, sample_weight, self.fit_intercept, precision)
 
     def _validate_predict_input(self, X):
         try:

@@ -4,7 +4,13 @@ import numpy as np
 from scipy import sparse
 from sklearn.metrics.pairwise import pairwise_kernels
 
-__all__ = ["check_square_kernel", "kernel_params", "test_kernel", "training_kernel"]
+__all__ = [
+    "check_square_kernel",
+    "kernel_params",
+    "kernel_precision",
+    "test_kernel",
+    "training_kernel",
+]
 
 
 # Side of the square tiles in which the training kernel is symmetrised.
@@ -51,9 +57,18 @@ def kernel_params(kernel, gamma, degree, coef0, extra):
 
 
 def _pairwise(X, Y, kernel, params):
+    # In float64 whatever the input dtype: a float32 kernel is indefinite at the
+    # 1e-7 level, which the stability check would report.
+    X = X.astype(np.float64, copy=False)
+    Y = None if Y is None else Y.astype(np.float64, copy=False)
     return pairwise_kernels(X, Y, metric=kernel, filter_params=True, **params).astype(
         np.float64, copy=False
     )
+
+
+def kernel_precision(X, kernel):
+    """The dtype the kernel values carry: a precomputed kernel's own, else float64."""
+    return X.dtype if kernel == "precomputed" else np.dtype(np.float64)
 
 
 def training_kernel(X, kernel, params):

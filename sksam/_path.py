@@ -12,7 +12,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ._kernel_matrix import check_square_kernel, training_kernel
+from ._kernel_matrix import check_square_kernel, kernel_precision, training_kernel
 from ._kernel_matrix import kernel_params as _kernel_params
 from ._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
 from ._problem import kernel_problem, linear_problem
@@ -231,5 +231,6 @@ def sam_kernel_path(
     check_square_kernel(kernel, data.X)
     params = _kernel_params(kernel, gamma, degree, coef0, kernel_params)
     K = training_kernel(data.X, kernel, params)
-    problem = kernel_problem(K, data.y, data.sample_weight, fit_intercept)
+    precision = kernel_precision(data.X, kernel)
+    problem = kernel_problem(K, data.y, data.sample_weight, fit_intercept, precision)
     return _path(problem, data, n_iters, rho, learning_rate, variant)

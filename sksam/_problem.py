@@ -22,7 +22,7 @@ from scipy import sparse
 from ._core._operators import GramDesign, ScaledDesign, ScaledKernel
 from ._core._spectral import coef_path, dof_path, filter_psi, rss_path
 from ._dask import is_dask_collection, reduce_row_moments
-from ._stability import resolve_learning_rate, warn_if_indefinite
+from ._stability import NEGATIVE_TOL, resolve_learning_rate, warn_if_indefinite
 
 __all__ = [
     "KernelOutput",
@@ -172,6 +172,9 @@ class Problem:
         self._y_sq_norm = y_sq_norm
         self._factor = None
         self._lam_max = None
+        #: Eigenvalues below ``-negative_tol * lam_max`` are a real loss of positive
+        #: semi-definiteness (not rounding of the data's precision).
+        self.negative_tol = NEGATIVE_TOL
 
     # -------------------------------------------------------------- the data
     @property
@@ -227,7 +230,7 @@ class Problem:
         """
         eta = resolve_learning_rate(learning_rate, self.lam_max, rho, variant)
         if self.rkhs and self._factor is not None:
-            warn_if_indefinite(self._factor, eta, rho, variant)
+            warn_if_indefinite(self._factor, eta, rho, variant, self.negative_tol)
         return eta
 
     # ------------------------------------------------------------ the paths
@@ -337,8 +340,12 @@ def linear_problem(X, y, sample_weight, fit_intercept):
     return Problem(op, y_scaled, y_offset, output, fit_intercept)
 
 
-def kernel_problem(K, y, sample_weight, fit_intercept):
+def kernel_problem(K, y, sample_weight, fit_intercept, precision=np.float64):
     """The problem of a kernel model; ``K`` is a private buffer, centred in place.
+
+    ``precision`` is the dtype the kernel's values were computed in (a precomputed
+    float32 kernel is rounded at ~1e-7): the indefiniteness check tolerates
+    negative eigenvalues down to its rounding level.
 
     Parameters
     ----------
@@ -363,7 +370,9 @@ def kernel_problem(K, y, sample_weight, fit_intercept):
         sqrt_sw, sw / sum_weights, col_mean, grand_mean, fit_intercept
     )
     op = ScaledKernel(K, sqrt_sw, sum_weights)
-    return Problem(op, y_scaled, y_offset, output, fit_intercept)
+    problem = Problem(op, y_scaled, y_offset, output, fit_intercept)
+    problem.negative_tol = max(NEGATIVE_TOL, np.sqrt(np.finfo(precision).eps))
+    return problem
 
 
 def moment_problem(moments, fit_intercept, n_samples):

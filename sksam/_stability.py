@@ -79,14 +79,17 @@ def check_finite(coef):
         )
 
 
-def warn_if_indefinite(factor, learning_rate, rho, variant):
+def warn_if_indefinite(factor, learning_rate, rho, variant, tol=NEGATIVE_TOL):
     """Warn when a kernel factor has clearly negative eigenvalues that diverge.
 
-    Unnormalized SAM: directions with ``|r_i| > 1``. Normalized SAM (``r_i`` changes
-    with the gradient norm): any eigenvalue below ``-NEGATIVE_TOL * lam_max``.
+    ``tol``: eigenvalues below ``-tol * lam_max`` count (the square root of the
+    machine epsilon of the kernel's precision; a float32 kernel is rounded at
+    ~1e-7). Unnormalized SAM: directions with ``|r_i| > 1``. Normalized SAM
+    (``r_i`` changes with the gradient norm): any eigenvalue below
+    ``-tol * lam_max``.
     """
     lam = factor.lam
-    negative = lam < -NEGATIVE_TOL * max(factor.lam_max, 0.0)
+    negative = lam < -tol * max(factor.lam_max, 0.0)
     if not np.any(negative):
         return
     if variant == "unnormalized" or rho == 0.0:
