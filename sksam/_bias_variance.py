@@ -1,6 +1,7 @@
 """bias_variance_decomposition: exact and Monte Carlo bias-variance curves."""
 
 from numbers import Integral, Real
+from types import SimpleNamespace
 
 import numpy as np
 from sklearn.utils import Bunch
@@ -271,7 +272,9 @@ def bias_variance_decomposition(
     if coef_true is not None:
         coef_true = _vector(coef_true, "coef_true", None)
     values = _check_param_range(estimator, param_name, param_range)
-    data = Bunch(
+    # Not a dict (Bunch): dask.distributed before 2026.7 turns a dict subclass passed
+    # to joblib's dask backend into a plain dict on the workers.
+    data = SimpleNamespace(
         X_train=X_train,
         X_test=X_test,
         y_train=y_train,
