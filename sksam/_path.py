@@ -62,7 +62,13 @@ def _path(problem, data, n_iters, rho, learning_rate, variant):
     with the grid axis last.
     """
     steps = check_n_iters(n_iters)
-    run = plan_run(problem, rho=rho, learning_rate=learning_rate, variant=variant)
+    run = plan_run(
+        problem,
+        rho=rho,
+        learning_rate=learning_rate,
+        variant=variant,
+        n_iter=int(steps.max()),
+    )
     coefs = problem.spectral_coefs(run.learning_rate, run.rho, steps, variant)
     check_finite(coefs)
     coefficients, intercepts = problem.to_model(coefs)

@@ -225,13 +225,20 @@ class Problem:
     def step_size(self, learning_rate, rho, variant):
         """The learning rate used for ``learning_rate`` ("auto" or a float).
 
-        Warns (``ConvergenceWarning``) past the stability limit and, for a
-        decomposed kernel, along growing negative eigen-directions.
+        Warns (``ConvergenceWarning``) past the stability limit.
         """
-        eta = resolve_learning_rate(learning_rate, self.lam_max, rho, variant)
+        return resolve_learning_rate(learning_rate, self.lam_max, rho, variant)
+
+    def check_definite(self, learning_rate, rho, variant, n_iter):
+        """Warn when a decomposed kernel grows along negative eigen-directions.
+
+        Every spectral route (fit, paths, CV, IC, bias-variance) comes here through
+        ``plan_run``; ``n_iter`` is the largest step count it will use.
+        """
         if self.rkhs and self._factor is not None:
-            warn_if_indefinite(self._factor, eta, rho, variant, self.negative_tol)
-        return eta
+            warn_if_indefinite(
+                self._factor, learning_rate, rho, variant, self.negative_tol, n_iter
+            )
 
     # ------------------------------------------------------------ the paths
     def filter(self, learning_rate, rho, steps, variant):

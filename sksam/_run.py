@@ -216,6 +216,7 @@ def plan_run(
     if solver == "spectral":
         problem.factor  # noqa: B018 -- the one decomposition
     learning_rate = problem.step_size(learning_rate, rho, variant)
+    problem.check_definite(learning_rate, rho, variant, n_iter)
     batches = None
     if batch_size is not None:
         rng = check_random_state(random_state)
