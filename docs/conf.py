@@ -7,6 +7,7 @@ Build (warnings are errors; this also runs every example of the gallery)::
 
 import os
 import re
+import sys
 from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -19,6 +20,7 @@ import sksam
 threadpool_limits(limits=1)
 
 DOCS = Path(__file__).resolve().parent
+sys.path.insert(0, str(DOCS))
 
 project = "sksam"
 author = "sksam developers"
@@ -29,6 +31,7 @@ version = re.sub(r"(\.dev\d*|rc\d*)$", "", release)
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
@@ -60,6 +63,39 @@ numpydoc_validation_exclude = {
     r"\.(fit|predict|staged_predict|plot)$",
 }
 
+# Types in parameter lists link to their documentation (other words stay plain text).
+numpydoc_xref_param_type = True
+numpydoc_xref_ignore = "all"
+numpydoc_xref_aliases = {
+    "array-like": ":term:`array-like <sklearn:array-like>`",
+    "sparse matrix": ":term:`sparse matrix <sklearn:sparse matrix>`",
+    "estimator": ":term:`estimator <sklearn:estimators>`",
+    "cross-validation generator": ":term:`cross-validation generator "
+    "<sklearn:cv splitter>`",
+    "ndarray": "numpy.ndarray",
+    "RandomState": "numpy.random.RandomState",
+    "Generator": "numpy.random.Generator",
+    "dask array": "dask.array.Array",
+    "Bunch": "sklearn.utils.Bunch",
+    "DataFrame": "pandas.DataFrame",
+    "Axes": "matplotlib.axes.Axes",
+    "matplotlib Axes": "matplotlib.axes.Axes",
+}
+
+# -- intersphinx ----------------------------------------------------------------------
+# Links to the documentation of the libraries sksam builds on. Each project's
+# inventory (objects.inv) is fetched from its site first; where that is impossible
+# (a machine without internet access, as in CI here) Sphinx falls back, without a
+# warning, to a small inventory written by ``intersphinx_fallback.py`` that lists
+# only the objects these pages link to, with the same addresses as the real
+# inventories. So the links are the same online and offline, and an offline build
+# passes with -W; a name missing from the fallback is plain text offline. The real
+# inventories are not shipped: they cannot be downloaded here and they go stale.
+import intersphinx_fallback  # noqa: E402
+
+intersphinx_mapping = intersphinx_fallback.mapping(DOCS / "_build" / "intersphinx")
+intersphinx_timeout = 10
+
 # -- sphinx-gallery -----------------------------------------------------------------
 sphinx_gallery_conf = {
     "examples_dirs": ["../examples"],
@@ -68,7 +104,6 @@ sphinx_gallery_conf = {
     "ignore_pattern": r"__init__\.py",
     "doc_module": ("sksam",),
     "backreferences_dir": "gen_modules/backreferences",
-    "reference_url": {"sksam": None},
     "within_subsection_order": "FileNameSortKey",
     "remove_config_comments": True,
     "show_memory": False,
@@ -88,7 +123,12 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version", "theme-version"],
 }
-html_sidebars = {"index": [], "install": [], "quickstart": []}
+html_sidebars = {"index": [], "install": [], "quickstart": [], "auto_examples/*": []}
+# Gallery figures are wide: no secondary (in-page) sidebar there either, and a wider
+# article column (_static/sksam.css).
+html_theme_options["secondary_sidebar_items"] = {"auto_examples/*": []}
+html_static_path = ["_static"]
+html_css_files = ["sksam.css"]
 html_show_sourcelink = False
 
 

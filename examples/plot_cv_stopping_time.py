@@ -92,12 +92,17 @@ np.testing.assert_allclose(
 # Curves and timings
 # ------------------
 fig, (ax, ax_time) = plt.subplots(
-    1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [2.2, 1]}
+    1,
+    2,
+    figsize=(11, 4.8),
+    gridspec_kw={"width_ratios": [2.2, 1]},
+    layout="constrained",
 )
 scores = sam_cv.cv_results_["mean_test_score"].reshape(n_iters.size, len(rhos))
 grid_scores = search.cv_results_["mean_test_score"].reshape(n_iters.size, len(rhos))
-for j, rho in enumerate(rhos):
-    (line,) = ax.semilogx(n_iters, scores[:, j], label=f"SAMRegressorCV, rho={rho:.3g}")
+rho_labels = ["rho = 0 (GD)", "rho = 1 / lam_max", "rho = 5 / lam_max"]
+for j, text in enumerate(rho_labels):
+    (line,) = ax.semilogx(n_iters, scores[:, j], label=f"SAMRegressorCV, {text}")
     ax.semilogx(
         n_iters, grid_scores[:, j], "o", ms=4, mfc="none", color=line.get_color()
     )
@@ -106,12 +111,11 @@ ax.axvline(sam_cv.n_iter_, color="0.5", ls=":")
 ax.set_xlabel("number of steps n_iter")
 ax.set_ylabel("mean 5-fold CV R$^2$")
 ax.set_ylim(max(scores.min(), -0.2), None)
-ax.legend(fontsize=8)
+ax.legend(fontsize="small")
 
 ax_time.bar(["GridSearchCV", "SAMRegressorCV"], [grid_seconds, cv_seconds])
 ax_time.set_ylabel("wall time of the search (s)")
 ax_time.set_yscale("log")
-fig.tight_layout()
 
 # %%
 # Each radius uses its own automatic step size (the largest of the monotone regime),

@@ -98,34 +98,35 @@ print(
 # %%
 # Figure
 # ------
-fig, (ax_bv, ax_risk, ax_cal) = plt.subplots(1, 3, figsize=(14, 4))
+# ``plot(x="dof")`` draws each result against its effective degrees of freedom, so
+# the curves over ``n_iter`` (GD, SAM) and over ``alpha`` (Ridge) share one axis.
+fig, (ax_bv, ax_risk) = plt.subplots(1, 2, figsize=(11, 4.8), layout="constrained")
 for name, res in results.items():
-    (line,) = ax_bv.plot(res.dof, res.bias_squared, "--", label=f"{name} bias$^2$")
-    ax_bv.plot(
-        res.dof, res.variance, ":", color=line.get_color(), label=f"{name} variance"
-    )
-    excess = res.expected_loss - res.noise
-    ax_risk.plot(res.dof, excess, color=line.get_color(), label=name)
-    i = res.oracle_index
-    ax_risk.plot(res.dof[i], excess[i], "o", color=line.get_color())
-ax_bv.set(yscale="log", xlabel="effective degrees of freedom", ylim=(1e-3, None))
-ax_bv.legend(fontsize=7, ncol=2)
+    res.plot(ax=ax_bv, x="dof", label=name, components=("bias_squared", "variance"))
+    res.plot(ax=ax_risk, x="dof", label=name, components=("expected_loss",))
+ax_bv.set(yscale="log", ylim=(1e-3, None), title="bias$^2$ (dashed), variance (dotted)")
+ax_bv.legend(ncol=2, fontsize="small")
 ax_risk.set(
     yscale="log",
-    xlabel="effective degrees of freedom",
-    ylabel="test risk: bias$^2$ + variance",
+    ylabel="expected test loss (noise included)",
+    title="expected loss (dot: best)",
 )
-ax_risk.legend()
+plt.show()
+
+# %%
+# The matched Ridge penalty over the rule ``n / (eta k)``:
+fig, ax_cal = plt.subplots(figsize=(8, 4.5), layout="constrained")
 for name, (k, ratio) in ratios.items():
     ax_cal.semilogx(k, ratio, label=name)
 ax_cal.axhline(np.exp(-np.euler_gamma), color="k", ls=":", label=r"$e^{-\gamma}$")
 ax_cal.set(
     xlabel="number of steps k",
-    ylabel=r"alpha at equal dof / ($n / (\eta k)$)",
+    ylabel=r"$\alpha$ at equal dof / ($n / (\eta k)$)",
     ylim=(0, 1.2),
+    title="Ridge penalty matched to a stopping time",
 )
 ax_cal.legend()
-fig.tight_layout()
+plt.show()
 
 # %%
 # At equal dof the three methods have nearly the same bias and variance: the stopping

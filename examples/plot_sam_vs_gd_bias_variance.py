@@ -79,14 +79,14 @@ for name, res in results.items():
 # Left: expected loss (solid; it includes the noise level ``noise_std**2 = 9``), bias^2
 # (dashed) and variance (dotted) of both methods, with the best stopping time marked.
 # Right: the ratios SAM / GD.
-fig, (ax, ax_ratio) = plt.subplots(1, 2, figsize=(11, 4))
+fig, (ax, ax_ratio) = plt.subplots(1, 2, figsize=(11, 4.8), layout="constrained")
 sam.plot(ax=ax, label="SAM")
 gd.plot(ax=ax, label="GD")
 ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_ylim(0.05, 100)
 ax.set_xlabel("number of steps k")
-ax.legend(fontsize=7)
+ax.legend(ncol=2, fontsize="small")
 
 ax_ratio.loglog(n_iters, sam.bias_squared / gd.bias_squared, "--", label="bias$^2$")
 ax_ratio.loglog(n_iters, sam.variance / gd.variance, ":", label="variance")
@@ -95,7 +95,6 @@ ax_ratio.axhline(1, color="k", lw=0.5)
 ax_ratio.set_xlabel("number of steps k")
 ax_ratio.set_title("SAM / GD")
 ax_ratio.legend()
-fig.tight_layout()
 
 # %%
 # SAM is GD on the spectrum ``lam (1 + rho lam)``: along each eigen-direction its

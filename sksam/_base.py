@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._doc_link import DocLinkMixin
 from ._early_stopping import early_stopping
 from ._params import SAM_CONSTRAINTS
 from ._run import plan_run
@@ -16,7 +17,7 @@ from ._run import plan_run
 __all__ = ["BaseSAM"]
 
 
-class BaseSAM(RegressorMixin, BaseEstimator):
+class BaseSAM(DocLinkMixin, RegressorMixin, BaseEstimator):
     """Base class of ``SAMRegressor`` and ``SAMKernelRidge``.
 
     Subclasses implement ``_validate_fit_data`` (returns ``FitData``),

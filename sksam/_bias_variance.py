@@ -1,5 +1,6 @@
 """bias_variance_decomposition: exact and Monte Carlo bias-variance curves."""
 
+import textwrap
 from numbers import Integral, Real
 from types import SimpleNamespace
 
@@ -19,20 +20,127 @@ from ._bias_variance_fits import exact_parts, monte_carlo_parts, split_pipeline
 __all__ = ["BiasVarianceResult", "bias_variance_decomposition"]
 
 
-class BiasVarianceResult(Bunch):
-    """Result of :func:`bias_variance_decomposition`: a ``Bunch`` with ``plot``."""
+# Fields of a result, in the order of its repr and of ``to_frame``'s columns.
+_CURVES = (
+    "expected_loss",
+    "bias_squared",
+    "variance",
+    "bias_squared_plus_noise",
+    "noise",
+    "dof",
+    "coef_risk",
+    "coef_bias_squared",
+    "coef_variance",
+)
+_NAMES = {
+    "expected_loss": "expected loss",
+    "bias_squared": "bias$^2$",
+    "bias_squared_plus_noise": "bias$^2$ + noise",
+    "variance": "variance",
+    "coef_risk": "coefficient risk",
+    "coef_bias_squared": "coefficient bias$^2$",
+    "coef_variance": "coefficient variance",
+}
 
-    def plot(self, ax=None, *, label=None, components=None, **plot_kwargs):
-        """Draw bias^2, variance and expected loss against the parameter.
+
+def _number(value):
+    """A parameter value or a figure, short: integers as such, floats to 4 digits."""
+    if isinstance(value, Integral | np.integer):
+        return str(int(value))
+    if isinstance(value, Real | np.floating):
+        return f"{float(value):.4g}"
+    return repr(value)
+
+
+class BiasVarianceResult(Bunch):
+    """Result of :func:`bias_variance_decomposition`: a ``Bunch`` with helpers.
+
+    ``plot`` draws the curves against the parameter or the effective degrees of
+    freedom, ``to_frame`` returns them as a pandas DataFrame, and the repr is a short
+    summary (the arrays are the fields, e.g. ``result.variance``).
+    """
+
+    def __repr__(self):
+        method = self.get("method")
+        parts = [f"method={method!r}"]
+        if self.get("n_rounds") is not None:
+            parts.append(f"n_rounds={self.n_rounds}")
+        fields = [name for name in _CURVES if self.get(name) is not None]
+        shown = ("expected_loss", "bias_squared", "variance", "dof")
+        if self.get("param_range") is not None:
+            values = self.param_range
+            parts.append(
+                f"{self.param_name} from {_number(values[0])} to "
+                f"{_number(values[-1])} ({len(values)} points)"
+            )
+            i = self.oracle_index
+            at = ", ".join(
+                f"{name}={_number(self[name][i])}"
+                for name in shown
+                if self.get(name) is not None
+            )
+            parts.append(f"oracle {self.param_name}={_number(self.oracle_param)}: {at}")
+        else:
+            parts.append(
+                ", ".join(
+                    f"{name}={_number(self[name])}"
+                    for name in shown
+                    if self.get(name) is not None
+                )
+            )
+        parts.append(f"fields: {', '.join(fields)}")
+        lines = [
+            textwrap.fill(part, width=80, subsequent_indent="        ")
+            for part in parts
+        ]
+        return "BiasVarianceResult(" + ";\n    ".join(lines) + ")"
+
+    def to_frame(self):
+        """The curves as a pandas DataFrame, one row per parameter value.
+
+        Returns
+        -------
+        frame : pandas.DataFrame
+            A column for the parameter (named ``param_name``; absent without a curve)
+            and one for each field the result has (``expected_loss``,
+            ``bias_squared``, ``variance``, ``bias_squared_plus_noise``, ``noise``,
+            ``dof``, and the ``coef_*`` fields with ``coef_true``). Without a curve
+            the frame has one row.
+        """
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise ImportError(
+                "BiasVarianceResult.to_frame needs pandas: pip install pandas"
+            ) from exc
+        columns = {}
+        if self.get("param_range") is not None:
+            columns[self.param_name] = self.param_range
+        n_rows = 1 if self.get("param_range") is None else len(self.param_range)
+        for name in _CURVES:
+            value = self.get(name)
+            if value is not None:
+                columns[name] = np.broadcast_to(np.asarray(value, dtype=float), n_rows)
+        return pd.DataFrame(columns)
+
+    def plot(self, ax=None, *, x="param", label=None, components=None, **plot_kwargs):
+        """Draw bias^2, variance and expected loss against the parameter or the dof.
 
         The three curves share one colour (solid: expected loss, dashed: bias^2 or
         bias^2 + noise for ``"bootstrap"``, dotted: variance) and the oracle point is
-        marked, so several results can be compared on one axes via ``label``.
+        marked, so several results can be compared on one axes via ``label``. With
+        ``x="dof"`` results over different parameters share the axis: SAM and GD
+        over ``n_iter`` and Ridge over ``alpha``, at equal effective degrees of
+        freedom.
 
         Parameters
         ----------
         ax : matplotlib Axes, default=None
             Axes to draw on (a new figure when ``None``).
+        x : {"param", "dof"}, default="param"
+            The horizontal axis: the values of ``param_name``, or the effective
+            degrees of freedom ``dof`` (the trace of the training smoother; only
+            ``method="exact"`` computes it).
         label : str, default=None
             Prefix of the legend entries, e.g. ``"SAM"``.
         components : sequence of str, default=None
@@ -44,18 +152,27 @@ class BiasVarianceResult(Bunch):
         Returns
         -------
         ax : matplotlib Axes
+            The axes drawn on.
         """
+        if x not in ("param", "dof"):
+            raise ValueError(f"x must be 'param' or 'dof'; got {x!r}.")
+        if self.param_range is None:
+            raise ValueError(
+                "plot draws curves over param_range; call bias_variance_decomposition "
+                "with param_name and param_range."
+            )
+        if x == "dof" and self.dof is None:
+            raise ValueError(
+                "x='dof' needs the effective degrees of freedom, which only "
+                f"method='exact' computes; this result (method={self.method!r}) has "
+                "none. Use x='param'."
+            )
         try:
             import matplotlib.pyplot as plt
         except ImportError as exc:
             raise ImportError(
                 "BiasVarianceResult.plot needs matplotlib: pip install sksam[plot]"
             ) from exc
-        if self.param_range is None:
-            raise ValueError(
-                "plot draws curves over param_range; call bias_variance_decomposition "
-                "with param_name and param_range."
-            )
         if components is None:
             bias = "bias_squared" if self.bias_squared is not None else None
             components = (
@@ -65,23 +182,15 @@ class BiasVarianceResult(Bunch):
             )
         if ax is None:
             _, ax = plt.subplots()
+        xs = self.param_range if x == "param" else self.dof
         styles = {"expected_loss": "-", "variance": ":"}
-        names = {
-            "expected_loss": "expected loss",
-            "bias_squared": "bias$^2$",
-            "bias_squared_plus_noise": "bias$^2$ + noise",
-            "variance": "variance",
-            "coef_risk": "coefficient risk",
-            "coef_bias_squared": "coefficient bias$^2$",
-            "coef_variance": "coefficient variance",
-        }
         kwargs = dict(plot_kwargs)
         for name in components:
-            if self[name] is None:
+            if self.get(name) is None:
                 raise ValueError(f"This result has no {name!r} to plot.")
-            text = names.get(name, name)
+            text = _NAMES.get(name, name)
             (line,) = ax.plot(
-                self.param_range,
+                xs,
                 self[name],
                 linestyle=styles.get(name, "--"),
                 label=f"{label}: {text}" if label else text,
@@ -90,8 +199,10 @@ class BiasVarianceResult(Bunch):
             kwargs.setdefault("color", line.get_color())
         if "expected_loss" in components:
             best = self.oracle_index
-            ax.plot(self.param_range[best], self.expected_loss[best], "o", **kwargs)
-        ax.set_xlabel(self.param_name)
+            ax.plot(xs[best], self.expected_loss[best], "o", **kwargs)
+        ax.set_xlabel(
+            self.param_name if x == "param" else "effective degrees of freedom"
+        )
         ax.set_ylabel("squared error")
         ax.legend()
         return ax
@@ -143,7 +254,9 @@ def bias_variance_decomposition(
     targets are ``y = f_train + eps`` with independent noise of standard deviation
     ``noise_std``. At each test point the expected loss on a fresh label
     ``f_test + eps'`` splits into ``bias^2 + variance + noise``; the figures returned
-    are averages over the test points (DESIGN.md section 1, THEORY.md D2, D4).
+    are averages over the test points. For early-stopped gradient descent and SAM
+    on least squares these are the exact bias and variance of [1]_; the effective
+    degrees of freedom are the trace of the training smoother, as in [2]_.
 
     Parameters
     ----------
@@ -216,7 +329,11 @@ def bias_variance_decomposition(
         ``dof`` (trace of the training smoother, ``"exact"`` only), ``param_name``,
         ``param_range``, ``oracle_index`` / ``oracle_param`` (argmin of the expected
         loss), ``coef_bias_squared``, ``coef_variance``, ``coef_risk`` (with
-        ``coef_true``), ``method``, ``n_rounds``; and ``plot(ax=None, label=None)``.
+        ``coef_true``), ``method``, ``n_rounds``. Its ``plot(ax=None, *,
+        x="param", label=None)`` draws the curves against the parameter or, with
+        ``x="dof"``, against the effective degrees of freedom (so that SAM and GD
+        over ``n_iter`` and Ridge over ``alpha`` share one axis); ``to_frame()``
+        returns them as a pandas DataFrame; its repr is a short summary.
 
     Notes
     -----
@@ -244,7 +361,25 @@ def bias_variance_decomposition(
     (10, 11.0)
 
     Several results can be drawn on one axes (needs matplotlib), e.g.
-    ``ax = res.plot(label="SAM"); gd_res.plot(ax=ax, label="GD")``.
+    ``ax = res.plot(x="dof", label="SAM"); ridge_res.plot(ax=ax, x="dof",
+    label="Ridge")``. The repr summarises the curve:
+
+    >>> res
+    BiasVarianceResult(method='exact';
+        n_iter from 0 to 1000 (3 points);
+        oracle n_iter=10: expected_loss=1.109, bias_squared=0.00145, variance=0.1071,
+            dof=10.85;
+        fields: expected_loss, bias_squared, variance, bias_squared_plus_noise, noise,
+            dof)
+
+    References
+    ----------
+    .. [1] K. Behdin and R. Mazumder, "Sharpness-Aware Minimization: An Implicit
+       Regularization Perspective", arXiv:2302.11836, 2023.
+       https://arxiv.org/abs/2302.11836
+    .. [2] T. Hastie, R. Tibshirani and J. Friedman, "The Elements of Statistical
+       Learning", 2nd ed., Springer, 2009, Section 7.6 (effective number of
+       parameters).
     """
     n_train, n_test = _num_samples(X_train), _num_samples(X_test)
     if method == "bootstrap":

@@ -34,24 +34,20 @@ def plot_demo(synthetic, diabetes, path):
     ax_bv.set(xscale="log", yscale="log", xlabel="number of steps k")
     ax_bv.set_ylim(0.05, 50)
     ax_bv.set_title(f"(a) exact bias$^2$, variance, expected loss (step {eta:.3g})")
-    ax_bv.legend(fontsize=7)
+    ax_bv.legend(fontsize=8, ncol=2)
 
+    # SAM and GD run over n_iter, Ridge over alpha: the dof is their common axis.
     for name, res in (
         ("SAM", synthetic.sam),
         ("GD", synthetic.gd),
         ("Ridge", synthetic.ridge),
     ):
-        risk = res.expected_loss - res.noise
-        (line,) = ax_dof.plot(res.dof, risk, label=name)
-        i = res.oracle_index
-        ax_dof.plot(res.dof[i], risk[i], "o", color=line.get_color())
+        res.plot(ax=ax_dof, x="dof", label=name, components=("expected_loss",))
     ax_dof.set(
-        yscale="log",
         xlabel="effective degrees of freedom (trace of the smoother)",
-        ylabel="risk = bias$^2$ + variance",
-        title="(a) risk at equal degrees of freedom",
+        ylabel="expected loss = bias$^2$ + variance + noise",
+        title="(a) expected loss at equal degrees of freedom (dot: best)",
     )
-    ax_dof.legend()
 
     for name, (n_iters, scores) in diabetes.cv_curves.items():
         ax_cv.semilogx(n_iters, scores, label=name.split(" (")[0])

@@ -521,6 +521,170 @@ def test_plot_returns_axes(monkeypatch):
         sam.plot()
 
 
+def test_plot_against_dof_shares_one_axis():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    X, X_test, _, f, f_test = make_problem()
+    kw = dict(f_train=f, f_test=f_test, noise_std=SIGMA)
+    sam = bias_variance_decomposition(
+        SAMRegressor(rho=1.0),
+        X,
+        None,
+        X_test,
+        param_name="n_iter",
+        param_range=range(0, 50, 5),
+        **kw,
+    )
+    ridge = bias_variance_decomposition(
+        Ridge(),
+        X,
+        None,
+        X_test,
+        param_name="alpha",
+        param_range=np.geomspace(1e-2, 1e3, 7),
+        **kw,
+    )
+    ax = sam.plot(x="dof", label="SAM")
+    assert ridge.plot(ax=ax, x="dof", label="Ridge") is ax
+    assert ax.get_xlabel() == "effective degrees of freedom"
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    for res, name in ((sam, "SAM"), (ridge, "Ridge")):
+        for field, text in (
+            ("expected_loss", "expected loss"),
+            ("bias_squared", "bias$^2$"),
+            ("variance", "variance"),
+        ):
+            line = lines[f"{name}: {text}"]
+            np.testing.assert_array_equal(line.get_xdata(), res.dof)
+            np.testing.assert_array_equal(line.get_ydata(), res[field])
+    # The oracle marker sits at the dof of the best parameter value.
+    markers = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    assert [m.get_xdata()[0] for m in markers] == [
+        sam.dof[sam.oracle_index],
+        ridge.dof[ridge.oracle_index],
+    ]
+    plt.close("all")
+    # The default axis is still the parameter.
+    ax = sam.plot(components=("variance",))
+    np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), sam.param_range)
+    plt.close("all")
+    with pytest.raises(ValueError, match="x must be 'param' or 'dof'"):
+        sam.plot(x="alpha")
+
+
+def test_plot_against_dof_needs_exact_dof():
+    pytest.importorskip("matplotlib")
+    X, X_test, _, f, f_test = make_problem()
+    res = bias_variance_decomposition(
+        Ridge(),
+        X,
+        None,
+        X_test,
+        method="simulate",
+        f_train=f,
+        f_test=f_test,
+        noise_std=SIGMA,
+        param_name="alpha",
+        param_range=[0.1, 1.0],
+        n_rounds=5,
+        random_state=0,
+    )
+    assert res.dof is None
+    with pytest.raises(ValueError, match="only method='exact' computes"):
+        res.plot(x="dof")
+
+
+def test_to_frame_has_one_column_per_field(monkeypatch):
+    pd = pytest.importorskip("pandas")
+    X, X_test, w, f, f_test = make_problem()
+    kw = dict(f_train=f, f_test=f_test, noise_std=SIGMA)
+    res = bias_variance_decomposition(
+        SAMRegressor(rho=1.0),
+        X,
+        None,
+        X_test,
+        param_name="n_iter",
+        param_range=[1, 5, 20],
+        coef_true=w,
+        **kw,
+    )
+    frame = res.to_frame()
+    assert isinstance(frame, pd.DataFrame) and len(frame) == 3
+    assert list(frame.columns) == [
+        "n_iter",
+        "expected_loss",
+        "bias_squared",
+        "variance",
+        "bias_squared_plus_noise",
+        "noise",
+        "dof",
+        "coef_risk",
+        "coef_bias_squared",
+        "coef_variance",
+    ]
+    np.testing.assert_array_equal(frame["n_iter"], [1, 5, 20])
+    np.testing.assert_array_equal(frame["variance"], res.variance)
+    np.testing.assert_array_equal(frame["noise"], [SIGMA**2] * 3)
+    # Without a curve: one row; fields that do not exist are left out.
+    single = bias_variance_decomposition(
+        Ridge(),
+        X,
+        X @ w,
+        X_test,
+        X_test @ w,
+        method="bootstrap",
+        n_rounds=5,
+        random_state=0,
+    ).to_frame()
+    assert len(single) == 1
+    assert set(single.columns) == {
+        "expected_loss",
+        "variance",
+        "bias_squared_plus_noise",
+    }
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match="to_frame needs pandas"):
+        res.to_frame()
+
+
+def test_repr_is_a_summary():
+    X, X_test, _, f, f_test = make_problem()
+    kw = dict(f_train=f, f_test=f_test, noise_std=SIGMA)
+    res = bias_variance_decomposition(
+        Ridge(),
+        X,
+        None,
+        X_test,
+        param_name="alpha",
+        param_range=np.geomspace(1e-2, 1e3, 40),
+        **kw,
+    )
+    text = repr(res)
+    assert text.startswith("BiasVarianceResult(method='exact'")
+    assert "alpha from 0.01 to 1000 (40 points)" in text
+    i = res.oracle_index
+    assert f"oracle alpha={res.oracle_param:.4g}:" in text
+    assert f"dof={res.dof[i]:.4g}" in text
+    assert "fields: expected_loss, bias_squared, variance" in text
+    assert "array" not in text and "[" not in text  # no raw array dumps
+    assert len(text.splitlines()) <= 8
+    single = bias_variance_decomposition(
+        SAMRegressor(),
+        X,
+        None,
+        X_test,
+        method="simulate",
+        n_rounds=5,
+        random_state=0,
+        **kw,
+    )
+    text = repr(single)
+    assert "method='simulate'" in text and "n_rounds=5" in text
+    assert f"variance={single.variance:.4g}" in text and "dof" not in text
+
+
 def test_clear_errors():
     X, X_test, w, f, f_test = make_problem()
     kw = dict(f_train=f, f_test=f_test, noise_std=SIGMA)

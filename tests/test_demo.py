@@ -13,16 +13,8 @@ from sksam import _demo
 
 
 def test_cli_quick_prints_tables_and_writes_figure(tmp_path):
-    env = {**os.environ, "MPLBACKEND": "Agg"}
     out_dir = tmp_path / "demo"
-    proc = subprocess.run(
-        [sys.executable, "-m", "sksam", "--quick", "--output-dir", str(out_dir)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=300,
-    )
+    proc = _run_cli(["--quick", "--output-dir", str(out_dir)], tmp_path)
     assert proc.returncode == 0, proc.stderr
     text = proc.stdout
     for header in (
@@ -32,8 +24,16 @@ def test_cli_quick_prints_tables_and_writes_figure(tmp_path):
         "Ridge, best alpha",
     ):
         assert header in text
-    for model in ("GD (SAMRegressorCV", "SAM (SAMRegressorCV", "RidgeCV"):
+    for model in (
+        "GD (SAMRegressorCV",
+        "SAM (SAMRegressorCV",
+        "RidgeCV (same folds)",
+        "RidgeCV (leave-one-out)",
+    ):
         assert model in text
+    # The table says what its fit time is, and why RidgeCV's default is fast.
+    assert "fit time: the whole selection" in text
+    assert "leave-one-out in closed form" in text
     assert "SAM bias^2 < GD bias^2: True; SAM variance > GD variance: True" in text
     figure = out_dir / "sksam_demo.png"
     assert f"Figure written to {figure}" in text
@@ -107,9 +107,48 @@ def test_ridge_matched_by_degrees_of_freedom(synthetic):
         assert np.trace(smoother) == pytest.approx(target, rel=1e-6)
 
 
+def _run_cli(args, cwd):
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    return subprocess.run(
+        [sys.executable, "-m", "sksam", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def test_output_dir_that_cannot_be_created_is_a_usage_error(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a directory")
+    proc = _run_cli(["--quick", "--output-dir", str(blocker / "figures")], tmp_path)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("usage: python -m sksam")
+    assert f"argument --output-dir: cannot create directory '{blocker}" in proc.stderr
+    assert proc.stdout == ""  # failed before computing anything
+    # An existing file given as the directory is refused too (through main()).
+    with pytest.raises(SystemExit) as exc:
+        _demo.main(["--quick", "--output-dir", str(blocker)])
+    assert exc.value.code == 2
+
+
+@pytest.mark.parametrize("seed", ["-1", "abc"])
+def test_unusable_seed_is_a_usage_error(seed, capsys):
+    with pytest.raises(SystemExit) as exc:
+        _demo.main(["--seed", seed])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --seed: must be a non-negative integer" in err
+
+
 def test_diabetes_part_reports_library_scores():
     res = _demo.diabetes_part(seed=1, quick=True)
-    assert len(res.models) == 3
+    assert len(res.models) == 4
+    # RidgeCV's default leave-one-out is timed too, scored by R^2 like the others.
+    loo = res.models["RidgeCV (leave-one-out)"][-1]
+    assert loo.cv is None and 0 < loo.best_score_ < 1
     for name, model in res.models.items():
         assert name in res.table
         assert f"{model[-1].best_score_:.4g}" in res.table

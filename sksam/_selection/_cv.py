@@ -26,6 +26,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import indexable
 
+from .._doc_link import DocLinkMixin
 from .._kernel import SAMKernelRidge
 from .._linear import SAMRegressor
 from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
@@ -43,7 +44,7 @@ from ._search import (
 __all__ = ["BaseSAMCV", "SAMKernelRidgeCV", "SAMRegressorCV"]
 
 
-class BaseSAMCV(SelectedModelMixin, BaseEstimator):
+class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
     """Shared fit of the SAM cross-validation estimators (see ``SAMRegressorCV``)."""
 
     _parameter_constraints: dict = {

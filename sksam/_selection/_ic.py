@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._doc_link import DocLinkMixin
 from .._kernel import SAMKernelRidge
 from .._linear import SAMRegressor
 from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
@@ -22,7 +23,7 @@ from ._search import DEFAULT_N_ITERS, SelectedModelMixin, check_rhos
 __all__ = ["BaseSAMIC", "SAMKernelRidgeIC", "SAMRegressorIC"]
 
 
-class BaseSAMIC(SelectedModelMixin, BaseEstimator):
+class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
     """Shared fit of the SAM information-criterion estimators (``_ic.py``).
 
     Subclasses implement ``_make_estimator`` and ``_estimate_noise_variance``.
