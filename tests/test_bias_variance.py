@@ -4,6 +4,7 @@ import sys
 
 import numpy as np
 import pytest
+from _reference import linear_sam
 from joblib import parallel_config
 from scipy import sparse
 from sklearn.base import clone
@@ -43,28 +44,19 @@ def risks_from_smoother(A_test, A_train, f_train, f_test, offset=0.0):
 
 
 def sam_loop_smoothers(X, X_test, eta, rho, steps, fit_intercept):
-    """Explicit SAM loop (DESIGN.md update rule) on the unit-vector targets.
+    """The plain loop (``_reference.linear_sam``) on the unit-vector targets.
 
     Returns, for each step in ``steps``, the test and training smoother matrices and
     the coefficient smoother ``W`` (coef = W y).
     """
-    n, d = X.shape
-    x_mean = X.mean(axis=0) if fit_intercept else np.zeros(d)
-    Xc = X - x_mean
-    Y = np.eye(n) - (1.0 / n if fit_intercept else 0.0)
-    mean_part = 1.0 / n if fit_intercept else 0.0
-
-    def grad(W):
-        return Xc.T @ (Xc @ W - Y) / n
-
-    W = np.zeros((d, n))
-    out = {}
-    for k in range(max(steps) + 1):
-        if k > 0:
-            W = W - eta * grad(W + rho * grad(W))
-        if k in steps:
-            out[k] = ((X_test - x_mean) @ W + mean_part, Xc @ W + mean_part, W.copy())
-    return out
+    n = X.shape[0]
+    coefs, intercepts, _ = linear_sam(
+        X, np.eye(n), eta, rho, steps, fit_intercept=fit_intercept
+    )
+    return {
+        k: (X_test @ W + b, X @ W + b, W)
+        for k, W, b in zip(steps, coefs, intercepts, strict=True)
+    }
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])

@@ -4,6 +4,8 @@ import warnings
 
 import numpy as np
 import pytest
+from _data import spread_spectrum_data
+from _reference import kernel_sam, linear_sam
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
@@ -27,11 +29,10 @@ CRITERIA = ("cp", "aic", "bic", "discrepancy")
 
 def make_problem(n=30, d=5, seed=0, noise=0.5, n_targets=None):
     """A design with a spread spectrum and a signal that needs early stopping."""
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, d)) * np.geomspace(1.0, 0.05, d)
-    shape = (d,) if n_targets is None else (d, n_targets)
-    f = X @ rng.standard_normal(shape) + 2.0
-    return X, f, f + noise * rng.standard_normal(f.shape)
+    X, y, f, _ = spread_spectrum_data(
+        n, d, n_targets=n_targets, decay=0.05, noise=noise, seed=seed
+    )
+    return X, f, y
 
 
 def frequency(n, weighted):
@@ -44,40 +45,22 @@ def centring(n, s, fit_intercept):
 
 
 def explicit_linear_smoothers(X, s, eta, rho, steps, fit_intercept):
-    """Training smoother matrices ``A_k`` (fitted = ``A_k y``) by the DESIGN loop.
-
-    ``w <- w - eta g(w + rho g(w))``, ``g(w) = X_c^T diag(s) (X_c w - y_c) / S``, run
-    on the targets ``y = e_j`` for all ``j`` at once (each column as if alone).
-    """
-    n, S = X.shape[0], s.sum()
-    C = centring(n, s, fit_intercept)
-    Xc, Yc = C @ X, C @ np.eye(n)
-    offset = np.eye(n) - Yc  # the fitted intercept part, 1 s^T / S (or 0)
-
-    def grad(W):
-        return Xc.T @ (s[:, None] * (Xc @ W - Yc)) / S
-
-    W, out = np.zeros((X.shape[1], n)), {}
-    for k in range(max(steps) + 1):
-        if k in steps:
-            out[k] = Xc @ W + offset
-        W = W - eta * grad(W + rho * grad(W))
-    return [out[k] for k in steps]
+    """Training smoother matrices ``A_k`` (fitted = ``A_k y``) by the plain loop
+    (``_reference.linear_sam``) on the targets ``y = e_j``, each as if alone."""
+    n = X.shape[0]
+    coefs, intercepts, _ = linear_sam(
+        X, np.eye(n), eta, rho, steps, fit_intercept=fit_intercept, sample_weight=s
+    )
+    return [X @ W + b for W, b in zip(coefs, intercepts, strict=True)]
 
 
 def explicit_kernel_smoothers(K, s, eta, rho, steps, fit_intercept):
-    """The same for the dual loop of DESIGN.md on the centred kernel."""
-    n, S = K.shape[0], s.sum()
-    C = centring(n, s, fit_intercept)
-    Kc, Yc = C @ K @ C.T, C @ np.eye(n)
-    offset = np.eye(n) - Yc
-    alpha, out = np.zeros((n, n)), {}
-    for k in range(max(steps) + 1):
-        if k in steps:
-            out[k] = Kc @ alpha + offset
-        resid = s[:, None] * (Kc @ alpha - Yc) / S
-        alpha = alpha - eta * (resid + rho * s[:, None] * (Kc @ resid) / S)
-    return [out[k] for k in steps]
+    """The same for the plain dual loop (``_reference.kernel_sam``)."""
+    preds, _ = kernel_sam(
+        K, np.eye(K.shape[0]), eta, rho, steps, K_eval=K,
+        fit_intercept=fit_intercept, sample_weight=s,
+    )  # fmt: skip
+    return list(preds)
 
 
 def explicit_criteria(smoothers_by_rho, y, s, sigma2, tau=1.0):

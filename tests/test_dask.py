@@ -7,6 +7,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from _reference import linear_sam
 from numpy.testing import assert_allclose
 from sklearn.kernel_approximation import Nystroem
 from sklearn.model_selection import KFold, ShuffleSplit, check_cv
@@ -44,29 +45,14 @@ def make_problem(n=600, d=8, n_targets=2, offset=0.0, seed=0):
 
 
 def reference_sam(X, y, eta, rho, n_iter, variant, fit_intercept, sample_weight):
-    """DESIGN.md update rule, one target column at a time: (coef (t, d), intercept)."""
-    n, d = X.shape
-    s = np.ones(n) if sample_weight is None else sample_weight
-    S = s.sum()
-    x_mean = s @ X / S if fit_intercept else np.zeros(d)
-    y_mean = s @ y / S if fit_intercept else np.zeros(y.shape[1])
-    Xc, yc = X - x_mean, y - y_mean
-    coef = np.zeros((y.shape[1], d))
-    for j in range(y.shape[1]):
-        w = np.zeros(d)
-        for _ in range(n_iter):
-            g = Xc.T @ (s * (Xc @ w - yc[:, j])) / S
-            norm = np.linalg.norm(g)
-            if variant == "normalized":
-                ascent = rho * g / norm if norm > 0 else 0.0 * g
-            else:
-                ascent = rho * g
-            w = w - eta * Xc.T @ (s * (Xc @ (w + ascent) - yc[:, j])) / S
-        coef[j] = w
-    return coef, y_mean - coef @ x_mean
+    """The plain loop (``_reference.linear_sam``): (coef (t, d), intercept (t,))."""
+    coefs, intercepts, _ = linear_sam(
+        X, y, eta, rho, [n_iter], variant=variant, fit_intercept=fit_intercept,
+        sample_weight=sample_weight,
+    )  # fmt: skip
+    return coefs[0].T, intercepts[0]
 
 
-# ---------------------------------------------------------------- dask fit
 @pytest.mark.parametrize("variant", ["unnormalized", "normalized"])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize(
@@ -217,6 +203,7 @@ sksam.SAMRegressorCV(n_iters=[1, 5], cv=3).fit(X, y)
 """
 
 
+@pytest.mark.slow  # a subprocess or the gallery
 def test_sksam_never_imports_dask():
     # A fresh interpreter where any attempt to import dask raises ImportError.
     subprocess.run([sys.executable, "-c", IMPORT_CHECK], check=True)

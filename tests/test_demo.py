@@ -12,6 +12,7 @@ from sklearn.linear_model import Ridge
 from sksam import _demo
 
 
+@pytest.mark.slow  # a subprocess or the gallery
 def test_cli_quick_prints_tables_and_writes_figure(tmp_path):
     out_dir = tmp_path / "demo"
     proc = _run_cli(["--quick", "--output-dir", str(out_dir)], tmp_path)
@@ -119,6 +120,7 @@ def _run_cli(args, cwd):
     )
 
 
+@pytest.mark.slow  # a subprocess or the gallery
 def test_output_dir_that_cannot_be_created_is_a_usage_error(tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a directory")

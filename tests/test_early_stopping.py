@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _data import spread_spectrum_data
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.metrics import r2_score
@@ -23,11 +24,10 @@ SAMPLE_WEIGHT_CHECKS = {
 
 
 def make_problem(n=60, d=8, n_targets=None, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, d)) * np.geomspace(1.0, 0.05, d)
-    shape = (n,) if n_targets is None else (n, n_targets)
-    coef = rng.standard_normal((d,) if n_targets is None else (d, n_targets))
-    return X, X @ coef + 2.0 * rng.standard_normal(shape)
+    X, y, _, _ = spread_spectrum_data(
+        n, d, n_targets=n_targets, decay=0.05, noise=2.0, offset=0.0, seed=seed
+    )
+    return X, y
 
 
 def brute_force(model, X, y, sw, random_state, fraction=0.1):

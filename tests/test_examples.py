@@ -54,6 +54,7 @@ def test_examples_found():
     assert (ROOT / "examples" / "README.txt").exists()
 
 
+@pytest.mark.slow  # a subprocess or the gallery
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_example_runs_and_draws(path, figures):
     runpy.run_path(str(path), run_name="__main__")
@@ -66,6 +67,7 @@ def test_example_runs_and_draws(path, figures):
     )
 
 
+@pytest.mark.slow  # a subprocess or the gallery
 @pytest.mark.parametrize(
     "path", [p for p in PAGES if _python_blocks(p)], ids=lambda p: p.stem
 )

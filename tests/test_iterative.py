@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from _reference import linear_sam
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 
@@ -32,24 +33,12 @@ def scaled(X, y, sw, fit_intercept, is_sparse=False):
 
 
 def unscaled_loop(X, y, sw, eta, rho, n_steps, variant, fit_intercept):
-    """DESIGN.md's update rule on the weighted, centred data, all columns at once."""
-    S = sw.sum()
-    Xc = X - sw @ X / S if fit_intercept else X
-    yc = y - sw @ y / S if fit_intercept else y
-
-    def grad(w):
-        return Xc.T @ (sw[:, None] * (Xc @ w - yc)) / S
-
-    w = np.zeros((X.shape[1], y.shape[1]))
-    for _ in range(n_steps):
-        g = grad(w)
-        norm = np.linalg.norm(g, axis=0)
-        if variant == "normalized":
-            g = g * np.where(norm > 0, rho / np.where(norm > 0, norm, 1.0), 0.0)
-        else:
-            g = rho * g
-        w = w - eta * grad(w + g)
-    return w
+    """The plain loop (``_reference.linear_sam``) after ``n_steps``: coef (d, t)."""
+    coefs, _, _ = linear_sam(
+        X, y, eta, rho, [n_steps], variant=variant, fit_intercept=fit_intercept,
+        sample_weight=sw,
+    )  # fmt: skip
+    return coefs[0]
 
 
 @pytest.mark.parametrize("variant", ["unnormalized", "normalized"])

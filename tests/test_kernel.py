@@ -8,6 +8,7 @@ from itertools import product
 
 import numpy as np
 import pytest
+from _reference import kernel_sam
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.base import clone
@@ -90,42 +91,18 @@ def auto_eta(mu_max, rho, variant):
 
 
 def reference_dual_sam(K, y, K_eval, eta, rho, steps, variant, fit_intercept, s):
-    """The dual update of DESIGN.md, unscaled, one target column at a time.
+    """The plain dual loop (``_reference.kernel_sam``).
 
-        alpha <- alpha - eta (I + rho_k diag(s) K_c / S) diag(s) (K_c alpha - y) / S
-
-    with rho_k = rho (unnormalized) or rho / sqrt(gamma' K_c gamma) (normalized,
-    gamma the RKHS gradient). Returns the predictions on the rows of ``K_eval`` after
-    each step count in ``steps``, shape (len(steps), n_eval, t), and the largest
-    rho_k seen before each compared step, shape (len(steps), t).
+    Returns the predictions on the rows of ``K_eval`` after each step count in
+    ``steps``, shape (len(steps), n_eval, t), and the largest rho_k seen before each
+    compared step, shape (len(steps), t).
     """
-    n = K.shape[0]
-    s = np.ones(n) if s is None else s
-    S = s.sum()
-    kbar, kbarbar = centring(K, s, fit_intercept)
-    y_mean = s @ y / S if fit_intercept else np.zeros(y.shape[1])
-    Kc = K - kbar[:, None] - kbar[None, :] + kbarbar
-    # k_c(x, x_j) = k(x, x_j) - m(x) - kbar_j + kbarbar, m(x) = sum_l s_l k(x, x_l) / S
-    m_eval = K_eval @ s / S if fit_intercept else np.zeros(K_eval.shape[0])
-    K_eval_c = K_eval - m_eval[:, None] - kbar[None, :] + kbarbar
-    preds = np.zeros((len(steps), K_eval.shape[0], y.shape[1]))
-    largest_radius = np.zeros((len(steps), y.shape[1]))
-    for j in range(y.shape[1]):
-        yc = y[:, j] - y_mean[j]
-        alpha = np.zeros(n)
-        radius_so_far = 0.0
-        for k in range(max(steps) + 1):
-            if k in steps:
-                preds[steps.index(k), :, j] = K_eval_c @ alpha + y_mean[j]
-                largest_radius[steps.index(k), j] = radius_so_far
-            gamma = s * (Kc @ alpha - yc) / S
-            radius = rho
-            if variant == "normalized":
-                norm = np.sqrt(max(gamma @ Kc @ gamma, 0.0))
-                radius = rho / norm if norm > 0 else 0.0
-            radius_so_far = max(radius_so_far, radius)
-            alpha = alpha - eta * (gamma + radius * s * (Kc @ gamma) / S)
-    return preds, largest_radius
+    preds, radii = kernel_sam(
+        K, y, eta, rho, steps, K_eval=K_eval, variant=variant,
+        fit_intercept=fit_intercept, sample_weight=s,
+    )  # fmt: skip
+    largest = [radii[:k].max(axis=0, initial=0.0) for k in steps]
+    return preds, np.array(largest)
 
 
 @cache

@@ -7,6 +7,7 @@ from functools import cache
 
 import numpy as np
 import pytest
+from _reference import linear_sam
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.base import clone
@@ -70,40 +71,13 @@ def auto_eta(top, rho, variant):
 
 
 def reference_sam(X, y, eta, rho, steps, variant, fit_intercept, sample_weight):
-    """The update rule of DESIGN.md, unscaled, one target column at a time.
-
-    Returns coefficients (d, t) and intercepts (t,) after each step count in ``steps``
-    plus the smallest gradient norm seen per column.
-    """
-    n, d = X.shape
-    s = np.ones(n) if sample_weight is None else sample_weight
-    S = s.sum()
-    if fit_intercept:
-        x_mean, y_mean = s @ X / S, s @ y / S
-    else:
-        x_mean, y_mean = np.zeros(d), np.zeros(y.shape[1])
-    Xc, yc = X - x_mean, y - y_mean
-    coefs = np.zeros((len(steps), d, y.shape[1]))
-    min_norm = np.full(y.shape[1], np.inf)
-    for j in range(y.shape[1]):
-
-        def grad(w, j=j):
-            return Xc.T @ (s * (Xc @ w - yc[:, j])) / S
-
-        w = np.zeros(d)
-        for k in range(max(steps) + 1):
-            if k in steps:
-                coefs[steps.index(k), :, j] = w
-            g = grad(w)
-            norm = np.linalg.norm(g)
-            min_norm[j] = min(min_norm[j], norm)
-            if variant == "normalized":
-                perturbation = rho * g / norm if norm > 0 else np.zeros(d)
-            else:
-                perturbation = rho * g
-            w = w - eta * grad(w + perturbation)
-    intercepts = y_mean - np.einsum("d,kdt->kt", x_mean, coefs)
-    return coefs, intercepts, min_norm
+    """The plain loop (``_reference.linear_sam``): coefficients (K, d, t), intercepts
+    (K, t) after each step count, and the smallest gradient norm seen per column."""
+    coefs, intercepts, norms = linear_sam(
+        X, y, eta, rho, steps, variant=variant, fit_intercept=fit_intercept,
+        sample_weight=sample_weight,
+    )  # fmt: skip
+    return coefs, intercepts, norms.min(axis=0)
 
 
 @cache

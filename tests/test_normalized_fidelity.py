@@ -25,6 +25,7 @@ Before the onset the spectral path equals a plain loop to 1e-8 relative.
 
 import numpy as np
 import pytest
+from _reference import linear_sam, weighted_centring
 from numpy.testing import assert_allclose
 
 from sksam import SAMKernelRidge, SAMRegressor, SAMRegressorCV, sam_path
@@ -50,47 +51,24 @@ def random_problem(seed, n, d, n_targets=1):
     return X, Y if n_targets > 1 else Y[:, 0]
 
 
-def centred(X, y, sample_weight=None, fit_intercept=True, dtype=np.float64):
-    """Weighted, centred data (DESIGN.md section 1), y as (n, t), and weights."""
-    X = np.asarray(X, dtype=dtype)
-    Y = np.asarray(y, dtype=dtype).reshape(len(y), -1)
-    s = np.ones(len(X), dtype=dtype) if sample_weight is None else sample_weight
-    s = np.asarray(s, dtype=dtype)
-    if fit_intercept:
-        X = X - s @ X / s.sum()
-        Y = Y - s @ Y / s.sum()
-    return X, Y, s
-
-
 def plain_loop(
     X, y, eta, rho, n_iter, sample_weight=None, fit_intercept=True, dtype=np.float64
 ):
     """Normalized SAM as written, ``w <- w - eta g(w + rho g(w) / ||g(w)||)``.
 
     Returns the iterates after steps 1..n_iter, shape (n_iter, d, t), and the
-    gradient norms before each step, shape (n_iter, t).
+    gradient norms before each step, shape (n_iter, t) (``_reference.linear_sam``).
     """
-    X, Y, s = centred(X, y, sample_weight, fit_intercept, dtype)
-    S, eta, rho = s.sum(), dtype(eta), dtype(rho)
-
-    def grad(W):
-        return X.T @ (s[:, None] * (X @ W - Y)) / S
-
-    W = np.zeros((X.shape[1], Y.shape[1]), dtype=dtype)
-    coefs, norms = [], []
-    for _ in range(n_iter):
-        G = grad(W)
-        norm = np.sqrt(np.sum(G * G, axis=0))
-        radius = np.where(norm > 0, rho / np.where(norm > 0, norm, 1), 0)
-        W = W - eta * grad(W + radius * G)
-        coefs.append(W.astype(np.float64))
-        norms.append(norm.astype(np.float64))
-    return np.array(coefs), np.array(norms)
+    coefs, _, norms = linear_sam(
+        X, y, eta, rho, range(1, n_iter + 1), variant="normalized",
+        fit_intercept=fit_intercept, sample_weight=sample_weight, dtype=dtype,
+    )  # fmt: skip
+    return coefs, norms[:-1]
 
 
 def eigen(X, y, sample_weight=None, fit_intercept=True):
     """Eigenpairs of the weighted centred Gram and the OLS eigen-coordinates."""
-    X, Y, s = centred(X, y, sample_weight, fit_intercept)
+    X, Y, s, _, _ = weighted_centring(X, y, sample_weight, fit_intercept)
     S = s.sum()
     lam, V = np.linalg.eigh(X.T @ (s[:, None] * X) / S)
     keep = lam > lam[-1] * 1e-12

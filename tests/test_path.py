@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from _data import spread_spectrum_data
+from _reference import kernel_sam, linear_sam
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.metrics.pairwise import pairwise_kernels, rbf_kernel
@@ -25,71 +27,25 @@ def assert_rel_close(actual, desired, rtol):
 
 
 def make_problem(n=40, d=6, n_targets=None, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, d)) * np.geomspace(1.0, 0.1, d)
-    shape = (n,) if n_targets is None else (n, n_targets)
-    coef = rng.standard_normal((d,) if n_targets is None else (d, n_targets))
-    y = X @ coef + 0.3 * rng.standard_normal(shape) + 2.0
-    return X, y
+    return spread_spectrum_data(n, d, n_targets=n_targets, seed=seed)[:2]
 
 
 def explicit_linear_path(X, y, sw, rho, eta, steps, variant, fit_intercept):
-    """Plain loop of DESIGN.md: w <- w - eta g(w + rho g(w) [/ ||g(w)||]), w_0 = 0.
-
-    ``y`` may be 2-D (each column is fitted alone). Returns ``coef`` of shape
-    (len(steps), n_features, n_targets) and ``intercept`` (len(steps), n_targets).
-    """
-    y2 = y.reshape(len(y), -1)
-    s = np.ones(len(y)) if sw is None else sw
-    S = s.sum()
-    x_mean = s @ X / S if fit_intercept else np.zeros(X.shape[1])
-    y_mean = s @ y2 / S if fit_intercept else np.zeros(y2.shape[1])
-    Xc, yc = X - x_mean, y2 - y_mean
-
-    def grad(w):
-        return Xc.T @ (s[:, None] * (Xc @ w - yc)) / S
-
-    w = np.zeros((X.shape[1], y2.shape[1]))
-    coefs, intercepts = {}, {}
-    for k in range(max(steps) + 1):
-        coefs[k], intercepts[k] = w.copy(), y_mean - x_mean @ w
-        g = grad(w)
-        if variant == "normalized":
-            norm = np.linalg.norm(g, axis=0)
-            g = np.where(norm > 0, g / np.where(norm > 0, norm, 1.0), 0.0)
-        w = w - eta * grad(w + rho * g)
-    return np.array([coefs[k] for k in steps]), np.array([intercepts[k] for k in steps])
+    """The plain loop (``_reference.linear_sam``): coef (K, d, t), intercept (K, t)."""
+    coefs, intercepts, _ = linear_sam(
+        X, y, eta, rho, steps, variant=variant, fit_intercept=fit_intercept,
+        sample_weight=sw,
+    )  # fmt: skip
+    return coefs, intercepts
 
 
 def explicit_kernel_path(K, y, sw, rho, eta, steps, variant, fit_intercept, K_test):
-    """Plain loop of the dual update of DESIGN.md; returns test predictions.
-
-    ``alpha <- alpha - eta diag(s) (K_c (alpha + rho_k gamma) - y_c) / S`` with
-    ``gamma = diag(s)(K_c alpha - y_c)/S`` and ``rho_k = rho`` or ``rho / ||gamma||_H``;
-    the kernel is centred in feature space with the weighted means.
-    """
-    s = np.ones(len(y)) if sw is None else sw
-    S = s.sum()
-    if fit_intercept:
-        col = K @ s / S
-        grand = s @ K @ s / S**2
-        Kc = K - col[None, :] - col[:, None] + grand
-        Kt = K_test - (K_test @ s / S)[:, None] - col[None, :] + grand
-        y_mean = s @ y / S
-    else:
-        Kc, Kt, y_mean = K, K_test, 0.0
-    yc = y - y_mean
-    alpha = np.zeros(len(y))
-    preds = {}
-    for k in range(max(steps) + 1):
-        preds[k] = Kt @ alpha + y_mean
-        gamma = s * (Kc @ alpha - yc) / S
-        radius = rho
-        if variant == "normalized":
-            norm = np.sqrt(gamma @ Kc @ gamma)
-            radius = rho / norm if norm > 0 else 0.0
-        alpha = alpha - eta * s * (Kc @ (alpha + radius * gamma) - yc) / S
-    return np.array([preds[k] for k in steps])
+    """The plain dual loop (``_reference.kernel_sam``): test predictions (K, n_test)."""
+    preds, _ = kernel_sam(
+        K, y, eta, rho, steps, K_eval=K_test, variant=variant,
+        fit_intercept=fit_intercept, sample_weight=sw,
+    )  # fmt: skip
+    return preds[:, :, 0]
 
 
 @pytest.mark.parametrize("variant", ["unnormalized", "normalized"])

@@ -26,12 +26,6 @@ from sksam import (
 )
 
 
-def make_data(n=60, d=5, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, d))
-    return X, X @ rng.standard_normal(d) + 0.1 * rng.standard_normal(n)
-
-
 def staged_mse(estimator, X, y):
     """A custom scorer that walks the path of the fitted model."""
     return -np.mean([np.mean((pred - y) ** 2) for pred in estimator.staged_predict(X)])
@@ -41,10 +35,12 @@ def staged_mse(estimator, X, y):
     "model, cv_class",
     [(SAMRegressor, SAMRegressorCV), (SAMKernelRidge, SAMKernelRidgeCV)],
 )
-def test_custom_scorer_calling_staged_predict_in_the_cv_search(model, cv_class):
+def test_custom_scorer_calling_staged_predict_in_the_cv_search(
+    model, cv_class, make_data
+):
     # Bug: every candidate failed with AttributeError: _batch_stream_state (the CV
     # search set a partial fitted state), and the error then blamed learning_rate.
-    X, y = make_data()
+    X, y, _, _ = make_data(60, 5)
     grid = {"n_iter": [1, 5, 20], "rho": [0.0, 1.0]}
     search = GridSearchCV(model(), grid, scoring=staged_mse, cv=3).fit(X, y)
     with warnings.catch_warnings():
@@ -59,8 +55,8 @@ def test_custom_scorer_calling_staged_predict_in_the_cv_search(model, cv_class):
     assert_allclose(fitted.best_score_, search.best_score_, rtol=1e-8)
 
 
-def test_scorer_that_always_fails_names_the_scorer_not_the_learning_rate():
-    X, y = make_data()
+def test_scorer_that_always_fails_names_the_scorer_not_the_learning_rate(make_data):
+    X, y, _, _ = make_data(60, 5)
 
     def broken(estimator, X, y):
         raise RuntimeError("this scorer is broken")
@@ -73,10 +69,10 @@ def test_scorer_that_always_fails_names_the_scorer_not_the_learning_rate():
     assert "learning_rate" not in str(err.value)
 
 
-def test_information_criterion_on_dask_arrays():
+def test_information_criterion_on_dask_arrays(make_data):
     # Bug: AttributeError: 'NoneType' object has no attribute 'sum'.
     da = pytest.importorskip("dask.array")
-    X, y = make_data(n=90)
+    X, y, _, _ = make_data(90, 5)
     sw = np.random.default_rng(1).uniform(0.5, 2.0, X.shape[0])
     expected = SAMRegressorIC(rhos=(0.0, 0.5)).fit(X, y, sample_weight=sw)
     got = SAMRegressorIC(rhos=(0.0, 0.5)).fit(
@@ -129,9 +125,9 @@ def _fits_warning_here(call, category=ConvergenceWarning):
     ]
 
 
-def test_warnings_point_at_the_users_line_on_every_route():
+def test_warnings_point_at_the_users_line_on_every_route(make_data):
     # Bug: hard-coded stacklevels pointed into sksam or joblib on other call paths.
-    X, y = make_data()
+    X, y, _, _ = make_data(60, 5)
     unstable = dict(learning_rate=10.0)
     _fits_warning_here(lambda: SAMRegressor(n_iter=3, **unstable).fit(X, y))
     _fits_warning_here(lambda: sam_path(X, y, [1, 2], **unstable))

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn
+from _data import spread_spectrum_data
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.metrics import make_scorer, mean_squared_error
 from sklearn.metrics.pairwise import pairwise_kernels
@@ -27,9 +28,10 @@ SCORE_KEYS = ["mean_test_score", "std_test_score"] + [
 
 
 def make_problem(n=48, d=6, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, d)) * np.geomspace(1.0, 0.05, d)
-    return X, X @ rng.standard_normal(d) + 1.0 * rng.standard_normal(n) + 3.0
+    X, y, _, _ = spread_spectrum_data(
+        n, d, decay=0.05, noise=1.0, offset=3.0, seed=seed
+    )
+    return X, y
 
 
 def weights(n, weighted):

@@ -17,6 +17,8 @@ import warnings
 
 import numpy as np
 import pytest
+from _data import spread_spectrum_data
+from _reference import kernel_sam, linear_sam
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
@@ -38,12 +40,10 @@ def assert_rel_close(actual, desired, rtol=1e-8):
 
 
 def make_problem(n=N, d=D, n_targets=2, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, d)) * np.geomspace(1.0, 0.2, d)
-    y = X @ rng.standard_normal((d, n_targets)) + 0.3 * rng.standard_normal(
-        (n, n_targets)
+    X, y, _, X_test = spread_spectrum_data(
+        n, d, n_targets=n_targets, decay=0.2, n_test=7, seed=seed
     )
-    return X, y + 2.0, rng.standard_normal((7, d))
+    return X, y, X_test
 
 
 def make_weights(n, weighted, zeros=False):
@@ -75,58 +75,21 @@ def perturbation_radius(rho, variant, norm):
 
 
 def reference_linear(X, y, sw, fit_intercept, eta, rho, variant, batches):
-    """Coefficients (d, t) and intercepts (t,) of stochastic SAM, column by column."""
-    n, d = X.shape
-    s = np.ones(n) if sw is None else sw
-    x_mean = s @ X / s.sum() if fit_intercept else np.zeros(d)
-    y_mean = s @ y / s.sum() if fit_intercept else np.zeros(y.shape[1])
-    Xc, yc = X - x_mean, y - y_mean
-    coef = np.zeros((d, y.shape[1]))
-    for j in range(y.shape[1]):
-        w = np.zeros(d)
-        for rows in batches:
-            Xb, yb, sb = Xc[rows], yc[rows, j], s[rows]
-
-            def grad(v, Xb=Xb, yb=yb, sb=sb):
-                return Xb.T @ (sb * (Xb @ v - yb)) / sb.sum()
-
-            g = grad(w)
-            radius = perturbation_radius(rho, variant, np.linalg.norm(g))
-            w = w - eta * grad(w + radius * g)
-        coef[:, j] = w
-    return coef, y_mean - x_mean @ coef
+    """Coefficients (d, t) and intercepts (t,) of the plain mini-batch loop."""
+    coefs, intercepts, _ = linear_sam(
+        X, y, eta, rho, [len(batches)], variant=variant,
+        fit_intercept=fit_intercept, sample_weight=sw, batches=batches,
+    )  # fmt: skip
+    return coefs[0], intercepts[0]
 
 
 def reference_kernel(K, K_test, y, sw, fit_intercept, eta, rho, variant, batches):
-    """Predictions on the test points of stochastic function-space SAM (DESIGN.md)."""
-    n = K.shape[0]
-    s = np.ones(n) if sw is None else sw
-    S = s.sum()
-    if fit_intercept:
-        centre = np.eye(n) - np.outer(np.ones(n), s) / S  # I - 1 s^T / S
-        K_c = centre @ K @ centre.T
-        col_mean = K @ s / S
-        K_test_c = K_test - (K_test @ s / S)[:, None] - col_mean + s @ col_mean / S
-        y_mean = s @ y / S
-    else:
-        K_c, K_test_c, y_mean = K, K_test, np.zeros(y.shape[1])
-    yc = y - y_mean
-    pred = np.zeros((K_test.shape[0], y.shape[1]))
-    for j in range(y.shape[1]):
-        alpha = np.zeros(n)
-        for rows in batches:
-            sb = s[rows]
-
-            def gamma(a, rows=rows, sb=sb, j=j):  # RKHS gradient, on the batch
-                return sb * (K_c[rows] @ a - yc[rows, j]) / sb.sum()
-
-            g = gamma(alpha)
-            norm = np.sqrt(g @ K_c[np.ix_(rows, rows)] @ g)
-            perturbed = alpha.copy()
-            perturbed[rows] += perturbation_radius(rho, variant, norm) * g
-            alpha[rows] -= eta * gamma(perturbed)
-        pred[:, j] = K_test_c @ alpha + y_mean[j]
-    return pred
+    """Test predictions (n_test, t) of the plain mini-batch dual loop."""
+    preds, _ = kernel_sam(
+        K, y, eta, rho, [len(batches)], K_eval=K_test, variant=variant,
+        fit_intercept=fit_intercept, sample_weight=sw, batches=batches,
+    )  # fmt: skip
+    return preds[0]
 
 
 def fit_stochastic(kind, variant, fit_intercept, **params):

@@ -1,0 +1,25 @@
+"""Shared synthetic regression problems of the test suite (see ``conftest.py``)."""
+
+import numpy as np
+
+__all__ = ["spread_spectrum_data"]
+
+
+def spread_spectrum_data(
+    n, d, *, n_targets=None, decay=0.1, noise=0.3, offset=2.0, n_test=0, seed=0
+):
+    """A design whose column scales decay geometrically from 1 to ``decay``.
+
+    ``y = X @ coef + noise * N(0, 1) + offset`` (shape (n,) or (n, n_targets)): the
+    spread spectrum makes early stopping matter and tells the solvers apart.
+
+    Returns ``(X, y, f, X_test)``: ``f = X @ coef + offset`` is the noiseless
+    signal and ``X_test`` (n_test, d) unscaled standard normal rows drawn after.
+    """
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) * np.geomspace(1.0, decay, d)
+    coef = rng.standard_normal((d,) if n_targets is None else (d, n_targets))
+    shape = (n,) if n_targets is None else (n, n_targets)
+    y = X @ coef + noise * rng.standard_normal(shape) + offset
+    X_test = rng.standard_normal((n_test, d))
+    return X, y, X @ coef + offset, X_test
