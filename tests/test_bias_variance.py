@@ -127,7 +127,7 @@ def test_kernel_sam_exact_matches_explicit_dual_loop():
         X, None, X_test, f_train=f, f_test=f_test, noise_std=SIGMA,
         param_name="n_iter", param_range=steps,
     )  # fmt: skip
-    # Explicit dual loop (DESIGN.md kernel rule) on the feature-space-centred kernel.
+    # Explicit dual loop (the kernel update rule) on the feature-space-centred kernel.
     C = np.eye(n) - 1.0 / n
     K, K_test = rbf_kernel(X, gamma=gamma), rbf_kernel(X_test, X, gamma=gamma)
     Kc = C @ K @ C
@@ -404,7 +404,7 @@ def test_simulate_curve_equals_pointwise_refits_and_jobs():
 
 
 def test_simulate_stochastic_sam_with_full_batches_equals_full_batch():
-    # DESIGN.md: batch_size >= n_samples reproduces full-batch SAM exactly.
+    # batch_size >= n_samples reproduces full-batch SAM exactly.
     X, X_test, _, f, f_test = make_problem(n=30, d=4)
     kw = dict(
         method="simulate", f_train=f, f_test=f_test, noise_std=SIGMA, n_rounds=4,

@@ -1,5 +1,5 @@
 """The ``python -m sksam`` demonstration: it runs, prints its tables, and its numbers
-are the exact bias-variance formulas of DESIGN.md (checked against numpy here)."""
+are the exact bias-variance formulas of the user guide (checked against numpy here)."""
 
 import os
 import subprocess
@@ -64,7 +64,7 @@ def _design(seed):
 
 
 def test_synthetic_curves_match_closed_form(synthetic):
-    # DESIGN.md "Bias and variance": in-sample, over the eigenpairs of the centred
+    # Bias and variance (user guide): in-sample, over the eigenpairs of the centred
     # design; the fitted intercept adds sigma^2 / n to the variance and 1 to the dof.
     X, f = _design(3)
     n = X.shape[0]

@@ -24,7 +24,7 @@ def problem(n=30, d=8, seed=0):
 
 
 def scaled(X, y, sw, fit_intercept, is_sparse=False):
-    """The operator and scaled targets as the estimators build them (DESIGN.md)."""
+    """The operator and scaled targets as the estimators build them."""
     S = sw.sum()
     x_mean = sw @ X / S if fit_intercept else None
     y_mean = sw @ y / S if fit_intercept else 0.0

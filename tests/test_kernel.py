@@ -1,4 +1,4 @@
-"""SAMKernelRidge against a plain explicit loop of the DESIGN.md dual update."""
+"""SAMKernelRidge against a plain explicit loop of the dual update."""
 
 import pickle
 import re
@@ -28,7 +28,7 @@ SOLVERS = ("spectral", "iterative", "auto")
 STEPS = (0, 1, 7, 200)
 N_TRAIN, N_TEST = 30, 12
 # Normalized SAM bounces across the top eigen-direction once rho / ||g_k|| grows
-# beyond ~1 / mu_max (DESIGN.md section 1); there no two implementations agree. The
+# beyond ~1 / mu_max (user guide, stability); there no two implementations agree. The
 # reference loop records rho_k * mu_max and a step is compared only while it stayed
 # below 1/2 (the low-rank polynomial kernel gets there before step 200).
 RHO = {"unnormalized": 5.0, "normalized": 1e-3}
@@ -84,7 +84,7 @@ def top_eigenvalue(K, sample_weight=None, fit_intercept=True):
 
 
 def auto_eta(mu_max, rho, variant):
-    """DESIGN.md: 1 / (mu_max (1 + rho mu_max)); 1 / mu_max for normalized."""
+    """The "auto" step: 1 / (mu_max (1 + rho mu_max)); 1 / mu_max for normalized."""
     if variant == "normalized":
         return 1.0 / mu_max
     return 1.0 / (mu_max * (1.0 + rho * mu_max))

@@ -1,4 +1,4 @@
-"""SAMRegressor against plain explicit loops of the DESIGN.md update rules."""
+"""SAMRegressor against plain explicit loops of the update rules."""
 
 import pickle
 import re
@@ -26,7 +26,7 @@ ZERO_WEIGHTS = "non-zero|sum of sample_weight must be positive"
 STEPS = (0, 1, 7, 200)
 SHAPES = {"n>d": (40, 15), "n<d": (15, 40)}
 # Normalized SAM bounces across the top eigen-direction once rho / ||g_k|| grows too
-# large (DESIGN.md section 1); there rounding differences are amplified and no two
+# large (user guide, stability); there rounding differences are amplified and no two
 # implementations agree. On these problems ||g_k|| stays above ~6e-4 for 200 steps, so
 # rho = 1e-4 keeps rho * lam_max / ||g_k|| < 0.5 over every compared step (asserted in
 # the reference loop) while still moving the iterates well beyond 1e-8.
@@ -66,7 +66,7 @@ def lam_max(X, sample_weight=None, fit_intercept=True):
 
 
 def auto_eta(top, rho, variant):
-    """DESIGN.md: 1 / (lam_max (1 + rho lam_max)); 1 / lam_max for normalized."""
+    """The "auto" step: 1 / (lam_max (1 + rho lam_max)); 1 / lam_max for normalized."""
     return 1.0 / top if variant == "normalized" else 1.0 / (top * (1.0 + rho * top))
 
 

@@ -1,14 +1,14 @@
 """Normalized SAM: the exact spectral recursion follows the iteration it simulates.
 
-Normalized SAM bounces across the top eigen-direction near the optimum (DESIGN.md
-section 1): ``rho_k = rho / ||g_k||`` grows until ``|1 - eta lam (1 + rho_k lam)| > 1``
-there, and the residual along that direction grows from whatever it holds to a
-period-two orbit. Until then every direction contracts and all solvers agree to
-rounding. After it, only the orbit is reproducible: its *amplitude* is a property
-of the iteration, its *phase* (which side the iterate is on at an even step) is set
-by the sign of the rounding noise the instability amplified, and differs between
-float64 implementations (here the spectral recursion and the plain loop each land
-on either side; the plain loop in float64 and in 64-bit-mantissa extended precision
+Normalized SAM bounces across the top eigen-direction near the optimum (user guide,
+"Choosing rho and learning_rate"): ``rho_k = rho / ||g_k||`` grows until ``|1 - eta lam
+(1 + rho_k lam)| > 1`` there, and the residual along that direction grows from whatever
+it holds to a period-two orbit. Until then every direction contracts and all solvers
+agree to rounding. After it, only the orbit is reproducible: its *amplitude* is a
+property of the iteration, its *phase* (which side the iterate is on at an even step) is
+set by the sign of the rounding noise the instability amplified, and differs between
+float64 implementations (here the spectral recursion and the plain loop each land on
+either side; the plain loop in float64 and in 64-bit-mantissa extended precision
 disagree as well). So past the onset the tests compare
 
 * the bouncing amplitude (``max |1 - c_top / c*_top|`` over the last 50 steps),
@@ -253,7 +253,7 @@ def test_path_cv_and_kernel_get_the_recursion():
     assert_allclose(np.abs(res), amp_loop, rtol=1e-2)
     assert res[0] * res[1] < 0
 
-    # Kernel: predicts as SAMRegressor (DESIGN.md), so bounces in fitted values.
+    # Kernel: predicts as SAMRegressor, so bounces in fitted values.
     kernel = SAMKernelRidge(
         rho=rho, n_iter=1000, kernel="linear", variant="normalized", solver="spectral"
     ).fit(X, y)

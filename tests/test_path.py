@@ -15,7 +15,7 @@ from sksam import SAMKernelRidge, SAMRegressor, sam_kernel_path, sam_path
 # number"), by sksam itself on 1.6 ("The sum of sample_weight must be positive.").
 ZERO_WEIGHTS = "non-zero|sum of sample_weight must be positive"
 STEPS = [0, 1, 2, 5, 17, 60]
-# Normalized SAM bounces once rho / ||g_k|| is large (DESIGN.md section 1): compare it
+# Normalized SAM bounces once rho / ||g_k|| is large (user guide, stability): compare it
 # with a loop only over the first steps, with a radius that keeps it well-conditioned.
 RHO = {"unnormalized": 0.7, "normalized": 0.05}
 NORMALIZED_STEPS = [0, 1, 2, 5, 12]

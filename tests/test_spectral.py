@@ -102,9 +102,10 @@ def test_filter_for_tiny_eigenvalues_is_accurate():
 
 
 def test_normalized_recursion_matches_loop_in_eigen_coordinates():
-    # THEORY.md D3: c_{k+1} = c* + (1 - eta lam (1 + rho_k lam)) (c_k - c*),
-    # rho_k = rho / ||g_k||, ||g_k||^2 = sum lam^2 (c_k - c*)^2, per target column.
-    # rho is small enough that rho lam_max / ||g_k|| stays below 0.5 (no bouncing).
+    # Normalized SAM in eigen-coordinates: c_{k+1} = c* + (1 - eta lam (1 + rho_k lam))
+    # (c_k - c*), rho_k = rho / ||g_k||, ||g_k||^2 = sum lam^2 (c_k - c*)^2, per target
+    # column. rho is small enough that rho lam_max / ||g_k|| stays below 0.5 (no
+    # bouncing).
     lam = np.geomspace(0.01, 1.0, 12)
     proj = np.random.default_rng(0).standard_normal((12, 2))
     eta, rho, n_steps = 0.9, 2e-3, 60

@@ -1,4 +1,4 @@
-"""Stochastic (mini-batch) SAM against plain loops of the DESIGN.md update rule.
+"""Stochastic (mini-batch) SAM against plain loops of the update rule.
 
 Batches are drawn as documented in ``shuffled_batches``: one
 ``RandomState(random_state).permutation`` of the positive-weight samples per epoch,
@@ -177,7 +177,7 @@ def test_sparse_rows_match_dense():
 
 
 def test_linear_kernel_matches_linear_model():
-    # DESIGN.md's invariant holds batch by batch: the RKHS gradient of the batch loss
+    # The invariant holds batch by batch: the RKHS gradient of the batch loss
     # is X_c^T of the linear batch gradient.
     X, y, X_test = make_problem()
     sw = make_weights(N, True)
@@ -383,8 +383,8 @@ def theory_problem():
 
 
 def test_mean_iterate_with_replacement_is_exact():
-    # THEORY.md D6, checked on a with-replacement simulation (the theory's sampling):
-    # E w_k = (I - (I - eta A_B)^k) A_B^{-1} c_B.
+    # The mean-iterate recursion of stochastic SAM, checked on a with-replacement
+    # simulation (the theory's sampling): E w_k = (I - (I - eta A_B)^k) A_B^{-1} c_B.
     X, y, H, _, rho, eta = theory_problem()
     n, d = X.shape
     batch, k, chains = 4, 6, 40_000
@@ -413,7 +413,7 @@ def test_mean_iterate_with_replacement_is_exact():
 
 
 def test_stochastic_sam_fits_the_top_direction_faster_than_sgd():
-    # THEORY.md D6: at the same step size, the mean stochastic-SAM iterate has the
+    # At the same step size, the mean stochastic-SAM iterate has the
     # larger component along the top eigen-direction (the estimator samples without
     # replacement, so the ordering is checked with a Monte Carlo tolerance).
     X, y, _, top, rho, eta = theory_problem()

@@ -159,7 +159,7 @@ def sam_batch_iterates(op, y_scaled, learning_rate, rho, variant, batches):
     """Yield ``(step, coef)`` after each mini-batch SAM step, one per batch, from zero.
 
     Each step uses the batch loss ``||A_B c - y_B||^2 / (2 S_B)`` (rows ``B`` of the
-    scaled problem, ``S_B`` the batch's weight sum) for both gradients (DESIGN.md,
+    scaled problem, ``S_B`` the batch's weight sum) for both gradients (the
     "Stochastic SAM"):
 
         g = grad_B(c),    c <- c - eta * grad_B(c + rho_k * g).

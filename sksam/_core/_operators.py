@@ -7,7 +7,8 @@ Both estimators reduce to one *scaled* problem: with ``D = diag(s)``, ``S = sum(
 where ``A`` is ``X_s = D^1/2 (X - 1 x_mean^T)`` for the linear model (``c`` = the
 weights ``w``) and ``K_s = D^1/2 K_c D^1/2`` for the kernel model (``c = D^-1/2 alpha``,
 and the gradient is taken in the RKHS metric, so it is ``(K_s c - y_s) / S`` itself).
-The SAM iterations on the scaled problem are exactly those of DESIGN.md on the
+The SAM iterations on the scaled problem are exactly those of the user guide's update
+rules on the
 original one.
 """
 

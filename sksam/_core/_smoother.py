@@ -1,7 +1,7 @@
 """Bias and variance of linear smoothers, exact and by Monte Carlo (pure numpy).
 
-Fixed design, ``y = f + eps`` with ``Var eps = sigma^2 I`` (DESIGN.md section 1, "Bias
-and variance"; THEORY.md D2, D4). An estimator linear in ``y`` predicts ``A y + c`` at
+Fixed design, ``y = f + eps`` with ``Var eps = sigma^2 I`` (the user guide, "Comparing
+with Ridge; bias and variance"). An estimator linear in ``y`` predicts ``A y + c`` at
 the test points, so at test point ``i``
 
     bias_i     = (A f + c)_i - f_test_i,        variance_i = sigma^2 ||A_i||^2,
@@ -12,7 +12,7 @@ For SAM the smoother is diagonal in the eigenbasis of one decomposition (see
 ``_spectral.SpectralFactor``): the centred test predictions are
 ``T diag(psi_k) P y_s`` with ``T`` the test map applied to ``factor.basis`` and
 ``P y_s = factor.proj``. The training hat matrix is ``U diag(lam * psi_k) U^T`` for
-orthonormal ``U`` (DESIGN.md "Exact iterates"), which forces ``P`` to have orthogonal
+orthonormal ``U`` (the spectral filter), which forces ``P`` to have orthogonal
 rows, ``P P^T = diag(gain)`` with ``gain = lam^2 / ||A basis_r||^2`` (``A`` the scaled
 design or kernel; see ``noise_gain``). Hence the variance of every stopping time is a
 weighted sum over the spectrum, and the whole curve costs O(rank * n_steps) after one
@@ -155,7 +155,7 @@ def spectral_risk(psi, proj, lam, gain, test, noise_var, n_mean):
 
 
 def spectral_coef_risk(psi, proj, gain, basis, coef_true, noise_var):
-    """Parameter-space ``||E w_k - w*||^2`` and ``E||w_k - E w_k||^2`` (THEORY.md D2).
+    """Parameter-space ``||E w_k - w*||^2`` and ``E||w_k - E w_k||^2``.
 
     ``w_k = basis diag(psi_k) P y``: the noise part has covariance
     ``sigma^2 basis diag(psi^2 gain) basis^T``.

@@ -1,8 +1,8 @@
 """Exact SAM iterates from one symmetric eigendecomposition (pure numpy/scipy).
 
 On a quadratic loss, full-batch SAM acts diagonally in the eigenbasis of the weighted
-Gram (or kernel) matrix (DESIGN.md section 1, THEORY.md D1, D3, D4). Every solution
-is written as
+Gram (or kernel) matrix (the user guide, "Exact iterates: the spectral filter"). Every
+solution is written as
 
     coef_k = basis @ (psi_k * proj),        psi_k = (1 - r^k) / lam,
 
@@ -169,7 +169,7 @@ def _truncated_eigh(gram, size_hint, keep_null_space=False):
 
     Eigenvalues below ``lam_max * eps * size_hint`` carry rounding noise only (the
     ``rcond`` rule of ``numpy.linalg.lstsq``). For a design, iterating on them
-    contributes at most ``k * eta * lam`` and they are dropped (THEORY.md D7). A dual
+    contributes at most ``k * eta * lam`` and they are dropped. A dual
     (kernel) iterate instead grows there like ``k * eta * y_s / S`` (``psi -> k eta``
     as ``lam -> 0``) and test points see it through ``k(x, X)``: with
     ``keep_null_space`` those eigenvalues are kept, floored at the rounding level
@@ -205,7 +205,7 @@ def decompose_dual(gram, y_scaled, sum_weights, to_coef=None, keep_null_space=Fa
 
     ``y_scaled`` is ``D^1/2 y``. ``to_coef(Q)`` maps the eigenvectors to the coefficient
     space; the coefficients are ``to_coef(Q) @ diag(psi) Q^T y_scaled / S``
-    (THEORY.md D4 with weights; for a linear kernel ``to_coef(Q) = X_s^T Q``). The
+    (the dual form, with weights; for a linear kernel ``to_coef(Q) = X_s^T Q``). The
     basis stays a ``MappedBasis``: ``to_coef`` is applied to ``Q diag(psi) Q^T y_s``
     only (a fit), and to ``Q`` itself when ``factor.basis`` is first used (a path).
     ``to_coef=None`` is the identity (the kernel's coefficients ``D^-1/2 alpha``):
@@ -239,7 +239,7 @@ def largest_stable_learning_rate(lam_max, rho, variant):
 
 
 def auto_learning_rate(lam_max, rho, variant):
-    """The monotone-regime step of DESIGN.md: all directions contract, no sign flips."""
+    """The monotone-regime step: all directions contract, none changes sign."""
     if lam_max <= 0.0:
         return 1.0
     if variant == "normalized":
@@ -311,7 +311,7 @@ def _normalized_steps(
 
         a = eta lam (1 + rho_k lam),   lam psi <- lam psi + a e,   e <- e - a e
 
-    (``e <- e (1 - eta lam (1 + rho_k lam))``, THEORY.md D3). ``e`` is never
+    (``e <- e (1 - eta lam (1 + rho_k lam))``). ``e`` is never
     recomputed as ``1 - lam psi``: that difference rounds to exactly 0 once ``lam psi``
     is within half an ulp of 1 (after ~20 steps on the top direction at the auto step
     ``eta lam_max = 1``), and 0 is a fixed point, while the iteration itself keeps a
@@ -366,7 +366,7 @@ def _psi_normalized(
     """Exact recursion of normalized SAM in eigen-coordinates; shape (rank, t, K).
 
     With ``rho_k = rho / ||g_k||`` (per target column) every direction follows
-    ``psi <- psi + eta (1 + rho_k lam) (1 - lam psi)`` (THEORY.md D3), O(rank) a step;
+    ``psi <- psi + eta (1 + rho_k lam) (1 - lam psi)``, O(rank) a step;
     see ``_normalized_steps`` for how the residual ``1 - lam psi`` is carried.
     ``psi0`` is the state after ``start`` steps (to continue a path in chunks; the
     residual is then recomputed from it, and ``iter_psi_chunks`` carries it instead);
@@ -454,10 +454,10 @@ def dof_path(factor, learning_rate, rho, steps, *, psi=None):
     """Effective degrees of freedom of unnormalized SAM after each of ``steps``.
 
     ``trace`` of the (training) smoother, ``sum_i (1 - r_i^k)`` over the retained
-    eigenvalues (DESIGN.md "Bias and variance"); a fitted intercept adds 1. Shape
-    (K,). Normalized SAM is not linear in ``y`` and has no smoother. ``psi``: the
-    filter values ``filter_psi(factor, learning_rate, rho, steps, "unnormalized")``
-    if already computed (shared with ``rss_path``).
+    eigenvalues (the user guide, "Comparing with Ridge; bias and variance"); a fitted
+    intercept adds 1. Shape (K,). Normalized SAM is not linear in ``y`` and has no
+    smoother. ``psi``: the filter values ``filter_psi(factor, learning_rate, rho, steps,
+    "unnormalized")`` if already computed (shared with ``rss_path``).
     """
     if psi is None:
         psi = _psi_unnormalized(factor.lam, learning_rate, rho, steps)

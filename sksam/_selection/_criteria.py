@@ -1,13 +1,13 @@
 """Selection of ``(n_iter, rho)`` by information criteria, without refits.
 
-The criteria of ``SAMRegressorIC`` and ``SAMKernelRidgeIC`` (``_ic.py``).
-Unnormalized SAM after ``k`` steps is a linear smoother of ``y``, diagonal in the
-eigenbasis of one decomposition (DESIGN.md section 1, "Exact iterates" and "Bias and
-variance"). The training residual sum of squares and the degrees of freedom
-``trace(A_k) = sum_i (1 - r_i^k)`` of every ``(rho, n_iter)`` therefore cost O(rank)
-each (``_spectral.rss_path`` and ``_spectral.dof_path``), and Mallows' Cp, AIC, BIC
-and the discrepancy principle select a model as ``LassoLarsIC`` does along the LARS
-path.
+The criteria of ``SAMRegressorIC`` and ``SAMKernelRidgeIC`` (``_ic.py``). Unnormalized
+SAM after ``k`` steps is a linear smoother of ``y``, diagonal in the eigenbasis of one
+decomposition (the user guide, "Exact iterates: the spectral filter", and the user
+guide, "Comparing with Ridge; bias and variance"). The training residual sum of squares
+and the degrees of freedom ``trace(A_k) = sum_i (1 - r_i^k)`` of every ``(rho, n_iter)``
+therefore cost O(rank) each (``_spectral.rss_path`` and ``_spectral.dof_path``), and
+Mallows' Cp, AIC, BIC and the discrepancy principle select a model as ``LassoLarsIC``
+does along the LARS path.
 """
 
 import numpy as np
@@ -71,8 +71,8 @@ def least_squares_noise_variance(factor, y_sq_norm, sum_weights, dof_ls):
     """``RSS_LS / (S - dof_ls)`` per target, ``RSS_LS`` the least-squares residual.
 
     The least-squares fit is the ``k -> inf`` limit of the path: the filter is 1 on
-    every retained direction (THEORY.md D1, "Limits"), so ``RSS_LS`` is the part of
-    ``y_s`` outside the retained eigenspace, read from ``factor``.
+    every retained direction (the ``k -> inf`` limit of the filter), so ``RSS_LS`` is
+    the part of ``y_s`` outside the retained eigenspace, read from ``factor``.
     """
     rss_ls = rss_path(
         factor,
