@@ -28,7 +28,8 @@ class SAMKernelRidge(BaseSAM):
 
         alpha <- alpha - eta (I + rho diag(s) K / S) diag(s) (K alpha - y) / S.
 
-    ``rho=0`` is kernel gradient descent (Landweber iteration); ``n_iter`` plays the
+    ``rho=0`` is kernel gradient descent (Landweber iteration) and SAM has lower bias
+    and higher variance than it at every step [1]_; ``n_iter`` plays the
     role of ``KernelRidge``'s ``alpha``. The spectral solver gives the exact iterate
     from one eigendecomposition of the ``n x n`` kernel matrix, for any ``n_iter``.
     With ``kernel="linear"`` it predicts exactly what :class:`SAMRegressor` predicts.
@@ -62,7 +63,8 @@ class SAMKernelRidge(BaseSAM):
         for normalized SAM), ``mu_max`` the largest eigenvalue of the weighted,
         centred kernel ``D^1/2 K_c D^1/2 / S``.
     variant : {"unnormalized", "normalized"}, default="unnormalized"
-        ``"normalized"`` divides the ascent step by the RKHS norm of the gradient.
+        ``"normalized"`` divides the ascent step by the RKHS norm of the gradient
+        (the SAM of Foret et al. [2]_).
     fit_intercept : bool, default=True
         Fit an unpenalized intercept by weighted centring of the kernel in feature
         space (exact at every step).
@@ -131,6 +133,14 @@ class SAMKernelRidge(BaseSAM):
         runs the same SAM on ``m`` landmarks in ``O(n m^2 + m^3)`` time and
         ``O(n m)`` memory; it is exact for ``m = n_samples`` (the intercept's
         centring of the features is this estimator's feature-space centring).
+
+    References
+    ----------
+    .. [1] K. Behdin and R. Mazumder, "Sharpness-Aware Minimization: An Implicit
+       Regularization Perspective", arXiv:2302.11836, 2023.
+    .. [2] P. Foret, A. Kleiner, H. Mobahi and B. Neyshabur, "Sharpness-Aware
+       Minimization for Efficiently Improving Generalization", ICLR 2021,
+       arXiv:2010.01412.
 
     Examples
     --------

@@ -24,7 +24,9 @@ class SAMRegressor(BaseSAM):
     steps approach the least-squares (minimum-norm) solution. ``rho=0`` is plain
     gradient descent. Because the loss is quadratic, the spectral solver returns the
     exact iterate after ``n_iter`` steps from one eigendecomposition, at a cost that
-    does not depend on ``n_iter``.
+    does not depend on ``n_iter``. Started at zero, SAM has lower bias and higher
+    variance than gradient descent at every step [1]_, so stopped early it can
+    generalize better.
 
     Parameters
     ----------
@@ -41,7 +43,7 @@ class SAMRegressor(BaseSAM):
         Unnormalized SAM diverges for ``eta lam_max (1 + rho lam_max) >= 2``; such a
         value gives a ``ConvergenceWarning``.
     variant : {"unnormalized", "normalized"}, default="unnormalized"
-        ``"normalized"`` is the SAM of Foret et al. (2021); it does not converge to
+        ``"normalized"`` is the SAM of Foret et al. [2]_; it does not converge to
         the least-squares solution but ends up bouncing along the top
         eigen-direction.
     fit_intercept : bool, default=True
@@ -110,6 +112,14 @@ class SAMRegressor(BaseSAM):
     sklearn.linear_model.Ridge : Regularization by a penalty instead of the stopping
         time; ``alpha ~ n_samples / (learning_rate * n_iter)`` gives a similar
         amount of shrinkage.
+
+    References
+    ----------
+    .. [1] K. Behdin and R. Mazumder, "Sharpness-Aware Minimization: An Implicit
+       Regularization Perspective", arXiv:2302.11836, 2023.
+    .. [2] P. Foret, A. Kleiner, H. Mobahi and B. Neyshabur, "Sharpness-Aware
+       Minimization for Efficiently Improving Generalization", ICLR 2021,
+       arXiv:2010.01412.
 
     Examples
     --------

@@ -94,7 +94,8 @@ def sam_path(
     One eigendecomposition of the weighted, centred Gram matrix gives the exact
     iterate for every step count (the normalized variant runs its exact O(rank)
     recursion once up to ``max(n_iters)``). The result at ``n_iters[k]`` equals
-    ``SAMRegressor(rho=rho, n_iter=n_iters[k], ...).fit(X, y, sample_weight)``.
+    ``SAMRegressor(rho=rho, n_iter=n_iters[k], ...).fit(X, y, sample_weight)``. The
+    whole path shows the implicit regularization of the stopping time [1]_.
 
     Parameters
     ----------
@@ -131,6 +132,11 @@ def sam_path(
     --------
     sam_kernel_path : The same for :class:`SAMKernelRidge`.
     SAMRegressor.staged_predict : Predictions along the path of a fitted model.
+
+    References
+    ----------
+    .. [1] K. Behdin and R. Mazumder, "Sharpness-Aware Minimization: An Implicit
+       Regularization Perspective", arXiv:2302.11836, 2023.
 
     Examples
     --------
@@ -180,7 +186,7 @@ def sam_kernel_path(
     """Dual coefficients of kernel SAM after every number of steps in ``n_iters``.
 
     One eigendecomposition of the weighted, centred ``n x n`` kernel gives the exact
-    iterate for every step count. The result at ``n_iters[k]`` equals
+    iterate for every step count (the stopping time regularizes [1]_). The result at ``n_iters[k]`` equals
     ``SAMKernelRidge(rho=rho, n_iter=n_iters[k], kernel=kernel, ...).fit(X, y,
     sample_weight)``: the model is ``f(x) = k(x, X) @ dual_coefs[..., k] +
     intercepts[..., k]`` (the centring is folded into both, as in ``dual_coef_``).
@@ -219,6 +225,11 @@ def sam_kernel_path(
     See Also
     --------
     sam_path : The same for the linear model.
+
+    References
+    ----------
+    .. [1] K. Behdin and R. Mazumder, "Sharpness-Aware Minimization: An Implicit
+       Regularization Perspective", arXiv:2302.11836, 2023.
 
     Examples
     --------

@@ -326,7 +326,8 @@ class SAMRegressorCV(BaseSAMCV):
     __doc__ = f"""Linear SAM with the stopping time and rho chosen by cross-validation.
 
     Cross-validates :class:`SAMRegressor` over the grid ``n_iters x rhos`` at
-    about the cost of one fit per split, then refits the best pair on all data.
+    about the cost of one fit per split, then refits the best pair on all data (the
+    stopping time is the regularizer of early-stopped SAM [1]_).
 
     Parameters
     ----------{_SEARCH_DOC}
@@ -346,6 +347,11 @@ class SAMRegressorCV(BaseSAMCV):
 
     Notes
     -----{_NOTES_DOC.format(estimator="SAMRegressor")}
+
+    References
+    ----------
+    .. [1] K. Behdin and R. Mazumder, "Sharpness-Aware Minimization: An Implicit
+       Regularization Perspective", arXiv:2302.11836, 2023.
 
     Examples
     --------
@@ -399,7 +405,7 @@ class SAMKernelRidgeCV(BaseSAMCV):
 
     Cross-validates :class:`SAMKernelRidge` over the grid ``n_iters x rhos`` with
     one ``n x n`` eigendecomposition per split, then refits the best pair on all
-    data.
+    data (the stopping time is the regularizer of early-stopped SAM [1]_).
 
     Parameters
     ----------{_SEARCH_DOC}
@@ -431,6 +437,11 @@ class SAMKernelRidgeCV(BaseSAMCV):
 
     Notes
     -----{_NOTES_DOC.format(estimator="SAMKernelRidge")}
+
+    References
+    ----------
+    .. [1] K. Behdin and R. Mazumder, "Sharpness-Aware Minimization: An Implicit
+       Regularization Perspective", arXiv:2302.11836, 2023.
 
     Examples
     --------

@@ -254,7 +254,8 @@ class SAMRegressorIC(BaseSAMIC):
     Evaluates Mallows' Cp, AIC, BIC or the discrepancy principle for
     :class:`SAMRegressor` over the grid ``rhos x n_iters`` from one
     eigendecomposition (exact residuals and degrees of freedom, no refits), like
-    :class:`~sklearn.linear_model.LassoLarsIC` along the lasso path.
+    :class:`~sklearn.linear_model.LassoLarsIC` along the lasso path; unnormalized SAM
+    is a linear smoother whose bias and variance are exact [1]_.
 
     Parameters
     ----------{_PARAMS_DOC.format(noise_rule=_LINEAR_NOISE_RULE)}
@@ -274,6 +275,11 @@ class SAMRegressorIC(BaseSAMIC):
 
     Notes
     -----{_NOTES_DOC.format(noise_notes=_LINEAR_NOISE_NOTES)}
+
+    References
+    ----------
+    .. [1] K. Behdin and R. Mazumder, "Sharpness-Aware Minimization: An Implicit
+       Regularization Perspective", arXiv:2302.11836, 2023.
 
     Examples
     --------
@@ -345,7 +351,8 @@ class SAMKernelRidgeIC(BaseSAMIC):
 
     Evaluates Mallows' Cp, AIC, BIC or the discrepancy principle for
     :class:`SAMKernelRidge` over the grid ``rhos x n_iters`` from one ``n x n``
-    eigendecomposition (exact residuals and degrees of freedom, no refits).
+    eigendecomposition (exact residuals and degrees of freedom, no refits; unnormalized
+    SAM is a linear smoother [1]_).
 
     Parameters
     ----------{_PARAMS_DOC.format(noise_rule=_KERNEL_NOISE_RULE)}
@@ -376,6 +383,11 @@ class SAMKernelRidgeIC(BaseSAMIC):
 
     Notes
     -----{_NOTES_DOC.format(noise_notes=_KERNEL_NOISE_NOTES)}
+
+    References
+    ----------
+    .. [1] K. Behdin and R. Mazumder, "Sharpness-Aware Minimization: An Implicit
+       Regularization Perspective", arXiv:2302.11836, 2023.
 
     Examples
     --------

@@ -25,11 +25,11 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Bunch
 from threadpoolctl import threadpool_limits
 
-from ._bias_variance import bias_variance_decomposition
-from ._demo_plot import plot_demo
-from ._linear import SAMRegressor
-from ._path import sam_path
-from ._selection import SAMRegressorCV
+from .._bias_variance import bias_variance_decomposition
+from .._linear import SAMRegressor
+from .._path import sam_path
+from .._selection import SAMRegressorCV
+from ._plot import plot_demo
 
 __all__ = ["diabetes_part", "main", "run_demo", "synthetic_part"]
 
