@@ -238,8 +238,7 @@ _SEARCH_DOC = """
     n_iters : array-like of int, default=None
         Stopping times to try (``>= 0``, in the order given). ``None`` is the 50
         distinct integers from 1 to 1000 that round ``np.geomspace(1, 1000, 61)``:
-        every step up to 10, then about 12% apart
-       .
+        every step up to 10, then about 12% apart.
         With ``learning_rate="auto"`` the top eigen-direction is fitted after one
         step; with ``rho=0`` the direction with eigenvalue ``lam`` needs about
         ``lam_max / lam`` steps (fewer with ``rho > 0``).
