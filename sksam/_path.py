@@ -188,8 +188,9 @@ def sam_kernel_path(
     One eigendecomposition of the weighted, centred ``n x n`` kernel gives the exact
     iterate for every step count (the stopping time regularizes [1]_). The result at
     ``n_iters[k]`` equals ``SAMKernelRidge(rho=rho, n_iter=n_iters[k], kernel=kernel,
-    ...).fit(X, y, sample_weight)``: the model is ``f(x) = k(x, X) @ dual_coefs[..., k] +
-    intercepts[..., k]`` (the centring is folded into both, as in ``dual_coef_``).
+    ...).fit(X, y, sample_weight)``: the model is
+    ``f(x) = k(x, X) @ dual_coefs[..., k] + intercepts[..., k]`` (the centring is
+    folded into both, as in ``dual_coef_``).
 
     Parameters
     ----------
