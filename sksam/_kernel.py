@@ -6,8 +6,10 @@ from sklearn.utils.validation import _num_features, validate_data
 from ._base import BaseSAM
 from ._kernel_matrix import (
     check_square_kernel,
+    kernel_origin,
     kernel_params,
     kernel_precision,
+    shifted_intercept_term,
     test_kernel,
     training_kernel,
 )
@@ -215,8 +217,12 @@ class SAMKernelRidge(BaseSAM):
         check_square_kernel(self.kernel, data.X)
         return data
 
+    def _origin(self, X_fit):
+        return kernel_origin(X_fit, self.kernel, self.fit_intercept)
+
     def _build_problem(self, X, y, sample_weight):
-        K = training_kernel(X, self.kernel, self._kernel_params())
+        origin = self._origin(X)
+        K = training_kernel(X, self.kernel, self._kernel_params(), origin)
         precision = kernel_precision(X, self.kernel)
         return kernel_problem(K, y, sample_weight, self.fit_intercept, precision)
 
@@ -256,20 +262,32 @@ class SAMKernelRidge(BaseSAM):
         )
 
     def _store_model(self, coefficients, intercept, data):
+        # The kernel's inputs may be shifted (``kernel_origin``): predictions use
+        # the shifted kernel and its intercept; ``intercept_`` is that of the
+        # documented model ``k(x, X_fit_) @ dual_coef_ + intercept_``.
+        self._origin_ = self._origin(data.X)
+        self._shifted_intercept = intercept
+        intercept = intercept - shifted_intercept_term(
+            data.X, self._origin_, self.kernel, coefficients
+        )
         self.X_fit_ = data.X
         if data.y_ndim == 1:
             self.dual_coef_ = coefficients[:, 0]
             self.intercept_ = float(intercept[0])
+            self._shifted_intercept = float(self._shifted_intercept[0])
         else:
             self.dual_coef_ = coefficients
             self.intercept_ = intercept
 
     def _test_features(self, X, X_fit=None):
-        X_fit = self.X_fit_ if X_fit is None else X_fit
-        return test_kernel(X, X_fit, self.kernel, self._kernel_params())
+        if X_fit is None:
+            X_fit, origin = self.X_fit_, self._origin_
+        else:
+            origin = self._origin(X_fit)
+        return test_kernel(X, X_fit, self.kernel, self._kernel_params(), origin)
 
     def _predict(self, X):
-        pred = self._test_features(X) @ self.dual_coef_ + self.intercept_
+        pred = self._test_features(X) @ self.dual_coef_ + self._shifted_intercept
         return pred.astype(self._output_dtype, copy=False)  # as staged_predict
 
     def _prediction_dtype(self, X):
