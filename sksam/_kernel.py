@@ -106,7 +106,11 @@ class SAMKernelRidge(BaseSAM):
     dual_coef_ : ndarray of shape (n_samples,) or (n_samples, n_targets)
         Dual coefficients of the fitted function (with the centring folded in).
     intercept_ : float or ndarray of shape (n_targets,)
-        Intercept of the fitted function (0 without ``fit_intercept``).
+        Intercept of the fitted function (0 without ``fit_intercept``). It comes
+        from feature-space centring: the weighted mean training prediction is the
+        weighted mean of ``y``, but ``intercept_`` itself is not; it is what an RBF
+        model predicts far from the data, and it changes with ``n_iter`` (see the
+        user guide, "Update rules and conventions").
     X_fit_ : {ndarray, sparse matrix} of shape (n_samples, n_features)
         Training data (the training kernel if ``kernel="precomputed"``).
     n_iter_ : int

@@ -7,7 +7,7 @@ splits and scorer.
 """
 
 from inspect import signature
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import sklearn
@@ -89,7 +89,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             The fitted estimator.
         """
         self._validate_params()
-        if sample_weight is not None and np.ndim(sample_weight) == 0:
+        if isinstance(sample_weight, Real):
             # A scalar weight, as the estimators accept it; the scorers need an
             # array (one weight per sample).
             sample_weight = np.full(_num_samples(X), float(sample_weight))
