@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
     StrOptions,
-    validate_params,
+    validate_parameter_constraints,
 )
 from sklearn.utils.validation import _num_samples, assert_all_finite
 
@@ -208,27 +208,28 @@ class BiasVarianceResult(Bunch):
         return ax
 
 
-@validate_params(
-    {
-        "estimator": [HasMethods(["fit", "predict"])],
-        "X_train": ["array-like", "sparse matrix"],
-        "y_train": ["array-like", None],
-        "X_test": ["array-like", "sparse matrix"],
-        "y_test": ["array-like", None],
-        "method": [StrOptions({"exact", "simulate", "bootstrap"})],
-        "f_train": ["array-like", None],
-        "f_test": ["array-like", None],
-        "noise_std": [Interval(Real, 0, None, closed="left"), None],
-        "param_name": [str, None],
-        "param_range": ["array-like", None],
-        "n_rounds": [Interval(Integral, 2, None, closed="left")],
-        "coef_true": ["array-like", None],
-        "random_state": ["random_state"],
-        "n_jobs": [Integral, None],
-        "verbose": ["verbose"],
-    },
-    prefer_skip_nested_validation=False,
-)
+# Checked at the call, not by a decorator: scikit-learn's would report an invalid
+# parameter of the *estimator* (raised by its fit) as this function's own.
+_CONSTRAINTS = {
+    "estimator": [HasMethods(["fit", "predict"])],
+    "X_train": ["array-like", "sparse matrix"],
+    "y_train": ["array-like", None],
+    "X_test": ["array-like", "sparse matrix"],
+    "y_test": ["array-like", None],
+    "method": [StrOptions({"exact", "simulate", "bootstrap"})],
+    "f_train": ["array-like", None],
+    "f_test": ["array-like", None],
+    "noise_std": [Interval(Real, 0, None, closed="left"), None],
+    "param_name": [str, None],
+    "param_range": ["array-like", None],
+    "n_rounds": [Interval(Integral, 2, None, closed="left")],
+    "coef_true": ["array-like", None],
+    "random_state": ["random_state"],
+    "n_jobs": [Integral, None],
+    "verbose": ["verbose"],
+}
+
+
 def bias_variance_decomposition(
     estimator,
     X_train,
@@ -339,8 +340,9 @@ def bias_variance_decomposition(
     -----
     Unweighted, single-output targets only. The smoother route of ``"exact"`` for
     non-SAM estimators holds ``n_test x n_samples`` and ``n_samples x n_samples``
-    prediction matrices. ``"bootstrap"`` resamples rows, so it does not apply to
-    ``kernel="precomputed"``. For SAM, ``"exact"`` warns (``ConvergenceWarning``)
+    prediction matrices. ``"bootstrap"`` resamples rows (for
+    ``kernel="precomputed"``, the rows and columns of the training kernel and the
+    columns of the test kernel). For SAM, ``"exact"`` warns (``ConvergenceWarning``)
     for an unstable ``learning_rate`` and raises if the iterates overflow, as
     ``fit`` does. Unlike mlxtend's ``bias_variance_decomp``, the noise is never
     folded into the bias, every fit uses a clone, and curves come in one call.
@@ -381,6 +383,11 @@ def bias_variance_decomposition(
        Learning", 2nd ed., Springer, 2009, Section 7.6 (effective number of
        parameters).
     """
+    validate_parameter_constraints(
+        _CONSTRAINTS,
+        {name: value for name, value in locals().items() if name in _CONSTRAINTS},
+        caller_name="bias_variance_decomposition",
+    )
     n_train, n_test = _num_samples(X_train), _num_samples(X_test)
     if method == "bootstrap":
         if y_train is None or y_test is None:

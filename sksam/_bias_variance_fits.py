@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
-from sklearn.utils import check_random_state, get_tags, resample
+from sklearn.utils import _safe_indexing, check_random_state, get_tags, resample
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _num_samples
 
@@ -298,18 +298,34 @@ def _one_round(estimator, data, method, seed, param_name, values):
         X = data.X_train
         y = data.f_train + data.noise_std * rng.standard_normal(data.n_train)
     else:
-        X, y = resample(data.X_train, data.y_train, random_state=rng)
+        X, y, X_test = _bootstrap_sample(estimator, data, rng)
+    if method == "simulate":
+        X_test = data.X_test
     want_coef = data.coef_true is not None
     pre, final, prefix = split_pipeline(estimator)
     if isinstance(final, BaseSAM) and param_name == prefix + "n_iter":
-        return _staged_curve(pre, final, X, y, data.X_test, values, want_coef)
+        return _staged_curve(pre, final, X, y, X_test, values, want_coef)
     preds, coefs = [], []
     for value in values:
         fitted = _with_param(estimator, param_name, value).fit(X, y)
-        preds.append(fitted.predict(data.X_test))
+        preds.append(fitted.predict(X_test))
         if want_coef:
             coefs.append(_coef(fitted)[:, 0])
     return np.column_stack(preds), np.column_stack(coefs) if want_coef else None
+
+
+def _bootstrap_sample(estimator, data, rng):
+    """A training set drawn with replacement, and the test inputs that go with it.
+
+    A precomputed kernel is resampled in its rows and columns (and the test
+    kernel in its columns): the resampled training samples are its samples.
+    """
+    rows = resample(np.arange(data.n_train), random_state=rng)
+    y = data.y_train[rows]
+    if not get_tags(estimator).input_tags.pairwise:
+        return _safe_indexing(data.X_train, rows), y, data.X_test
+    X = _safe_indexing(_safe_indexing(data.X_train, rows), rows, axis=1)
+    return X, y, _safe_indexing(data.X_test, rows, axis=1)
 
 
 def _staged_curve(pre, final, X, y, X_test, steps, want_coef):

@@ -186,8 +186,14 @@ def _row_moment_graph(X, y, sample_weight, shift_x, shift_y):
         concatenate=False,
         dtype=np.float64,
     )
-    smallest = 0.0 if sample_weight is None else sample_weight.min()
-    return {"min_weight": smallest, "gram": chunk_grams.sum(axis=0)}
+    smallest = largest = 0.0
+    if sample_weight is not None:
+        smallest, largest = sample_weight.min(), sample_weight.max()
+    return {
+        "min_weight": smallest,
+        "max_weight": largest,
+        "gram": chunk_grams.sum(axis=0),
+    }
 
 
 def _shift(X, y, fit_intercept):
@@ -244,7 +250,11 @@ def row_moments(X, y, sample_weight=None, fit_intercept=True, row_sets=()):
         sw = sample_weight[rows] if weighted and sample_weight is not None else None
         graphs.append(_row_moment_graph(X[rows], y[rows], sw, shift_x, shift_y))
     computed = dask.compute(graphs)[0]
-    if computed[0]["min_weight"] < 0:
+    extremes = np.array([computed[0]["min_weight"], computed[0]["max_weight"]])
+    if not np.all(np.isfinite(extremes)):
+        # NaN weights make the moments of X NaN too: name the weights.
+        raise ValueError("Input sample_weight contains NaN or infinity.")
+    if extremes[0] < 0:
         raise ValueError("Negative values in data passed to `sample_weight`")
     moments = [
         RowMoments.from_gram(parts["gram"], shift_x, shift_y) for parts in computed

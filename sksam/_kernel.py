@@ -6,8 +6,10 @@ from sklearn.utils.validation import _num_features, validate_data
 from ._base import BaseSAM
 from ._kernel_matrix import (
     check_square_kernel,
+    kernel_origin,
     kernel_params,
     kernel_precision,
+    shifted_intercept_term,
     test_kernel,
     training_kernel,
 )
@@ -106,7 +108,11 @@ class SAMKernelRidge(BaseSAM):
     dual_coef_ : ndarray of shape (n_samples,) or (n_samples, n_targets)
         Dual coefficients of the fitted function (with the centring folded in).
     intercept_ : float or ndarray of shape (n_targets,)
-        Intercept of the fitted function (0 without ``fit_intercept``).
+        Intercept of the fitted function (0 without ``fit_intercept``). It comes
+        from feature-space centring: the weighted mean training prediction is the
+        weighted mean of ``y``, but ``intercept_`` itself is not; it is what an RBF
+        model predicts far from the data, and it changes with ``n_iter`` (see the
+        user guide, "Update rules and conventions").
     X_fit_ : {ndarray, sparse matrix} of shape (n_samples, n_features)
         Training data (the training kernel if ``kernel="precomputed"``).
     n_iter_ : int
@@ -225,8 +231,12 @@ class SAMKernelRidge(BaseSAM):
         check_square_kernel(self.kernel, data.X)
         return data
 
+    def _origin(self, X_fit):
+        return kernel_origin(X_fit, self.kernel, self.fit_intercept)
+
     def _build_problem(self, X, y, sample_weight):
-        K = training_kernel(X, self.kernel, self._kernel_params())
+        origin = self._origin(X)
+        K = training_kernel(X, self.kernel, self._kernel_params(), origin)
         precision = kernel_precision(X, self.kernel)
         return kernel_problem(K, y, sample_weight, self.fit_intercept, precision)
 
@@ -266,20 +276,32 @@ class SAMKernelRidge(BaseSAM):
         )
 
     def _store_model(self, coefficients, intercept, data):
+        # The kernel's inputs may be shifted (``kernel_origin``): predictions use
+        # the shifted kernel and its intercept; ``intercept_`` is that of the
+        # documented model ``k(x, X_fit_) @ dual_coef_ + intercept_``.
+        self._origin_ = self._origin(data.X)
+        self._shifted_intercept = intercept
+        intercept = intercept - shifted_intercept_term(
+            data.X, self._origin_, self.kernel, coefficients
+        )
         self.X_fit_ = data.X
         if data.y_ndim == 1:
             self.dual_coef_ = coefficients[:, 0]
             self.intercept_ = float(intercept[0])
+            self._shifted_intercept = float(self._shifted_intercept[0])
         else:
             self.dual_coef_ = coefficients
             self.intercept_ = intercept
 
     def _test_features(self, X, X_fit=None):
-        X_fit = self.X_fit_ if X_fit is None else X_fit
-        return test_kernel(X, X_fit, self.kernel, self._kernel_params())
+        if X_fit is None:
+            X_fit, origin = self.X_fit_, self._origin_
+        else:
+            origin = self._origin(X_fit)
+        return test_kernel(X, X_fit, self.kernel, self._kernel_params(), origin)
 
     def _predict(self, X):
-        pred = self._test_features(X) @ self.dual_coef_ + self.intercept_
+        pred = self._test_features(X) @ self.dual_coef_ + self._shifted_intercept
         return pred.astype(self._output_dtype, copy=False)  # as staged_predict
 
     def _prediction_dtype(self, X):

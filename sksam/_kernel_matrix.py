@@ -6,8 +6,10 @@ from sklearn.metrics.pairwise import pairwise_kernels
 
 __all__ = [
     "check_square_kernel",
+    "kernel_origin",
     "kernel_params",
     "kernel_precision",
+    "shifted_intercept_term",
     "test_kernel",
     "training_kernel",
 ]
@@ -56,9 +58,49 @@ def kernel_params(kernel, gamma, degree, coef0, extra):
     return {"gamma": gamma, "degree": degree, "coef0": coef0}
 
 
-def _pairwise(X, Y, kernel, params):
+# Kernels whose values do not change when every input is shifted by one point:
+# computed from inputs shifted to their mean, they keep the digits that a large
+# common offset of the features (timestamps, say) would cancel in the distances.
+_TRANSLATION_INVARIANT = frozenset({"rbf", "laplacian"})
+
+
+def kernel_origin(X_fit, kernel, fit_intercept):
+    """The point the kernel's inputs are shifted to (None: they are not).
+
+    The mean of the dense training rows ``X_fit``, for the translation-invariant
+    kernels (the same kernel values, computed without cancellation) and for the
+    linear kernel with an intercept: centring in feature space removes every
+    shift of the inputs, so the centred kernel, hence the model, is the same
+    (up to its intercept, see ``shifted_intercept_term``), and the digits a large
+    common offset would cancel are kept.
+    """
+    if sparse.issparse(X_fit) or not isinstance(kernel, str) or X_fit.shape[0] == 0:
+        return None
+    if kernel in _TRANSLATION_INVARIANT or (kernel == "linear" and fit_intercept):
+        return X_fit.mean(axis=0, dtype=np.float64)
+    return None
+
+
+def shifted_intercept_term(X_fit, origin, kernel, dual_coef):
+    """``b_shifted - b`` between the intercepts of the shifted and the raw kernel.
+
+    For the linear kernel, ``x.x' = (x - m).(x' - m) + (x - m).m + x'.m + m.m``;
+    with dual coefficients summing to 0 (an intercept), the model
+    ``k(x, X) a + b`` is ``k_m(x, X) a + b + m.((X - m)^T a)``. Zero (shape
+    ``dual_coef.shape[1:]``) for the translation-invariant kernels.
+    """
+    if origin is None or kernel != "linear":
+        return np.zeros(dual_coef.shape[1:])
+    projection = np.subtract(X_fit, origin, dtype=np.float64) @ origin
+    return np.tensordot(projection, dual_coef, axes=(0, 0))
+
+
+def _pairwise(X, Y, kernel, params, origin=None):
     # In float64 whatever the input dtype: a float32 kernel is indefinite at the
     # 1e-7 level, which the stability check would report.
+    if origin is not None:
+        X = np.subtract(X, origin, dtype=np.float64)
+        Y = None if Y is None else np.subtract(Y, origin, dtype=np.float64)
     X = X.astype(np.float64, copy=False)
     Y = None if Y is None else Y.astype(np.float64, copy=False)
     return pairwise_kernels(X, Y, metric=kernel, filter_params=True, **params).astype(
@@ -71,19 +113,24 @@ def kernel_precision(X, kernel):
     return X.dtype if kernel == "precomputed" else np.dtype(np.float64)
 
 
-def training_kernel(X, kernel, params):
-    """A private float64 training kernel (the problem centres it in place)."""
+def training_kernel(X, kernel, params, origin=None):
+    """A private float64 training kernel (the problem centres it in place).
+
+    ``origin``: the point the inputs are shifted to (``kernel_origin``).
+    """
     if kernel == "precomputed":
         return _symmetric_training_kernel(X)
-    return _pairwise(X, None, kernel, params)
+    return _pairwise(X, None, kernel, params, origin)
 
 
-def test_kernel(X, X_fit, kernel, params):
+def test_kernel(X, X_fit, kernel, params, origin=None):
     """The kernel between test rows ``X`` and the training rows ``X_fit``."""
     if kernel == "precomputed":
         K = X.toarray() if sparse.issparse(X) else X
         return np.asarray(K, dtype=np.float64)
-    return _pairwise(X, X_fit, kernel, params)
+    if origin is not None and sparse.issparse(X):
+        X = X.toarray()
+    return _pairwise(X, X_fit, kernel, params, origin)
 
 
 def check_square_kernel(kernel, X):

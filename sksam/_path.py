@@ -12,7 +12,13 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ._kernel_matrix import check_square_kernel, kernel_precision, training_kernel
+from ._kernel_matrix import (
+    check_square_kernel,
+    kernel_origin,
+    kernel_precision,
+    shifted_intercept_term,
+    training_kernel,
+)
 from ._kernel_matrix import kernel_params as _kernel_params
 from ._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
 from ._problem import kernel_problem, linear_problem
@@ -52,7 +58,16 @@ def check_n_iters(n_iters, name="n_iters"):
         raise ValueError(f"{name} must contain integers; got {values!r}.")
     if np.any(values < 0) or np.any(values != np.round(values)):
         raise ValueError(f"{name} must contain non-negative integers; got {values!r}.")
+    # 2^63 itself rounds to the largest float below it only as a float: compare
+    # in the values' own type, then in float (a uint64 or a float array).
+    if np.any(values > _MAX_STEPS) or np.any(values.astype(float) >= 2.0**63):
+        raise ValueError(
+            f"{name} must be below 2**63 (step counts are int64); got {values.max()!r}."
+        )
     return values.astype(np.int64)
+
+
+_MAX_STEPS = np.iinfo(np.int64).max
 
 
 def _path(problem, data, n_iters, rho, learning_rate, variant):
@@ -70,7 +85,7 @@ def _path(problem, data, n_iters, rho, learning_rate, variant):
         n_iter=int(steps.max()),
     )
     coefs = problem.spectral_coefs(run.learning_rate, run.rho, steps, variant)
-    check_finite(coefs)
+    check_finite(coefs, problem.diverged_message(run.learning_rate, run.rho, variant))
     coefficients, intercepts = problem.to_model(coefs)
     if data.y_ndim == 1:
         return steps, coefficients[:, 0, :], intercepts[0]
@@ -248,7 +263,13 @@ def sam_kernel_path(
     data = check_fit_data(X, y, sample_weight, accept_sparse=("csr", "csc"))
     check_square_kernel(kernel, data.X)
     params = _kernel_params(kernel, gamma, degree, coef0, kernel_params)
-    K = training_kernel(data.X, kernel, params)
+    origin = kernel_origin(data.X, kernel, fit_intercept)
+    K = training_kernel(data.X, kernel, params, origin)
     precision = kernel_precision(data.X, kernel)
     problem = kernel_problem(K, data.y, data.sample_weight, fit_intercept, precision)
-    return _path(problem, data, n_iters, rho, learning_rate, variant)
+    steps, coefficients, intercepts = _path(
+        problem, data, n_iters, rho, learning_rate, variant
+    )
+    # Intercepts of the model with the raw kernel (the inputs were shifted).
+    shift = shifted_intercept_term(data.X, origin, kernel, coefficients)
+    return steps, coefficients, intercepts - shift

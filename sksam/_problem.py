@@ -22,7 +22,14 @@ from scipy import sparse
 from ._core._operators import GramDesign, ScaledDesign, ScaledKernel
 from ._core._spectral import coef_path, dof_path, filter_psi, rss_path
 from ._dask import is_dask_collection, reduce_row_moments
-from ._stability import NEGATIVE_TOL, resolve_learning_rate, warn_if_indefinite
+from ._stability import (
+    NEGATIVE_TOL,
+    check_eigenvalue_range,
+    diverged_message,
+    resolve_learning_rate,
+    warn_if_indefinite,
+)
+from ._warnings import warn
 
 __all__ = [
     "KernelOutput",
@@ -175,6 +182,11 @@ class Problem:
         #: Eigenvalues below ``-negative_tol * lam_max`` are a real loss of positive
         #: semi-definiteness (not rounding of the data's precision).
         self.negative_tol = NEGATIVE_TOL
+        #: Eigenvalues above ``-negative_floor`` are rounding (absolute level; that
+        #: of a kernel's centring, see ``kernel_problem``).
+        self.negative_floor = 0.0
+        #: Whether ``check_definite`` found growing negative directions.
+        self.indefinite = False
 
     # -------------------------------------------------------------- the data
     @property
@@ -206,8 +218,19 @@ class Problem:
     def factor(self):
         """The ``SpectralFactor``: the one eigendecomposition, made on first use."""
         if self._factor is None:
-            self._factor = self.op.factor(self.y_scaled)
+            self._factor = self._decompose(lambda: self.op.factor(self.y_scaled))
         return self._factor
+
+    def _decompose(self, compute):
+        """``compute()`` (an eigendecomposition), or a clear error when the data's
+        squares overflow float64 (the Gram or kernel matrix is then not finite)."""
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                return compute()
+        except (np.linalg.LinAlgError, ValueError, ArithmeticError):
+            if self.op is None or self.op.max_abs() < _SQRT_MAX:
+                raise
+            check_eigenvalue_range(np.inf, self.op.max_abs)
 
     @property
     def decomposed(self):
@@ -219,15 +242,20 @@ class Problem:
         if self._factor is not None:
             return self._factor.lam_max
         if self._lam_max is None:
-            self._lam_max = self.op.top_eigenvalue()
+            self._lam_max = self._decompose(self.op.top_eigenvalue)
         return self._lam_max
 
     def step_size(self, learning_rate, rho, variant):
         """The learning rate used for ``learning_rate`` ("auto" or a float).
 
-        Warns (``ConvergenceWarning``) past the stability limit.
+        Warns (``ConvergenceWarning``) past the stability limit; raises a
+        ``ValueError`` when the eigenvalues (and with them the step) are not
+        representable in float64.
         """
-        return resolve_learning_rate(learning_rate, self.lam_max, rho, variant)
+        lam_max = self.lam_max
+        if self.op is not None:
+            check_eigenvalue_range(lam_max, self.op.max_abs)
+        return resolve_learning_rate(learning_rate, lam_max, rho, variant)
 
     def check_definite(self, learning_rate, rho, variant, n_iter):
         """Warn when a decomposed kernel grows along negative eigen-directions.
@@ -236,9 +264,21 @@ class Problem:
         ``plan_run``; ``n_iter`` is the largest step count it will use.
         """
         if self.rkhs and self._factor is not None:
-            warn_if_indefinite(
-                self._factor, learning_rate, rho, variant, self.negative_tol, n_iter
+            self.indefinite = warn_if_indefinite(
+                self._factor,
+                learning_rate,
+                rho,
+                variant,
+                self.negative_tol,
+                n_iter,
+                self.negative_floor,
             )
+
+    def diverged_message(self, learning_rate, rho, variant):
+        """The error for non-finite coefficients, naming the actual cause."""
+        return diverged_message(
+            learning_rate, self.lam_max, rho, variant, self.indefinite
+        )
 
     # ------------------------------------------------------------ the paths
     def filter(self, learning_rate, rho, steps, variant):
@@ -300,6 +340,7 @@ class Problem:
             None, None, self.y_offset, self.output, self.fit_intercept, self._y_sq_norm
         )
         kept._factor = self._factor
+        kept.indefinite = self.indefinite
         return kept
 
 
@@ -310,7 +351,40 @@ def _weights(sample_weight, n_samples):
     sum_weights = float(sw.sum())
     if not sum_weights > 0.0:
         raise ValueError("The sum of sample_weight must be positive.")
+    _check_weight_sum(sum_weights)
     return sw, sum_weights, None if sample_weight is None else np.sqrt(sw)
+
+
+def _check_weight_sum(sum_weights):
+    if not np.isfinite(sum_weights):
+        raise ValueError(
+            "The sum of sample_weight overflows float64. Only the relative weights "
+            "matter (the loss is divided by their sum): rescale sample_weight, e.g. "
+            "divide it by its largest value."
+        )
+
+
+_SQRT_MAX = float(np.sqrt(np.finfo(np.float64).max))
+
+# Centring a kernel in feature space cancels its constant part; past this ratio
+# of the raw kernel's magnitude to the centred one's (6 of float64's 16 digits)
+# the centred kernel, and the model, lose digits that matter.
+_CANCELLATION_WARNING = 1e6
+
+
+def _warn_cancellation(ratio):
+    digits = int(np.floor(np.log10(ratio)))
+    warn(
+        "The kernel matrix is dominated by a constant part: centring it in feature "
+        f"space (fit_intercept=True) cancels about {digits} of its 16 significant "
+        "digits, and the fitted model loses them. The usual cause is features "
+        "with a large common offset (timestamps, say) and a kernel that is not "
+        "translation-invariant (the linear and RBF kernels are computed from "
+        "centred inputs and do not lose them), or an RBF gamma far below the "
+        "inverse of the features' variance. Standardise X first, e.g. "
+        "make_pipeline(StandardScaler(), SAMKernelRidge(...)).",
+        UserWarning,
+    )
 
 
 def _centred_targets(y, sw, sqrt_sw, fit_intercept):
@@ -364,6 +438,14 @@ def kernel_problem(K, y, sample_weight, fit_intercept, precision=np.float64):
     """
     sw, sum_weights, sqrt_sw = _weights(sample_weight, K.shape[0])
     y_offset, y_scaled = _centred_targets(y, sw, sqrt_sw, fit_intercept)
+    raw_max = max(float(K.max()), -float(K.min())) if K.size else 0.0
+    if not np.isfinite(raw_max):
+        raise ValueError(
+            "The kernel matrix has non-finite values (NaN or inf): the kernel is "
+            "not defined on this data with these parameters (e.g. a 'poly' kernel "
+            "with a non-integer degree on negative inner products), or it "
+            "overflows float64."
+        )
     if fit_intercept:
         # Weighted centring in feature space: K_c = (I - 1 s^T/S) K (I - s 1^T/S),
         # K_c[i, j] = K[i, j] - kbar_i - kbar_j + kbarbar (two passes over K).
@@ -371,6 +453,9 @@ def kernel_problem(K, y, sample_weight, fit_intercept, precision=np.float64):
         grand_mean = float(sw @ col_mean) / sum_weights
         K -= col_mean[:, None]
         K -= (col_mean - grand_mean)[None, :]
+        centred_max = max(float(K.max()), -float(K.min())) if K.size else 0.0
+        if raw_max > _CANCELLATION_WARNING * centred_max and centred_max > 0.0:
+            _warn_cancellation(raw_max / centred_max)
     else:
         col_mean, grand_mean = np.zeros(K.shape[0]), 0.0
     output = KernelOutput(
@@ -379,6 +464,15 @@ def kernel_problem(K, y, sample_weight, fit_intercept, precision=np.float64):
     op = ScaledKernel(K, sqrt_sw, sum_weights)
     problem = Problem(op, y_scaled, y_offset, output, fit_intercept)
     problem.negative_tol = max(NEGATIVE_TOL, np.sqrt(np.finfo(precision).eps))
+    # Rounding of the raw kernel's entries (eps max|K|), carried through the
+    # centring and the weights to D^1/2 K_c D^1/2 / S: an error matrix of norm up
+    # to n times its largest entry. Negative eigenvalues above it are rounding
+    # (one weight of 1e300 leaves a one-sample problem whose centred kernel is
+    # rounding only).
+    largest_weight = float(sw.max()) if sw.size else 0.0
+    problem.negative_floor = (
+        4.0 * np.finfo(np.float64).eps * raw_max * largest_weight
+    ) * (K.shape[0] / sum_weights)
     return problem
 
 
@@ -387,6 +481,7 @@ def moment_problem(moments, fit_intercept, n_samples):
     gram, xty, x_mean, y_mean = moments.centred(fit_intercept)
     if not float(moments.sum_weights) > 0.0:
         raise ValueError("The sum of sample_weight must be positive.")
+    _check_weight_sum(float(moments.sum_weights))
     op = GramDesign(gram, xty, float(moments.sum_weights), n_samples)
     y_sq_norm = moments.centred_y_sq_norm(fit_intercept)
     return Problem(

@@ -85,7 +85,7 @@ class SAMRun:
                         self.batches.sample_weight,
                     )
             self._check_loss(coef)
-        check_finite(coef)
+        check_finite(coef, problem.diverged_message(eta, rho, self.variant))
         return coef
 
     def _check_loss(self, coef):

@@ -20,7 +20,9 @@ from ._core._spectral import (
 from ._warnings import warn
 
 __all__ = [
+    "check_eigenvalue_range",
     "check_finite",
+    "diverged_message",
     "resolve_learning_rate",
     "warn_if_indefinite",
     "warn_if_kernel_loss_grew",
@@ -69,18 +71,87 @@ def resolve_learning_rate(learning_rate, lam_max, rho, variant):
     return learning_rate
 
 
-def check_finite(coef):
-    """Raise a ``ValueError`` when diverged iterates overflowed."""
+_UNSTABLE_STEP = (
+    "SAM diverged: the coefficients are not finite. Lower learning_rate below the "
+    "largest stable value named in the ConvergenceWarning, or use "
+    "learning_rate='auto'."
+)
+
+_INDEFINITE_OVERFLOW = (
+    "SAM diverged: the coefficients are not finite. The kernel matrix is not "
+    "positive semi-definite (see the ConvergenceWarning), and the iterates grew "
+    "along its negative eigen-directions until they overflowed; lowering "
+    "learning_rate does not help. Use a positive semi-definite kernel."
+)
+
+_RANGE_OVERFLOW = (
+    "The coefficients are not finite although the learning rate is stable "
+    "({detail}): the numbers of this problem leave the float64 range. Rescale "
+    "X and y (e.g. sklearn.preprocessing.StandardScaler), or lower n_iter."
+)
+
+
+def diverged_message(learning_rate, lam_max, rho, variant, indefinite=False):
+    """Why SAM's coefficients are not finite, naming the actual cause."""
+    limit = largest_stable_learning_rate(lam_max, rho, variant)
+    if learning_rate >= limit:
+        return _UNSTABLE_STEP
+    if indefinite:
+        return _INDEFINITE_OVERFLOW
+    return _RANGE_OVERFLOW.format(
+        detail=f"learning_rate={learning_rate:.6g} < {limit:.6g}, the limit"
+    )
+
+
+def check_finite(coef, message=_UNSTABLE_STEP):
+    """Raise a ``ValueError`` (``message``, see ``diverged_message``) on non-finite
+    coefficients."""
     if not np.all(np.isfinite(coef)):
-        raise ValueError(
-            "SAM diverged: the coefficients are not finite. Lower learning_rate "
-            "below the largest stable value named in the ConvergenceWarning, or "
-            "use learning_rate='auto'."
+        raise ValueError(message)
+
+
+def check_eigenvalue_range(lam_max, data_max):
+    """Raise a clear error when the problem's eigenvalues are not representable.
+
+    ``lam_max`` is the largest eigenvalue of the scaled Gram (or kernel) matrix,
+    ``data_max`` the largest magnitude in the scaled data it was formed from (a
+    callable, evaluated only when ``lam_max`` is suspicious). The eigenvalues
+    scale like the square of the data (``(c X, c y)``: ``c^2``); beyond about
+    ``1e+-154`` they leave the float64 range, and the learning rate, which scales
+    like ``1 / c^2``, with them.
+    """
+    if np.isfinite(lam_max) and lam_max >= _SMALLEST_EIGENVALUE:
+        return
+    if np.isfinite(lam_max) and lam_max > 0.0:
+        cause = (
+            f"its largest eigenvalue, {lam_max:.3g}, is below the normal float64 "
+            "range (the squares of the data underflow)"
         )
+    elif not np.isfinite(lam_max):
+        cause = "its eigenvalues overflow float64 (the squares of the data do)"
+    else:
+        largest = data_max()
+        if not largest > 0.0:
+            return  # an all-zero (or constant) design: nothing to fit
+        cause = (
+            f"its eigenvalues underflow to 0 although the data do not (largest "
+            f"magnitude {largest:.3g}; their squares underflow)"
+        )
+    raise ValueError(
+        f"The Gram (or kernel) matrix of the data is not representable in float64: "
+        f"{cause}. SAM's iterates are invariant to rescaling the data (with the "
+        "learning rate and rho rescaled), so rescale X, e.g. with "
+        "sklearn.preprocessing.StandardScaler."
+    )
+
+
+# Eigenvalues below this are subnormal or close to it (their products with the
+# learning rate lose digits): 2^-1000, about 9e-302.
+_SMALLEST_EIGENVALUE = 2.0**-1000
 
 
 def warn_if_indefinite(
-    factor, learning_rate, rho, variant, tol=NEGATIVE_TOL, n_iter=None
+    factor, learning_rate, rho, variant, tol=NEGATIVE_TOL, n_iter=None, floor=0.0
 ):
     """Warn when a kernel factor has clearly negative eigenvalues that diverge.
 
@@ -88,27 +159,39 @@ def warn_if_indefinite(
     over the ``n_iter`` steps (``|r_i|^n_iter > 2``). ``tol``: eigenvalues below
     ``-tol * lam_max`` count (the square root of the
     machine epsilon of the kernel's precision; a float32 kernel is rounded at
-    ~1e-7). Unnormalized SAM: directions with ``|r_i| > 1``. Normalized SAM
+    ~1e-7). ``floor``: the absolute rounding level of the eigenvalues (that of
+    the kernel's centring, see ``kernel_problem``); eigenvalues above ``-floor``
+    never count. Unnormalized SAM: directions with ``|r_i| > 1``. Normalized SAM
     (``r_i`` changes with the gradient norm): any eigenvalue below
-    ``-tol * lam_max``.
+    ``-tol * lam_max``. Returns whether it warned.
     """
     lam = factor.lam
-    negative = lam < -tol * max(factor.lam_max, 0.0)
+    negative = lam < -max(tol * max(factor.lam_max, 0.0), floor)
     if not np.any(negative):
-        return
+        return False
     if variant == "unnormalized" or rho == 0.0:
         growth = np.abs(1.0 - learning_rate * lam * (1.0 + rho * lam))[negative]
         # Over n_iter steps a direction with |r| = 1 + d behaves as a null direction
         # (psi ~ k eta) while n_iter d << 1: it matters once |r|^n_iter > 2.
         limit = 1.0 if n_iter is None else 2.0 ** (1.0 / max(int(n_iter), 1))
         if not np.any(growth > limit):
-            return
+            return False
+    if factor.lam_max > max(floor, -tol * lam.min()):
+        extent = (
+            f"{int(np.sum(negative))} of its eigenvalues are negative, the smallest "
+            f"{lam.min() / factor.lam_max:.3g} times the largest"
+        )
+    else:
+        extent = (
+            f"none of its eigenvalues is clearly positive, and {int(np.sum(negative))}"
+            f" are negative, down to {lam.min():.3g} (is the kernel's sign flipped?)"
+        )
     warn(
-        "The kernel matrix is not positive semi-definite: "
-        f"{int(np.sum(negative))} of its eigenvalues are negative, the smallest "
-        f"{lam.min() / factor.lam_max:.3g} times the largest. " + _INDEFINITE_HINT,
+        f"The kernel matrix is not positive semi-definite: {extent}. "
+        + _INDEFINITE_HINT,
         ConvergenceWarning,
     )
+    return True
 
 
 def warn_if_kernel_loss_grew(op, y_scaled, coef, learning_rate, lam_max, rho, variant):

@@ -274,6 +274,11 @@ class ScaledDesign(ScaledOperator):
             return np.ones(self.n_samples)
         return self.sqrt_sw
 
+    def max_abs(self):
+        """The largest magnitude in ``X`` (the raw entries for sparse ``X``)."""
+        values = self.X.data if self.is_sparse else self.X
+        return float(np.max(np.abs(values))) if values.size else 0.0
+
     def top_eigenvalue(self):
         """Largest eigenvalue of ``X_s^T X_s / S`` (the same as of ``X_s X_s^T / S``).
 
@@ -374,6 +379,10 @@ class ScaledKernel(ScaledOperator):
         # ``dsymv`` takes without a copy; it reads one triangle: half the memory
         # traffic of a general product, which is what a kernel product costs.
         self._K_fortran = K.T if K.flags.c_contiguous else np.asfortranarray(K)
+
+    def max_abs(self):
+        """The largest magnitude in ``K_s``."""
+        return max(float(self.K.max()), -float(self.K.min())) if self.K.size else 0.0
 
     def _product(self, vector):
         return blas.dsymv(1.0, self._K_fortran, vector)
@@ -498,6 +507,10 @@ class GramDesign(ScaledOperator):
         self.sum_weights = sum_weights
         self.n_samples = n_samples
         self.n_params = gram.shape[0]
+
+    def max_abs(self):
+        """The largest magnitude in ``H``."""
+        return float(np.max(np.abs(self.gram))) if self.gram.size else 0.0
 
     def factor(self, y_scaled=None):
         """Eigendecomposition of ``H`` (``y_scaled`` is unused: ``z`` is known)."""

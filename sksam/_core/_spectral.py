@@ -504,7 +504,10 @@ def rss_path(
     if psi.ndim == 2:
         psi = psi[:, None, :]
     lam = factor.lam
-    energy = sum_weights * factor.grad_weight / lam[:, None]
+    # (u_i^T y_s)^2 = S grad_weight_i / lam_i, from grad_root / sqrt(lam) (which
+    # scales like y): grad_weight itself leaves the float64 range first.
+    root = factor.grad_root / np.sqrt(np.abs(lam))[:, None]
+    energy = sum_weights * root * root
     kept = 1.0 - lam[:, None, None] * psi
     outside = np.maximum(np.asarray(y_sq_norm, dtype=float) - energy.sum(axis=0), 0.0)
     return np.einsum("rt,rtk->tk", energy, kept**2) + outside[:, None]

@@ -7,7 +7,7 @@ splits and scorer.
 """
 
 from inspect import signature
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import sklearn
@@ -24,7 +24,7 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import indexable
+from sklearn.utils.validation import _num_samples, indexable
 
 from .._doc_link import DocLinkMixin
 from .._kernel import SAMKernelRidge
@@ -89,6 +89,10 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             The fitted estimator.
         """
         self._validate_params()
+        if isinstance(sample_weight, Real):
+            # A scalar weight, as the estimators accept it; the scorers need an
+            # array (one weight per sample).
+            sample_weight = np.full(_num_samples(X), float(sample_weight))
         n_iters = DEFAULT_N_ITERS if self.n_iters is None else self.n_iters
         n_iters, rhos = check_n_iters(n_iters), check_rhos(self.rhos)
         estimator = self._make_estimator().set_params(
