@@ -103,9 +103,11 @@ def _pairwise(X, Y, kernel, params, origin=None):
         Y = None if Y is None else np.subtract(Y, origin, dtype=np.float64)
     X = X.astype(np.float64, copy=False)
     Y = None if Y is None else Y.astype(np.float64, copy=False)
-    return pairwise_kernels(X, Y, metric=kernel, filter_params=True, **params).astype(
-        np.float64, copy=False
-    )
+    # Non-finite kernel values get an error that names them (``training_kernel``
+    # callers), not a RuntimeWarning from inside the kernel function.
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        K = pairwise_kernels(X, Y, metric=kernel, filter_params=True, **params)
+    return K.astype(np.float64, copy=False)
 
 
 def kernel_precision(X, kernel):

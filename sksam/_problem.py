@@ -348,7 +348,8 @@ class Problem:
 def _weights(sample_weight, n_samples):
     """``(s, S, sqrt(s) or None)``; unit weights when ``sample_weight`` is None."""
     sw = np.ones(n_samples) if sample_weight is None else sample_weight
-    sum_weights = float(sw.sum())
+    with np.errstate(over="ignore"):  # an overflowing sum is named just below
+        sum_weights = float(sw.sum())
     if not sum_weights > 0.0:
         raise ValueError("The sum of sample_weight must be positive.")
     _check_weight_sum(sum_weights)
