@@ -163,3 +163,34 @@ def test_indefinite_kernel_warns_on_the_path_and_criterion_routes():
     _fits_warning_here(
         lambda: SAMKernelRidge(kernel="precomputed", n_iter=1000).fit(K, y)
     )
+
+
+def test_every_linear_route_takes_dask_arrays_or_refuses_in_one_place(make_data):
+    # Dask goes through one hook (the problem built from row moments): each route
+    # that works on numpy gives the numpy result on dask, or refuses with the reason.
+    da = pytest.importorskip("dask.array")
+    X, y, _, _ = make_data(120, 5)
+    Xd, yd = da.from_array(X, chunks=40), da.from_array(y, chunks=40)
+    for make in (
+        lambda: SAMRegressor(variant="normalized"),
+        lambda: SAMRegressorCV(cv="gcv"),
+        lambda: SAMRegressorCV(cv=3),
+        lambda: SAMRegressorIC(),
+    ):
+        got, expected = make().fit(Xd, yd), make().fit(X, y)
+        assert_allclose(got.coef_, expected.coef_, rtol=1e-8)
+        assert_allclose(got.intercept_, expected.intercept_, rtol=1e-8)
+    assert_allclose(sam_path(Xd, yd, [1, 9])[1], sam_path(X, y, [1, 9])[1], rtol=1e-8)
+    curve = dict(f_train=y, f_test=y[:10], noise_std=0.1, param_name="n_iter")
+    curve["param_range"] = [1, 5, 50]
+    got = bias_variance_decomposition(SAMRegressor(), Xd, None, X[:10], **curve)
+    expected = bias_variance_decomposition(SAMRegressor(), X, None, X[:10], **curve)
+    assert_allclose(got.variance, expected.variance, rtol=1e-8)
+    assert_allclose(got.bias_squared, expected.bias_squared, rtol=1e-8, atol=1e-14)
+    for params, cause in (
+        ({"early_stopping": True}, "early_stopping is not supported for dask"),
+        ({"solver": "iterative"}, "solver='iterative' is not supported for dask"),
+        ({"batch_size": 10}, "batch_size is not supported for dask"),
+    ):
+        with pytest.raises(ValueError, match=cause):
+            SAMRegressor(**params).fit(Xd, yd)
