@@ -85,7 +85,11 @@ def accuracy_path(binarizer, y_true, decision, sample_weight=None):
             index = np.minimum(index, classes.size - 1)
         else:
             index = decision.argmax(axis=1)
-        correct = classes[index] == truth[:, None]
+        # Labels compared by their index in ``classes_`` (-1: a class not seen in
+        # fit, never predicted), as cheap for strings as for integers.
+        position = np.minimum(np.searchsorted(classes, truth), classes.size - 1)
+        truth_index = np.where(classes[position] == truth, position, -1)
+        correct = index == truth_index[:, None]
     # Each step's row contiguous: the same sums as accuracy_score's on one step.
     correct = np.ascontiguousarray(correct.T, dtype=np.float64)
     if sample_weight is None:
