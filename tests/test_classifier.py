@@ -281,3 +281,16 @@ def test_cv_staged_methods_and_gcv():
     assert gcv.n_iter_ in (5, 50, 500)
     assert gcv.best_score_ < 0
     assert gcv.score(X, y) > 0.8
+
+
+def test_cv_multilabel_equals_grid_search():
+    X, Y = make_multilabel_classification(n_samples=120, n_classes=4, random_state=0)
+    n_iters, rhos = [1, 5, 20, 100], [0.0, 1.0]
+    search = SAMClassifierCV(n_iters=n_iters, rhos=rhos, store_cv_results=True)
+    search.fit(X, Y)
+    grid = GridSearchCV(SAMClassifier(), {"n_iter": n_iters, "rho": rhos}).fit(X, Y)
+    np.testing.assert_array_equal(
+        search.cv_results_["mean_test_score"], grid.cv_results_["mean_test_score"]
+    )
+    assert (search.n_iter_, search.rho_) == tuple(grid.best_params_.values())
+    np.testing.assert_array_equal(search.predict(X), grid.predict(X))
