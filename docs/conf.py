@@ -60,7 +60,7 @@ numpydoc_validation_exclude = {
     r"\.get_metadata_routing$",
     r"\.__init__$",
     # Methods document parameters and returns, but examples live on the class.
-    r"\.(fit|predict|staged_predict|plot)$",
+    r"\.(fit|predict|staged_predict|decision_function|staged_decision_function|plot)$",
 }
 
 # Types in parameter lists link to their documentation (other words stay plain text).

@@ -5,10 +5,12 @@ matrix, so one eigendecomposition gives the exact iterate for any number of step
 """
 
 from ._bias_variance import bias_variance_decomposition
+from ._classifier import SAMClassifier, SAMKernelClassifier
 from ._kernel import SAMKernelRidge
 from ._linear import SAMRegressor
 from ._path import sam_kernel_path, sam_path
 from ._selection import (
+    SAMClassifierCV,
     SAMKernelRidgeCV,
     SAMKernelRidgeIC,
     SAMRegressorCV,
@@ -18,6 +20,9 @@ from ._selection import (
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "SAMClassifier",
+    "SAMClassifierCV",
+    "SAMKernelClassifier",
     "SAMKernelRidge",
     "SAMKernelRidgeCV",
     "SAMKernelRidgeIC",

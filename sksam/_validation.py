@@ -15,7 +15,8 @@ class FitData(NamedTuple):
 
     ``y`` has shape (n_samples, n_targets) (float64); ``y_ndim`` is the dimension
     the user gave (predictions take it); ``dtype`` is that of ``X`` (float32 input
-    gives float32 predictions).
+    gives float32 predictions). ``labels`` is the fitted ``LabelBinarizer`` of a
+    classifier (``y`` then holds its +/-1 indicator columns), ``None`` otherwise.
     """
 
     X: object
@@ -23,6 +24,7 @@ class FitData(NamedTuple):
     sample_weight: object
     y_ndim: int
     dtype: object
+    labels: object = None
 
 
 def check_fit_data(

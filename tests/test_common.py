@@ -2,7 +2,15 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sksam import SAMKernelRidge, SAMKernelRidgeIC, SAMRegressor, SAMRegressorIC
+from sksam import (
+    SAMClassifier,
+    SAMClassifierCV,
+    SAMKernelClassifier,
+    SAMKernelRidge,
+    SAMKernelRidgeIC,
+    SAMRegressor,
+    SAMRegressorIC,
+)
 
 ESTIMATORS = [
     SAMRegressor(),
@@ -14,6 +22,14 @@ ESTIMATORS = [
     SAMRegressorIC(noise_variance=1.0),  # as sklearn tests LassoLarsIC
     SAMKernelRidgeIC(),
     SAMKernelRidgeIC(kernel="precomputed", criterion="discrepancy"),
+    SAMClassifier(),
+    # Normalized rho is in units of the coefficients: the class-weight check's
+    # features (std 20) have coefficients well below the default 0.1.
+    SAMClassifier(variant="normalized", rho=0.01),
+    SAMClassifier(rho=0.0, solver="iterative"),
+    SAMKernelClassifier(),
+    SAMKernelClassifier(kernel="rbf", variant="normalized"),
+    SAMClassifierCV(),
 ]
 
 

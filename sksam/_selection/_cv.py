@@ -11,7 +11,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import sklearn
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import StrOptions
@@ -46,6 +46,9 @@ __all__ = ["BaseSAMCV", "SAMKernelRidgeCV", "SAMRegressorCV"]
 
 class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
     """Shared fit of the SAM cross-validation estimators (see ``SAMRegressorCV``)."""
+
+    #: Scorings computed for a whole path per split by one vectorised call.
+    _vectorised_scorers = VECTORISED_SCORERS
 
     _parameter_constraints: dict = {
         "n_iters": ["array-like", None],
@@ -171,9 +174,9 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             if sample_weight is not None and self._scorer_takes_weights(scorer):
                 score_params = {"sample_weight": sample_weight}
         fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
-        cv = check_cv(self.cv, y, classifier=False)
+        cv = check_cv(self.cv, y, classifier=is_classifier(estimator))
         vectorised = (
-            VECTORISED_SCORERS.get(self.scoring)
+            self._vectorised_scorers.get(self.scoring)
             if (self.scoring is None or isinstance(self.scoring, str))
             else None
         )

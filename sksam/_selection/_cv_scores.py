@@ -6,6 +6,8 @@
 the same estimator, grid, splits and scorer.
 """
 
+from functools import partial
+
 import numpy as np
 from sklearn.utils.metaestimators import _safe_split
 from sklearn.utils.validation import _check_method_params
@@ -44,7 +46,9 @@ def _score_point(scorer, estimator, X_test, y_test, score_params, failures):
 def split_scores(estimator, X, y, train, test, fit_params, score_params, grid):
     """Scores of every grid point on one split, shape (n_iters, n_rhos).
 
-    ``grid = (n_iters, rhos, scorer, vectorised)``. The models are those
+    ``grid = (n_iters, rhos, scorer, vectorised)``; for a classifier (whose
+    ``FitData`` has ``labels``) ``vectorised`` scores decision values against the
+    labels (``_labels.accuracy_path``). The models are those
     ``estimator.set_params(n_iter=k, rho=r).fit`` on the training part would give;
     non-finite (diverged) ones score ``nan``, as failed fits do in ``GridSearchCV``.
     Returns ``(scores, n_diverged, scoring_error)``.
@@ -64,7 +68,11 @@ def split_scores(estimator, X, y, train, test, fit_params, score_params, grid):
     if vectorised is not None:
         X_eval = estimator._validate_predict_input(X_test)
         test_map = problem.test_map(estimator._test_features(X_eval, data.X))
-        y_true = np.asarray(y_test, dtype=float).reshape(len(test), -1)
+        if data.labels is None:
+            y_true = np.asarray(y_test, dtype=float).reshape(len(test), -1)
+            score_path = partial(path_scores, vectorised[0], y_true)
+        else:  # a classifier: decision values against the labels
+            score_path = partial(vectorised[0], data.labels, y_test)
     scores = np.full((n_iters.size, rhos.size), np.nan)
     failures, n_diverged = ScoringFailure(), 0
     for j, rho in enumerate(rhos):
@@ -74,15 +82,15 @@ def split_scores(estimator, X, y, train, test, fit_params, score_params, grid):
         finite = np.flatnonzero(np.isfinite(coefs).all(axis=(0, 1)))
         n_diverged += n_iters.size - finite.size
         if vectorised is not None:
-            metric, sign = vectorised
+            sign = vectorised[1]
             with np.errstate(over="ignore", invalid="ignore"):
                 flat = coefs[:, :, finite].reshape(coefs.shape[0], -1)
-                pred = test_map(flat).reshape(len(test), y_true.shape[1], -1)
+                pred = test_map(flat).reshape(len(test), coefs.shape[1], -1)
                 pred += problem.y_offset[:, None]
             ok = np.isfinite(pred).all(axis=(0, 1))
             n_diverged += int(np.sum(~ok))
             if ok.any():
-                values = path_scores(metric, y_true, pred[:, :, ok], score_weight)
+                values = score_path(pred[:, :, ok], score_weight)
                 scores[finite[ok], j] = sign * values
             continue
         for i in finite:

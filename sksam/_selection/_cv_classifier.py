@@ -1,0 +1,195 @@
+"""SAMClassifierCV: the stopping time and rho of SAMClassifier by cross-validation.
+
+The search of ``SAMRegressorCV`` (``_cv``) on the classifier: one decomposition per
+split scores every ``(n_iter, rho)`` for all the classes; accuracy is read off the
+decision values of the whole path in one vectorised pass (``_labels``).
+"""
+
+from sklearn.base import ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from .._classifier import _CLASS_WEIGHT, SAMClassifier
+from .._labels import accuracy_path
+from ._cv import BaseSAMCV
+
+__all__ = ["SAMClassifierCV"]
+
+
+class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
+    """Least-squares SAM classifier with the stopping time and rho chosen by CV.
+
+    Cross-validates :class:`SAMClassifier` over the grid ``n_iters x rhos`` at
+    about the cost of one fit per split (one eigendecomposition for all the
+    classes and grid points), then refits the best pair on all the data. Folds are
+    stratified and the score is the accuracy by default, as in
+    :class:`~sklearn.model_selection.GridSearchCV` over a classifier.
+
+    Parameters
+    ----------
+    n_iters : array-like of int, default=None
+        Stopping times to try (``>= 0``, in the order given). ``None`` is the 50
+        distinct integers from 1 to 1000 that round ``np.geomspace(1, 1000, 61)``.
+    rhos : array-like of float, default=(0.0, 0.1, 1.0)
+        SAM radii to try (``0`` is gradient descent).
+    cv : int, cross-validation generator, iterable or "gcv", default=5
+        Any ``cv`` accepted by :func:`sklearn.model_selection.check_cv` with
+        ``classifier=True``: an int is ``StratifiedKFold`` (without shuffling) for
+        binary and multiclass labels, ``KFold`` otherwise. ``"gcv"`` selects by
+        generalized cross-validation of the squared error on the +/-1 indicators
+        instead, from one decomposition of all the data (an approximation, see
+        :class:`SAMRegressorCV`; ``best_score_`` is then ``-GCV``).
+    scoring : str, callable or None, default=None
+        A scorer name of :func:`sklearn.metrics.get_scorer_names` or a callable
+        ``scorer(estimator, X, y)``; ``None`` is the estimator's ``score``
+        (accuracy). Each grid point is scored exactly as ``GridSearchCV`` scores
+        its refitted model. For ``None`` and ``"accuracy"`` (float64 data) the
+        accuracy of every grid point of a split comes from one vectorised pass
+        over the decision values; other scorers are called on a fitted estimator
+        whose coefficients are set from the path.
+    n_jobs : int, default=None
+        Number of jobs over the splits.
+    store_cv_results : bool, default=False
+        Store ``cv_results_``.
+    learning_rate : "auto" or float, default="auto"
+        Step size as in :class:`SAMClassifier` (``"auto"`` is resolved on each
+        training part, as in the models ``GridSearchCV`` would fit).
+    variant : {"unnormalized", "normalized"}, default="unnormalized"
+        Normalized SAM runs its exact recursion once per ``rho`` and split.
+    fit_intercept : bool, default=True
+        Fit an unpenalized intercept per indicator column.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, as in :class:`SAMClassifier` (computed on each
+        training part, as in the models ``GridSearchCV`` would fit).
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_classes, n_features)
+        Weights of the refitted model.
+    intercept_ : float or ndarray of shape (1,) or (n_classes,)
+        Intercept of the refitted model.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    n_iter_ : int
+        Selected number of steps.
+    rho_ : float
+        Selected SAM radius.
+    best_score_ : float
+        Mean validation score of the selected pair.
+    best_estimator_ : SAMClassifier
+        The model with ``n_iter_`` and ``rho_`` refitted on all the data.
+    learning_rate_ : float
+        Step size of the refitted model.
+    cv_results_ : dict of ndarray
+        With ``store_cv_results=True``: the keys of ``GridSearchCV.cv_results_``
+        for the candidates of ``ParameterGrid({"n_iter": n_iters, "rho": rhos})``
+        (see :class:`SAMRegressorCV`).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    SAMClassifier : The classifier with a fixed stopping time.
+    SAMRegressorCV : The same search for regression.
+    sklearn.linear_model.RidgeClassifierCV : Ridge classification with ``alpha``
+        chosen by (leave-one-out) cross-validation.
+
+    Notes
+    -----
+    The selected pair, every split score and every mean score equal those of
+    ``GridSearchCV(SAMClassifier(...), {"n_iter": n_iters, "rho": rhos}, cv=cv,
+    scoring=scoring)``, ties included (the first best candidate in the grid order
+    wins: the fewest steps among ``n_iters`` given in increasing order). The
+    accuracy of a grid point is exact unless two classes' decision values tie to
+    rounding. ``sample_weight`` weights every training fit, and the validation
+    scores exactly when ``GridSearchCV`` weights them (see ``fit``).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sksam import SAMClassifierCV
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = SAMClassifierCV(n_iters=[10, 30, 100, 300], rhos=(0.0, 1.0)).fit(X, y)
+    >>> clf.n_iter_, clf.rho_
+    (100, 0.0)
+    >>> round(clf.best_score_, 3)
+    0.897
+    """
+
+    _copied_attributes = ("coef_", "intercept_", "classes_")
+    _vectorised_scorers = {None: (accuracy_path, 1.0), "accuracy": (accuracy_path, 1.0)}
+    _parameter_constraints: dict = {**BaseSAMCV._parameter_constraints, **_CLASS_WEIGHT}
+
+    def __init__(
+        self,
+        n_iters=None,
+        rhos=(0.0, 0.1, 1.0),
+        *,
+        cv=5,
+        scoring=None,
+        n_jobs=None,
+        store_cv_results=False,
+        learning_rate="auto",
+        variant="unnormalized",
+        fit_intercept=True,
+        class_weight=None,
+    ):
+        self.n_iters = n_iters
+        self.rhos = rhos
+        self.cv = cv
+        self.scoring = scoring
+        self.n_jobs = n_jobs
+        self.store_cv_results = store_cv_results
+        self.learning_rate = learning_rate
+        self.variant = variant
+        self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
+
+    def _make_estimator(self):
+        return SAMClassifier(
+            learning_rate=self.learning_rate,
+            variant=self.variant,
+            fit_intercept=self.fit_intercept,
+            class_weight=self.class_weight,
+        )
+
+    def decision_function(self, X):
+        """Decision values of the model refitted at ``(n_iter_, rho_)``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Decision values (see :meth:`SAMClassifier.decision_function`).
+        """
+        check_is_fitted(self)
+        return self.best_estimator_.decision_function(X)
+
+    def staged_decision_function(self, X):
+        """Yield the decision values of the selected model after steps ``1..n_iter_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Yields
+        ------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Decision values.
+        """
+        check_is_fitted(self)
+        yield from self.best_estimator_.staged_decision_function(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        estimator_tags = self._make_estimator().__sklearn_tags__()
+        tags.regressor_tags = None
+        tags.target_tags = estimator_tags.target_tags
+        tags.classifier_tags = estimator_tags.classifier_tags
+        return tags
