@@ -125,11 +125,17 @@ class BaseSAM(DocLinkMixin, RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_predict_input(X)
-        dtype = self._prediction_dtype(X)
         features = self._test_features(X)
         run = self._run
         test_map = run.problem.test_map(features)
         offset = run.problem.y_offset
+        if not isinstance(offset, np.ndarray):  # another array namespace
+            for _, pred in run.prediction_chunks(test_map, self.n_iter_):
+                for j in range(pred.shape[2]):
+                    stage = pred[:, :, j] + offset[None, :]
+                    yield stage[:, 0] if self._y_ndim == 1 else stage
+            return
+        dtype = self._prediction_dtype(X)
         for _, pred in run.prediction_chunks(test_map, self.n_iter_):
             for j in range(pred.shape[2]):
                 stage = (pred[:, :, j] + offset).astype(dtype, copy=False)

@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.utils.validation import _num_features, validate_data
 
+from ._array_api import check_same_namespace, namespace_of
 from ._base import BaseSAM
 from ._kernel_matrix import (
     check_square_kernel,
@@ -210,7 +211,15 @@ class SAMKernelRidge(BaseSAM):
 
     def _validate_fit_data(self, X, y, sample_weight):
         data = check_fit_data(
-            X, y, sample_weight, estimator=self, accept_sparse=("csr", "csc")
+            X,
+            y,
+            sample_weight,
+            estimator=self,
+            accept_sparse=("csr", "csc"),
+            array_api_options={
+                "early_stopping": self.early_stopping,
+                "batch_size": self.batch_size,
+            },
         )
         check_square_kernel(self.kernel, data.X)
         return data
@@ -221,12 +230,15 @@ class SAMKernelRidge(BaseSAM):
         return kernel_problem(K, y, sample_weight, self.fit_intercept, precision)
 
     def _validate_predict_input(self, X):
+        check_same_namespace(X, self, attribute="dual_coef_", method="predict")
+        xp, _ = namespace_of(X)
+        dtypes = [np.float64, np.float32] if xp is None else [xp.float64, xp.float32]
         try:
             return validate_data(
                 self,
                 X,
-                accept_sparse=("csr", "csc"),
-                dtype=[np.float64, np.float32],
+                accept_sparse=("csr", "csc") if xp is None else False,
+                dtype=dtypes,
                 reset=False,
             )
         except ValueError as exc:
@@ -270,6 +282,8 @@ class SAMKernelRidge(BaseSAM):
 
     def _predict(self, X):
         pred = self._test_features(X) @ self.dual_coef_ + self.intercept_
+        if not isinstance(pred, np.ndarray):  # another array namespace: its dtype
+            return pred
         return pred.astype(self._output_dtype, copy=False)  # as staged_predict
 
     def _prediction_dtype(self, X):
@@ -280,4 +294,7 @@ class SAMKernelRidge(BaseSAM):
         tags.input_tags.sparse = True
         tags.input_tags.pairwise = self.kernel == "precomputed"
         tags.target_tags.multi_output = True
+        # torch, CuPy, ... under array_api_dispatch (not mini-batches, not the
+        # held-out split of early stopping: they draw with numpy).
+        tags.array_api_support = self.batch_size is None and not self.early_stopping
         return tags

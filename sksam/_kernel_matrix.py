@@ -4,6 +4,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.metrics.pairwise import pairwise_kernels
 
+from ._array_api import namespace_of
+
 __all__ = [
     "check_square_kernel",
     "kernel_params",
@@ -49,6 +51,19 @@ def _symmetric_training_kernel(X):
     return K
 
 
+def _xp_symmetric_training_kernel(xp, X):
+    """``_symmetric_training_kernel`` in the namespace of ``X`` (its dtype)."""
+    gap = float(xp.max(xp.abs(X - X.T)))
+    scale = float(xp.max(xp.abs(X)))
+    if gap > np.sqrt(float(xp.finfo(X.dtype).eps)) * scale:
+        raise ValueError(
+            "With kernel='precomputed', X must be a symmetric kernel matrix (the "
+            f"kernel between the training samples); got max |X - X.T| = "
+            f"{gap:.3g} for max |X| = {scale:.3g}."
+        )
+    return (X + X.T) / 2
+
+
 def kernel_params(kernel, gamma, degree, coef0, extra):
     """Keyword arguments of ``pairwise_kernels`` for these kernel settings."""
     if callable(kernel):
@@ -56,7 +71,30 @@ def kernel_params(kernel, gamma, degree, coef0, extra):
     return {"gamma": gamma, "degree": degree, "coef0": coef0}
 
 
+def _xp_pairwise(xp, X, Y, kernel, params):
+    """The kernel in the namespace of ``X`` (scikit-learn's array API kernels)."""
+    try:
+        K = pairwise_kernels(X, Y, metric=kernel, filter_params=True, **params)
+    except Exception as exc:
+        raise ValueError(
+            f"kernel={kernel!r} cannot be computed on array API inputs "
+            f"({xp.__name__}) by sklearn.metrics.pairwise_kernels: {exc}. Use a "
+            "kernel that supports the array API ('linear', 'poly', 'rbf', "
+            "'sigmoid', 'cosine', 'laplacian'), or kernel='precomputed'."
+        ) from exc
+    if namespace_of(K)[0] is None:
+        raise ValueError(
+            f"kernel={kernel!r} returned a numpy kernel for {xp.__name__} inputs: "
+            "it does not support the array API. Use 'linear', 'poly', 'rbf', "
+            "'sigmoid', 'cosine' or 'laplacian', or kernel='precomputed'."
+        )
+    return xp.astype(K, X.dtype)
+
+
 def _pairwise(X, Y, kernel, params):
+    xp, _ = namespace_of(X)
+    if xp is not None:
+        return _xp_pairwise(xp, X, Y, kernel, params)
     # In float64 whatever the input dtype: a float32 kernel is indefinite at the
     # 1e-7 level, which the stability check would report.
     X = X.astype(np.float64, copy=False)
@@ -74,12 +112,17 @@ def kernel_precision(X, kernel):
 def training_kernel(X, kernel, params):
     """A private float64 training kernel (the problem centres it in place)."""
     if kernel == "precomputed":
+        xp, _ = namespace_of(X)
+        if xp is not None:
+            return _xp_symmetric_training_kernel(xp, X)
         return _symmetric_training_kernel(X)
     return _pairwise(X, None, kernel, params)
 
 
 def test_kernel(X, X_fit, kernel, params):
     """The kernel between test rows ``X`` and the training rows ``X_fit``."""
+    if kernel == "precomputed" and namespace_of(X)[0] is not None:
+        return X
     if kernel == "precomputed":
         K = X.toarray() if sparse.issparse(X) else X
         return np.asarray(K, dtype=np.float64)

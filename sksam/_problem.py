@@ -19,10 +19,12 @@ the kernel model (see the user guide, "Update rules and conventions").
 import numpy as np
 from scipy import sparse
 
+from ._array_api import namespace_of
 from ._core._operators import GramDesign, ScaledDesign, ScaledKernel
 from ._core._spectral import coef_path, dof_path, filter_psi, rss_path
 from ._dask import is_dask_collection, reduce_row_moments
 from ._stability import NEGATIVE_TOL, resolve_learning_rate, warn_if_indefinite
+from ._xp_problem import xp_kernel_parts, xp_linear_parts
 
 __all__ = [
     "KernelOutput",
@@ -236,8 +238,11 @@ class Problem:
         ``plan_run``; ``n_iter`` is the largest step count it will use.
         """
         if self.rkhs and self._factor is not None:
+            factor = self._factor
+            if factor.xp is not None:  # its eigenvalues, on the host
+                factor = factor.on_host()
             warn_if_indefinite(
-                self._factor, learning_rate, rho, variant, self.negative_tol, n_iter
+                factor, learning_rate, rho, variant, self.negative_tol, n_iter
             )
 
     # ------------------------------------------------------------ the paths
@@ -279,7 +284,7 @@ class Problem:
         (n_targets, ...).
         """
         shift = self.output.intercept_shift(coef)
-        offset = self.y_offset.reshape(self.y_offset.shape + (1,) * (shift.ndim - 1))
+        offset = self.y_offset[(slice(None),) + (None,) * (shift.ndim - 1)]
         return self.output.coefficients(coef), offset + shift
 
     def test_map(self, features):
@@ -338,6 +343,10 @@ def linear_problem(X, y, sample_weight, fit_intercept):
     if is_dask_collection(X):
         moments = reduce_row_moments(X, y, sample_weight, fit_intercept)
         return moment_problem(moments, fit_intercept, X.shape[0])
+    xp, _ = namespace_of(X)
+    if xp is not None:  # torch, CuPy, ...: computed in their namespace and device
+        parts = xp_linear_parts(xp, X, y, sample_weight, fit_intercept)
+        return Problem(fit_intercept=fit_intercept, **parts)
     sw, sum_weights, sqrt_sw = _weights(sample_weight, X.shape[0])
     y_offset, y_scaled = _centred_targets(y, sw, sqrt_sw, fit_intercept)
     # One matrix-vector product (np.average would form sw * X first).
@@ -362,6 +371,12 @@ def kernel_problem(K, y, sample_weight, fit_intercept, precision=np.float64):
     sample_weight : ndarray of shape (n_samples,) or None
     fit_intercept : bool
     """
+    xp, _ = namespace_of(K)
+    if xp is not None:  # torch, CuPy, ...: computed in their namespace and device
+        parts = xp_kernel_parts(xp, K, y, sample_weight, fit_intercept)
+        problem = Problem(fit_intercept=fit_intercept, **parts)
+        problem.negative_tol = max(NEGATIVE_TOL, np.sqrt(float(xp.finfo(K.dtype).eps)))
+        return problem
     sw, sum_weights, sqrt_sw = _weights(sample_weight, K.shape[0])
     y_offset, y_scaled = _centred_targets(y, sw, sqrt_sw, fit_intercept)
     if fit_intercept:

@@ -75,6 +75,8 @@ class ScaledOperator(RowOperator):
     products_per_gradient: int = 2
     #: Whether ``apply``/``adjoint`` exist (the loops); a Gram-only problem has none.
     has_products: bool = True
+    #: The array namespace of an operator outside numpy (``_xp_spectral``), else None.
+    xp = None
 
     @abstractmethod
     def factor(self, y_scaled):

@@ -1,0 +1,115 @@
+"""Array API inputs (torch, CuPy, array-api-strict): the namespace of a fit.
+
+Under ``sklearn.set_config(array_api_dispatch=True)`` an input that is not a numpy
+array is computed in its own namespace and on its own device: ``namespace_of``
+names it (``None`` keeps the numpy route, unchanged), ``to_namespace`` brings
+``y`` and ``sample_weight`` to the namespace and device of ``X`` (everything
+follows ``X``, as in scikit-learn), and ``check_supported`` refuses clearly what
+the array API route does not do. Built on ``sklearn.utils._array_api``.
+"""
+
+import numpy as np
+from scipy import sparse
+from sklearn.utils._array_api import _is_numpy_namespace, get_namespace_and_device
+
+__all__ = [
+    "check_same_namespace",
+    "check_supported",
+    "compute_dtype",
+    "namespace_of",
+    "to_namespace",
+    "to_numpy",
+]
+
+
+def namespace_of(*arrays):
+    """``(xp, device)`` of array API inputs outside numpy, or ``(None, None)``.
+
+    ``None`` (the numpy route) without ``array_api_dispatch``, for numpy or sparse
+    input, and for lists.
+    """
+    arrays = [a for a in arrays if a is not None and not sparse.issparse(a)]
+    if not arrays or all(isinstance(a, np.ndarray) for a in arrays):
+        return None, None
+    xp, is_array_api, device = get_namespace_and_device(*arrays)
+    if not is_array_api or _is_numpy_namespace(xp):
+        return None, None
+    return xp, device
+
+
+def to_namespace(array, xp, device):
+    """``array`` in namespace ``xp`` on ``device`` (moved only if it is not there)."""
+    if array is None:
+        return None
+    if sparse.issparse(array):
+        raise TypeError(
+            "A sparse matrix cannot be combined with array API inputs: pass a "
+            "dense array of the same namespace as X."
+        )
+    try:
+        from sklearn.utils._array_api import move_to
+    except ImportError:  # scikit-learn < 1.8
+        move_to = None
+    if move_to is not None and hasattr(array, "__array_namespace__"):
+        return move_to(array, xp=xp, device=device)
+    if hasattr(array, "__array_namespace__"):
+        other, _, other_device = get_namespace_and_device(array)
+        if other is xp and other_device == device:
+            return array
+        array = to_numpy(array)
+    return xp.asarray(np.asarray(array), device=device)
+
+
+def to_numpy(array):
+    """A numpy copy of an array of any namespace and device."""
+    if isinstance(array, np.ndarray):
+        return array
+    xp, _, _ = get_namespace_and_device(array)
+    if xp.__name__.startswith(("torch", "array_api_compat.torch")):
+        return array.detach().cpu().numpy()
+    if xp.__name__.startswith(("cupy", "array_api_compat.cupy")):
+        return array.get()
+    if xp.__name__ == "array_api_strict":
+        return np.asarray(xp.asarray(array, device=xp.Device("CPU_DEVICE")))
+    return np.asarray(array)
+
+
+def compute_dtype(xp, X):
+    """The floating dtype of a fit on ``X``: its own (float32 stays float32)."""
+    return X.dtype
+
+
+def check_supported(*, batch_size=None, solver=None, early_stopping=False):
+    """Refuse what the array API route does not support, with the reason."""
+    if batch_size is not None:
+        raise ValueError(
+            "batch_size (stochastic SAM) is not supported with array API inputs "
+            "(array_api_dispatch=True): it draws mini-batches with numpy. Pass "
+            "numpy arrays, or use batch_size=None."
+        )
+    if early_stopping:
+        raise ValueError(
+            "early_stopping=True is not supported with array API inputs "
+            "(array_api_dispatch=True). Choose n_iter with SAMRegressorCV on numpy "
+            "arrays, or pass numpy arrays."
+        )
+
+
+def check_same_namespace(X, estimator, attribute, method):
+    """``predict`` on the namespace and device of ``fit`` (scikit-learn's check)."""
+    try:
+        from sklearn.utils._array_api import check_same_namespace as check
+    except ImportError:  # scikit-learn < 1.9
+        check = None
+    if check is not None:
+        check(X, estimator, attribute=attribute, method=method)
+        return
+    fitted, _ = namespace_of(getattr(estimator, attribute))
+    given, _ = namespace_of(X)
+    if (fitted is None) != (given is None) or (
+        fitted is not None and fitted.__name__ != given.__name__
+    ):
+        raise ValueError(
+            f"Inputs passed to {type(estimator).__name__}.{method}() must use the "
+            "same namespace and the same device as those passed to fit()."
+        )
