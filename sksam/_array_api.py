@@ -15,7 +15,7 @@ from sklearn.utils._array_api import _is_numpy_namespace, get_namespace_and_devi
 __all__ = [
     "check_same_namespace",
     "check_supported",
-    "compute_dtype",
+    "kernel_dtype",
     "namespace_of",
     "to_namespace",
     "to_numpy",
@@ -61,22 +61,26 @@ def to_namespace(array, xp, device):
 
 
 def to_numpy(array):
-    """A numpy copy of an array of any namespace and device."""
+    """A numpy copy of an array of any namespace and device (no dispatch needed)."""
     if isinstance(array, np.ndarray):
         return array
-    xp, _, _ = get_namespace_and_device(array)
-    if xp.__name__.startswith(("torch", "array_api_compat.torch")):
+    library = type(array).__module__.split(".")[0]
+    if library == "torch":
         return array.detach().cpu().numpy()
-    if xp.__name__.startswith(("cupy", "array_api_compat.cupy")):
+    if library == "cupy":
         return array.get()
-    if xp.__name__ == "array_api_strict":
-        return np.asarray(xp.asarray(array, device=xp.Device("CPU_DEVICE")))
+    if library == "array_api_strict":
+        import array_api_strict
+
+        return np.asarray(array.to_device(array_api_strict.Device("CPU_DEVICE")))
     return np.asarray(array)
 
 
-def compute_dtype(xp, X):
-    """The floating dtype of a fit on ``X``: its own (float32 stays float32)."""
-    return X.dtype
+def kernel_dtype(xp, X):
+    """The dtype of a kernel on ``X``: the widest float of its device."""
+    from sklearn.utils._array_api import _max_precision_float_dtype
+
+    return _max_precision_float_dtype(xp, X.device)
 
 
 def check_supported(*, batch_size=None, solver=None, early_stopping=False):

@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._array_api import namespace_of
 from ._doc_link import DocLinkMixin
 from ._early_stopping import early_stopping
 from ._params import SAM_CONSTRAINTS
@@ -133,6 +134,7 @@ class BaseSAM(DocLinkMixin, RegressorMixin, BaseEstimator):
             for _, pred in run.prediction_chunks(test_map, self.n_iter_):
                 for j in range(pred.shape[2]):
                     stage = pred[:, :, j] + offset[None, :]
+                    stage = namespace_of(stage)[0].astype(stage, self._output_dtype)
                     yield stage[:, 0] if self._y_ndim == 1 else stage
             return
         dtype = self._prediction_dtype(X)

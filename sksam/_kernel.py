@@ -282,8 +282,9 @@ class SAMKernelRidge(BaseSAM):
 
     def _predict(self, X):
         pred = self._test_features(X) @ self.dual_coef_ + self.intercept_
-        if not isinstance(pred, np.ndarray):  # another array namespace: its dtype
-            return pred
+        if not isinstance(pred, np.ndarray):  # another array namespace
+            xp, _ = namespace_of(pred)
+            return xp.astype(pred, self._output_dtype)
         return pred.astype(self._output_dtype, copy=False)  # as staged_predict
 
     def _prediction_dtype(self, X):

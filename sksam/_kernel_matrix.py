@@ -4,7 +4,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.metrics.pairwise import pairwise_kernels
 
-from ._array_api import namespace_of
+from ._array_api import kernel_dtype, namespace_of
 
 __all__ = [
     "check_square_kernel",
@@ -61,6 +61,7 @@ def _xp_symmetric_training_kernel(xp, X):
             f"kernel between the training samples); got max |X - X.T| = "
             f"{gap:.3g} for max |X| = {scale:.3g}."
         )
+    X = xp.astype(X, kernel_dtype(xp, X))
     return (X + X.T) / 2
 
 
@@ -72,7 +73,14 @@ def kernel_params(kernel, gamma, degree, coef0, extra):
 
 
 def _xp_pairwise(xp, X, Y, kernel, params):
-    """The kernel in the namespace of ``X`` (scikit-learn's array API kernels)."""
+    """The kernel in the namespace of ``X`` (scikit-learn's array API kernels).
+
+    In the widest float of the device (float64 but on Apple's MPS), as on the
+    numpy route: a float32 kernel is indefinite at the 1e-7 level.
+    """
+    dtype = kernel_dtype(xp, X)
+    X = xp.astype(X, dtype)
+    Y = None if Y is None else xp.astype(Y, dtype)
     try:
         K = pairwise_kernels(X, Y, metric=kernel, filter_params=True, **params)
     except Exception as exc:
@@ -88,7 +96,7 @@ def _xp_pairwise(xp, X, Y, kernel, params):
             "it does not support the array API. Use 'linear', 'poly', 'rbf', "
             "'sigmoid', 'cosine' or 'laplacian', or kernel='precomputed'."
         )
-    return xp.astype(K, X.dtype)
+    return xp.astype(K, dtype)
 
 
 def _pairwise(X, Y, kernel, params):
@@ -121,8 +129,9 @@ def training_kernel(X, kernel, params):
 
 def test_kernel(X, X_fit, kernel, params):
     """The kernel between test rows ``X`` and the training rows ``X_fit``."""
-    if kernel == "precomputed" and namespace_of(X)[0] is not None:
-        return X
+    xp, _ = namespace_of(X)
+    if kernel == "precomputed" and xp is not None:
+        return xp.astype(X, kernel_dtype(xp, X))
     if kernel == "precomputed":
         K = X.toarray() if sparse.issparse(X) else X
         return np.asarray(K, dtype=np.float64)

@@ -375,7 +375,12 @@ def kernel_problem(K, y, sample_weight, fit_intercept, precision=np.float64):
     if xp is not None:  # torch, CuPy, ...: computed in their namespace and device
         parts = xp_kernel_parts(xp, K, y, sample_weight, fit_intercept)
         problem = Problem(fit_intercept=fit_intercept, **parts)
-        problem.negative_tol = max(NEGATIVE_TOL, np.sqrt(float(xp.finfo(K.dtype).eps)))
+        # A precomputed kernel's own dtype (of its namespace), else float64.
+        if isinstance(precision, (type, np.dtype)):
+            eps = float(np.finfo(precision).eps)
+        else:
+            eps = float(xp.finfo(precision).eps)
+        problem.negative_tol = max(NEGATIVE_TOL, np.sqrt(eps))
         return problem
     sw, sum_weights, sqrt_sw = _weights(sample_weight, K.shape[0])
     y_offset, y_scaled = _centred_targets(y, sw, sqrt_sw, fit_intercept)

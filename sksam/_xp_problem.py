@@ -124,6 +124,9 @@ def xp_linear_parts(xp, X, y, sample_weight, fit_intercept):
 
 def xp_kernel_parts(xp, K, y, sample_weight, fit_intercept):
     """The ``Problem`` arguments of a kernel model (``K``: the training kernel)."""
+    y = xp.astype(y, K.dtype)
+    if sample_weight is not None:
+        sample_weight = xp.astype(sample_weight, K.dtype)
     sw, sum_weights, sqrt_sw = _weights(xp, sample_weight, K.shape[0], K)
     y_offset, y_scaled = _centred_targets(
         xp, y, sw, sum_weights, sqrt_sw, fit_intercept
