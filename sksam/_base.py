@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._array_api import namespace_of
 from ._doc_link import DocLinkMixin
 from ._early_stopping import early_stopping
 from ._params import SAM_CONSTRAINTS
@@ -125,11 +126,18 @@ class BaseSAM(DocLinkMixin, RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_predict_input(X)
-        dtype = self._prediction_dtype(X)
         features = self._test_features(X)
         run = self._run
         test_map = run.problem.test_map(features)
         offset = run.problem.y_offset
+        if not isinstance(offset, np.ndarray):  # another array namespace
+            for _, pred in run.prediction_chunks(test_map, self.n_iter_):
+                for j in range(pred.shape[2]):
+                    stage = pred[:, :, j] + offset[None, :]
+                    stage = namespace_of(stage)[0].astype(stage, self._output_dtype)
+                    yield stage[:, 0] if self._y_ndim == 1 else stage
+            return
+        dtype = self._prediction_dtype(X)
         for _, pred in run.prediction_chunks(test_map, self.n_iter_):
             for j in range(pred.shape[2]):
                 stage = (pred[:, :, j] + offset).astype(dtype, copy=False)

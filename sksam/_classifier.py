@@ -114,6 +114,8 @@ class _SAMClassifierMixin(ClassifierMixin):
         tags.target_tags.multi_output = False
         tags.target_tags.single_output = True
         tags.classifier_tags.multi_label = True
+        # The labels are decoded by numpy (LabelBinarizer): no array API dispatch.
+        tags.array_api_support = False
         return tags
 
 

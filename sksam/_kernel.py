@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.utils.validation import _num_features, validate_data
 
+from ._array_api import check_same_namespace, namespace_of
 from ._base import BaseSAM
 from ._kernel_matrix import (
     check_square_kernel,
@@ -226,7 +227,15 @@ class SAMKernelRidge(BaseSAM):
 
     def _validate_fit_data(self, X, y, sample_weight):
         data = check_fit_data(
-            X, y, sample_weight, estimator=self, accept_sparse=("csr", "csc")
+            X,
+            y,
+            sample_weight,
+            estimator=self,
+            accept_sparse=("csr", "csc"),
+            array_api_options={
+                "early_stopping": self.early_stopping,
+                "batch_size": self.batch_size,
+            },
         )
         check_square_kernel(self.kernel, data.X)
         return data
@@ -241,12 +250,15 @@ class SAMKernelRidge(BaseSAM):
         return kernel_problem(K, y, sample_weight, self.fit_intercept, precision)
 
     def _validate_predict_input(self, X):
+        check_same_namespace(X, self, attribute="dual_coef_", method="predict")
+        xp, _ = namespace_of(X)
+        dtypes = [np.float64, np.float32] if xp is None else [xp.float64, xp.float32]
         try:
             return validate_data(
                 self,
                 X,
-                accept_sparse=("csr", "csc"),
-                dtype=[np.float64, np.float32],
+                accept_sparse=("csr", "csc") if xp is None else False,
+                dtype=dtypes,
                 reset=False,
             )
         except ValueError as exc:
@@ -279,11 +291,14 @@ class SAMKernelRidge(BaseSAM):
         # The kernel's inputs may be shifted (``kernel_origin``): predictions use
         # the shifted kernel and its intercept; ``intercept_`` is that of the
         # documented model ``k(x, X_fit_) @ dual_coef_ + intercept_``.
-        self._origin_ = self._origin(data.X)
+        # In a tuple: a numpy array attribute would have to follow the input's
+        # array namespace (the shift applies to numpy inputs only).
+        self._input_origin = (self._origin(data.X),)
         self._shifted_intercept = intercept
-        intercept = intercept - shifted_intercept_term(
-            data.X, self._origin_, self.kernel, coefficients
-        )
+        if self._input_origin[0] is not None:  # numpy inputs only
+            intercept = intercept - shifted_intercept_term(
+                data.X, self._input_origin[0], self.kernel, coefficients
+            )
         self.X_fit_ = data.X
         if data.y_ndim == 1:
             self.dual_coef_ = coefficients[:, 0]
@@ -295,13 +310,16 @@ class SAMKernelRidge(BaseSAM):
 
     def _test_features(self, X, X_fit=None):
         if X_fit is None:
-            X_fit, origin = self.X_fit_, self._origin_
+            X_fit, origin = self.X_fit_, self._input_origin[0]
         else:
             origin = self._origin(X_fit)
         return test_kernel(X, X_fit, self.kernel, self._kernel_params(), origin)
 
     def _predict(self, X):
         pred = self._test_features(X) @ self.dual_coef_ + self._shifted_intercept
+        if not isinstance(pred, np.ndarray):  # another array namespace
+            xp, _ = namespace_of(pred)
+            return xp.astype(pred, self._output_dtype)
         return pred.astype(self._output_dtype, copy=False)  # as staged_predict
 
     def _prediction_dtype(self, X):
@@ -312,4 +330,7 @@ class SAMKernelRidge(BaseSAM):
         tags.input_tags.sparse = True
         tags.input_tags.pairwise = self.kernel == "precomputed"
         tags.target_tags.multi_output = True
+        # torch, CuPy, ... under array_api_dispatch (not mini-batches, not the
+        # held-out split of early stopping: they draw with numpy).
+        tags.array_api_support = self.batch_size is None and not self.early_stopping
         return tags

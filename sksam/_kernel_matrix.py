@@ -4,6 +4,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.metrics.pairwise import pairwise_kernels
 
+from ._array_api import kernel_dtype, namespace_of
+
 __all__ = [
     "check_square_kernel",
     "kernel_origin",
@@ -51,11 +53,52 @@ def _symmetric_training_kernel(X):
     return K
 
 
+def _xp_symmetric_training_kernel(xp, X):
+    """``_symmetric_training_kernel`` in the namespace of ``X`` (its dtype)."""
+    gap = float(xp.max(xp.abs(X - X.T)))
+    scale = float(xp.max(xp.abs(X)))
+    if gap > np.sqrt(float(xp.finfo(X.dtype).eps)) * scale:
+        raise ValueError(
+            "With kernel='precomputed', X must be a symmetric kernel matrix (the "
+            f"kernel between the training samples); got max |X - X.T| = "
+            f"{gap:.3g} for max |X| = {scale:.3g}."
+        )
+    X = xp.astype(X, kernel_dtype(xp, X))
+    return (X + X.T) / 2
+
+
 def kernel_params(kernel, gamma, degree, coef0, extra):
     """Keyword arguments of ``pairwise_kernels`` for these kernel settings."""
     if callable(kernel):
         return extra or {}
     return {"gamma": gamma, "degree": degree, "coef0": coef0}
+
+
+def _xp_pairwise(xp, X, Y, kernel, params):
+    """The kernel in the namespace of ``X`` (scikit-learn's array API kernels).
+
+    In the widest float of the device (float64 but on Apple's MPS), as on the
+    numpy route: a float32 kernel is indefinite at the 1e-7 level.
+    """
+    dtype = kernel_dtype(xp, X)
+    X = xp.astype(X, dtype)
+    Y = None if Y is None else xp.astype(Y, dtype)
+    try:
+        K = pairwise_kernels(X, Y, metric=kernel, filter_params=True, **params)
+    except Exception as exc:
+        raise ValueError(
+            f"kernel={kernel!r} cannot be computed on array API inputs "
+            f"({xp.__name__}) by sklearn.metrics.pairwise_kernels: {exc}. Use a "
+            "kernel that supports the array API ('linear', 'poly', 'rbf', "
+            "'sigmoid', 'cosine', 'laplacian'), or kernel='precomputed'."
+        ) from exc
+    if namespace_of(K)[0] is None:
+        raise ValueError(
+            f"kernel={kernel!r} returned a numpy kernel for {xp.__name__} inputs: "
+            "it does not support the array API. Use 'linear', 'poly', 'rbf', "
+            "'sigmoid', 'cosine' or 'laplacian', or kernel='precomputed'."
+        )
+    return xp.astype(K, dtype)
 
 
 # Kernels whose values do not change when every input is shifted by one point:
@@ -74,7 +117,11 @@ def kernel_origin(X_fit, kernel, fit_intercept):
     (up to its intercept, see ``shifted_intercept_term``), and the digits a large
     common offset would cancel are kept.
     """
-    if sparse.issparse(X_fit) or not isinstance(kernel, str) or X_fit.shape[0] == 0:
+    if (
+        not isinstance(X_fit, np.ndarray)  # sparse, or another array namespace
+        or not isinstance(kernel, str)
+        or X_fit.shape[0] == 0
+    ):
         return None
     if kernel in _TRANSLATION_INVARIANT or (kernel == "linear" and fit_intercept):
         return X_fit.mean(axis=0, dtype=np.float64)
@@ -96,6 +143,9 @@ def shifted_intercept_term(X_fit, origin, kernel, dual_coef):
 
 
 def _pairwise(X, Y, kernel, params, origin=None):
+    xp, _ = namespace_of(X)
+    if xp is not None:  # array API inputs: no shift (``kernel_origin`` is None)
+        return _xp_pairwise(xp, X, Y, kernel, params)
     # In float64 whatever the input dtype: a float32 kernel is indefinite at the
     # 1e-7 level, which the stability check would report.
     if origin is not None:
@@ -121,12 +171,18 @@ def training_kernel(X, kernel, params, origin=None):
     ``origin``: the point the inputs are shifted to (``kernel_origin``).
     """
     if kernel == "precomputed":
+        xp, _ = namespace_of(X)
+        if xp is not None:
+            return _xp_symmetric_training_kernel(xp, X)
         return _symmetric_training_kernel(X)
     return _pairwise(X, None, kernel, params, origin)
 
 
 def test_kernel(X, X_fit, kernel, params, origin=None):
     """The kernel between test rows ``X`` and the training rows ``X_fit``."""
+    xp, _ = namespace_of(X)
+    if kernel == "precomputed" and xp is not None:
+        return xp.astype(X, kernel_dtype(xp, X))
     if kernel == "precomputed":
         K = X.toarray() if sparse.issparse(X) else X
         return np.asarray(K, dtype=np.float64)

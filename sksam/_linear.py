@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.utils.validation import validate_data
 
+from ._array_api import check_same_namespace, namespace_of
 from ._base import BaseSAM
 from ._dask import check_dask_predict_input, is_dask_collection
 from ._problem import linear_problem
@@ -196,6 +197,10 @@ class SAMRegressor(BaseSAM):
                 "batch_size": self.batch_size,
                 "solver": self.solver,
             },
+            array_api_options={
+                "early_stopping": self.early_stopping,
+                "batch_size": self.batch_size,
+            },
         )
 
     def _reduces_dask(self, *arrays):
@@ -207,6 +212,11 @@ class SAMRegressor(BaseSAM):
     def _validate_predict_input(self, X):
         if is_dask_collection(X):  # stays lazy: predict returns a dask array
             return check_dask_predict_input(self, X)
+        check_same_namespace(X, self, attribute="coef_", method="predict")
+        xp, _ = namespace_of(X)
+        if xp is not None:  # torch, CuPy, ...: predicts in that namespace
+            dtype = [xp.float64, xp.float32]
+            return validate_data(self, X, accept_sparse=False, dtype=dtype, reset=False)
         return validate_data(
             self,
             X,
@@ -216,6 +226,13 @@ class SAMRegressor(BaseSAM):
         )
 
     def _store_model(self, coefficients, intercept, data):
+        if not isinstance(coefficients, np.ndarray):  # another array namespace
+            self.coef_ = coefficients[:, 0] if data.y_ndim == 1 else coefficients.T
+            if data.y_ndim == 1:
+                self.intercept_ = float(intercept[0]) if self.fit_intercept else 0.0
+            else:
+                self.intercept_ = intercept
+            return
         dtype = data.dtype
         if data.y_ndim == 1:
             self.coef_ = coefficients[:, 0].astype(dtype, copy=False)
@@ -228,10 +245,15 @@ class SAMRegressor(BaseSAM):
         return X
 
     def _predict(self, X):
+        if self.coef_.ndim == 1:
+            return X @ self.coef_ + self.intercept_
         return X @ self.coef_.T + self.intercept_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
+        # torch, CuPy, ... under array_api_dispatch (not mini-batches, not the
+        # held-out split of early stopping: they draw with numpy).
+        tags.array_api_support = self.batch_size is None and not self.early_stopping
         return tags

@@ -12,6 +12,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval, validate_params
 
+from ._array_api import namespace_of
 from ._kernel_matrix import (
     check_square_kernel,
     kernel_origin,
@@ -176,7 +177,14 @@ def sam_path(
         variant,
     )
     # coef_ layout: (n_targets, n_features) with several targets
-    return steps, coefs if coefs.ndim == 2 else coefs.transpose(1, 0, 2), intercepts
+    if coefs.ndim == 3:
+        xp, _ = namespace_of(coefs)  # None: numpy
+        coefs = (
+            coefs.transpose(1, 0, 2)
+            if xp is None
+            else xp.permute_dims(coefs, (1, 0, 2))
+        )
+    return steps, coefs, intercepts
 
 
 @validate_params(
@@ -270,6 +278,9 @@ def sam_kernel_path(
     steps, coefficients, intercepts = _path(
         problem, data, n_iters, rho, learning_rate, variant
     )
-    # Intercepts of the model with the raw kernel (the inputs were shifted).
-    shift = shifted_intercept_term(data.X, origin, kernel, coefficients)
-    return steps, coefficients, intercepts - shift
+    if origin is not None:
+        # Intercepts of the model with the raw kernel (the inputs were shifted).
+        intercepts = intercepts - shifted_intercept_term(
+            data.X, origin, kernel, coefficients
+        )
+    return steps, coefficients, intercepts

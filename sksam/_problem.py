@@ -19,6 +19,7 @@ the kernel model (see the user guide, "Update rules and conventions").
 import numpy as np
 from scipy import sparse
 
+from ._array_api import namespace_of
 from ._core._operators import GramDesign, ScaledDesign, ScaledKernel
 from ._core._spectral import coef_path, dof_path, filter_psi, rss_path
 from ._dask import is_dask_collection, reduce_row_moments
@@ -30,6 +31,7 @@ from ._stability import (
     warn_if_indefinite,
 )
 from ._warnings import warn
+from ._xp_problem import xp_kernel_parts, xp_linear_parts
 
 __all__ = [
     "KernelOutput",
@@ -264,8 +266,11 @@ class Problem:
         ``plan_run``; ``n_iter`` is the largest step count it will use.
         """
         if self.rkhs and self._factor is not None:
+            factor = self._factor
+            if factor.xp is not None:  # its eigenvalues, on the host
+                factor = factor.on_host()
             self.indefinite = warn_if_indefinite(
-                self._factor,
+                factor,
                 learning_rate,
                 rho,
                 variant,
@@ -319,7 +324,7 @@ class Problem:
         (n_targets, ...).
         """
         shift = self.output.intercept_shift(coef)
-        offset = self.y_offset.reshape(self.y_offset.shape + (1,) * (shift.ndim - 1))
+        offset = self.y_offset[(slice(None),) + (None,) * (shift.ndim - 1)]
         return self.output.coefficients(coef), offset + shift
 
     def test_map(self, features):
@@ -413,6 +418,10 @@ def linear_problem(X, y, sample_weight, fit_intercept):
     if is_dask_collection(X):
         moments = reduce_row_moments(X, y, sample_weight, fit_intercept)
         return moment_problem(moments, fit_intercept, X.shape[0])
+    xp, _ = namespace_of(X)
+    if xp is not None:  # torch, CuPy, ...: computed in their namespace and device
+        parts = xp_linear_parts(xp, X, y, sample_weight, fit_intercept)
+        return Problem(fit_intercept=fit_intercept, **parts)
     sw, sum_weights, sqrt_sw = _weights(sample_weight, X.shape[0])
     y_offset, y_scaled = _centred_targets(y, sw, sqrt_sw, fit_intercept)
     # One matrix-vector product (np.average would form sw * X first).
@@ -437,6 +446,17 @@ def kernel_problem(K, y, sample_weight, fit_intercept, precision=np.float64):
     sample_weight : ndarray of shape (n_samples,) or None
     fit_intercept : bool
     """
+    xp, _ = namespace_of(K)
+    if xp is not None:  # torch, CuPy, ...: computed in their namespace and device
+        parts = xp_kernel_parts(xp, K, y, sample_weight, fit_intercept)
+        problem = Problem(fit_intercept=fit_intercept, **parts)
+        # A precomputed kernel's own dtype (of its namespace), else float64.
+        if isinstance(precision, (type, np.dtype)):
+            eps = float(np.finfo(precision).eps)
+        else:
+            eps = float(xp.finfo(precision).eps)
+        problem.negative_tol = max(NEGATIVE_TOL, np.sqrt(eps))
+        return problem
     sw, sum_weights, sqrt_sw = _weights(sample_weight, K.shape[0])
     y_offset, y_scaled = _centred_targets(y, sw, sqrt_sw, fit_intercept)
     raw_max = max(float(K.max()), -float(K.min())) if K.size else 0.0

@@ -21,6 +21,7 @@ from ._core._iterative import (
     stochastic_sam_loop,
 )
 from ._core._spectral import iter_psi_chunks
+from ._core._xp_spectral import xp_sam_iterates, xp_sam_loop
 from ._stability import check_finite, warn_if_kernel_loss_grew, warn_if_loss_grew
 
 __all__ = ["MiniBatches", "SAMRun", "plan_run"]
@@ -70,7 +71,9 @@ class SAMRun:
         else:
             op, y_scaled = problem.op, problem.y_scaled
             with np.errstate(over="ignore", invalid="ignore"):
-                if self.batches is None:
+                if op.xp is not None:  # another array namespace: its own loop
+                    coef = xp_sam_loop(op, y_scaled, eta, rho, n_iter, self.variant)
+                elif self.batches is None:
                     coef = sam_loop(op, y_scaled, eta, rho, n_iter, self.variant)
                 else:
                     coef = stochastic_sam_loop(
@@ -122,6 +125,8 @@ class SAMRun:
         """``(step, coef)`` of the explicit loop (mini-batches replayed)."""
         problem = self.problem
         args = (problem.op, problem.y_scaled, self.learning_rate, self.rho, n_iter)
+        if problem.op.xp is not None:
+            return xp_sam_iterates(*args, self.variant)
         if self.batches is None:
             return sam_iterates(*args, self.variant)
         return stochastic_sam_iterates(
@@ -139,6 +144,9 @@ class SAMRun:
         ``test_map(coef_k)`` (add the problem's ``y_offset``): from the factor in
         vectorised chunks (spectral), or by stepping the loop (iterative).
         """
+        if self.solver == "spectral" and self.problem.factor.xp is not None:
+            yield from self._xp_prediction_chunks(test_map, n_iter)
+            return
         if self.solver == "spectral":
             factor = self.problem.factor
             projected = test_map(factor.basis)
@@ -154,6 +162,16 @@ class SAMRun:
         # and no switch between the thread pools of scipy's dsymv (the kernel loop)
         # and numpy's products at every step (benchmarks/README.md).
         iterates = self.iterates(n_iter)
+        if self.problem.op.xp is not None:
+            xp = self.problem.op.xp
+            while chunk := list(islice(iterates, _LOOP_CHUNK)):
+                stacked = xp.stack([coef for _, coef in chunk], axis=-1)
+                n_params, n_targets, n_steps = stacked.shape
+                flat = xp.reshape(stacked, (n_params, n_targets * n_steps))
+                pred = test_map(flat)
+                steps = [k for k, _ in chunk]
+                yield steps, xp.reshape(pred, (pred.shape[0], n_targets, n_steps))
+            return
         # Copied as they come: mini-batch SAM updates its coef in place.
         while chunk := [(k, c.copy()) for k, c in islice(iterates, _LOOP_CHUNK)]:
             steps = np.array([step for step, _ in chunk])
@@ -161,6 +179,19 @@ class SAMRun:
             n_params, n_targets, n_steps = stacked.shape
             pred = test_map(stacked.reshape(n_params, n_targets * n_steps))
             yield steps, pred.reshape(-1, n_targets, n_steps)
+
+    def _xp_prediction_chunks(self, test_map, n_iter):
+        """``prediction_chunks`` for arrays of another namespace (``_xp_spectral``)."""
+        factor = self.problem.factor
+        xp = factor.xp
+        projected = test_map(factor.basis)
+        for steps, psi in iter_psi_chunks(
+            factor, self.learning_rate, self.rho, n_iter, self.variant
+        ):
+            weighted = psi * factor.proj[:, :, None]
+            rank, n_targets, n_steps = weighted.shape
+            pred = projected @ xp.reshape(weighted, (rank, n_targets * n_steps))
+            yield steps, xp.reshape(pred, (pred.shape[0], n_targets, n_steps))
 
     def for_replay(self):
         """What a fitted model keeps: the factor alone on the spectral route."""
@@ -203,7 +234,12 @@ def plan_run(
             )
         solver = "iterative"
     elif solver == "auto":
-        if problem.decomposed or not problem.op.has_products:
+        if (
+            problem.decomposed
+            or not problem.op.has_products
+            # Another array namespace (a GPU, most often): one decomposition.
+            or problem.op.xp is not None
+        ):
             solver = "spectral"
         else:
             solver = choose_solver(

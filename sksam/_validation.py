@@ -5,6 +5,8 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.utils.validation import _check_sample_weight, check_X_y, validate_data
 
+from ._array_api import check_supported as check_array_api_supported
+from ._array_api import namespace_of, to_namespace
 from ._dask import check_supported, is_dask_collection, validate_dask_fit_data
 
 __all__ = ["FitData", "check_fit_data"]
@@ -36,6 +38,7 @@ def check_fit_data(
     accept_sparse=("csr", "csc", "coo"),
     accept_dask=False,
     dask_options=None,
+    array_api_options=None,
 ):
     """Validate ``X``, ``y`` and ``sample_weight`` for a fit or a path.
 
@@ -43,7 +46,16 @@ def check_fit_data(
     feature names on it, as scikit-learn estimators do in ``fit``. With
     ``accept_dask``, dask input stays lazy (``_dask``); ``dask_options`` are the
     settings checked against what dask input supports (``_dask.check_supported``).
+
+    Under ``array_api_dispatch``, ``X`` of another namespace (torch, CuPy, ...)
+    stays there: ``y`` and ``sample_weight`` are moved to its namespace and device,
+    in the dtype of ``X`` (``_array_api``); ``array_api_options`` are the settings
+    checked against what that route supports.
     """
+    xp, device = namespace_of(X)
+    if xp is not None:
+        check_array_api_supported(**(array_api_options or {}))
+        return _check_array_api_fit_data(X, y, sample_weight, estimator, xp, device)
     if accept_dask and any(map(is_dask_collection, (X, y, sample_weight))):
         check_supported(**(dask_options or {}))
         X, y, sample_weight, y_ndim = validate_dask_fit_data(
@@ -65,5 +77,28 @@ def check_fit_data(
     if sample_weight is not None:
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+    return FitData(X, y, sample_weight, y_ndim, X.dtype)
+
+
+def _check_array_api_fit_data(X, y, sample_weight, estimator, xp, device):
+    """``check_fit_data`` for ``X`` of the array namespace ``xp``."""
+    options = dict(
+        accept_sparse=False,
+        dtype=[xp.float64, xp.float32],
+        multi_output=True,
+        y_numeric=True,
+    )
+    y = to_namespace(y, xp, device)
+    if estimator is None:
+        X, y = check_X_y(X, y, **options)
+    else:
+        X, y = validate_data(estimator, X, y, **options)
+    y_ndim = y.ndim
+    y = xp.reshape(xp.astype(y, X.dtype), (y.shape[0], -1))
+    if sample_weight is not None:
+        sample_weight = to_namespace(sample_weight, xp, device)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
     return FitData(X, y, sample_weight, y_ndim, X.dtype)

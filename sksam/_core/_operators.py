@@ -76,6 +76,8 @@ class ScaledOperator(RowOperator):
     products_per_gradient: int = 2
     #: Whether ``apply``/``adjoint`` exist (the loops); a Gram-only problem has none.
     has_products: bool = True
+    #: The array namespace of an operator outside numpy (``_xp_spectral``), else None.
+    xp = None
 
     @abstractmethod
     def factor(self, y_scaled):
@@ -84,6 +86,11 @@ class ScaledOperator(RowOperator):
     @abstractmethod
     def top_eigenvalue(self):
         """Largest eigenvalue of ``A^T A / S`` (the learning rate's ``lam_max``)."""
+
+    @abstractmethod
+    def max_abs(self):
+        """The largest magnitude in the operator's data (the scale check of
+        ``_stability.check_eigenvalue_range``)."""
 
     def rows(self, batch):
         """The rows ``A[batch]`` (one stochastic SAM batch), as a ``RowOperator``."""

@@ -70,6 +70,10 @@ class SpectralFactor:
     [0.5, 0.25]
     """
 
+    #: The array namespace of a factor computed outside numpy (``_xp_spectral``);
+    #: the functions below hand such a factor its own route.
+    xp = None
+
     def __init__(self, lam, basis, proj, grad_weight, lam_max, grad_root=None):
         self.lam = lam
         self._basis = basis
@@ -395,6 +399,8 @@ def filter_psi(factor, learning_rate, rho, steps, variant):
     Returns shape (rank, K) for ``variant="unnormalized"`` (the same for all targets)
     and (rank, n_targets, K) for ``"normalized"``.
     """
+    if factor.xp is not None:
+        return factor.filter_psi(learning_rate, rho, steps, variant)
     if variant == "normalized" and rho > 0.0:
         return _psi_normalized(
             factor.lam,
@@ -409,6 +415,8 @@ def filter_psi(factor, learning_rate, rho, steps, variant):
 
 def coef_path(factor, learning_rate, rho, steps, variant):
     """Coefficients after step count in ``steps``; shape (n_params, n_targets, K)."""
+    if factor.xp is not None:
+        return factor.coef_path(learning_rate, rho, steps, variant)
     psi = filter_psi(factor, learning_rate, rho, steps, variant)
     if psi.ndim == 2:
         psi = psi[:, None, :]
@@ -424,6 +432,9 @@ def iter_psi_chunks(factor, learning_rate, rho, n_iter, variant, chunk_size=256)
     ``psi`` has shape (rank, n_targets, len(steps)); the normalized recursion carries
     its state from chunk to chunk, so the whole path costs O(rank * n_iter).
     """
+    if factor.xp is not None:
+        yield from factor.iter_psi_chunks(learning_rate, rho, n_iter, variant)
+        return
     normalized = variant == "normalized" and rho > 0.0
     if normalized:
         unit, scale = _normalized_weights(factor.grad_weight, factor.grad_root)

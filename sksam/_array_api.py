@@ -1,0 +1,121 @@
+"""Array API inputs (torch, CuPy, array-api-strict): the namespace of a fit.
+
+Under ``sklearn.set_config(array_api_dispatch=True)`` an input that is not a numpy
+array is computed in its own namespace and on its own device: ``namespace_of``
+names it (``None`` keeps the numpy route, unchanged), ``to_namespace`` brings
+``y`` and ``sample_weight`` to the namespace and device of ``X`` (everything
+follows ``X``, as in scikit-learn), and ``check_supported`` refuses clearly what
+the array API route does not do. Built on ``sklearn.utils._array_api``.
+"""
+
+import numpy as np
+from scipy import sparse
+from sklearn.utils._array_api import _is_numpy_namespace, get_namespace_and_device
+
+__all__ = [
+    "check_same_namespace",
+    "check_supported",
+    "kernel_dtype",
+    "namespace_of",
+    "to_namespace",
+    "to_numpy",
+]
+
+
+def namespace_of(*arrays):
+    """``(xp, device)`` of array API inputs outside numpy, or ``(None, None)``.
+
+    ``None`` (the numpy route) without ``array_api_dispatch``, for numpy or sparse
+    input, and for lists.
+    """
+    arrays = [a for a in arrays if a is not None and not sparse.issparse(a)]
+    if not arrays or all(isinstance(a, np.ndarray) for a in arrays):
+        return None, None
+    xp, is_array_api, device = get_namespace_and_device(*arrays)
+    if not is_array_api or _is_numpy_namespace(xp):
+        return None, None
+    return xp, device
+
+
+def to_namespace(array, xp, device):
+    """``array`` in namespace ``xp`` on ``device`` (moved only if it is not there)."""
+    if array is None:
+        return None
+    if sparse.issparse(array):
+        raise TypeError(
+            "A sparse matrix cannot be combined with array API inputs: pass a "
+            "dense array of the same namespace as X."
+        )
+    try:
+        from sklearn.utils._array_api import move_to
+    except ImportError:  # scikit-learn < 1.8
+        move_to = None
+    if move_to is not None and hasattr(array, "__array_namespace__"):
+        return move_to(array, xp=xp, device=device)
+    if hasattr(array, "__array_namespace__"):
+        other, _, other_device = get_namespace_and_device(array)
+        if other is xp and other_device == device:
+            return array
+        array = to_numpy(array)
+    return xp.asarray(np.asarray(array), device=device)
+
+
+def to_numpy(array):
+    """A numpy copy of an array of any namespace and device (no dispatch needed)."""
+    if isinstance(array, np.ndarray):
+        return array
+    library = type(array).__module__.split(".")[0]
+    if library == "torch":
+        return array.detach().cpu().numpy()
+    if library == "cupy":
+        return array.get()
+    if library == "array_api_strict":
+        import array_api_strict
+
+        return np.asarray(array.to_device(array_api_strict.Device("CPU_DEVICE")))
+    return np.asarray(array)
+
+
+def kernel_dtype(xp, X):
+    """The dtype of a kernel on ``X``: the widest float of its device."""
+    from sklearn.utils._array_api import _max_precision_float_dtype
+
+    return _max_precision_float_dtype(xp, X.device)
+
+
+def check_supported(*, batch_size=None, solver=None, early_stopping=False):
+    """Refuse what the array API route does not support, with the reason."""
+    if batch_size is not None:
+        raise ValueError(
+            "batch_size (stochastic SAM) is not supported with array API inputs "
+            "(array_api_dispatch=True): it draws mini-batches with numpy. Pass "
+            "numpy arrays, or use batch_size=None."
+        )
+    if early_stopping:
+        raise ValueError(
+            "early_stopping=True is not supported with array API inputs "
+            "(array_api_dispatch=True). Choose n_iter with SAMRegressorCV on numpy "
+            "arrays, or pass numpy arrays."
+        )
+
+
+def check_same_namespace(X, estimator, attribute, method):
+    """``predict`` on the namespace and device of ``fit`` (scikit-learn's check)."""
+    if not hasattr(estimator, attribute):  # a search's scoring shell, not fitted
+        return
+    try:
+        from sklearn.utils._array_api import check_same_namespace as check
+    except ImportError:  # scikit-learn < 1.9
+        check = None
+    if check is not None:
+        check(X, estimator, attribute=attribute, method=method)
+        return
+    fitted, _ = namespace_of(getattr(estimator, attribute))
+    given, _ = namespace_of(X)
+    if (fitted is None) != (given is None) or (
+        fitted is not None and fitted.__name__ != given.__name__
+    ):
+        raise ValueError(
+            f"Inputs passed to {type(estimator).__name__}.{method}() must use the "
+            "same namespace and the same device as those passed to fit()."
+        )

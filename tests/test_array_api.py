@@ -1,0 +1,236 @@
+"""Array API inputs (array-api-strict, torch on CPU) under ``array_api_dispatch``.
+
+Every result equals the numpy route's to 1e-8 relative in float64 (the same
+formulas in another namespace); float32 inputs compute in float32 and agree to
+``FLOAT32_RTOL`` (the user guide, "Fitting on a GPU"). Parametrized over the
+namespaces, devices and dtypes of ``yield_namespace_device_dtype_combinations``
+as scikit-learn's own tests are; a namespace that is not installed (torch is
+optional) or a device that is absent is skipped with the reason.
+"""
+
+import numpy as np
+import pytest
+import sklearn
+from sklearn.utils._array_api import yield_namespace_device_dtype_combinations
+
+from sksam import SAMKernelRidge, SAMRegressor, sam_path
+from sksam._array_api import to_numpy
+
+FLOAT32_RTOL = 1e-3
+
+
+def _dispatch_unavailable():
+    """Why ``array_api_dispatch=True`` cannot be set here (None if it can)."""
+    try:
+        with sklearn.config_context(array_api_dispatch=True):
+            pass
+    except (ImportError, RuntimeError) as exc:
+        return str(exc)
+    return None
+
+
+_REASON = _dispatch_unavailable()
+pytestmark = pytest.mark.skipif(
+    _REASON is not None, reason=f"array_api_dispatch unavailable: {_REASON}"
+)
+
+COMBINATIONS = [
+    combo
+    for combo in yield_namespace_device_dtype_combinations()
+    if combo[0] in ("array_api_strict", "torch")
+]
+
+
+def _namespace(name, device, dtype):
+    """The namespace, device and dtype to test, or a skip with the reason."""
+    module = pytest.importorskip(name, reason=f"{name} is not installed")
+    if name == "torch":
+        if device == "mps":
+            pytest.skip("torch: the MPS device has no float64 eigh")
+        device = module.device(device or "cpu")
+        try:
+            module.zeros(1, device=device)
+        except (RuntimeError, AssertionError) as exc:
+            pytest.skip(f"torch: no usable {device} device ({exc})")
+    elif name == "array_api_strict":
+        device = module.Device(device) if device else module.Device("CPU_DEVICE")
+    return module, device, dtype
+
+
+def _data(n, d, dtype, n_targets=2, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) * np.linspace(0.2, 3.0, d)
+    y = X @ rng.standard_normal((d, n_targets)) + 0.3 * rng.standard_normal(
+        (n, n_targets)
+    )
+    sw = rng.uniform(0.2, 2.0, n)
+    return X.astype(dtype), y.astype(dtype), sw.astype(dtype)
+
+
+def _assert_close(actual, expected, dtype, xp):
+    if xp is not None:
+        assert type(actual).__module__.split(".")[0] == xp.__name__.split(".")[0]
+    actual = to_numpy(actual)
+    rtol = 1e-8 if dtype == "float64" else FLOAT32_RTOL
+    scale = max(np.max(np.abs(expected)), 1e-300)
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=rtol * scale)
+
+
+LINEAR_SETTINGS = [
+    {"solver": "spectral"},
+    {"solver": "spectral", "variant": "normalized"},
+    {"solver": "iterative"},
+    {"solver": "iterative", "variant": "normalized"},
+    {"solver": "spectral", "fit_intercept": False, "rho": 0.0},
+]
+
+
+@pytest.mark.parametrize("namespace, device, dtype", COMBINATIONS)
+@pytest.mark.parametrize("settings", LINEAR_SETTINGS)
+@pytest.mark.parametrize("shape", [(60, 8), (12, 30)])  # primal and dual
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("n_targets", [1, 2])
+def test_sam_regressor_matches_numpy(
+    namespace, device, dtype, settings, shape, weighted, n_targets
+):
+    xp, device, dtype = _namespace(namespace, device, dtype)
+    X, y, sw = _data(*shape, dtype, n_targets=2)
+    y = y[:, 0] if n_targets == 1 else y
+    sw = sw if weighted else None
+    params = {"rho": 0.5, "n_iter": 25, **settings}
+    expected = SAMRegressor(**params).fit(X, y, sample_weight=sw)
+    with sklearn.config_context(array_api_dispatch=True):
+        Xx, yx = xp.asarray(X, device=device), xp.asarray(y, device=device)
+        swx = None if sw is None else xp.asarray(sw, device=device)
+        model = SAMRegressor(**params).fit(Xx, yx, sample_weight=swx)
+        pred = model.predict(Xx)
+        stages = list(model.staged_predict(Xx))
+        score = model.score(Xx, yx)
+    assert model.solver_ == expected.solver_
+    _assert_close(model.coef_, expected.coef_, dtype, xp)
+    np.testing.assert_allclose(
+        to_numpy(model.intercept_),
+        expected.intercept_,
+        rtol=1e-8 if dtype == "float64" else FLOAT32_RTOL,
+    )
+    _assert_close(pred, expected.predict(X), dtype, xp)
+    assert pred.dtype == Xx.dtype and pred.device == Xx.device
+    assert len(stages) == 25
+    _assert_close(stages[-1], expected.predict(X), dtype, xp)
+    _assert_close(stages[4], list(expected.staged_predict(X))[4], dtype, xp)
+    assert score == pytest.approx(expected.score(X, y), rel=1e-6)
+    assert model.learning_rate_ == pytest.approx(expected.learning_rate_, rel=1e-6)
+
+
+KERNEL_SETTINGS = [
+    {"kernel": "linear"},
+    {"kernel": "rbf", "gamma": 0.1},
+    {"kernel": "poly", "degree": 2},
+    {"kernel": "laplacian", "gamma": 0.05},
+    {"kernel": "rbf", "variant": "normalized"},
+    {"kernel": "rbf", "solver": "iterative"},
+    {"kernel": "precomputed"},
+]
+
+
+@pytest.mark.parametrize("namespace, device, dtype", COMBINATIONS)
+@pytest.mark.parametrize("settings", KERNEL_SETTINGS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sam_kernel_ridge_matches_numpy(namespace, device, dtype, settings, weighted):
+    xp, device, dtype = _namespace(namespace, device, dtype)
+    X, y, sw = _data(40, 5, dtype)
+    X_test = X[:7] + 0.1
+    if settings["kernel"] == "precomputed":
+        X, X_test = X @ X.T, X_test @ X.T
+    sw = sw if weighted else None
+    params = {"rho": 0.5, "n_iter": 20, **settings}
+    expected = SAMKernelRidge(**params).fit(X, y, sample_weight=sw)
+    with sklearn.config_context(array_api_dispatch=True):
+        Xx, yx = xp.asarray(X, device=device), xp.asarray(y, device=device)
+        swx = None if sw is None else xp.asarray(sw, device=device)
+        model = SAMKernelRidge(**params).fit(Xx, yx, sample_weight=swx)
+        pred = model.predict(xp.asarray(X_test, device=device))
+    _assert_close(model.dual_coef_, expected.dual_coef_, dtype, xp)
+    _assert_close(pred, expected.predict(X_test), dtype, xp)
+    _assert_close(model.intercept_, expected.intercept_, dtype, xp)
+
+
+@pytest.mark.parametrize("namespace, device, dtype", COMBINATIONS)
+@pytest.mark.parametrize("variant", ["unnormalized", "normalized"])
+def test_sam_path_matches_numpy(namespace, device, dtype, variant):
+    xp, device, dtype = _namespace(namespace, device, dtype)
+    X, y, sw = _data(50, 6, dtype)
+    n_iters = [40, 1, 5, 5, 0]
+    steps, coefs, intercepts = sam_path(
+        X, y, n_iters, rho=0.3, variant=variant, sample_weight=sw
+    )
+    with sklearn.config_context(array_api_dispatch=True):
+        args = [xp.asarray(a, device=device) for a in (X, y, sw)]
+        steps_x, coefs_x, intercepts_x = sam_path(
+            args[0], args[1], n_iters, rho=0.3, variant=variant, sample_weight=args[2]
+        )
+    np.testing.assert_array_equal(steps_x, steps)
+    _assert_close(coefs_x, coefs, dtype, xp)
+    _assert_close(intercepts_x, intercepts, dtype, xp)
+
+
+def test_normalized_spectral_matches_plain_loop_in_torch():
+    """The torch recursion against a plain torch loop of the update rule."""
+    torch = pytest.importorskip("torch", reason="torch is not installed")
+    X, y, _ = _data(30, 4, "float64", n_targets=1)
+    Xc, yc = X - X.mean(axis=0), y[:, 0] - y[:, 0].mean()
+    Xt, yt = torch.asarray(Xc), torch.asarray(yc)
+    eta, rho, n = 0.05, 0.2, 15
+    w = torch.zeros(4, dtype=torch.float64)
+    for _ in range(n):
+        g = Xt.T @ (Xt @ w - yt) / 30
+        w = w - eta * (Xt.T @ (Xt @ (w + rho * g / torch.linalg.norm(g)) - yt) / 30)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = SAMRegressor(
+            rho=rho, n_iter=n, learning_rate=eta, variant="normalized"
+        ).fit(torch.asarray(X), torch.asarray(y[:, 0]))
+    np.testing.assert_allclose(model.coef_.numpy(), w.numpy(), rtol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"batch_size": 5, "solver": "iterative"}, "batch_size"),
+        ({"early_stopping": True}, "early_stopping"),
+    ],
+)
+def test_unsupported_routes_raise_clearly(params, match):
+    xps = pytest.importorskip("array_api_strict")
+    X, y, _ = _data(20, 3, "float64", n_targets=1)
+    with sklearn.config_context(array_api_dispatch=True):
+        with pytest.raises(ValueError, match=match):
+            SAMRegressor(**params).fit(xps.asarray(X), xps.asarray(y[:, 0]))
+
+
+def test_sparse_targets_with_array_api_x_raise():
+    xps = pytest.importorskip("array_api_strict")
+    from scipy import sparse
+
+    X, y, _ = _data(20, 3, "float64", n_targets=1)
+    with sklearn.config_context(array_api_dispatch=True):
+        with pytest.raises(TypeError, match="sparse"):
+            SAMRegressor().fit(xps.asarray(X), sparse.csr_matrix(y))
+
+
+def test_predict_in_another_namespace_raises():
+    xps = pytest.importorskip("array_api_strict")
+    X, y, _ = _data(20, 3, "float64", n_targets=1)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = SAMRegressor().fit(xps.asarray(X), xps.asarray(y[:, 0]))
+        with pytest.raises(ValueError, match="same namespace"):
+            model.predict(X)
+
+
+def test_numpy_route_unchanged_under_dispatch():
+    """numpy input under dispatch takes the numpy route, bit for bit."""
+    X, y, sw = _data(40, 5, "float64")
+    expected = SAMRegressor(variant="normalized").fit(X, y, sw)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = SAMRegressor(variant="normalized").fit(X, y, sw)
+    np.testing.assert_array_equal(model.coef_, expected.coef_)
+    assert isinstance(model.coef_, np.ndarray)
