@@ -10,7 +10,7 @@ from .._doc_link import DocLinkMixin
 from .._kernel import SAMKernelRidge
 from .._linear import SAMRegressor
 from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
-from .._path import check_n_iters
+from .._warnings import warn
 from ._criteria import (
     criterion_values,
     discrepancy_choice,
@@ -18,7 +18,10 @@ from ._criteria import (
     gcv_noise_variance,
     least_squares_noise_variance,
 )
-from ._search import DEFAULT_N_ITERS, SelectedModelMixin, check_rhos
+from ._search import SelectedModelMixin, grid_edge, resolve_grid
+
+#: Stopping times whose filter values are formed at once (``rank x chunk``).
+_IC_CHUNK = 4096
 
 __all__ = ["BaseSAMIC", "SAMKernelRidgeIC", "SAMRegressorIC"]
 
@@ -31,7 +34,9 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "n_iters": ["array-like", None],
-        "rhos": ["array-like"],
+        "rhos": ["array-like", None],
+        "relative_rho": ["boolean"],
+        "verbose": ["verbose"],
         "criterion": [StrOptions({"cp", "aic", "bic", "discrepancy"})],
         "noise_variance": [Interval(Real, 0, None, closed="neither"), None],
         "discrepancy_tau": [Interval(Real, 0, None, closed="neither")],
@@ -67,22 +72,36 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                 "SAM is not linear in y). Use variant='unnormalized', or the "
                 "cross-validated estimators for normalized SAM."
             )
-        n_iters = DEFAULT_N_ITERS if self.n_iters is None else self.n_iters
-        n_iters, rhos = check_n_iters(n_iters), check_rhos(self.rhos)
-        estimator = self._make_estimator().set_params(
-            rho=float(rhos[0]), n_iter=int(n_iters.max()), solver="spectral"
-        )
+        estimator = self._make_estimator().set_params(solver="spectral")
         data = estimator._validate_fit_data(X, y, sample_weight)
         problem = estimator._build_problem(data.X, data.y, data.sample_weight)
+        grid = resolve_grid(
+            self.n_iters,
+            self.rhos,
+            self.relative_rho,
+            problem,
+            self.learning_rate,
+            self.variant,
+        )
+        n_iters, rhos = grid.n_iters, grid.rhos
+        estimator.set_params(rho=float(rhos[0]), n_iter=int(n_iters.max()))
         runs = [
             estimator.set_params(rho=rho)._plan_run(problem, int(n_iters.max()), None)
             for rho in rhos
         ]
         rss, dof = [], []
-        for run in runs:
-            psi = problem.filter(run.learning_rate, run.rho, n_iters, "unnormalized")
-            rss.append(problem.rss(run.learning_rate, run.rho, n_iters, psi=psi))
-            dof.append(problem.dof(run.learning_rate, run.rho, n_iters, psi=psi))
+        for j, run in enumerate(runs):
+            if self.verbose > 0:
+                print(f"[{type(self).__name__}] rho {j + 1}/{len(runs)}: {run.rho:.4g}")
+            rss_j, dof_j = [], []
+            # In chunks of stopping times: memory does not grow with the grid.
+            for start in range(0, n_iters.size, _IC_CHUNK):
+                steps = n_iters[start : start + _IC_CHUNK]
+                psi = problem.filter(run.learning_rate, run.rho, steps, "unnormalized")
+                rss_j.append(problem.rss(run.learning_rate, run.rho, steps, psi=psi))
+                dof_j.append(problem.dof(run.learning_rate, run.rho, steps, psi=psi))
+            rss.append(np.concatenate(rss_j, axis=-1))
+            dof.append(np.concatenate(dof_j))
         rss, dof = np.stack(rss, axis=1), np.stack(dof)
         sum_weights = problem.sum_weights
 
@@ -103,11 +122,15 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
 
         # The selected model, read from the same decomposition (no refit).
         n_iter = int(n_iters[best_iter])
+        edge = grid_edge(grid, n_iter)
         estimator.set_params(rho=float(rhos[best_rho]), n_iter=n_iter)
         run = runs[best_rho]
         estimator._set_fitted(data, run, run.coef(n_iter), n_iter)
 
-        self.n_iters_, self.rhos_ = n_iters, rhos
+        self.n_iters_, self.rhos_, self.rho_unit_ = n_iters, rhos, grid.rho_unit
+        self.n_iter_at_edge_ = edge
+        self.best_index_ = int(best_iter * rhos.size + best_rho)
+        self.best_params_ = {"n_iter": n_iter, "rho": float(rhos[best_rho])}
         self.criterion_, self.dof_ = values, dof
         self.noise_variance_ = float(sigma2[0]) if data.y_ndim == 1 else sigma2
         self.rho_, self.n_iter_ = float(rhos[best_rho]), n_iter
@@ -283,12 +306,12 @@ class SAMRegressorIC(BaseSAMIC):
     >>> X = rng.standard_normal((100, 30)) * np.geomspace(1, 0.01, 30)
     >>> y = X @ rng.standard_normal(30) + 0.5 * rng.standard_normal(100)
     >>> model = SAMRegressorIC(criterion="cp").fit(X, y)
-    >>> model.n_iter_, model.rho_
-    (200, 1.0)
+    >>> model.n_iter_, round(model.rho_ / model.rho_unit_, 6)  # in units of 1/lam_max
+    (100, 0.1)
     >>> round(model.noise_variance_, 3)  # the true value is 0.25
     0.386
-    >>> model.criterion_.shape  # (len(rhos), len(n_iters))
-    (3, 50)
+    >>> model.criterion_.shape == (len(model.rhos_), len(model.n_iters_))
+    True
     """
 
     _copied_attributes = ("coef_", "intercept_")
@@ -296,17 +319,21 @@ class SAMRegressorIC(BaseSAMIC):
     def __init__(
         self,
         n_iters=None,
-        rhos=(0.0, 0.1, 1.0),
+        rhos=None,
         *,
+        relative_rho=False,
         criterion="cp",
         noise_variance=None,
         discrepancy_tau=1.0,
         learning_rate="auto",
         variant="unnormalized",
         fit_intercept=True,
+        verbose=0,
     ):
         self.n_iters = n_iters
         self.rhos = rhos
+        self.relative_rho = relative_rho
+        self.verbose = verbose
         self.criterion = criterion
         self.noise_variance = noise_variance
         self.discrepancy_tau = discrepancy_tau
@@ -326,15 +353,29 @@ class SAMRegressorIC(BaseSAMIC):
         rank = problem.factor.lam.size
         dof_ls = rank + int(self.fit_intercept)
         if not sum_weights > dof_ls:
+            # No least-squares residual: the kernel estimators' GCV rule instead.
+            noise_variance = gcv_noise_variance(rss, dof, sum_weights)
             intercept = " + 1 for the intercept" if self.fit_intercept else ""
-            raise ValueError(
-                "noise_variance=None estimates the noise variance from the "
-                "least-squares residuals, which needs more samples than "
-                f"least-squares degrees of freedom; got n_samples={n_samples} (sum "
-                f"of sample weights {sum_weights:g}) for {dof_ls} degrees of "
-                f"freedom (rank {rank} of the centred design{intercept}). Pass "
-                "noise_variance (a known value or a pilot estimate)."
+            detail = (
+                f"n_samples={n_samples} (sum of sample weights {sum_weights:g}) "
+                f"for {dof_ls} least-squares degrees of freedom (rank {rank} of "
+                f"the centred design{intercept})"
             )
+            if noise_variance is None:
+                raise ValueError(
+                    "noise_variance=None: the least-squares residual needs more "
+                    f"samples than degrees of freedom and no grid point has fewer "
+                    f"degrees of freedom than samples; got {detail}. Pass "
+                    "noise_variance (a known value or a pilot estimate)."
+                )
+            warn(
+                "noise_variance=None: the least-squares residual is zero with "
+                f"{detail}; the noise variance is estimated at the GCV minimiser "
+                "of the grid instead (an approximation). Pass noise_variance when "
+                "it is known.",
+                UserWarning,
+            )
+            return noise_variance
         return least_squares_noise_variance(
             problem.factor, problem.y_sq_norm, sum_weights, dof_ls
         )
@@ -400,8 +441,9 @@ class SAMKernelRidgeIC(BaseSAMIC):
     def __init__(
         self,
         n_iters=None,
-        rhos=(0.0, 0.1, 1.0),
+        rhos=None,
         *,
+        relative_rho=False,
         criterion="cp",
         noise_variance=None,
         discrepancy_tau=1.0,
@@ -413,9 +455,12 @@ class SAMKernelRidgeIC(BaseSAMIC):
         degree=3,
         coef0=1,
         kernel_params=None,
+        verbose=0,
     ):
         self.n_iters = n_iters
         self.rhos = rhos
+        self.relative_rho = relative_rho
+        self.verbose = verbose
         self.criterion = criterion
         self.noise_variance = noise_variance
         self.discrepancy_tau = discrepancy_tau
