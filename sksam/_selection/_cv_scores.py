@@ -22,24 +22,31 @@ __all__ = ["dask_split_scores", "gcv_scores", "split_scores"]
 
 
 class ScoringFailure:
-    """The first exception a scorer raised, kept to name the cause if all fail."""
+    """The first exception a scorer raised (to name the cause if all fail), and
+    how many calls failed on the split (one warning per split says so)."""
 
     def __init__(self):
         self.error = None
+        self.count = 0
+
+    def warn(self, n_candidates):
+        if self.count:
+            warn(
+                f"Scoring failed for {self.count} of {n_candidates} candidates on "
+                f"this split; their scores are set to nan. First error: "
+                f"{self.error!r}",
+                UserWarning,
+            )
 
 
 def _score_point(scorer, estimator, X_test, y_test, score_params, failures):
-    """The scorer on one fitted grid point; ``nan`` (and a warning) if it fails."""
+    """The scorer on one fitted grid point; ``nan`` if it fails (counted)."""
     try:
         return float(scorer(estimator, X_test, y_test, **score_params))
     except Exception as exc:  # as GridSearchCV with error_score=np.nan
         if failures.error is None:
             failures.error = exc
-        warn(
-            f"Scoring failed; the score of n_iter={estimator.n_iter_}, "
-            f"rho={estimator.rho} on this split is set to nan. Details: {exc!r}",
-            UserWarning,
-        )
+        failures.count += 1
         return np.nan
 
 
@@ -129,6 +136,7 @@ def split_scores(estimator, X, y, train, test, fit_params, score_params, grid):
                 )
                 score_time[rows[i], j] += perf_counter() - tic
         fit_time[:, j] += path_time / n_iters.size
+    failures.warn(scores.size)
     return scores, n_diverged, failures.error, (fit_time, score_time)
 
 
