@@ -286,15 +286,20 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
 
 _SEARCH_DOC = """
     n_iters : array-like of int, default=None
-        Stopping times to try (``>= 0``, in the order given). ``None`` is the 50
-        distinct integers from 1 to 1000 that round ``np.geomspace(1, 1000, 61)``:
-        every step up to 10, then about 12% apart
-       .
-        With ``learning_rate="auto"`` the top eigen-direction is fitted after one
-        step; with ``rho=0`` the direction with eigenvalue ``lam`` needs about
-        ``lam_max / lam`` steps (fewer with ``rho > 0``).
-    rhos : array-like of float, default=(0.0, 0.1, 1.0)
-        SAM radii to try (``0`` is gradient descent).
+        Stopping times to try (``>= 0``, in the order given). ``None`` derives them
+        from the spectrum of all the training data: every integer up to 10, then 20
+        log-spaced points a decade, up to the step count at which every direction
+        with eigenvalue ``>= 1e-6 lam_max`` has fitted all but 0.1% of its part of
+        ``y`` at the largest ``rho`` (at most ``10**6``; ``10**4`` for normalized
+        SAM). The grid used is ``n_iters_``.
+    rhos : array-like of float, default=None
+        SAM radii to try (``0`` is gradient descent), used as given (absolute
+        units) unless ``relative_rho``. ``None`` is ``(0, 0.1, 1, 10)`` in units of
+        ``1 / lam_max`` of all the training data (normalized SAM: of the first
+        gradient step's length ``||g_0|| / lam_max``), so the default search does
+        not depend on the scale of ``X``. The grid used is ``rhos_``.
+    relative_rho : bool, default=False
+        State ``rhos`` in the units of ``rhos=None`` (stored in ``rho_unit_``).
     cv : int, cross-validation generator, iterable or "gcv", default=5
         Any ``cv`` accepted by :func:`sklearn.model_selection.check_cv` (an int is
         ``KFold`` without shuffling). ``"gcv"`` selects by generalized
@@ -321,6 +326,8 @@ _SEARCH_DOC = """
         ``None`` is 1 unless in a ``joblib.parallel_config`` context).
     store_cv_results : bool, default=False
         Store ``cv_results_``.
+    verbose : int, default=0
+        ``1`` prints the number of folds and candidates, ``2`` one line per fold.
     learning_rate : "auto" or float, default="auto"
         Step size as in the base estimator. ``"auto"`` depends on ``rho`` and on
         the top eigenvalue of each training part, exactly as in the models that
@@ -333,6 +340,18 @@ _SEARCH_DOC = """
 _RESULTS_DOC = """
     n_iter_ : int
         Selected number of steps.
+    best_params_ : dict
+        ``{{"n_iter": n_iter_, "rho": rho_}}``, as in ``GridSearchCV``.
+    best_index_ : int
+        Index of the selected candidate in ``cv_results_``.
+    n_iters_ : ndarray of shape (n_iters,)
+        The stopping-time grid used.
+    rhos_ : ndarray of shape (n_rhos,)
+        The radius grid used, in absolute units.
+    rho_unit_ : float
+        The unit of relative radii (``1.0`` for explicit absolute ``rhos``).
+    n_iter_at_edge_ : {{"lower", "upper"}} or None
+        Whether ``n_iter_`` is at an end of the grid that does not bound the path.
     rho_ : float
         Selected SAM radius.
     best_score_ : float
@@ -344,8 +363,13 @@ _RESULTS_DOC = """
         Step size of the refitted model.
     cv_results_ : dict of ndarray
         With ``store_cv_results=True``: the keys of ``GridSearchCV.cv_results_``
-        (``params``, ``param_n_iter``, ``param_rho``, ``split{{k}}_test_score``,
-        ``mean_test_score``, ``std_test_score``, ``rank_test_score``; no timings),
+        (``mean_fit_time``, ``std_fit_time``, ``mean_score_time``,
+        ``std_score_time``, ``params``, ``param_n_iter``, ``param_rho``,
+        ``split{{k}}_test_score``, ``mean_test_score``, ``std_test_score``,
+        ``rank_test_score``). A candidate's fit time is its fold's validation,
+        problem and decomposition time (shared by all candidates) plus its share of
+        its ``rho``'s path; its score time its share of the vectorised scoring (or
+        its own scorer call).
         one entry per candidate in the order of
         ``ParameterGrid({{"n_iter": n_iters, "rho": rhos}})`` (``n_iter`` outer,
         ``rho`` inner), so ``pandas.DataFrame(cv_results_)`` works. For

@@ -140,11 +140,14 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
 
 _PARAMS_DOC = """
     n_iters : array-like of int, default=None
-        Stopping times to evaluate (``>= 0``). ``None`` is the grid of the
-        cross-validated estimators: the 50 distinct integers from 1 to 1000 that
-        round ``np.geomspace(1, 1000, 61)``.
-    rhos : array-like of float, default=(0.0, 0.1, 1.0)
-        SAM radii to evaluate (``0`` is gradient descent).
+        Stopping times to evaluate (``>= 0``). ``None`` is the scale-free grid of
+        the cross-validated estimators (log-spaced up to the converged path,
+        derived from the spectrum; see the user guide).
+    rhos : array-like of float, default=None
+        SAM radii to evaluate (``0`` is gradient descent), used as given unless
+        ``relative_rho``. ``None`` is ``(0, 0.1, 1, 10) / lam_max``.
+    relative_rho : bool, default=False
+        State ``rhos`` in units of ``1 / lam_max`` (stored in ``rho_unit_``).
     criterion : {{"cp", "aic", "bic", "discrepancy"}}, default="cp"
         The selection rule (formulas in the Notes).
     noise_variance : float, default=None
@@ -160,10 +163,14 @@ _PARAMS_DOC = """
         Only unnormalized SAM is a linear smoother with exact degrees of freedom;
         ``"normalized"`` raises a ``ValueError`` in ``fit``.
     fit_intercept : bool, default=True
-        Fit an unpenalized intercept (it counts as one degree of freedom)."""
+        Fit an unpenalized intercept (it counts as one degree of freedom).
+    verbose : int, default=0
+        ``1`` prints one line per ``rho``."""
 
 _LINEAR_NOISE_RULE = """
-        ``None`` estimates it from the residual of the weighted least-squares fit,
+        ``None`` estimates it from the residual of the weighted least-squares fit
+        (with fewer samples than that needs, by the GCV rule of
+        :class:`SAMKernelRidgeIC`, with a ``UserWarning``),
         ``sigma^2 = RSS_LS / (S - r - fit_intercept)``, with ``r`` the rank of the
         centred design (``n_features`` unless columns are collinear), as
         :class:`~sklearn.linear_model.LassoLarsIC` does. This needs
@@ -193,7 +200,15 @@ _ATTRIBUTES_DOC = """
     n_iters_ : ndarray of shape (n_iters,)
         The stopping-time grid (integers, in the order given).
     rhos_ : ndarray of shape (n_rhos,)
-        The radius grid.
+        The radius grid, in absolute units.
+    rho_unit_ : float
+        The unit of relative radii (``1.0`` for explicit absolute ``rhos``).
+    best_params_ : dict
+        ``{{"n_iter": n_iter_, "rho": rho_}}``.
+    best_index_ : int
+        Index of the selected pair in the order ``n_iter`` outer, ``rho`` inner.
+    n_iter_at_edge_ : {{"lower", "upper"}} or None
+        Whether ``n_iter_`` is at an end of the grid that does not bound the path.
     best_estimator_ : {estimator}
         The selected model, with exactly the fitted attributes of
         ``{estimator}(rho=rho_, n_iter=n_iter_, solver="spectral", ...).fit(X, y,
