@@ -70,8 +70,9 @@ def selected(search):
 
 def linear_row(n, d, repeats, search_repeats):
     X, y = linear_data(n, d)
-    t_sam, sam = median_time(lambda: SAMRegressorCV(cv=5).fit(X, y), repeats)
-    t_gcv, _ = median_time(lambda: SAMRegressorCV(cv="gcv").fit(X, y), repeats)
+    grid = dict(n_iters=DEFAULT_N_ITERS, rhos=RHOS)  # the same grid as GRID
+    t_sam, sam = median_time(lambda: SAMRegressorCV(cv=5, **grid).fit(X, y), repeats)
+    t_gcv, _ = median_time(lambda: SAMRegressorCV(cv="gcv", **grid).fit(X, y), repeats)
     t_ridge, _ = median_time(lambda: RidgeCV(alphas=ALPHAS).fit(X, y), repeats)
     t_ridge5, _ = median_time(lambda: RidgeCV(alphas=ALPHAS, cv=5).fit(X, y), repeats)
     t_grid, grid = median_time(
@@ -99,7 +100,9 @@ def bench_kernel(n, gamma, repeats, search_repeats):
     print(f"\n2. SAMKernelRidgeCV vs GridSearchCV (RBF, gamma={gamma}, n={n})")
     X, y = kernel_data(n)
     kernel = {"kernel": "rbf", "gamma": gamma}
-    t_sam, sam = median_time(lambda: SAMKernelRidgeCV(**kernel).fit(X, y), repeats)
+    t_sam, sam = median_time(
+        lambda: SAMKernelRidgeCV(DEFAULT_N_ITERS, RHOS, **kernel).fit(X, y), repeats
+    )
     t_kr, _ = median_time(
         lambda: GridSearchCV(KernelRidge(**kernel), {"alpha": ALPHAS}, cv=5).fit(X, y),
         search_repeats,

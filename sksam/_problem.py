@@ -296,6 +296,30 @@ class Problem:
         with np.errstate(over="ignore", invalid="ignore"):
             return coef_path(self.factor, learning_rate, rho, steps, variant)
 
+    def spectral_coef_chunks(self, learning_rate, rho, steps, variant, chunk_size):
+        """Yield ``(index, coefs)``: ``spectral_coefs`` of ``steps[index]`` for
+        consecutive slices of at most ``chunk_size`` step counts, so that memory is
+        bounded by the model size times ``chunk_size`` (the normalized recursion
+        runs once: its filter values, of size ``rank x len(steps)``, are kept)."""
+        steps = np.asarray(steps)
+        psi = None
+        if variant == "normalized" and rho > 0.0:
+            psi = self.filter(learning_rate, rho, steps, variant)
+        factor = self.factor
+        for start in range(0, steps.size, max(int(chunk_size), 1)):
+            index = slice(start, start + chunk_size)
+            if psi is None:
+                yield (
+                    index,
+                    self.spectral_coefs(learning_rate, rho, steps[index], variant),
+                )
+                continue
+            weighted = psi[..., index] * factor.proj[:, :, None]
+            rank, n_targets, n_steps = weighted.shape
+            with np.errstate(over="ignore", invalid="ignore"):
+                flat = factor.map_basis(weighted.reshape(rank, n_targets * n_steps))
+            yield index, flat.reshape(flat.shape[0], n_targets, n_steps)
+
     def rss(self, learning_rate, rho, steps, variant="unnormalized", psi=None):
         """Weighted training residual sums of squares, shape (n_targets, K)."""
         with np.errstate(over="ignore", invalid="ignore"):

@@ -21,4 +21,6 @@ def path_scores(metric, y_true, pred, sample_weight=None):
         sample_weight=sample_weight,
         multioutput="raw_values",
     )
+    # A metric undefined on this fold (R^2 of one sample) returns one ``nan``.
+    raw = np.broadcast_to(np.asarray(raw, dtype=float), (n_targets * n_steps,))
     return raw.reshape(n_targets, n_steps).mean(axis=0)

@@ -20,7 +20,6 @@ from sksam import (
     SAMRegressorIC,
     bias_variance_decomposition,
 )
-from sksam._selection._search import DEFAULT_N_ITERS
 
 GRID = np.array([0, 1, 3, 10, 30])
 RHOS = (0.0, 0.5, 3.0)
@@ -325,9 +324,20 @@ def test_aic_selects_like_cp_and_defaults():
     assert_allclose(
         aic.criterion_, S * np.log(2 * np.pi * sigma2) + S * cp.criterion_ / sigma2
     )
-    assert_array_equal(cp.n_iters_, DEFAULT_N_ITERS)
-    assert_array_equal(cp.rhos_, (0.0, 0.1, 1.0))
-    assert cp.criterion_.shape == cp.dof_.shape == (3, DEFAULT_N_ITERS.size)
+    # Scale-free defaults: rho in units of 1 / lam_max, steps to the converged path.
+    Xc = X - X.mean(axis=0)
+    lam = np.linalg.eigvalsh(Xc.T @ Xc / S)
+    lam_max, lam_min = lam[-1], lam[lam >= 1e-6 * lam[-1]].min()
+    assert_allclose(cp.rhos_, np.array([0.0, 0.1, 1.0, 10.0]) / lam_max, rtol=1e-10)
+    assert_allclose(cp.rho_unit_, 1 / lam_max, rtol=1e-10)
+    rho = cp.rhos_[-1]
+    eta = 1 / (lam_max * (1 + rho * lam_max))
+    last = np.ceil(np.log(1e-3) / np.log1p(-eta * lam_min * (1 + rho * lam_min)))
+    assert cp.n_iters_[:10].tolist() == list(range(1, 11))
+    assert cp.n_iters_[-1] == last and np.all(np.diff(cp.n_iters_) > 0)
+    long = cp.n_iters_[cp.n_iters_ >= 100]
+    assert np.all(long[1:] / long[:-1] < 1.13)  # 20 a decade
+    assert cp.criterion_.shape == cp.dof_.shape == (4, cp.n_iters_.size)
     # degrees of freedom grow from 1 (intercept) to the least-squares count
     assert np.all(np.diff(cp.dof_, axis=1) >= 0) and np.all(cp.dof_ <= 9 + 1e-9)
 
@@ -349,12 +359,17 @@ def test_noiseless_data_keep_finite_criteria():
 
 def test_clear_errors():
     X, _, y = make_problem(n=10, d=12)
-    with pytest.raises(ValueError, match="Pass noise_variance"):
-        SAMRegressorIC().fit(X, y)
+    # p >= n: no least-squares residual; the GCV rule of the kernel estimators.
+    with pytest.warns(UserWarning, match="GCV minimiser"):
+        model = SAMRegressorIC().fit(X, y)
+    kernel = SAMKernelRidgeIC(kernel="linear").fit(X, y)
+    assert_allclose(model.noise_variance_, kernel.noise_variance_, rtol=1e-8)
+    assert model.n_iter_ == kernel.n_iter_
+    assert_allclose(model.rho_, kernel.rho_, rtol=1e-10)
     SAMRegressorIC(noise_variance=0.5).fit(X, y)  # p >= n works with it
     X, _, y = make_problem(n=6, d=5)  # rank 5 + intercept = 6 = n
     with pytest.raises(ValueError, match="n_samples=6"):
-        SAMRegressorIC().fit(X, y)
+        SAMRegressorIC(n_iters=[10**6]).fit(X, y)  # and dof = n: no GCV either
     with pytest.raises(ValueError, match="n_samples=1"):
         SAMKernelRidgeIC(kernel="rbf").fit(X[:1], y[:1])
     for Est in (SAMRegressorIC, SAMKernelRidgeIC):

@@ -307,7 +307,9 @@ def test_dask_split_scores_with_unweighted_scoring(da, splitter):
         axis=-1,
     )
     Xd, yd = da.from_array(X, chunks=64), da.from_array(y, chunks=64)
-    got, _ = dask_split_scores(SAMRegressor(n_iter=100), Xd, yd, splits, sw, {}, grid)
+    got, _, _ = dask_split_scores(
+        SAMRegressor(n_iter=100), Xd, yd, splits, sw, {}, grid
+    )
     assert_rel_close(got, expected)
 
 

@@ -183,12 +183,16 @@ def test_results_layout_default_grid_and_parallel():
     X, y = make_problem()
     model = SAMRegressorCV(store_cv_results=True).fit(X, y)
     assert_array_equal(
-        model.cv_results_["param_n_iter"][:: len(model.rhos)], DEFAULT_N_ITERS
+        model.cv_results_["param_n_iter"][:: len(model.rhos_)], model.n_iters_
     )
+    assert_array_equal(model.cv_results_["param_rho"][:4], model.rhos_)
     assert DEFAULT_N_ITERS.size == 50 and DEFAULT_N_ITERS[[0, -1]].tolist() == [1, 1000]
     assert np.all(np.diff(DEFAULT_N_ITERS) > 0)
+    assert model.n_iters_[:10].tolist() == list(range(1, 11))
+    assert np.all(np.diff(model.n_iters_) > 0)
     frame = pd.DataFrame(model.cv_results_)
-    assert frame.shape[0] == 150 and {"param_rho", "rank_test_score"} <= set(frame)
+    assert frame.shape[0] == 4 * model.n_iters_.size
+    assert {"param_rho", "rank_test_score"} <= set(frame)
     assert not hasattr(SAMRegressorCV(cv=3).fit(X, y), "cv_results_")
     with joblib.parallel_config(backend="threading"):
         parallel = SAMRegressorCV(store_cv_results=True, n_jobs=2).fit(X, y)
@@ -239,7 +243,9 @@ def test_gcv_against_explicit_smoother(kernel, weighted, fit_intercept):
         for i, hat in enumerate(hats):
             rss = s @ (y - hat @ y) ** 2
             dof = np.trace(hat)
-            expected[i, j] = (rss / s.sum()) / (1.0 - dof / s.sum()) ** 2
+            # dof per sample with a positive weight: only weight ratios matter
+            n_obs = np.count_nonzero(s)
+            expected[i, j] = (rss / s.sum()) / (1.0 - dof / n_obs) ** 2
     scores = model.cv_results_["mean_test_score"]
     assert_allclose(-scores, expected.ravel(), rtol=1e-9)
     assert "split0_test_score" not in model.cv_results_

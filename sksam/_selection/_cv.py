@@ -12,7 +12,7 @@ from numbers import Integral, Real
 import numpy as np
 import sklearn
 from sklearn.base import BaseEstimator, clone, is_classifier
-from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.metrics import check_scoring, get_scorer, get_scorer_names
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.fixes import parse_version
@@ -30,14 +30,13 @@ from .._doc_link import DocLinkMixin
 from .._kernel import SAMKernelRidge
 from .._linear import SAMRegressor
 from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
-from .._path import check_n_iters
 from .._warnings import warn
 from ._cv_scores import dask_split_scores, gcv_scores, split_scores
 from ._search import (
-    DEFAULT_N_ITERS,
     VECTORISED_SCORERS,
     SelectedModelMixin,
-    check_rhos,
+    grid_edge,
+    resolve_grid,
     search_results,
 )
 
@@ -52,7 +51,9 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "n_iters": ["array-like", None],
-        "rhos": ["array-like"],
+        "rhos": ["array-like", None],
+        "relative_rho": ["boolean"],
+        "verbose": ["verbose"],
         "cv": ["cv_object", StrOptions({"gcv"})],
         "scoring": [StrOptions(set(get_scorer_names())), callable, None],
         "n_jobs": [Integral, None],
@@ -96,15 +97,21 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             # A scalar weight, as the estimators accept it; the scorers need an
             # array (one weight per sample).
             sample_weight = np.full(_num_samples(X), float(sample_weight))
-        n_iters = DEFAULT_N_ITERS if self.n_iters is None else self.n_iters
-        n_iters, rhos = check_n_iters(n_iters), check_rhos(self.rhos)
-        estimator = self._make_estimator().set_params(
-            n_iter=int(n_iters.max()), rho=float(rhos[0])
-        )
+        estimator = self._make_estimator()
+        data = estimator._validate_fit_data(X, y, sample_weight)
         if estimator.__sklearn_tags__().input_tags.pairwise:
-            # Splits index rows and columns of the kernel: check it is one first.
-            data = clone(estimator)._validate_fit_data(X, y, None)
-            X, y = data.X, y
+            X = data.X  # splits index rows and columns of the (checked) kernel
+        problem = estimator._build_problem(data.X, data.y, data.sample_weight)
+        grid = resolve_grid(
+            self.n_iters,
+            self.rhos,
+            self.relative_rho,
+            problem,
+            self.learning_rate,
+            self.variant,
+        )
+        n_iters, rhos = grid.n_iters, grid.rhos
+        estimator.set_params(n_iter=int(n_iters.max()), rho=float(rhos[0]))
         if isinstance(self.cv, str):
             if self.variant == "normalized":
                 raise ValueError(
@@ -115,41 +122,46 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             if self.scoring is not None:
                 raise ValueError("scoring must be None with cv='gcv'.")
             _raise_for_params(params, self, "fit")
-            return self._fit_gcv(estimator, X, y, sample_weight, n_iters, rhos)
-        scores, n_diverged, scoring_error = self._cv_scores(
-            estimator, X, y, sample_weight, params, (n_iters, rhos)
-        )
-        results = search_results(scores, n_iters, rhos, n_diverged, scoring_error)
-        best = int(results["rank_test_score"].argmin())
-        estimator.set_params(**results["params"][best])
-        estimator.fit(X, y, sample_weight=sample_weight)
-        return self._set_selected(results, best, estimator)
-
-    def _fit_gcv(self, estimator, X, y, sample_weight, n_iters, rhos):
-        """Select by GCV from one problem of all the data; the selected model is
-        read from the same decomposition (no refit)."""
-        data = estimator._validate_fit_data(X, y, sample_weight)
-        problem = estimator._build_problem(data.X, data.y, data.sample_weight)
-        n_max = int(n_iters.max())
-
-        def plan(problem, rho):
-            return estimator.set_params(rho=rho)._plan_run(
-                problem, n_max, None, solver="spectral"
+            n_obs = problem.n_samples
+            if data.sample_weight is not None:
+                n_obs = int(np.count_nonzero(data.sample_weight))
+            scores = gcv_scores(
+                problem, n_iters, rhos, self._gcv_plan(estimator), n_obs
             )
-
-        scores = gcv_scores(problem, n_iters, rhos, plan)[:, :, None]
-        results = search_results(scores, n_iters, rhos)
-        for key in ("split0_test_score", "std_test_score"):
-            del results[key]
+            results = search_results(scores[:, :, None], n_iters, rhos)
+            for key in ("split0_test_score", "std_test_score"):
+                del results[key]
+        else:
+            scores, n_diverged, scoring_error, timings, min_test = self._cv_scores(
+                estimator, X, y, sample_weight, params, (n_iters, rhos)
+            )
+            results = search_results(
+                scores, n_iters, rhos, n_diverged, scoring_error, timings, min_test
+            )
         best = int(results["rank_test_score"].argmin())
         params = results["params"][best]
-        run = plan(problem, params["rho"])
-        estimator.set_params(n_iter=params["n_iter"])
+        edge = grid_edge(grid, params["n_iter"])
+        # The refit on all the data: exactly ``estimator.fit``, from the problem
+        # (and decomposition, if made for the grid or GCV) built above.
+        estimator.set_params(**params)
+        run = estimator._plan_run(problem, params["n_iter"], data.sample_weight)
         estimator._set_fitted(data, run, run.coef(params["n_iter"]), params["n_iter"])
+        self.n_iters_, self.rhos_, self.rho_unit_ = n_iters, rhos, grid.rho_unit
+        self.n_iter_at_edge_ = edge
         return self._set_selected(results, best, estimator)
+
+    def _gcv_plan(self, estimator):
+        def plan(problem, rho):
+            return estimator.set_params(rho=rho)._plan_run(
+                problem, int(estimator.n_iter), None, solver="spectral"
+            )
+
+        return plan
 
     def _set_selected(self, results, best, estimator):
         """The fitted state of the search, set once at the end of ``fit``."""
+        self.best_index_ = best
+        self.best_params_ = dict(results["params"][best])
         self.n_iter_ = results["params"][best]["n_iter"]
         self.rho_ = results["params"][best]["rho"]
         self.best_score_ = float(results["mean_test_score"][best])
@@ -158,12 +170,20 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         self.best_estimator_ = estimator
         return self._expose_selected(estimator)
 
+    def _get_scorer(self):
+        """The scorer; ``scoring=None`` under metadata routing is R^2 requesting
+        ``sample_weight`` (as ``RidgeCV``): the search owns its scorer's requests."""
+        if _routing_enabled() and self.scoring is None:
+            return get_scorer("r2").set_score_request(sample_weight=True)
+        return check_scoring(self._make_estimator(), scoring=self.scoring)
+
     def _cv_scores(self, estimator, X, y, sample_weight, params, grid):
-        """Split scores of shape (n_iters, n_rhos, n_splits)."""
+        """Split scores of shape (n_iters, n_rhos, n_splits) and what goes with them:
+        ``(scores, n_diverged, scoring_error, (fit_time, score_time), min_test)``."""
         X, y = indexable(X, y)
         if sample_weight is not None:
             params = {**params, "sample_weight": sample_weight}
-        scorer = check_scoring(estimator, scoring=self.scoring)
+        scorer = self._get_scorer()
         if _routing_enabled():
             routed = process_routing(self, "fit", **params)
             split_params, score_params = routed.splitter.split, routed.scorer.score
@@ -180,24 +200,54 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             if (self.scoring is None or isinstance(self.scoring, str))
             else None
         )
+        splits = list(cv.split(X, y, **split_params))
+        min_test = min((len(test) for _, test in splits), default=None)
+        n_candidates = grid[0].size * grid[1].size
+        if self.verbose > 0:
+            print(
+                f"Fitting {len(splits)} folds for each of {n_candidates} candidates, "
+                f"totalling {len(splits) * n_candidates} fits (one decomposition "
+                "per fold)"
+            )
         grid = (*grid, scorer, vectorised)
         if estimator._reduces_dask(X, y, sample_weight):
             # All folds in one pass of dask, scored from their moments (_dask.py).
-            splits = cv.split(X, y, **split_params)
-            scores, n_diverged = dask_split_scores(
+            scores, n_diverged, timings = dask_split_scores(
                 clone(estimator), X, y, splits, sample_weight, score_params, grid
             )
-            return scores, n_diverged, None
+            return scores, n_diverged, None, timings, min_test
         per_split = Parallel(n_jobs=self.n_jobs)(
-            delayed(split_scores)(
-                clone(estimator), X, y, train, test, fit_params, score_params, grid
+            delayed(self._split_scores)(
+                clone(estimator),
+                X,
+                y,
+                (train, test),
+                fit_params,
+                score_params,
+                grid,
+                (index, len(splits)),
             )
-            for train, test in cv.split(X, y, **split_params)
+            for index, (train, test) in enumerate(splits)
         )
-        scores = np.stack([scores for scores, _, _ in per_split], axis=-1)
-        n_diverged = sum(diverged for _, diverged, _ in per_split)
-        errors = [error for _, _, error in per_split if error is not None]
-        return scores, n_diverged, errors[0] if errors else None
+        scores = np.stack([result[0] for result in per_split], axis=-1)
+        n_diverged = sum(result[1] for result in per_split)
+        errors = [result[2] for result in per_split if result[2] is not None]
+        timings = tuple(
+            np.stack([result[3][k] for result in per_split], axis=-1) for k in (0, 1)
+        )
+        return scores, n_diverged, errors[0] if errors else None, timings, min_test
+
+    def _split_scores(self, estimator, X, y, split, fit_params, score_params, grid, at):
+        """``split_scores`` of one split, with progress at ``verbose > 1``."""
+        result = split_scores(estimator, X, y, *split, fit_params, score_params, grid)
+        if self.verbose > 1:
+            seconds = result[3][0][:, :, None].max() + result[3][1].sum()
+            print(
+                f"[CV {at[0] + 1}/{at[1]}] END {result[0].size} candidates; "
+                f"best score {np.nanmax(result[0], initial=-np.inf):.3g}; "
+                f"total time {seconds:.2f}s"
+            )
+        return result
 
     def _scorer_takes_weights(self, scorer):
         """Whether ``GridSearchCV`` would pass ``sample_weight`` to ``scorer``.
@@ -230,7 +280,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         """
         router = MetadataRouter(owner=self).add_self_request(self)
         router.add(
-            scorer=check_scoring(self._make_estimator(), scoring=self.scoring),
+            scorer=self._get_scorer(),
             method_mapping=MethodMapping().add(caller="fit", callee="score"),
         )
         if not isinstance(self.cv, str):
@@ -243,14 +293,20 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
 
 _SEARCH_DOC = """
     n_iters : array-like of int, default=None
-        Stopping times to try (``>= 0``, in the order given). ``None`` is the 50
-        distinct integers from 1 to 1000 that round ``np.geomspace(1, 1000, 61)``:
-        every step up to 10, then about 12% apart.
-        With ``learning_rate="auto"`` the top eigen-direction is fitted after one
-        step; with ``rho=0`` the direction with eigenvalue ``lam`` needs about
-        ``lam_max / lam`` steps (fewer with ``rho > 0``).
-    rhos : array-like of float, default=(0.0, 0.1, 1.0)
-        SAM radii to try (``0`` is gradient descent).
+        Stopping times to try (``>= 0``, in the order given). ``None`` derives them
+        from the spectrum of all the training data: every integer up to 10, then 20
+        log-spaced points a decade, up to the step count at which every direction
+        with eigenvalue ``>= 1e-6 lam_max`` has fitted all but 0.1% of its part of
+        ``y`` at the largest ``rho`` (at most ``10**6``; ``10**4`` for normalized
+        SAM). The grid used is ``n_iters_``.
+    rhos : array-like of float, default=None
+        SAM radii to try (``0`` is gradient descent), used as given (absolute
+        units) unless ``relative_rho``. ``None`` is ``(0, 0.1, 1, 10)`` in units of
+        ``1 / lam_max`` of all the training data (normalized SAM: of the first
+        gradient step's length ``||g_0|| / lam_max``), so the default search does
+        not depend on the scale of ``X``. The grid used is ``rhos_``.
+    relative_rho : bool, default=False
+        State ``rhos`` in the units of ``rhos=None`` (stored in ``rho_unit_``).
     cv : int, cross-validation generator, iterable or "gcv", default=5
         Any ``cv`` accepted by :func:`sklearn.model_selection.check_cv` (an int is
         ``KFold`` without shuffling). ``"gcv"`` selects by generalized
@@ -277,6 +333,8 @@ _SEARCH_DOC = """
         ``None`` is 1 unless in a ``joblib.parallel_config`` context).
     store_cv_results : bool, default=False
         Store ``cv_results_``.
+    verbose : int, default=0
+        ``1`` prints the number of folds and candidates, ``2`` one line per fold.
     learning_rate : "auto" or float, default="auto"
         Step size as in the base estimator. ``"auto"`` depends on ``rho`` and on
         the top eigenvalue of each training part, exactly as in the models that
@@ -289,6 +347,18 @@ _SEARCH_DOC = """
 _RESULTS_DOC = """
     n_iter_ : int
         Selected number of steps.
+    best_params_ : dict
+        ``{{"n_iter": n_iter_, "rho": rho_}}``, as in ``GridSearchCV``.
+    best_index_ : int
+        Index of the selected candidate in ``cv_results_``.
+    n_iters_ : ndarray of shape (n_iters,)
+        The stopping-time grid used.
+    rhos_ : ndarray of shape (n_rhos,)
+        The radius grid used, in absolute units.
+    rho_unit_ : float
+        The unit of relative radii (``1.0`` for explicit absolute ``rhos``).
+    n_iter_at_edge_ : {{"lower", "upper"}} or None
+        Whether ``n_iter_`` is at an end of the grid that does not bound the path.
     rho_ : float
         Selected SAM radius.
     best_score_ : float
@@ -300,8 +370,13 @@ _RESULTS_DOC = """
         Step size of the refitted model.
     cv_results_ : dict of ndarray
         With ``store_cv_results=True``: the keys of ``GridSearchCV.cv_results_``
-        (``params``, ``param_n_iter``, ``param_rho``, ``split{{k}}_test_score``,
-        ``mean_test_score``, ``std_test_score``, ``rank_test_score``; no timings),
+        (``mean_fit_time``, ``std_fit_time``, ``mean_score_time``,
+        ``std_score_time``, ``params``, ``param_n_iter``, ``param_rho``,
+        ``split{{k}}_test_score``, ``mean_test_score``, ``std_test_score``,
+        ``rank_test_score``). A candidate's fit time is its fold's validation,
+        problem and decomposition time (shared by all candidates) plus its share of
+        its ``rho``'s path; its score time its share of the vectorised scoring (or
+        its own scorer call).
         one entry per candidate in the order of
         ``ParameterGrid({{"n_iter": n_iters, "rho": rhos}})`` (``n_iter`` outer,
         ``rho`` inner), so ``pandas.DataFrame(cv_results_)`` works. For
@@ -378,22 +453,26 @@ class SAMRegressorCV(BaseSAMCV):
     def __init__(
         self,
         n_iters=None,
-        rhos=(0.0, 0.1, 1.0),
+        rhos=None,
         *,
+        relative_rho=False,
         cv=5,
         scoring=None,
         n_jobs=None,
         store_cv_results=False,
+        verbose=0,
         learning_rate="auto",
         variant="unnormalized",
         fit_intercept=True,
     ):
         self.n_iters = n_iters
         self.rhos = rhos
+        self.relative_rho = relative_rho
         self.cv = cv
         self.scoring = scoring
         self.n_jobs = n_jobs
         self.store_cv_results = store_cv_results
+        self.verbose = verbose
         self.learning_rate = learning_rate
         self.variant = variant
         self.fit_intercept = fit_intercept
@@ -457,8 +536,8 @@ class SAMKernelRidgeCV(BaseSAMCV):
     >>> X = rng.uniform(-3, 3, size=(100, 1))
     >>> y = np.sin(X[:, 0]) + 0.1 * rng.standard_normal(100)
     >>> model = SAMKernelRidgeCV(kernel="rbf", gamma=0.5).fit(X, y)
-    >>> model.n_iter_, model.rho_
-    (1000, 0.0)
+    >>> model.n_iter_, round(model.rho_ / model.rho_unit_, 6)  # in units of 1/lam_max
+    (70795, 10.0)
     >>> round(model.score(X, y), 3)
     0.982
     """
@@ -472,12 +551,14 @@ class SAMKernelRidgeCV(BaseSAMCV):
     def __init__(
         self,
         n_iters=None,
-        rhos=(0.0, 0.1, 1.0),
+        rhos=None,
         *,
+        relative_rho=False,
         cv=5,
         scoring=None,
         n_jobs=None,
         store_cv_results=False,
+        verbose=0,
         learning_rate="auto",
         variant="unnormalized",
         fit_intercept=True,
@@ -489,10 +570,12 @@ class SAMKernelRidgeCV(BaseSAMCV):
     ):
         self.n_iters = n_iters
         self.rhos = rhos
+        self.relative_rho = relative_rho
         self.cv = cv
         self.scoring = scoring
         self.n_jobs = n_jobs
         self.store_cv_results = store_cv_results
+        self.verbose = verbose
         self.learning_rate = learning_rate
         self.variant = variant
         self.fit_intercept = fit_intercept

@@ -27,10 +27,15 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
     Parameters
     ----------
     n_iters : array-like of int, default=None
-        Stopping times to try (``>= 0``, in the order given). ``None`` is the 50
-        distinct integers from 1 to 1000 that round ``np.geomspace(1, 1000, 61)``.
-    rhos : array-like of float, default=(0.0, 0.1, 1.0)
-        SAM radii to try (``0`` is gradient descent).
+        Stopping times to try (``>= 0``, in the order given). ``None`` derives them
+        from the spectrum of all the training data, as :class:`SAMRegressorCV`
+        does; the grid used is ``n_iters_``.
+    rhos : array-like of float, default=None
+        SAM radii to try (``0`` is gradient descent). ``None`` is ``(0, 0.1, 1,
+        10)`` in units of ``1 / lam_max`` of all the training data, as in
+        :class:`SAMRegressorCV`; the grid used is ``rhos_``.
+    relative_rho : bool, default=False
+        State ``rhos`` in the units of ``rhos=None`` (stored in ``rho_unit_``).
     cv : int, cross-validation generator, iterable or "gcv", default=5
         Any ``cv`` accepted by :func:`sklearn.model_selection.check_cv` with
         ``classifier=True``: an int is ``StratifiedKFold`` (without shuffling) for
@@ -50,6 +55,8 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
         Number of jobs over the splits.
     store_cv_results : bool, default=False
         Store ``cv_results_``.
+    verbose : int, default=0
+        Progress messages, as in :class:`SAMRegressorCV`.
     learning_rate : "auto" or float, default="auto"
         Step size as in :class:`SAMClassifier` (``"auto"`` is resolved on each
         training part, as in the models ``GridSearchCV`` would fit).
@@ -124,12 +131,14 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
     def __init__(
         self,
         n_iters=None,
-        rhos=(0.0, 0.1, 1.0),
+        rhos=None,
         *,
+        relative_rho=False,
         cv=5,
         scoring=None,
         n_jobs=None,
         store_cv_results=False,
+        verbose=0,
         learning_rate="auto",
         variant="unnormalized",
         fit_intercept=True,
@@ -137,10 +146,12 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
     ):
         self.n_iters = n_iters
         self.rhos = rhos
+        self.relative_rho = relative_rho
         self.cv = cv
         self.scoring = scoring
         self.n_jobs = n_jobs
         self.store_cv_results = store_cv_results
+        self.verbose = verbose
         self.learning_rate = learning_rate
         self.variant = variant
         self.fit_intercept = fit_intercept

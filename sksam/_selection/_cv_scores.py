@@ -7,6 +7,7 @@ the same estimator, grid, splits and scorer.
 """
 
 from functools import partial
+from time import perf_counter
 
 import numpy as np
 from sklearn.utils.metaestimators import _safe_split
@@ -22,25 +23,42 @@ __all__ = ["dask_split_scores", "gcv_scores", "split_scores"]
 
 
 class ScoringFailure:
-    """The first exception a scorer raised, kept to name the cause if all fail."""
+    """The first exception a scorer raised (to name the cause if all fail), and
+    how many calls failed on the split (one warning per split says so)."""
 
     def __init__(self):
         self.error = None
+        self.count = 0
+
+    def warn(self, n_candidates):
+        if self.count:
+            warn(
+                f"Scoring failed for {self.count} of {n_candidates} candidates on "
+                f"this split; their scores are set to nan. First error: "
+                f"{self.error!r}",
+                UserWarning,
+            )
 
 
 def _score_point(scorer, estimator, X_test, y_test, score_params, failures):
-    """The scorer on one fitted grid point; ``nan`` (and a warning) if it fails."""
+    """The scorer on one fitted grid point; ``nan`` if it fails (counted)."""
     try:
         return float(scorer(estimator, X_test, y_test, **score_params))
     except Exception as exc:  # as GridSearchCV with error_score=np.nan
         if failures.error is None:
             failures.error = exc
-        warn(
-            f"Scoring failed; the score of n_iter={estimator.n_iter_}, "
-            f"rho={estimator.rho} on this split is set to nan. Details: {exc!r}",
-            UserWarning,
-        )
+        failures.count += 1
         return np.nan
+
+
+#: Entries of one chunk of test predictions (or coefficients) scored at once: the
+#: grid is scored in chunks of stopping times, so memory does not grow with it.
+CHUNK_ENTRIES = 2**20
+
+
+def grid_chunk_size(*rows):
+    """Stopping times per chunk when each costs ``sum(rows)`` entries."""
+    return max(1, CHUNK_ENTRIES // max(1, sum(rows)))
 
 
 def split_scores(estimator, X, y, train, test, fit_params, score_params, grid):
@@ -51,9 +69,14 @@ def split_scores(estimator, X, y, train, test, fit_params, score_params, grid):
     labels (``_labels.accuracy_path``). The models are those
     ``estimator.set_params(n_iter=k, rho=r).fit`` on the training part would give;
     non-finite (diverged) ones score ``nan``, as failed fits do in ``GridSearchCV``.
-    Returns ``(scores, n_diverged, scoring_error)``.
+    Returns ``(scores, n_diverged, scoring_error, (fit_time, score_time))``: the
+    fit time of a candidate is the split's validation, problem and decomposition
+    time (shared by all candidates) plus its share of its ``rho``'s path; its score
+    time is its share of the vectorised scoring of its ``rho`` (or the time of its
+    own scorer call).
     """
     n_iters, rhos, scorer, vectorised = grid
+    start = perf_counter()
     X_train, y_train = _safe_split(estimator, X, y, train)
     X_test, y_test = _safe_split(estimator, X, y, test, train)
     fit_params = _check_method_params(X, params=fit_params, indices=train)
@@ -62,44 +85,80 @@ def split_scores(estimator, X, y, train, test, fit_params, score_params, grid):
         X_train, y_train, fit_params.get("sample_weight")
     )
     problem = estimator._build_problem(data.X, data.y, data.sample_weight)
+    problem.factor  # noqa: B018 -- the one decomposition, timed as the fit
+    shared = perf_counter() - start
     score_weight = score_params.get("sample_weight")
     if set(score_params) - {"sample_weight"} or data.dtype != np.float64:
         vectorised = None
+    n_test = len(test)
     if vectorised is not None:
         X_eval = estimator._validate_predict_input(X_test)
         test_map = problem.test_map(estimator._test_features(X_eval, data.X))
         if data.labels is None:
-            y_true = np.asarray(y_test, dtype=float).reshape(len(test), -1)
+            y_true = np.asarray(y_test, dtype=float).reshape(n_test, -1)
             score_path = partial(path_scores, vectorised[0], y_true)
         else:  # a classifier: decision values against the labels
             score_path = partial(vectorised[0], data.labels, y_test)
-    scores = np.full((n_iters.size, rhos.size), np.nan)
+    shape = (n_iters.size, rhos.size)
+    scores = np.full(shape, np.nan)
+    fit_time, score_time = np.full(shape, shared), np.zeros(shape)
     failures, n_diverged = ScoringFailure(), 0
+    n_targets = problem.n_targets
+    chunk = grid_chunk_size(
+        n_test * n_targets, problem.factor.basis.shape[0] * n_targets
+    )
     for j, rho in enumerate(rhos):
+        tic = perf_counter()
         estimator.set_params(rho=rho)
         run = estimator._plan_run(problem, int(n_iters.max()), None, solver="spectral")
-        coefs = problem.spectral_coefs(run.learning_rate, run.rho, n_iters, run.variant)
-        finite = np.flatnonzero(np.isfinite(coefs).all(axis=(0, 1)))
-        n_diverged += n_iters.size - finite.size
-        if vectorised is not None:
-            sign = vectorised[1]
-            with np.errstate(over="ignore", invalid="ignore"):
-                flat = coefs[:, :, finite].reshape(coefs.shape[0], -1)
-                pred = test_map(flat).reshape(len(test), coefs.shape[1], -1)
-                pred += problem.y_offset[:, None]
-            ok = np.isfinite(pred).all(axis=(0, 1))
-            n_diverged += int(np.sum(~ok))
-            if ok.any():
-                values = score_path(pred[:, :, ok], score_weight)
-                scores[finite[ok], j] = sign * values
-            continue
-        for i in finite:
-            estimator.set_params(n_iter=int(n_iters[i]))
-            estimator._set_fitted(data, run, coefs[:, :, i], int(n_iters[i]))
-            scores[i, j] = _score_point(
-                scorer, estimator, X_test, y_test, score_params, failures
-            )
-    return scores, n_diverged, failures.error
+        path_time = perf_counter() - tic
+        chunks = problem.spectral_coef_chunks(
+            run.learning_rate, run.rho, n_iters, run.variant, chunk
+        )
+        for index, coefs in _timed(chunks, fit_time, score_time, index_of=j):
+            rows = np.arange(n_iters.size)[index]
+            finite = np.flatnonzero(np.isfinite(coefs).all(axis=(0, 1)))
+            n_diverged += rows.size - finite.size
+            tic = perf_counter()
+            if vectorised is not None:
+                sign = vectorised[1]
+                with np.errstate(over="ignore", invalid="ignore"):
+                    flat = coefs[:, :, finite].reshape(coefs.shape[0], -1)
+                    pred = test_map(flat).reshape(n_test, coefs.shape[1], -1)
+                    pred += problem.y_offset[:, None]
+                ok = np.isfinite(pred).all(axis=(0, 1))
+                n_diverged += int(np.sum(~ok))
+                if ok.any():
+                    values = score_path(pred[:, :, ok], score_weight)
+                    scores[rows[finite[ok]], j] = sign * values
+                score_time[rows, j] += (perf_counter() - tic) / rows.size
+                continue
+            for i in finite:
+                k = int(n_iters[rows[i]])
+                estimator.set_params(n_iter=k)
+                estimator._set_fitted(data, run, coefs[:, :, i], k)
+                tic = perf_counter()
+                scores[rows[i], j] = _score_point(
+                    scorer, estimator, X_test, y_test, score_params, failures
+                )
+                score_time[rows[i], j] += perf_counter() - tic
+        fit_time[:, j] += path_time / n_iters.size
+    failures.warn(scores.size)
+    return scores, n_diverged, failures.error, (fit_time, score_time)
+
+
+def _timed(chunks, fit_time, score_time, index_of):
+    """Yield the chunks, adding the time each took to make to its candidates."""
+    n_rows = fit_time.shape[0]
+    while True:
+        tic = perf_counter()
+        try:
+            index, coefs = next(chunks)
+        except StopIteration:
+            return
+        rows = np.arange(n_rows)[index]
+        fit_time[rows, index_of] += (perf_counter() - tic) / max(rows.size, 1)
+        yield index, coefs
 
 
 def dask_split_scores(estimator, X, y, splits, sample_weight, score_params, grid):
@@ -117,6 +176,12 @@ def dask_split_scores(estimator, X, y, splits, sample_weight, score_params, grid
     n_iters, rhos, _, vectorised = grid
     metric, sign = _moment_metric(vectorised)
     X, y, sample_weight, _ = validate_dask_fit_data(X, y, sample_weight)
+    splits = [(np.asarray(train), np.asarray(test)) for train, test in splits]
+    # As scikit-learn's metrics: R^2 and explained variance of one sample are nan.
+    undefined = [
+        metric in ("r2", "explained_variance") and test.size < 2 for _, test in splits
+    ]
+    tic = perf_counter()
     folds = fold_moments(
         X,
         y,
@@ -125,26 +190,37 @@ def dask_split_scores(estimator, X, y, splits, sample_weight, score_params, grid
         splits,
         "sample_weight" in score_params,
     )
-    scores = np.full((n_iters.size, rhos.size, len(folds)), np.nan)
+    shape = (n_iters.size, rhos.size, len(folds))
+    scores = np.full(shape, np.nan)
+    # The one pass of dask is shared by the splits and their candidates.
+    fit_time = np.full(shape, (perf_counter() - tic) / max(len(folds), 1))
+    score_time = np.zeros(shape)
     n_diverged = 0
     for split, (train_moments, scored, n_train) in enumerate(folds):
-        if not float(scored.sum_weights) > 0.0:
-            continue  # an empty or zero-weight test fold: no score (nan)
+        if undefined[split] or not float(scored.sum_weights) > 0.0:
+            continue  # a one-sample, empty or zero-weight test fold: nan
         problem = moment_problem(train_moments, estimator.fit_intercept, n_train)
+        chunk = grid_chunk_size(2 * problem.n_targets * train_moments.xx.shape[0])
         for j, rho in enumerate(rhos):
+            tic = perf_counter()
             estimator.set_params(rho=rho)
             run = estimator._plan_run(problem, int(n_iters.max()), None, "spectral")
-            coefs = problem.spectral_coefs(
-                run.learning_rate, run.rho, n_iters, run.variant
-            )
-            with np.errstate(over="ignore", invalid="ignore"):
-                values = sign * squared_error_scores(
-                    metric, scored, coefs, problem.output.x_mean, problem.y_offset
-                )
-            finite = np.isfinite(coefs).all(axis=(0, 1)) & np.isfinite(values)
-            n_diverged += int(np.sum(~finite))
-            scores[finite, j, split] = values[finite]
-    return scores, n_diverged
+            for index, coefs in problem.spectral_coef_chunks(
+                run.learning_rate, run.rho, n_iters, run.variant, chunk
+            ):
+                with np.errstate(over="ignore", invalid="ignore"):
+                    values = sign * squared_error_scores(
+                        metric, scored, coefs, problem.output.x_mean, problem.y_offset
+                    )
+                finite = np.isfinite(coefs).all(axis=(0, 1)) & np.isfinite(values)
+                n_diverged += int(np.sum(~finite))
+                scores[np.arange(n_iters.size)[index][finite], j, split] = values[
+                    finite
+                ]
+            elapsed = (perf_counter() - tic) / n_iters.size
+            fit_time[:, j, split] += elapsed / 2
+            score_time[:, j, split] += elapsed / 2
+    return scores, n_diverged, (fit_time, score_time)
 
 
 _MOMENT_METRICS = {
@@ -168,13 +244,15 @@ def _moment_metric(vectorised):
     return metric, vectorised[1]
 
 
-def gcv_scores(problem, n_iters, rhos, plan):
+def gcv_scores(problem, n_iters, rhos, plan, n_obs):
     """Minus the generalized cross-validation criterion, shape (n_iters, n_rhos).
 
-    ``GCV_k = (RSS_k / S) / (1 - dof_k / S)^2`` with the weighted training residual
-    sum of squares and ``dof_k = trace`` of the smoother (+1 with an intercept),
-    averaged over targets; ``dof_k >= S`` gives ``GCV = inf``. ``plan(problem, rho)``
-    gives the ``SAMRun`` of each ``rho``.
+    ``GCV_k = (RSS_k / S) / (1 - dof_k / n)^2`` with the weighted training residual
+    sum of squares, ``S`` the sum of the weights, ``n = n_obs`` the number of
+    samples with a positive weight and ``dof_k = trace`` of the smoother (+1 with an
+    intercept), averaged over targets; ``dof_k >= n`` gives ``GCV = inf``. Only the
+    ratios of the weights matter. ``plan(problem, rho)`` gives the ``SAMRun`` of
+    each ``rho``.
     """
     total = problem.sum_weights
     scores = np.empty((n_iters.size, rhos.size))
@@ -184,6 +262,6 @@ def gcv_scores(problem, n_iters, rhos, plan):
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             rss = problem.rss(eta, run.rho, n_iters)
             dof = problem.dof(eta, run.rho, n_iters)
-            gcv = (rss / total) / (1.0 - dof / total) ** 2
-        scores[:, j] = -np.where(dof < total, gcv, np.inf).mean(axis=0)
+            gcv = (rss / total) / (1.0 - dof / n_obs) ** 2
+        scores[:, j] = -np.where(dof < n_obs, gcv, np.inf).mean(axis=0)
     return scores

@@ -10,7 +10,7 @@ from .._doc_link import DocLinkMixin
 from .._kernel import SAMKernelRidge
 from .._linear import SAMRegressor
 from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
-from .._path import check_n_iters
+from .._warnings import warn
 from ._criteria import (
     criterion_values,
     discrepancy_choice,
@@ -18,7 +18,10 @@ from ._criteria import (
     gcv_noise_variance,
     least_squares_noise_variance,
 )
-from ._search import DEFAULT_N_ITERS, SelectedModelMixin, check_rhos
+from ._search import SelectedModelMixin, grid_edge, resolve_grid
+
+#: Stopping times whose filter values are formed at once (``rank x chunk``).
+_IC_CHUNK = 4096
 
 __all__ = ["BaseSAMIC", "SAMKernelRidgeIC", "SAMRegressorIC"]
 
@@ -31,7 +34,9 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "n_iters": ["array-like", None],
-        "rhos": ["array-like"],
+        "rhos": ["array-like", None],
+        "relative_rho": ["boolean"],
+        "verbose": ["verbose"],
         "criterion": [StrOptions({"cp", "aic", "bic", "discrepancy"})],
         "noise_variance": [Interval(Real, 0, None, closed="neither"), None],
         "discrepancy_tau": [Interval(Real, 0, None, closed="neither")],
@@ -67,22 +72,36 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                 "SAM is not linear in y). Use variant='unnormalized', or the "
                 "cross-validated estimators for normalized SAM."
             )
-        n_iters = DEFAULT_N_ITERS if self.n_iters is None else self.n_iters
-        n_iters, rhos = check_n_iters(n_iters), check_rhos(self.rhos)
-        estimator = self._make_estimator().set_params(
-            rho=float(rhos[0]), n_iter=int(n_iters.max()), solver="spectral"
-        )
+        estimator = self._make_estimator().set_params(solver="spectral")
         data = estimator._validate_fit_data(X, y, sample_weight)
         problem = estimator._build_problem(data.X, data.y, data.sample_weight)
+        grid = resolve_grid(
+            self.n_iters,
+            self.rhos,
+            self.relative_rho,
+            problem,
+            self.learning_rate,
+            self.variant,
+        )
+        n_iters, rhos = grid.n_iters, grid.rhos
+        estimator.set_params(rho=float(rhos[0]), n_iter=int(n_iters.max()))
         runs = [
             estimator.set_params(rho=rho)._plan_run(problem, int(n_iters.max()), None)
             for rho in rhos
         ]
         rss, dof = [], []
-        for run in runs:
-            psi = problem.filter(run.learning_rate, run.rho, n_iters, "unnormalized")
-            rss.append(problem.rss(run.learning_rate, run.rho, n_iters, psi=psi))
-            dof.append(problem.dof(run.learning_rate, run.rho, n_iters, psi=psi))
+        for j, run in enumerate(runs):
+            if self.verbose > 0:
+                print(f"[{type(self).__name__}] rho {j + 1}/{len(runs)}: {run.rho:.4g}")
+            rss_j, dof_j = [], []
+            # In chunks of stopping times: memory does not grow with the grid.
+            for start in range(0, n_iters.size, _IC_CHUNK):
+                steps = n_iters[start : start + _IC_CHUNK]
+                psi = problem.filter(run.learning_rate, run.rho, steps, "unnormalized")
+                rss_j.append(problem.rss(run.learning_rate, run.rho, steps, psi=psi))
+                dof_j.append(problem.dof(run.learning_rate, run.rho, steps, psi=psi))
+            rss.append(np.concatenate(rss_j, axis=-1))
+            dof.append(np.concatenate(dof_j))
         rss, dof = np.stack(rss, axis=1), np.stack(dof)
         sum_weights = problem.sum_weights
 
@@ -103,11 +122,15 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
 
         # The selected model, read from the same decomposition (no refit).
         n_iter = int(n_iters[best_iter])
+        edge = grid_edge(grid, n_iter)
         estimator.set_params(rho=float(rhos[best_rho]), n_iter=n_iter)
         run = runs[best_rho]
         estimator._set_fitted(data, run, run.coef(n_iter), n_iter)
 
-        self.n_iters_, self.rhos_ = n_iters, rhos
+        self.n_iters_, self.rhos_, self.rho_unit_ = n_iters, rhos, grid.rho_unit
+        self.n_iter_at_edge_ = edge
+        self.best_index_ = int(best_iter * rhos.size + best_rho)
+        self.best_params_ = {"n_iter": n_iter, "rho": float(rhos[best_rho])}
         self.criterion_, self.dof_ = values, dof
         self.noise_variance_ = float(sigma2[0]) if data.y_ndim == 1 else sigma2
         self.rho_, self.n_iter_ = float(rhos[best_rho]), n_iter
@@ -117,11 +140,14 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
 
 _PARAMS_DOC = """
     n_iters : array-like of int, default=None
-        Stopping times to evaluate (``>= 0``). ``None`` is the grid of the
-        cross-validated estimators: the 50 distinct integers from 1 to 1000 that
-        round ``np.geomspace(1, 1000, 61)``.
-    rhos : array-like of float, default=(0.0, 0.1, 1.0)
-        SAM radii to evaluate (``0`` is gradient descent).
+        Stopping times to evaluate (``>= 0``). ``None`` is the scale-free grid of
+        the cross-validated estimators (log-spaced up to the converged path,
+        derived from the spectrum; see the user guide).
+    rhos : array-like of float, default=None
+        SAM radii to evaluate (``0`` is gradient descent), used as given unless
+        ``relative_rho``. ``None`` is ``(0, 0.1, 1, 10) / lam_max``.
+    relative_rho : bool, default=False
+        State ``rhos`` in units of ``1 / lam_max`` (stored in ``rho_unit_``).
     criterion : {{"cp", "aic", "bic", "discrepancy"}}, default="cp"
         The selection rule (formulas in the Notes).
     noise_variance : float, default=None
@@ -137,10 +163,14 @@ _PARAMS_DOC = """
         Only unnormalized SAM is a linear smoother with exact degrees of freedom;
         ``"normalized"`` raises a ``ValueError`` in ``fit``.
     fit_intercept : bool, default=True
-        Fit an unpenalized intercept (it counts as one degree of freedom)."""
+        Fit an unpenalized intercept (it counts as one degree of freedom).
+    verbose : int, default=0
+        ``1`` prints one line per ``rho``."""
 
 _LINEAR_NOISE_RULE = """
-        ``None`` estimates it from the residual of the weighted least-squares fit,
+        ``None`` estimates it from the residual of the weighted least-squares fit
+        (with fewer samples than that needs, by the GCV rule of
+        :class:`SAMKernelRidgeIC`, with a ``UserWarning``),
         ``sigma^2 = RSS_LS / (S - r - fit_intercept)``, with ``r`` the rank of the
         centred design (``n_features`` unless columns are collinear), as
         :class:`~sklearn.linear_model.LassoLarsIC` does. This needs
@@ -170,7 +200,15 @@ _ATTRIBUTES_DOC = """
     n_iters_ : ndarray of shape (n_iters,)
         The stopping-time grid (integers, in the order given).
     rhos_ : ndarray of shape (n_rhos,)
-        The radius grid.
+        The radius grid, in absolute units.
+    rho_unit_ : float
+        The unit of relative radii (``1.0`` for explicit absolute ``rhos``).
+    best_params_ : dict
+        ``{{"n_iter": n_iter_, "rho": rho_}}``.
+    best_index_ : int
+        Index of the selected pair in the order ``n_iter`` outer, ``rho`` inner.
+    n_iter_at_edge_ : {{"lower", "upper"}} or None
+        Whether ``n_iter_`` is at an end of the grid that does not bound the path.
     best_estimator_ : {estimator}
         The selected model, with exactly the fitted attributes of
         ``{estimator}(rho=rho_, n_iter=n_iter_, solver="spectral", ...).fit(X, y,
@@ -289,12 +327,12 @@ class SAMRegressorIC(BaseSAMIC):
     >>> X = rng.standard_normal((100, 30)) * np.geomspace(1, 0.01, 30)
     >>> y = X @ rng.standard_normal(30) + 0.5 * rng.standard_normal(100)
     >>> model = SAMRegressorIC(criterion="cp").fit(X, y)
-    >>> model.n_iter_, model.rho_
-    (200, 1.0)
+    >>> model.n_iter_, round(model.rho_ / model.rho_unit_, 6)  # in units of 1/lam_max
+    (100, 0.1)
     >>> round(model.noise_variance_, 3)  # the true value is 0.25
     0.386
-    >>> model.criterion_.shape  # (len(rhos), len(n_iters))
-    (3, 50)
+    >>> model.criterion_.shape == (len(model.rhos_), len(model.n_iters_))
+    True
     """
 
     _copied_attributes = ("coef_", "intercept_")
@@ -302,17 +340,21 @@ class SAMRegressorIC(BaseSAMIC):
     def __init__(
         self,
         n_iters=None,
-        rhos=(0.0, 0.1, 1.0),
+        rhos=None,
         *,
+        relative_rho=False,
         criterion="cp",
         noise_variance=None,
         discrepancy_tau=1.0,
         learning_rate="auto",
         variant="unnormalized",
         fit_intercept=True,
+        verbose=0,
     ):
         self.n_iters = n_iters
         self.rhos = rhos
+        self.relative_rho = relative_rho
+        self.verbose = verbose
         self.criterion = criterion
         self.noise_variance = noise_variance
         self.discrepancy_tau = discrepancy_tau
@@ -332,15 +374,29 @@ class SAMRegressorIC(BaseSAMIC):
         rank = problem.factor.lam.size
         dof_ls = rank + int(self.fit_intercept)
         if not sum_weights > dof_ls:
+            # No least-squares residual: the kernel estimators' GCV rule instead.
+            noise_variance = gcv_noise_variance(rss, dof, sum_weights)
             intercept = " + 1 for the intercept" if self.fit_intercept else ""
-            raise ValueError(
-                "noise_variance=None estimates the noise variance from the "
-                "least-squares residuals, which needs more samples than "
-                f"least-squares degrees of freedom; got n_samples={n_samples} (sum "
-                f"of sample weights {sum_weights:g}) for {dof_ls} degrees of "
-                f"freedom (rank {rank} of the centred design{intercept}). Pass "
-                "noise_variance (a known value or a pilot estimate)."
+            detail = (
+                f"n_samples={n_samples} (sum of sample weights {sum_weights:g}) "
+                f"for {dof_ls} least-squares degrees of freedom (rank {rank} of "
+                f"the centred design{intercept})"
             )
+            if noise_variance is None:
+                raise ValueError(
+                    "noise_variance=None: the least-squares residual needs more "
+                    f"samples than degrees of freedom and no grid point has fewer "
+                    f"degrees of freedom than samples; got {detail}. Pass "
+                    "noise_variance (a known value or a pilot estimate)."
+                )
+            warn(
+                "noise_variance=None: the least-squares residual is zero with "
+                f"{detail}; the noise variance is estimated at the GCV minimiser "
+                "of the grid instead (an approximation). Pass noise_variance when "
+                "it is known.",
+                UserWarning,
+            )
+            return noise_variance
         return least_squares_noise_variance(
             problem.factor, problem.y_sq_norm, sum_weights, dof_ls
         )
@@ -412,8 +468,9 @@ class SAMKernelRidgeIC(BaseSAMIC):
     def __init__(
         self,
         n_iters=None,
-        rhos=(0.0, 0.1, 1.0),
+        rhos=None,
         *,
+        relative_rho=False,
         criterion="cp",
         noise_variance=None,
         discrepancy_tau=1.0,
@@ -425,9 +482,12 @@ class SAMKernelRidgeIC(BaseSAMIC):
         degree=3,
         coef0=1,
         kernel_params=None,
+        verbose=0,
     ):
         self.n_iters = n_iters
         self.rhos = rhos
+        self.relative_rho = relative_rho
+        self.verbose = verbose
         self.criterion = criterion
         self.noise_variance = noise_variance
         self.discrepancy_tau = discrepancy_tau

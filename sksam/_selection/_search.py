@@ -12,10 +12,15 @@ from sklearn.metrics import (
 )
 from sklearn.utils.validation import check_is_fitted
 
+from .._path import check_n_iters
 from .._warnings import warn
 
 __all__ = [
     "DEFAULT_N_ITERS",
+    "DEFAULT_RELATIVE_RHOS",
+    "SearchGrid",
+    "grid_edge",
+    "resolve_grid",
     "VECTORISED_SCORERS",
     "SelectedModelMixin",
     "check_rhos",
@@ -26,6 +31,19 @@ __all__ = [
 #: Default stopping-time grid: the 50 distinct integers from 1 to 1000 that round
 #: ``np.geomspace(1, 1000, 61)`` (every step up to 10, then about 12% apart).
 DEFAULT_N_ITERS = np.unique(np.rint(np.geomspace(1, 1000, 61)).astype(np.int64))
+
+#: Default SAM radii in units of ``rho_unit`` (``1 / lam_max`` for unnormalized SAM).
+DEFAULT_RELATIVE_RHOS = (0.0, 0.1, 1.0, 10.0)
+
+#: The default stopping-time grid runs until every eigen-direction with an eigenvalue
+#: at least ``EIGEN_FLOOR * lam_max`` has fitted all but ``CONVERGED`` of its part
+#: of ``y``, with at most ``MAX_STEPS`` (``MAX_STEPS_NORMALIZED`` for normalized SAM,
+#: whose recursion costs one step each) and ``STEPS_PER_DECADE`` points a decade.
+EIGEN_FLOOR = 1e-6
+CONVERGED = 1e-3
+MAX_STEPS = 10**6
+MAX_STEPS_NORMALIZED = 10**4
+STEPS_PER_DECADE = 20
 
 #: Scorers whose value on every grid point of a split is computed by one vectorised
 #: call of the same metric (identical to calling the scorer on each fitted model).
@@ -51,8 +69,116 @@ def check_rhos(rhos):
     return values
 
 
-def raise_all_failed(n_diverged, scoring_error):
+class SearchGrid:
+    """The grids of a search in absolute units, and how they were obtained."""
+
+    def __init__(self, n_iters, rhos, rho_unit, default_n_iters, capped=False):
+        self.n_iters = n_iters
+        self.rhos = rhos
+        self.rho_unit = rho_unit
+        self.default_n_iters = default_n_iters
+        self.capped = capped
+
+
+def rho_unit(problem, variant):
+    """The scale of ``rho`` on ``problem``: ``1 / lam_max`` (unnormalized SAM), or
+    the length ``||g_0|| / lam_max`` of the first gradient step at
+    ``learning_rate="auto"`` (normalized SAM; root mean square over targets)."""
+    lam_max = float(problem.lam_max)
+    if not lam_max > 0.0:
+        return 1.0  # a constant design: rho changes nothing
+    if variant != "normalized":
+        return 1.0 / lam_max
+    grad_sq = problem.factor.grad_weight.sum(axis=0)
+    return float(np.sqrt(np.mean(grad_sq))) / lam_max or 1.0 / lam_max
+
+
+def default_n_iters(problem, learning_rate, rhos, variant):
+    """Log-spaced stopping times from 1 to the converged path (see ``resolve_grid``).
+
+    Returns ``(n_iters, capped)``.
+    """
+    lam = problem.factor.lam
+    lam_max = float(problem.lam_max)
+    cap = MAX_STEPS_NORMALIZED if variant == "normalized" else MAX_STEPS
+    needed = 1.0
+    if lam_max > 0.0:
+        lam_min = float(np.min(lam[lam >= EIGEN_FLOOR * lam_max], initial=lam_max))
+        for rho in rhos if variant != "normalized" else (0.0,):
+            eta = problem.step_size(learning_rate, rho, "unnormalized")
+            contraction = eta * lam_min * (1.0 + rho * lam_min)
+            if 0.0 < contraction < 1.0:
+                needed = max(needed, np.log(CONVERGED) / np.log1p(-contraction))
+    last = int(min(np.ceil(needed), cap))
+    n_points = int(np.ceil(np.log10(max(last, 10)) * STEPS_PER_DECADE)) + 1
+    grid = np.rint(np.geomspace(1, max(last, 1), n_points)).astype(np.int64)
+    grid = np.unique(np.concatenate([np.arange(1, min(last, 10) + 1), grid]))
+    return grid, needed > cap
+
+
+def resolve_grid(n_iters, rhos, relative_rho, problem, learning_rate, variant):
+    """The absolute ``(n_iters, rhos)`` of a search on the data of ``problem``.
+
+    Explicit grids are used as given (``rhos`` times ``rho_unit`` with
+    ``relative_rho``). ``rhos=None`` is ``DEFAULT_RELATIVE_RHOS`` times ``rho_unit``.
+    ``n_iters=None`` is a log grid (every integer up to 10, then
+    ``STEPS_PER_DECADE`` points a decade) from 1 to the number of steps after which
+    the slowest direction with eigenvalue ``>= EIGEN_FLOOR * lam_max`` keeps less
+    than ``CONVERGED`` of its residual, for the largest ``rho`` of the grid (at most
+    ``MAX_STEPS``; ``MAX_STEPS_NORMALIZED`` for normalized SAM, for which it is the
+    gradient-descent count). Every rule depends on ratios of eigenvalues only, so
+    the grids scale with the data and the candidate scores do not.
+    """
+    unit = 1.0
+    if rhos is None or relative_rho:
+        unit = rho_unit(problem, variant)
+    rhos = DEFAULT_RELATIVE_RHOS if rhos is None else rhos
+    rhos = check_rhos(rhos) * unit
+    if n_iters is not None:
+        return SearchGrid(check_n_iters(n_iters), rhos, unit, False)
+    grid, capped = default_n_iters(problem, learning_rate, rhos, variant)
+    return SearchGrid(grid, rhos, unit, True, capped)
+
+
+def grid_edge(grid, n_iter):
+    """``"lower"``, ``"upper"`` or ``None``: whether the selected stopping time is at
+    an end of the grid that does not bound the path (the first step, or the last
+    one of an explicit or capped grid). With the default grid a ``UserWarning``
+    says so."""
+    n_iters = grid.n_iters
+    edge = None
+    if n_iters.size > 1 and n_iter == n_iters.min() and n_iter > 0:
+        edge = "lower"
+    elif n_iters.size > 1 and n_iter == n_iters.max():
+        edge = "upper" if (not grid.default_n_iters or grid.capped) else None
+    if edge == "lower" and grid.default_n_iters:
+        warn(
+            f"The selected n_iter={n_iter} is the smallest of the grid: the data "
+            "may need stronger regularization than one step gives (with "
+            "learning_rate='auto' the first step already fits the top "
+            "eigen-direction). Give n_iters including 0, or a smaller float "
+            "learning_rate for a finer path.",
+            UserWarning,
+        )
+    elif edge == "upper" and grid.default_n_iters:
+        warn(
+            f"The selected n_iter={n_iter} is the largest of the default grid, "
+            "capped before the path converged: longer runs may score better. "
+            "Give a longer n_iters.",
+            UserWarning,
+        )
+    return edge
+
+
+def raise_all_failed(n_diverged, scoring_error, min_test_size=None):
     """The error when no ``(n_iter, rho)`` candidate has a score, naming why."""
+    if min_test_size is not None and min_test_size < 2 and scoring_error is None:
+        raise ValueError(
+            "Every (n_iter, rho) candidate failed: some test folds have a single "
+            "sample, on which the scorer (R^2 or explained variance) is undefined "
+            "(nan). Use a scorer defined on one sample, e.g. "
+            "scoring='neg_mean_squared_error', or larger test folds."
+        )
     if scoring_error is not None:
         raise ValueError(
             "Every (n_iter, rho) candidate failed: the scorer raised an error on "
@@ -70,19 +196,34 @@ def raise_all_failed(n_diverged, scoring_error):
     )
 
 
-def search_results(split_scores, n_iters, rhos, n_diverged=0, scoring_error=None):
+def search_results(
+    split_scores,
+    n_iters,
+    rhos,
+    n_diverged=0,
+    scoring_error=None,
+    timings=None,
+    min_test_size=None,
+):
     """``cv_results_`` in the layout and candidate order of ``GridSearchCV``.
 
     ``split_scores`` has shape (n_iters, n_rhos, n_splits). Candidates run over
     ``ParameterGrid({"n_iter": n_iters, "rho": rhos})``: ``n_iter`` outer, ``rho``
     inner, each in the order given. ``n_diverged`` (grid points whose coefficients
     were not finite) and ``scoring_error`` (the first exception of the scorer) name
-    the cause when every candidate failed.
+    the cause when every candidate failed. ``timings = (fit, score)``, each of
+    shape (n_iters, n_rhos, n_splits) in seconds, gives the timing keys.
     """
     n_candidates = n_iters.size * rhos.size
     scores = split_scores.reshape(n_candidates, -1)
     params = [{"n_iter": int(k), "rho": float(r)} for k in n_iters for r in rhos]
-    results = {
+    results = {}
+    if timings is not None:
+        for name, seconds in zip(("fit", "score"), timings, strict=True):
+            seconds = seconds.reshape(n_candidates, -1)
+            results[f"mean_{name}_time"] = seconds.mean(axis=1)
+            results[f"std_{name}_time"] = seconds.std(axis=1)
+    results |= {
         "param_n_iter": np.ma.MaskedArray(np.repeat(n_iters, rhos.size), mask=False),
         "param_rho": np.ma.MaskedArray(np.tile(rhos, n_iters.size), mask=False),
         "params": params,
@@ -95,7 +236,7 @@ def search_results(split_scores, n_iters, rhos, n_diverged=0, scoring_error=None
         np.average((scores - means[:, None]) ** 2, axis=1)
     )
     if np.isnan(means).all():
-        raise_all_failed(n_diverged, scoring_error)
+        raise_all_failed(n_diverged, scoring_error, min_test_size)
     if not np.all(np.isfinite(means)):
         warn(f"One or more of the test scores are non-finite: {means}", UserWarning)
     # GridSearchCV ranks nan means below the worst finite one.
