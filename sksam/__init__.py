@@ -5,12 +5,11 @@ matrix, so one eigendecomposition gives the exact iterate for any number of step
 """
 
 from ._bias_variance import bias_variance_decomposition
-from ._classifier import SAMClassifier, SAMKernelClassifier
+from ._classification import SAMClassifier, SAMClassifierCV, SAMKernelClassifier
 from ._kernel import SAMKernelRidge
 from ._linear import SAMRegressor
 from ._path import sam_kernel_path, sam_path
 from ._selection import (
-    SAMClassifierCV,
     SAMKernelRidgeCV,
     SAMKernelRidgeIC,
     SAMRegressorCV,

@@ -4,17 +4,14 @@
   model);
 - ``_cv_scores`` and ``_cv``: scores of a whole grid per split from one
   decomposition, and ``SAMRegressorCV`` / ``SAMKernelRidgeCV``;
-- ``_cv_classifier``: ``SAMClassifierCV``, the same search scored by accuracy;
 - ``_criteria`` and ``_ic``: Cp, AIC, BIC and the discrepancy principle from exact
   residuals and degrees of freedom, and ``SAMRegressorIC`` / ``SAMKernelRidgeIC``.
 """
 
 from ._cv import SAMKernelRidgeCV, SAMRegressorCV
-from ._cv_classifier import SAMClassifierCV
 from ._ic import SAMKernelRidgeIC, SAMRegressorIC
 
 __all__ = [
-    "SAMClassifierCV",
     "SAMKernelRidgeCV",
     "SAMKernelRidgeIC",
     "SAMRegressorCV",

@@ -11,11 +11,11 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import BaseSAM
-from ._kernel import SAMKernelRidge
-from ._labels import binarize_labels, decision_labels
-from ._problem import linear_problem
-from ._validation import check_fit_data
+from .._base import BaseSAM
+from .._kernel import SAMKernelRidge
+from .._labels import binarize_labels, decision_labels
+from .._problem import linear_problem
+from .._validation import check_fit_data
 
 __all__ = ["SAMClassifier", "SAMKernelClassifier"]
 

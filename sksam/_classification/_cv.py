@@ -8,9 +8,9 @@ decision values of the whole path in one vectorised pass (``_labels``).
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._classifier import _CLASS_WEIGHT, SAMClassifier
 from .._labels import accuracy_path
-from ._cv import BaseSAMCV
+from .._selection._cv import BaseSAMCV
+from ._classifier import _CLASS_WEIGHT, SAMClassifier
 
 __all__ = ["SAMClassifierCV"]
 
