@@ -60,8 +60,9 @@ def data(n, d, n_classes, seed=0):
 
 def bench(n, d, n_classes, repeats, search_repeats):
     X, y = data(n, d, n_classes)
-    t_sam, sam = median_time(lambda: SAMClassifierCV(cv=5).fit(X, y), repeats)
-    t_gcv, _ = median_time(lambda: SAMClassifierCV(cv="gcv").fit(X, y), repeats)
+    grid = dict(n_iters=DEFAULT_N_ITERS, rhos=RHOS)  # the same grid as GRID
+    t_sam, sam = median_time(lambda: SAMClassifierCV(cv=5, **grid).fit(X, y), repeats)
+    t_gcv, _ = median_time(lambda: SAMClassifierCV(cv="gcv", **grid).fit(X, y), repeats)
     t_ridge, ridge = median_time(lambda: RidgeClassifierCV().fit(X, y), repeats)
     t_ridge50, _ = median_time(
         lambda: RidgeClassifierCV(alphas=ALPHAS).fit(X, y), repeats
