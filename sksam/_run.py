@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from itertools import islice
 
 import numpy as np
+from sklearn.exceptions import EfficiencyWarning
 from sklearn.utils import check_random_state
 
-from ._core._costs import choose_solver
+from ._core._costs import choose_solver, route_cost
 from ._core._iterative import (
     sam_iterates,
     sam_loop,
@@ -23,6 +24,7 @@ from ._core._iterative import (
 from ._core._spectral import iter_psi_chunks
 from ._core._xp_spectral import xp_sam_iterates, xp_sam_loop
 from ._stability import check_finite, warn_if_kernel_loss_grew, warn_if_loss_grew
+from ._warnings import warn
 
 __all__ = ["MiniBatches", "SAMRun", "plan_run"]
 
@@ -249,6 +251,7 @@ def plan_run(
                 variant=variant,
                 n_targets=problem.n_targets,
             )
+    _warn_if_long(problem, solver, n_iter, rho, variant, batch_size)
     if solver == "spectral":
         problem.factor  # noqa: B018 -- the one decomposition
     learning_rate = problem.step_size(learning_rate, rho, variant)
@@ -258,3 +261,59 @@ def plan_run(
         rng = check_random_state(random_state)
         batches = MiniBatches(int(batch_size), rng.get_state(), sample_weight, rng)
     return SAMRun(problem, learning_rate, rho, variant, solver, batches)
+
+
+# A route is "long" past this estimate (seconds) when the spectral route would take
+# less than 1/_LONG_RATIO of it (or when there is no cheaper exact route).
+_LONG_SECONDS = 60.0
+_LONG_RATIO = 100.0
+
+
+def _warn_if_long(problem, solver, n_iter, rho, variant, batch_size):
+    """Warn before a run whose cost grows with ``n_iter`` and is far beyond that
+    of the spectral route (the loops, mini-batches, the normalized recursion)."""
+    op = problem.op
+    if not op.has_products or getattr(op, "xp", None) is not None:
+        return  # Gram-only (dask) and array API problems: no cost model
+    route, spectral = route_cost(
+        op,
+        solver=solver,
+        n_iter=n_iter,
+        rho=rho,
+        variant=variant,
+        n_targets=problem.n_targets,
+        batch_size=batch_size,
+    )
+    seconds = route * 1e-9
+    if seconds < _LONG_SECONDS:
+        return
+    if solver == "spectral":  # normalized SAM: the recursion is the exact route
+        advice = (
+            "normalized SAM steps one by one even on the spectral route; use fewer "
+            "steps or variant='unnormalized', whose cost does not grow with n_iter"
+        )
+    elif route < _LONG_RATIO * spectral:
+        return
+    elif batch_size is not None:
+        advice = (
+            "mini-batch SAM has no closed form; full-batch SAM (batch_size=None) "
+            f"costs about {spectral * 1e-9:.2g} s for any n_iter with the spectral "
+            "solver"
+        )
+    else:
+        advice = (
+            "solver='spectral' gives the same iterate in about "
+            f"{spectral * 1e-9:.2g} s for any n_iter"
+        )
+    warn(
+        f"n_iter={n_iter} steps on this route are estimated to take about "
+        f"{_duration(seconds)} (cost model of solver='auto'): {advice}.",
+        EfficiencyWarning,
+    )
+
+
+def _duration(seconds):
+    for unit, size in (("days", 86400.0), ("hours", 3600.0), ("minutes", 60.0)):
+        if seconds >= size:
+            return f"{seconds / size:.3g} {unit}"
+    return f"{seconds:.3g} s"

@@ -18,7 +18,7 @@ needs no change.
 
 from dataclasses import dataclass
 
-__all__ = ["COSTS", "CostModel", "choose_solver"]
+__all__ = ["COSTS", "CostModel", "choose_solver", "route_cost"]
 
 
 @dataclass(frozen=True)
@@ -99,3 +99,33 @@ def choose_solver(op, *, n_iter, rho, variant, n_targets):
     if variant == "normalized" and rho > 0:
         spectral += n_iter * COSTS.recursion_step
     return "spectral" if spectral <= iterative else "iterative"
+
+
+def route_cost(op, *, solver, n_iter, rho, variant, n_targets, batch_size=None):
+    """Estimated nanoseconds of ``n_iter`` steps on ``solver``, and of the spectral
+    route for the same iterate: ``(route, spectral)``.
+
+    The loops cost ``n_iter`` steps of operator products (on the batch's rows for
+    mini-batches); the spectral route one decomposition, plus ``n_iter`` steps of
+    the exact recursion for normalized SAM (the only route whose spectral cost
+    grows with ``n_iter``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksam._core._operators import ScaledDesign
+    >>> op = ScaledDesign(np.ones((1000, 50)), None, None, 1000.0)
+    >>> loop, spectral = route_cost(op, solver="iterative", n_iter=10**6, rho=0.1,
+    ...                             variant="unnormalized", n_targets=1)
+    >>> bool(loop > 1000 * spectral)
+    True
+    """
+    recursion = n_iter * COSTS.recursion_step if variant == "normalized" else 0.0
+    spectral = op.spectral_cost() + (recursion if rho > 0 else 0.0)
+    if solver == "spectral":
+        return spectral, spectral
+    products_per_step = (2 if rho > 0 else 1) * op.products_per_gradient
+    product = op.product_cost(n_targets)
+    if batch_size is not None:  # the batch's rows, but the call overheads all
+        product = max(product * batch_size / max(op.n_samples, 1), COSTS.product_call)
+    return op.top_eigenvalue_cost() + n_iter * products_per_step * product, spectral
