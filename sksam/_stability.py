@@ -12,6 +12,7 @@ such runs into a ``ConvergenceWarning`` and non-finite coefficients into a
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from ._array_api import namespace_of
 from ._core._spectral import (
     auto_learning_rate,
     largest_stable_learning_rate,
@@ -71,18 +72,6 @@ def resolve_learning_rate(learning_rate, lam_max, rho, variant):
     return learning_rate
 
 
-def _namespace(array):
-    """numpy for numpy arrays, else the array's own namespace (array API inputs)."""
-    if isinstance(array, np.ndarray):
-        return np
-    try:
-        from sklearn.externals import array_api_compat
-    except ImportError:  # scikit-learn < 1.7 does not vendor it
-        import array_api_compat  # installed wherever array_api_dispatch works
-
-    return array_api_compat.array_namespace(array)
-
-
 _UNSTABLE_STEP = (
     "SAM diverged: the coefficients are not finite. Lower learning_rate below the "
     "largest stable value named in the ConvergenceWarning, or use "
@@ -118,7 +107,7 @@ def diverged_message(learning_rate, lam_max, rho, variant, indefinite=False):
 def check_finite(coef, message=_UNSTABLE_STEP):
     """Raise a ``ValueError`` (``message``, see ``diverged_message``) on non-finite
     coefficients."""
-    xp = _namespace(coef)
+    xp = namespace_of(coef)[0] or np
     if not bool(xp.all(xp.isfinite(coef))):
         raise ValueError(message)
 
@@ -215,14 +204,14 @@ def warn_if_kernel_loss_grew(op, y_scaled, coef, learning_rate, lam_max, rho, va
     """
     if learning_rate >= largest_stable_learning_rate(lam_max, rho, variant):
         return  # already warned about; the loss says nothing more
-    xp = _namespace(coef)
+    xp = namespace_of(coef)[0] or np
     if bool(xp.all(xp.isfinite(coef))):
         warn_if_loss_grew(op, y_scaled, coef, _KERNEL_LOSS_GREW)
 
 
 def warn_if_loss_grew(op, y_scaled, coef, message):
     """Warn with ``message`` when ``coef`` has a larger training loss than 0."""
-    xp = _namespace(coef)
+    xp = namespace_of(coef)[0] or np
     loss = xp.sum((op.apply(coef) - y_scaled) ** 2, axis=0)
     if bool(xp.any(loss > xp.sum(y_scaled**2, axis=0))):
         warn(message, ConvergenceWarning)
