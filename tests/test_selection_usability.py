@@ -263,3 +263,62 @@ def test_default_ic_passes_check_estimator(estimator):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         check_estimator(estimator)
+
+
+def _edge_warnings(record):
+    return [
+        w
+        for w in record
+        if "is the smallest of the grid" in str(w.message)
+        or "is the largest of the" in str(w.message)
+    ]
+
+
+@pytest.mark.parametrize("search", [SAMRegressorCV, SAMRegressorIC])
+def test_edge_of_default_grid_is_silent_when_it_does_not_truncate(search):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((60, 4))
+    # Noiseless targets: the converged end of the default grid wins.
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model = search(rhos=[0.0]).fit(X, X @ np.array([1.0, -2.0, 0.5, 3.0]))
+    assert model.n_iter_ == model.n_iters_.max()
+    assert model.n_iter_at_edge_ is None
+    assert not _edge_warnings(record)
+    # Pure noise: the first step wins; one step is the start of the path.
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model = search().fit(X, rng.standard_normal(60))
+    assert model.n_iter_ == 1
+    assert model.n_iter_at_edge_ == "lower"
+    assert not _edge_warnings(record)
+
+
+@pytest.mark.parametrize("search", [SAMRegressorCV, SAMRegressorIC])
+def test_edge_of_explicit_grid_that_truncates_warns(search):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((60, 4)) * np.array([1.0, 1.0, 0.1, 0.01])
+    y = X @ np.array([1.0, -2.0, 50.0, 300.0])
+    with pytest.warns(UserWarning, match=r"n_iter=30 is the largest of the grid"):
+        model = search(n_iters=[1, 10, 30], rhos=[0.0]).fit(X, y)
+    assert (model.n_iter_, model.n_iter_at_edge_) == (30, "upper")
+    # A grid long enough to reach the converged path: no flag, no warning.
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model = search(n_iters=[1, 10, 10**7], rhos=[0.0]).fit(X, y)
+    assert (model.n_iter_, model.n_iter_at_edge_) == (10**7, None)
+    assert not _edge_warnings(record)
+    # Starting above one step cuts off shorter runs: pure noise picks the start.
+    with pytest.warns(UserWarning, match=r"n_iter=5 is the smallest of the grid"):
+        model = search(n_iters=[5, 50, 500], rhos=[0.0]).fit(X, rng.standard_normal(60))
+    assert (model.n_iter_, model.n_iter_at_edge_) == (5, "lower")
+
+
+@pytest.mark.slow
+def test_default_searches_pass_check_estimator_without_edge_noise():
+    # Before the rule, check_estimator gave about 30 edge warnings per search.
+    for search in (SAMRegressorCV(), SAMKernelRidgeCV(), SAMRegressorIC()):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            check_estimator(search)
+        assert not _edge_warnings(record), search

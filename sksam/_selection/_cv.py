@@ -140,12 +140,19 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             )
         best = int(results["rank_test_score"].argmin())
         params = results["params"][best]
-        edge = grid_edge(grid, params["n_iter"])
         # The refit on all the data: exactly ``estimator.fit``, from the problem
         # (and decomposition, if made for the grid or GCV) built above.
         estimator.set_params(**params)
         run = estimator._plan_run(problem, params["n_iter"], data.sample_weight)
         estimator._set_fitted(data, run, run.coef(params["n_iter"]), params["n_iter"])
+        edge = grid_edge(
+            grid,
+            params["n_iter"],
+            params["rho"],
+            problem,
+            self.learning_rate,
+            self.variant,
+        )
         self.n_iters_, self.rhos_, self.rho_unit_ = n_iters, rhos, grid.rho_unit
         self.n_iter_at_edge_ = edge
         return self._set_selected(results, best, estimator)
@@ -358,7 +365,15 @@ _RESULTS_DOC = """
     rho_unit_ : float
         The unit of relative radii (``1.0`` for explicit absolute ``rhos``).
     n_iter_at_edge_ : {{"lower", "upper"}} or None
-        Whether ``n_iter_`` is at an end of the grid that does not bound the path.
+        Whether ``n_iter_`` is at an end of the grid that does not bound the path:
+        ``"lower"`` when it is the smallest positive point of the grid, ``"upper"``
+        when it is the largest and the path has not converged there (every
+        direction with eigenvalue ``>= 1e-6 lam_max`` keeps at least 0.1% of its
+        residual). A ``UserWarning`` says when the edge truncated the search: an
+        ``"upper"`` pick (an explicit grid too short, or a capped default grid), or
+        a ``"lower"`` pick above one step. One step (the default grid's start) is
+        the first step of the path and is not warned about; the end of the
+        uncapped default grid is the converged path and is not an edge.
     rho_ : float
         Selected SAM radius.
     best_score_ : float

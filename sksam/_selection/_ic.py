@@ -122,7 +122,14 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
 
         # The selected model, read from the same decomposition (no refit).
         n_iter = int(n_iters[best_iter])
-        edge = grid_edge(grid, n_iter)
+        edge = grid_edge(
+            grid,
+            n_iter,
+            float(rhos[best_rho]),
+            problem,
+            self.learning_rate,
+            "unnormalized",
+        )
         estimator.set_params(rho=float(rhos[best_rho]), n_iter=n_iter)
         run = runs[best_rho]
         estimator._set_fitted(data, run, run.coef(n_iter), n_iter)
@@ -208,7 +215,15 @@ _ATTRIBUTES_DOC = """
     best_index_ : int
         Index of the selected pair in the order ``n_iter`` outer, ``rho`` inner.
     n_iter_at_edge_ : {{"lower", "upper"}} or None
-        Whether ``n_iter_`` is at an end of the grid that does not bound the path.
+        Whether ``n_iter_`` is at an end of the grid that does not bound the path:
+        ``"lower"`` when it is the smallest positive point of the grid, ``"upper"``
+        when it is the largest and the path has not converged there (every
+        direction with eigenvalue ``>= 1e-6 lam_max`` keeps at least 0.1% of its
+        residual). A ``UserWarning`` says when the edge truncated the search: an
+        ``"upper"`` pick (an explicit grid too short, or a capped default grid), or
+        a ``"lower"`` pick above one step. One step (the default grid's start) is
+        the first step of the path and is not warned about; the end of the
+        uncapped default grid is the converged path and is not an edge.
     best_estimator_ : {estimator}
         The selected model, with exactly the fitted attributes of
         ``{estimator}(rho=rho_, n_iter=n_iter_, solver="spectral", ...).fit(X, y,

@@ -19,6 +19,7 @@ __all__ = [
     "DEFAULT_N_ITERS",
     "DEFAULT_RELATIVE_RHOS",
     "SearchGrid",
+    "converged_steps",
     "grid_edge",
     "resolve_grid",
     "VECTORISED_SCORERS",
@@ -93,22 +94,34 @@ def rho_unit(problem, variant):
     return float(np.sqrt(np.mean(grad_sq))) / lam_max or 1.0 / lam_max
 
 
+def converged_steps(problem, learning_rate, rho, variant):
+    """Steps after which every direction with eigenvalue ``>= EIGEN_FLOOR * lam_max``
+    keeps less than ``CONVERGED`` of its residual (``1.0`` for a constant design;
+    normalized SAM: the gradient-descent count). Not capped."""
+    lam_max = float(problem.lam_max)
+    if not lam_max > 0.0:
+        return 1.0
+    lam = problem.factor.lam
+    lam_min = float(np.min(lam[lam >= EIGEN_FLOOR * lam_max], initial=lam_max))
+    if variant == "normalized":
+        rho = 0.0
+    eta = problem.step_size(learning_rate, rho, "unnormalized")
+    contraction = eta * lam_min * (1.0 + rho * lam_min)
+    if 0.0 < contraction < 1.0:
+        return max(1.0, float(np.log(CONVERGED) / np.log1p(-contraction)))
+    return 1.0
+
+
 def default_n_iters(problem, learning_rate, rhos, variant):
     """Log-spaced stopping times from 1 to the converged path (see ``resolve_grid``).
 
     Returns ``(n_iters, capped)``.
     """
-    lam = problem.factor.lam
-    lam_max = float(problem.lam_max)
     cap = MAX_STEPS_NORMALIZED if variant == "normalized" else MAX_STEPS
-    needed = 1.0
-    if lam_max > 0.0:
-        lam_min = float(np.min(lam[lam >= EIGEN_FLOOR * lam_max], initial=lam_max))
-        for rho in rhos if variant != "normalized" else (0.0,):
-            eta = problem.step_size(learning_rate, rho, "unnormalized")
-            contraction = eta * lam_min * (1.0 + rho * lam_min)
-            if 0.0 < contraction < 1.0:
-                needed = max(needed, np.log(CONVERGED) / np.log1p(-contraction))
+    needed = max(
+        converged_steps(problem, learning_rate, rho, variant)
+        for rho in (rhos if variant != "normalized" else (0.0,))
+    )
     last = int(min(np.ceil(needed), cap))
     n_points = int(np.ceil(np.log10(max(last, 10)) * STEPS_PER_DECADE)) + 1
     grid = np.rint(np.geomspace(1, max(last, 1), n_points)).astype(np.int64)
@@ -140,34 +153,48 @@ def resolve_grid(n_iters, rhos, relative_rho, problem, learning_rate, variant):
     return SearchGrid(grid, rhos, unit, True, capped)
 
 
-def grid_edge(grid, n_iter):
+def grid_edge(grid, n_iter, rho, problem, learning_rate, variant):
     """``"lower"``, ``"upper"`` or ``None``: whether the selected stopping time is at
-    an end of the grid that does not bound the path (the first step, or the last
-    one of an explicit or capped grid). With the default grid a ``UserWarning``
-    says so."""
+    an end of the grid that does not bound the path; warns when that end truncated
+    the search.
+
+    - Lower end: ``"lower"`` for a selected ``n_iter > 0`` that is the smallest of
+      the grid. At one step (the default grid's start) that is the first step of
+      the path, which no grid of step counts can refine: no warning (give
+      ``n_iters`` including 0, or a smaller float ``learning_rate``). Above one step
+      (an explicit grid) the grid cut off shorter runs: a ``UserWarning``.
+    - Upper end: the largest point of the grid counts as an edge only if the path
+      has not converged there at the selected ``rho`` (``converged_steps``: every
+      direction with eigenvalue ``>= EIGEN_FLOOR * lam_max`` keeps less than
+      ``CONVERGED`` of its residual). The uncapped default grid reaches that point
+      by construction, so picking its end means "converged": no flag, no warning.
+      A capped default grid or an explicit grid that stops short gives ``"upper"``
+      and a ``UserWarning``.
+    """
     n_iters = grid.n_iters
-    edge = None
-    if n_iters.size > 1 and n_iter == n_iters.min() and n_iter > 0:
-        edge = "lower"
-    elif n_iters.size > 1 and n_iter == n_iters.max():
-        edge = "upper" if (not grid.default_n_iters or grid.capped) else None
-    if edge == "lower" and grid.default_n_iters:
-        warn(
-            f"The selected n_iter={n_iter} is the smallest of the grid: the data "
-            "may need stronger regularization than one step gives (with "
-            "learning_rate='auto' the first step already fits the top "
-            "eigen-direction). Give n_iters including 0, or a smaller float "
-            "learning_rate for a finer path.",
-            UserWarning,
-        )
-    elif edge == "upper" and grid.default_n_iters:
-        warn(
-            f"The selected n_iter={n_iter} is the largest of the default grid, "
-            "capped before the path converged: longer runs may score better. "
-            "Give a longer n_iters.",
-            UserWarning,
-        )
-    return edge
+    if n_iters.size < 2 or n_iter <= 0:
+        return None
+    if n_iter == n_iters.min():
+        if n_iter > 1:
+            warn(
+                f"The selected n_iter={n_iter} is the smallest of the grid n_iters: "
+                "fewer steps may score better. Give n_iters starting at 0 or 1.",
+                UserWarning,
+            )
+        return "lower"
+    if n_iter != n_iters.max():
+        return None
+    needed = converged_steps(problem, learning_rate, rho, variant)
+    if n_iter >= needed:
+        return None
+    where = "default grid, capped" if grid.default_n_iters else "grid n_iters"
+    warn(
+        f"The selected n_iter={n_iter} is the largest of the {where} before the "
+        f"path converged (about {int(np.ceil(needed))} steps): longer runs may "
+        "score better. Give a longer n_iters.",
+        UserWarning,
+    )
+    return "upper"
 
 
 def raise_all_failed(n_diverged, scoring_error, min_test_size=None):
