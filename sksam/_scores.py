@@ -1,18 +1,37 @@
-"""Scores of every stopping time of a path in one metric call."""
+"""Scores of every stopping time of a path, vectorised over the steps.
+
+R^2 and the (root) mean squared error are computed directly from the residuals of
+the whole chunk of steps, with the formulas of scikit-learn's ``r2_score``,
+``mean_squared_error`` and ``root_mean_squared_error`` (same operations in the same
+order, so the same values to rounding); any other metric is called once on the
+chunk with ``multioutput="raw_values"``.
+"""
 
 import numpy as np
+from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.metrics import mean_squared_error, r2_score, root_mean_squared_error
 
-__all__ = ["path_scores"]
+from ._warnings import warn
+
+__all__ = ["mse_path", "path_scores", "r2_path"]
 
 
 def path_scores(metric, y_true, pred, sample_weight=None):
     """``metric`` at each step of a path, averaged over targets: shape (n_steps,).
 
     ``pred`` has shape (n_samples, n_targets, n_steps) and ``y_true`` shape
-    (n_samples, n_targets). One call of the scikit-learn ``metric`` (which must accept
-    ``multioutput="raw_values"``) scores every (target, step) column, so each value
-    is exactly what ``metric(y_true, pred[:, :, k])`` returns (uniform average).
+    (n_samples, n_targets). Each value is what ``metric(y_true, pred[:, :, k],
+    sample_weight=sample_weight)`` returns (uniform average over targets): R^2 and
+    the (root) mean squared error directly (``r2_path``, ``mse_path``), any other
+    metric (which must accept ``multioutput="raw_values"``) by one call on the
+    (target, step) columns.
     """
+    if metric is r2_score:
+        return r2_path(y_true, pred, sample_weight)
+    if metric is mean_squared_error:
+        return mse_path(y_true, pred, sample_weight)
+    if metric is root_mean_squared_error:
+        return mse_path(y_true, pred, sample_weight, root=True)
     n_samples, n_targets, n_steps = pred.shape
     tiled = np.repeat(y_true[:, :, None], n_steps, axis=2)
     raw = metric(
@@ -24,3 +43,99 @@ def path_scores(metric, y_true, pred, sample_weight=None):
     # A metric undefined on this fold (R^2 of one sample) returns one ``nan``.
     raw = np.broadcast_to(np.asarray(raw, dtype=float), (n_targets * n_steps,))
     return raw.reshape(n_targets, n_steps).mean(axis=0)
+
+
+def _weights(sample_weight):
+    if sample_weight is None:
+        return None
+    weights = np.asarray(sample_weight, dtype=float).reshape(-1)
+    if not np.any(weights):  # as scikit-learn's metrics
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return weights
+
+
+def _squared_residuals(y_true, pred, weights):
+    """Weighted sums over samples of ``(y_true - pred)^2``: shape (n_targets, K).
+
+    Columns with a non-finite prediction (a diverged candidate) are ``nan``; a
+    finite prediction whose square overflows keeps its ``inf``, as in scikit-learn.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        resid = np.subtract(y_true[:, :, None], pred)
+        resid *= resid
+        if weights is not None:
+            resid *= weights[:, None, None]
+        total = resid.sum(axis=0)
+    bad = ~np.isfinite(total)
+    if bad.any():  # rare: tell a diverged candidate from an overflow
+        targets, steps = np.nonzero(bad)
+        diverged = ~np.isfinite(pred[:, targets, steps]).all(axis=0)
+        total[targets[diverged], steps[diverged]] = np.nan
+    return total
+
+
+def r2_path(y_true, pred, sample_weight=None):
+    """``r2_score(y_true, pred[:, :, k], sample_weight=...)`` for every ``k``.
+
+    ``pred`` (n_samples, n_targets, n_steps), ``y_true`` (n_samples, n_targets);
+    returns shape (n_steps,), the uniform average over targets. As scikit-learn
+    (``force_finite=True``): a target constant on the fold scores 1.0 if predicted
+    perfectly, else 0.0; fewer than two samples give ``nan`` with an
+    ``UndefinedMetricWarning``. A candidate with a non-finite prediction scores
+    ``nan`` (scikit-learn refuses such input).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([[1.0], [2.0], [3.0]])
+    >>> pred = np.stack([y, y + 1.0], axis=2)
+    >>> r2_path(y, pred).tolist()
+    [1.0, -0.5]
+    """
+    n_samples, _, n_steps = pred.shape
+    if n_samples < 2:
+        warn(
+            "R^2 score is not well-defined with less than two samples.",
+            UndefinedMetricWarning,
+        )
+        return np.full(n_steps, np.nan)
+    weights = _weights(sample_weight)
+    numerator = _squared_residuals(y_true, pred, weights)
+    mean = np.average(y_true, axis=0, weights=weights)
+    deviation = (y_true - mean) ** 2
+    if weights is not None:
+        deviation = weights[:, None] * deviation
+    denominator = deviation.sum(axis=0)[:, None]
+    scores = np.ones_like(numerator)
+    nonzero = numerator != 0
+    valid = nonzero & (denominator != 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores[valid] = 1 - (numerator / denominator)[valid]
+    scores[nonzero & (denominator == 0)] = 0.0
+    scores[np.isnan(numerator)] = np.nan
+    return scores.mean(axis=0)
+
+
+def mse_path(y_true, pred, sample_weight=None, root=False):
+    """``mean_squared_error`` (``root``: ``root_mean_squared_error``) of every step.
+
+    Shapes as in ``r2_path``; the mean over samples is weighted by
+    ``sample_weight``, then (root) averaged uniformly over targets. A candidate
+    with a non-finite prediction scores ``nan``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([[1.0], [2.0], [3.0]])
+    >>> mse_path(y, np.stack([y, y + 2.0], axis=2)).tolist()
+    [0.0, 4.0]
+    """
+    weights = _weights(sample_weight)
+    total = _squared_residuals(y_true, pred, weights)
+    if weights is None:
+        errors = total / pred.shape[0]
+    else:
+        errors = total / weights.sum()
+    if root:
+        errors = np.sqrt(errors)
+    return errors.mean(axis=0)
