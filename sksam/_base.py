@@ -49,19 +49,38 @@ class BaseSAM(DocLinkMixin, RegressorMixin, BaseEstimator):
         """
         self._validate_params()
         data = self._validate_fit_data(X, y, sample_weight)
+        problem = self._build_problem(data.X, data.y, data.sample_weight)
+        # ``rho`` in absolute units (``rho_unit_`` times ``rho``), from all the
+        # training data: early stopping's held-out fit uses the same radius.
+        rho_unit = self._rho_unit(problem)
+        rho = float(self.rho) * rho_unit
         n_iter, validation_score = int(self.n_iter), None
         if self.early_stopping:
-            n_iter, validation_score = early_stopping(self, data)
-        problem = self._build_problem(data.X, data.y, data.sample_weight)
-        run = self._plan_run(problem, n_iter, data.sample_weight)
+            n_iter, validation_score = early_stopping(self, data, rho)
+        run = self._plan_run(problem, n_iter, data.sample_weight, rho=rho)
         coef = run.coef(n_iter)
-        return self._set_fitted(data, run, coef, n_iter, validation_score)
+        return self._set_fitted(
+            data, run, coef, n_iter, validation_score, rho_unit=rho_unit
+        )
 
-    def _plan_run(self, problem, n_iter, sample_weight, solver=None):
-        """The ``SAMRun`` of this estimator's settings on ``problem``."""
+    def _rho_unit(self, problem):
+        """What ``rho`` is multiplied by: ``problem.rho_unit`` with
+        ``relative_rho``, else 1."""
+        if not self.relative_rho:
+            return 1.0
+        return problem.rho_unit(self.variant)
+
+    def _plan_run(self, problem, n_iter, sample_weight, solver=None, rho=None):
+        """The ``SAMRun`` of this estimator's settings on ``problem``.
+
+        ``rho``: the absolute radius (default: ``self.rho`` in the units of
+        ``problem``, see ``relative_rho``).
+        """
+        if rho is None:
+            rho = float(self.rho) * self._rho_unit(problem)
         return plan_run(
             problem,
-            rho=self.rho,
+            rho=rho,
             learning_rate=self.learning_rate,
             variant=self.variant,
             solver=self.solver if solver is None else solver,
@@ -75,8 +94,11 @@ class BaseSAM(DocLinkMixin, RegressorMixin, BaseEstimator):
         """Whether these arrays take the dask route (row moments; linear only)."""
         return False
 
-    def _set_fitted(self, data, run, coef, n_iter, validation_score=None):
+    def _set_fitted(self, data, run, coef, n_iter, validation_score=None, rho_unit=1.0):
         """Set every fitted attribute, from the scaled ``coef`` after ``n_iter``.
+
+        ``rho_unit``: what ``rho`` was multiplied by to give the run's absolute
+        radius (1 unless ``relative_rho``).
 
         The one place that writes fitted state (``fit``, the CV scoring of custom
         scorers and the IC estimators' selected model all come here).
@@ -87,6 +109,8 @@ class BaseSAM(DocLinkMixin, RegressorMixin, BaseEstimator):
         self._store_model(coefficients, intercept, data)
         self.n_iter_ = int(n_iter)
         self.learning_rate_ = run.learning_rate
+        self.rho_ = run.rho
+        self.rho_unit_ = float(rho_unit)
         self.solver_ = run.solver
         self.validation_score_ = validation_score
         self._run = run.for_replay()

@@ -172,7 +172,9 @@ def _curve_filters(sam, problem, local, values):
                 + _SIMULATE_HINT
             )
         run = sam._plan_run(problem, int(steps.max(initial=0)), None, "spectral")
-        return problem.filter(run.learning_rate, rho, steps[columns], "unnormalized")
+        return problem.filter(
+            run.learning_rate, run.rho, steps[columns], "unnormalized"
+        )
 
     if local not in ("rho", "learning_rate"):
         psi = filters(slice(None))

@@ -14,13 +14,14 @@ from ._scores import path_scores
 __all__ = ["early_stopping"]
 
 
-def early_stopping(estimator, data):
+def early_stopping(estimator, data, rho):
     """Best stopping time on a held-out split: ``(n_iter, validation_score)``.
 
     Fits once on a ``train_test_split`` (shuffled, seeded by ``random_state``)
     and scores R^2 (a classifier: accuracy) on the held-out part, weighted by its
     sample weights, after every step ``0, 1, ..., n_iter`` of that one fit. Ties go
-    to fewer steps.
+    to fewer steps. ``rho`` is the absolute radius (that of the refit on all the
+    data).
     """
     X, y, sample_weight = data.X, data.y, data.sample_weight
     n_samples = X.shape[0]
@@ -45,7 +46,7 @@ def early_stopping(estimator, data):
         sw_train, sw_val = sample_weight[train], sample_weight[val]
     problem = estimator._build_problem(X_train, y_train, sw_train)
     n_iter = int(estimator.n_iter)
-    run = estimator._plan_run(problem, n_iter, sw_train)
+    run = estimator._plan_run(problem, n_iter, sw_train, rho=rho)
     offset = problem.y_offset[:, None]
     if data.labels is None:
         score = partial(path_scores, r2_score, y_val, sample_weight=sw_val)

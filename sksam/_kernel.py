@@ -40,9 +40,20 @@ class SAMKernelRidge(BaseSAM):
     Parameters
     ----------
     rho : float, default=0.1
-        Radius of the SAM ascent step (``>= 0``); ``0`` gives kernel gradient descent.
+        Radius of the SAM ascent step (``>= 0``), in units of one over an
+        eigenvalue (see ``relative_rho``); ``0`` gives kernel gradient descent.
     n_iter : int, default=100
         Number of SAM steps (``>= 0``); ``0`` gives the intercept-only model.
+    relative_rho : bool, default=False
+        State ``rho`` in units of the training data instead of absolute units (1 /
+        eigenvalue, as in the paper): the radius used is ``rho_ = rho * rho_unit_`` with
+        ``rho_unit_ = 1 / lam_max``, ``lam_max`` the top eigenvalue of the weighted,
+        centred kernel matrix ``D^1/2 K_c D^1/2`` divided by ``S`` (the unit of the CV
+        and IC estimators' ``relative_rho``; for normalized SAM the length ``||g_0|| /
+        lam_max`` of the first gradient step at ``learning_rate="auto"``, which needs
+        the decomposition). The fitted model then does not change when ``X`` is
+        multiplied by a constant; with ``learning_rate="auto"`` the step is ``1 /
+        (lam_max (1 + rho))``. See the user guide, "Choosing rho and learning_rate".
     kernel : str or callable, default="linear"
         Any kernel name accepted by :func:`sklearn.metrics.pairwise.pairwise_kernels`,
         a callable ``kernel(x, y, **kernel_params)``, or ``"precomputed"`` (then
@@ -120,6 +131,11 @@ class SAMKernelRidge(BaseSAM):
         Number of steps taken (with ``early_stopping``, the selected number).
     learning_rate_ : float
         The step size used.
+    rho_ : float
+        The SAM radius used, in absolute units (``rho * rho_unit_``).
+    rho_unit_ : float
+        What ``rho`` was multiplied by: ``1 / lam_max`` of the training data with
+        ``relative_rho=True`` (see there), ``1.0`` otherwise.
     validation_score_ : ndarray of shape (n_iter + 1,) or None
         With ``early_stopping``, the held-out R^2 after ``k = 0, 1, ..., n_iter``
         steps (index ``k``; step 0 is the intercept-only model) of the fit on the
@@ -170,6 +186,7 @@ class SAMKernelRidge(BaseSAM):
         rho=0.1,
         n_iter=100,
         *,
+        relative_rho=False,
         kernel="linear",
         gamma=None,
         degree=3,
@@ -186,6 +203,7 @@ class SAMKernelRidge(BaseSAM):
     ):
         self.rho = rho
         self.n_iter = n_iter
+        self.relative_rho = relative_rho
         self.kernel = kernel
         self.gamma = gamma
         self.degree = degree

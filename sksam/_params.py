@@ -9,6 +9,7 @@ __all__ = ["KERNEL_CONSTRAINTS", "SAM_CONSTRAINTS"]
 
 SAM_CONSTRAINTS = {
     "rho": [Interval(Real, 0, None, closed="left")],
+    "relative_rho": ["boolean"],
     "n_iter": [Interval(Integral, 0, None, closed="left")],
     "learning_rate": [
         StrOptions({"auto"}),

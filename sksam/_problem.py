@@ -247,6 +247,25 @@ class Problem:
             self._lam_max = self._decompose(self.op.top_eigenvalue)
         return self._lam_max
 
+    def rho_unit(self, variant):
+        """The scale of ``rho`` on this problem (what ``relative_rho`` multiplies).
+
+        ``1 / lam_max`` for unnormalized SAM; for normalized SAM the length
+        ``||g_0|| / lam_max`` of the first gradient step at ``learning_rate="auto"``
+        (root mean square over targets; it needs the decomposition). ``1.0`` for a
+        constant design, on which ``rho`` changes nothing.
+        """
+        lam_max = float(self.lam_max)
+        if not lam_max > 0.0:
+            return 1.0
+        if variant != "normalized":
+            return 1.0 / lam_max
+        factor = self.factor
+        if factor.xp is not None:  # its arrays, on the host
+            factor = factor.on_host()
+        grad_sq = np.asarray(factor.grad_weight).sum(axis=0)
+        return float(np.sqrt(np.mean(grad_sq))) / lam_max or 1.0 / lam_max
+
     def step_size(self, learning_rate, rho, variant):
         """The learning rate used for ``learning_rate`` ("auto" or a float).
 

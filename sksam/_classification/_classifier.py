@@ -134,10 +134,21 @@ class SAMClassifier(_SAMClassifierMixin, BaseSAM):
     Parameters
     ----------
     rho : float, default=0.1
-        Radius of the SAM ascent step (``>= 0``); ``0`` gives gradient descent.
+        Radius of the SAM ascent step (``>= 0``), in units of one over an
+        eigenvalue (see ``relative_rho``); ``0`` gives gradient descent.
     n_iter : int, default=100
         Number of SAM steps (``>= 0``); ``0`` gives the intercept-only model (the
         most weighted class).
+    relative_rho : bool, default=False
+        State ``rho`` in units of the training data instead of absolute units (1 /
+        eigenvalue, as in the paper): the radius used is ``rho_ = rho * rho_unit_`` with
+        ``rho_unit_ = 1 / lam_max``, ``lam_max`` the top eigenvalue of the weighted,
+        centred Gram matrix ``X^T diag(s) X`` divided by ``S`` (the unit of the CV and
+        IC estimators' ``relative_rho``; for normalized SAM the length ``||g_0|| /
+        lam_max`` of the first gradient step at ``learning_rate="auto"``, which needs
+        the decomposition). The fitted model then does not change when ``X`` is
+        multiplied by a constant; with ``learning_rate="auto"`` the step is ``1 /
+        (lam_max (1 + rho))``. See the user guide, "Choosing rho and learning_rate".
     learning_rate : "auto" or float, default="auto"
         Step size, as in :class:`SAMRegressor` (``"auto"``: ``1 / (lam_max (1 +
         rho lam_max))``, or ``1 / lam_max`` for normalized SAM). Compare SAM with
@@ -179,6 +190,11 @@ class SAMClassifier(_SAMClassifierMixin, BaseSAM):
         Number of steps taken (with ``early_stopping``, the selected number).
     learning_rate_ : float
         The step size used.
+    rho_ : float
+        The SAM radius used, in absolute units (``rho * rho_unit_``).
+    rho_unit_ : float
+        What ``rho`` was multiplied by: ``1 / lam_max`` of the training data with
+        ``relative_rho=True`` (see there), ``1.0`` otherwise.
     validation_score_ : ndarray of shape (n_iter + 1,) or None
         With ``early_stopping``, the held-out accuracy after ``k = 0, 1, ...,
         n_iter`` steps of the fit on the training part; ``None`` otherwise.
@@ -224,6 +240,7 @@ class SAMClassifier(_SAMClassifierMixin, BaseSAM):
         rho=0.1,
         n_iter=100,
         *,
+        relative_rho=False,
         learning_rate="auto",
         variant="unnormalized",
         fit_intercept=True,
@@ -236,6 +253,7 @@ class SAMClassifier(_SAMClassifierMixin, BaseSAM):
     ):
         self.rho = rho
         self.n_iter = n_iter
+        self.relative_rho = relative_rho
         self.learning_rate = learning_rate
         self.variant = variant
         self.fit_intercept = fit_intercept
@@ -324,6 +342,16 @@ class SAMKernelClassifier(_SAMClassifierMixin, SAMKernelRidge):
         descent.
     n_iter : int, default=100
         Number of SAM steps (``>= 0``).
+    relative_rho : bool, default=False
+        State ``rho`` in units of the training data instead of absolute units (1 /
+        eigenvalue, as in the paper): the radius used is ``rho_ = rho * rho_unit_`` with
+        ``rho_unit_ = 1 / lam_max``, ``lam_max`` the top eigenvalue of the weighted,
+        centred kernel matrix ``D^1/2 K_c D^1/2`` divided by ``S`` (the unit of the CV
+        and IC estimators' ``relative_rho``; for normalized SAM the length ``||g_0|| /
+        lam_max`` of the first gradient step at ``learning_rate="auto"``, which needs
+        the decomposition). The fitted model then does not change when ``X`` is
+        multiplied by a constant; with ``learning_rate="auto"`` the step is ``1 /
+        (lam_max (1 + rho))``. See the user guide, "Choosing rho and learning_rate".
     kernel : str or callable, default="linear"
         Kernel, as in :class:`SAMKernelRidge` (``"precomputed"``: ``X`` is the
         training kernel in ``fit``, the test-by-training kernel in ``predict``).
@@ -372,6 +400,11 @@ class SAMKernelClassifier(_SAMClassifierMixin, SAMKernelRidge):
         Number of steps taken (with ``early_stopping``, the selected number).
     learning_rate_ : float
         The step size used.
+    rho_ : float
+        The SAM radius used, in absolute units (``rho * rho_unit_``).
+    rho_unit_ : float
+        What ``rho`` was multiplied by: ``1 / lam_max`` of the training data with
+        ``relative_rho=True`` (see there), ``1.0`` otherwise.
     validation_score_ : ndarray of shape (n_iter + 1,) or None
         With ``early_stopping``, the held-out accuracy after ``k = 0, 1, ...,
         n_iter`` steps; ``None`` otherwise.
@@ -408,6 +441,7 @@ class SAMKernelClassifier(_SAMClassifierMixin, SAMKernelRidge):
         rho=0.1,
         n_iter=100,
         *,
+        relative_rho=False,
         kernel="linear",
         gamma=None,
         degree=3,
@@ -426,6 +460,7 @@ class SAMKernelClassifier(_SAMClassifierMixin, SAMKernelRidge):
         super().__init__(
             rho=rho,
             n_iter=n_iter,
+            relative_rho=relative_rho,
             kernel=kernel,
             gamma=gamma,
             degree=degree,

@@ -313,7 +313,9 @@ _SEARCH_DOC = """
         gradient step's length ``||g_0|| / lam_max``), so the default search does
         not depend on the scale of ``X``. The grid used is ``rhos_``.
     relative_rho : bool, default=False
-        State ``rhos`` in the units of ``rhos=None`` (stored in ``rho_unit_``).
+        State ``rhos`` in the units of ``rhos=None`` (stored in ``rho_unit_``; the
+        unit of the base estimator's ``relative_rho``, from all the training data
+        and shared by every fold).
     cv : int, cross-validation generator, iterable or "gcv", default=5
         Any ``cv`` accepted by :func:`sklearn.model_selection.check_cv` (an int is
         ``KFold`` without shuffling). ``"gcv"`` selects by generalized
@@ -355,7 +357,9 @@ _RESULTS_DOC = """
     n_iter_ : int
         Selected number of steps.
     best_params_ : dict
-        ``{{"n_iter": n_iter_, "rho": rho_}}``, as in ``GridSearchCV``.
+        ``{{"n_iter": n_iter_, "rho": rho_}}``, as in ``GridSearchCV``; ``rho`` is
+        absolute (also with ``relative_rho``), so ``{estimator}(**best_params_)``
+        refits the selected model (``rho_ / rho_unit_`` is the relative value).
     best_index_ : int
         Index of the selected candidate in ``cv_results_``.
     n_iters_ : ndarray of shape (n_iters,)

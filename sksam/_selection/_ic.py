@@ -211,7 +211,9 @@ _ATTRIBUTES_DOC = """
     rho_unit_ : float
         The unit of relative radii (``1.0`` for explicit absolute ``rhos``).
     best_params_ : dict
-        ``{{"n_iter": n_iter_, "rho": rho_}}``.
+        ``{{"n_iter": n_iter_, "rho": rho_}}``; ``rho`` is absolute (also with
+        ``relative_rho``), so ``{estimator}(**best_params_)`` refits the selected
+        model (``rho_ / rho_unit_`` is the relative value).
     best_index_ : int
         Index of the selected pair in the order ``n_iter`` outer, ``rho`` inner.
     n_iter_at_edge_ : {{"lower", "upper"}} or None

@@ -81,19 +81,6 @@ class SearchGrid:
         self.capped = capped
 
 
-def rho_unit(problem, variant):
-    """The scale of ``rho`` on ``problem``: ``1 / lam_max`` (unnormalized SAM), or
-    the length ``||g_0|| / lam_max`` of the first gradient step at
-    ``learning_rate="auto"`` (normalized SAM; root mean square over targets)."""
-    lam_max = float(problem.lam_max)
-    if not lam_max > 0.0:
-        return 1.0  # a constant design: rho changes nothing
-    if variant != "normalized":
-        return 1.0 / lam_max
-    grad_sq = problem.factor.grad_weight.sum(axis=0)
-    return float(np.sqrt(np.mean(grad_sq))) / lam_max or 1.0 / lam_max
-
-
 def converged_steps(problem, learning_rate, rho, variant):
     """Steps after which every direction with eigenvalue ``>= EIGEN_FLOOR * lam_max``
     keeps less than ``CONVERGED`` of its residual (``1.0`` for a constant design;
@@ -144,7 +131,7 @@ def resolve_grid(n_iters, rhos, relative_rho, problem, learning_rate, variant):
     """
     unit = 1.0
     if rhos is None or relative_rho:
-        unit = rho_unit(problem, variant)
+        unit = problem.rho_unit(variant)
     rhos = DEFAULT_RELATIVE_RHOS if rhos is None else rhos
     rhos = check_rhos(rhos) * unit
     if n_iters is not None:
