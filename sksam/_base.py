@@ -5,6 +5,8 @@
 end. Building the problem has no side effect on the estimator.
 """
 
+from time import perf_counter
+
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
@@ -48,6 +50,7 @@ class BaseSAM(DocLinkMixin, RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         self._validate_params()
+        start = perf_counter()
         data = self._validate_fit_data(X, y, sample_weight)
         problem = self._build_problem(data.X, data.y, data.sample_weight)
         # ``rho`` in absolute units (``rho_unit_`` times ``rho``), from all the
@@ -59,6 +62,12 @@ class BaseSAM(DocLinkMixin, RegressorMixin, BaseEstimator):
             n_iter, validation_score = early_stopping(self, data, rho)
         run = self._plan_run(problem, n_iter, data.sample_weight, rho=rho)
         coef = run.coef(n_iter)
+        if self.verbose > 0 and not run.grows_with_steps():
+            print(
+                f"[{type(self).__name__}] spectral solver: n_iter={n_iter} from one "
+                f"decomposition, fit in {perf_counter() - start:.2f} s",
+                flush=True,
+            )
         return self._set_fitted(
             data, run, coef, n_iter, validation_score, rho_unit=rho_unit
         )
@@ -88,6 +97,8 @@ class BaseSAM(DocLinkMixin, RegressorMixin, BaseEstimator):
             batch_size=self.batch_size,
             random_state=self.random_state,
             sample_weight=sample_weight,
+            verbose=self.verbose,
+            label=type(self).__name__,
         )
 
     def _reduces_dask(self, *arrays):

@@ -114,6 +114,13 @@ class SAMKernelRidge(BaseSAM):
     validation_fraction : float, default=0.1
         Fraction of the samples held out when ``early_stopping=True`` (in (0, 1);
         the held-out part needs at least 2 samples).
+    verbose : int, default=0
+        ``> 0``: progress on the routes whose cost grows with ``n_iter`` (the
+        iterative solver, mini-batches, the normalized recursion, early stopping's
+        scoring of every step): a line each tenth of the steps with the steps done
+        out of the total, the time elapsed and the estimated time remaining (at
+        most 10 lines a route). The spectral filter of unnormalized SAM, whose cost
+        does not grow with ``n_iter``, prints one line.
 
     Attributes
     ----------
@@ -200,6 +207,7 @@ class SAMKernelRidge(BaseSAM):
         random_state=None,
         early_stopping=False,
         validation_fraction=0.1,
+        verbose=0,
     ):
         self.rho = rho
         self.n_iter = n_iter
@@ -217,6 +225,7 @@ class SAMKernelRidge(BaseSAM):
         self.random_state = random_state
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.verbose = verbose
 
     def fit(self, X, y, sample_weight=None):
         """Fit by ``n_iter`` function-space SAM steps from ``f = 0``.

@@ -22,6 +22,7 @@ SAM_CONSTRAINTS = {
     "random_state": ["random_state"],
     "early_stopping": ["boolean"],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "verbose": ["verbose"],
 }
 
 KERNEL_CONSTRAINTS = {

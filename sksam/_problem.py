@@ -310,10 +310,13 @@ class Problem:
         with np.errstate(over="ignore", invalid="ignore"):
             return filter_psi(self.factor, learning_rate, rho, steps, variant)
 
-    def spectral_coefs(self, learning_rate, rho, steps, variant):
-        """Scaled coefficients after each of ``steps``: (n_params, n_targets, K)."""
+    def spectral_coefs(self, learning_rate, rho, steps, variant, progress=None):
+        """Scaled coefficients after each of ``steps``: (n_params, n_targets, K).
+
+        ``progress``: see ``_core._spectral.coef_path``.
+        """
         with np.errstate(over="ignore", invalid="ignore"):
-            return coef_path(self.factor, learning_rate, rho, steps, variant)
+            return coef_path(self.factor, learning_rate, rho, steps, variant, progress)
 
     def spectral_coef_chunks(self, learning_rate, rho, steps, variant, chunk_size):
         """Yield ``(index, coefs)``: ``spectral_coefs`` of ``steps[index]`` for

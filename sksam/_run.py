@@ -21,6 +21,7 @@ from ._core._iterative import (
     stochastic_sam_iterates,
     stochastic_sam_loop,
 )
+from ._core._progress import Progress
 from ._core._spectral import iter_psi_chunks
 from ._core._xp_spectral import xp_sam_iterates, xp_sam_loop
 from ._stability import check_finite, warn_if_kernel_loss_grew, warn_if_loss_grew
@@ -60,6 +61,30 @@ class SAMRun:
     variant: str
     solver: str
     batches: MiniBatches | None = None
+    #: ``verbose > 0``: the routes whose cost grows with the steps report progress
+    #: (``_core._progress``), each line starting with ``[label]``.
+    verbose: int = 0
+    label: str = "SAM"
+
+    def grows_with_steps(self):
+        """Whether the cost of ``coef`` grows with ``n_iter`` (the loops and the
+        normalized recursion; not the spectral filter of unnormalized SAM)."""
+        if self.solver != "spectral":
+            return True
+        return self.variant == "normalized" and self.rho > 0.0
+
+    def progress(self, n_steps, what=None):
+        """A ``Progress`` of ``n_steps`` steps of this run, or ``None`` (quiet)."""
+        if self.verbose <= 0:
+            return None
+        if what is None:
+            if self.solver == "spectral":
+                what = "normalized recursion"
+            elif self.batches is not None:
+                what = "mini-batch loop"
+            else:
+                what = "iterative solver"
+        return Progress(n_steps, f"[{self.label}] {what}")
 
     def coef(self, n_iter):
         """Scaled coefficients (n_params, n_targets) after ``n_iter`` steps.
@@ -68,15 +93,23 @@ class SAMRun:
         ``ValueError`` on non-finite coefficients.
         """
         problem, eta, rho = self.problem, self.learning_rate, self.rho
+        progress = None
+        if self.grows_with_steps():
+            n_steps = n_iter
+            if self.solver == "spectral":  # the recursion runs target by target
+                n_steps = n_iter * problem.n_targets
+            progress = self.progress(n_steps)
         if self.solver == "spectral":
-            coef = problem.spectral_coefs(eta, rho, [n_iter], self.variant)[..., 0]
+            coef = problem.spectral_coefs(eta, rho, [n_iter], self.variant, progress)
+            coef = coef[..., 0]
         else:
             op, y_scaled = problem.op, problem.y_scaled
+            args = (op, y_scaled, eta, rho, n_iter, self.variant)
             with np.errstate(over="ignore", invalid="ignore"):
                 if op.xp is not None:  # another array namespace: its own loop
-                    coef = xp_sam_loop(op, y_scaled, eta, rho, n_iter, self.variant)
+                    coef = xp_sam_loop(*args, progress)
                 elif self.batches is None:
-                    coef = sam_loop(op, y_scaled, eta, rho, n_iter, self.variant)
+                    coef = sam_loop(*args, progress)
                 else:
                     coef = stochastic_sam_loop(
                         op,
@@ -88,6 +121,7 @@ class SAMRun:
                         self.batches.batch_size,
                         self.batches.live_rng,
                         self.batches.sample_weight,
+                        progress,
                     )
             self._check_loss(coef)
         check_finite(coef, problem.diverged_message(eta, rho, self.variant))
@@ -219,12 +253,15 @@ def plan_run(
     batch_size=None,
     random_state=None,
     sample_weight=None,
+    verbose=0,
+    label="SAM",
 ):
     """A ``SAMRun`` on ``problem``: the solver chosen, the learning rate resolved.
 
     ``solver="auto"`` compares the cost model's estimates for ``n_iter`` steps;
     ``batch_size`` (stochastic SAM) needs the loop. The spectral solver decomposes
-    the problem here (once: the problem keeps its factor).
+    the problem here (once: the problem keeps its factor). ``verbose``, ``label``:
+    progress of the routes whose cost grows with the steps (``SAMRun.progress``).
     """
     rho = float(rho)
     if batch_size is not None:
@@ -260,7 +297,9 @@ def plan_run(
     if batch_size is not None:
         rng = check_random_state(random_state)
         batches = MiniBatches(int(batch_size), rng.get_state(), sample_weight, rng)
-    return SAMRun(problem, learning_rate, rho, variant, solver, batches)
+    return SAMRun(
+        problem, learning_rate, rho, variant, solver, batches, int(verbose), label
+    )
 
 
 # A route is "long" past this estimate (seconds) when the spectral route would take

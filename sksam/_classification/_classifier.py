@@ -172,6 +172,13 @@ class SAMClassifier(_SAMClassifierMixin, BaseSAM):
         after every step ``0..n_iter``; ties go to fewer steps.
     validation_fraction : float, default=0.1
         Fraction of the samples held out when ``early_stopping=True``.
+    verbose : int, default=0
+        ``> 0``: progress on the routes whose cost grows with ``n_iter`` (the
+        iterative solver, mini-batches, the normalized recursion, early stopping's
+        scoring of every step): a line each tenth of the steps with the steps done
+        out of the total, the time elapsed and the estimated time remaining (at
+        most 10 lines a route). The spectral filter of unnormalized SAM, whose cost
+        does not grow with ``n_iter``, prints one line.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplying ``sample_weight``: ``{label:
         weight}``, or ``"balanced"`` for ``n_samples / (n_classes *
@@ -249,6 +256,7 @@ class SAMClassifier(_SAMClassifierMixin, BaseSAM):
         random_state=None,
         early_stopping=False,
         validation_fraction=0.1,
+        verbose=0,
         class_weight=None,
     ):
         self.rho = rho
@@ -262,6 +270,7 @@ class SAMClassifier(_SAMClassifierMixin, BaseSAM):
         self.random_state = random_state
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.verbose = verbose
         self.class_weight = class_weight
 
     def fit(self, X, y, sample_weight=None):
@@ -382,6 +391,13 @@ class SAMKernelClassifier(_SAMClassifierMixin, SAMKernelRidge):
         :class:`SAMClassifier`.
     validation_fraction : float, default=0.1
         Fraction of the samples held out when ``early_stopping=True``.
+    verbose : int, default=0
+        ``> 0``: progress on the routes whose cost grows with ``n_iter`` (the
+        iterative solver, mini-batches, the normalized recursion, early stopping's
+        scoring of every step): a line each tenth of the steps with the steps done
+        out of the total, the time elapsed and the estimated time remaining (at
+        most 10 lines a route). The spectral filter of unnormalized SAM, whose cost
+        does not grow with ``n_iter``, prints one line.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplying ``sample_weight``, as in
         :class:`SAMClassifier`.
@@ -455,6 +471,7 @@ class SAMKernelClassifier(_SAMClassifierMixin, SAMKernelRidge):
         random_state=None,
         early_stopping=False,
         validation_fraction=0.1,
+        verbose=0,
         class_weight=None,
     ):
         super().__init__(
@@ -474,6 +491,7 @@ class SAMKernelClassifier(_SAMClassifierMixin, SAMKernelRidge):
             random_state=random_state,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
+            verbose=verbose,
         )
         self.class_weight = class_weight
 

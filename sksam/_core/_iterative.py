@@ -94,11 +94,15 @@ def sam_iterates(op, y_scaled, learning_rate, rho, n_iter, variant):
         yield step, coef
 
 
-def sam_loop(op, y_scaled, learning_rate, rho, n_iter, variant):
-    """Coefficients after ``n_iter`` full-batch SAM steps (see ``sam_iterates``)."""
-    last = deque(
-        sam_iterates(op, y_scaled, learning_rate, rho, n_iter, variant), maxlen=1
-    )
+def sam_loop(op, y_scaled, learning_rate, rho, n_iter, variant, progress=None):
+    """Coefficients after ``n_iter`` full-batch SAM steps (see ``sam_iterates``).
+
+    ``progress``: a ``_progress.Progress`` told of the steps done (``None``: none).
+    """
+    iterates = sam_iterates(op, y_scaled, learning_rate, rho, n_iter, variant)
+    if progress is not None:
+        iterates = progress.iterate(iterates)
+    last = deque(iterates, maxlen=1)
     return last[0][1] if last else np.zeros((op.n_params, y_scaled.shape[1]))
 
 
@@ -267,11 +271,21 @@ def stochastic_sam_iterates(
 
 
 def stochastic_sam_loop(
-    op, y_scaled, learning_rate, rho, n_iter, variant, batch_size, rng, sample_weight
+    op,
+    y_scaled,
+    learning_rate,
+    rho,
+    n_iter,
+    variant,
+    batch_size,
+    rng,
+    sample_weight,
+    progress=None,
 ):
     """Coefficients after ``n_iter`` mini-batch SAM steps.
 
-    See ``stochastic_sam_iterates`` for the parameters.
+    See ``stochastic_sam_iterates`` for the parameters; ``progress`` as in
+    ``sam_loop``.
 
     Examples
     --------
@@ -284,18 +298,18 @@ def stochastic_sam_loop(
     ... ).ravel().tolist()
     [1.0, 2.0]
     """
-    last = deque(
-        stochastic_sam_iterates(
-            op,
-            y_scaled,
-            learning_rate,
-            rho,
-            n_iter,
-            variant,
-            batch_size,
-            rng,
-            sample_weight,
-        ),
-        maxlen=1,
+    iterates = stochastic_sam_iterates(
+        op,
+        y_scaled,
+        learning_rate,
+        rho,
+        n_iter,
+        variant,
+        batch_size,
+        rng,
+        sample_weight,
     )
+    if progress is not None:
+        iterates = progress.iterate(iterates)
+    last = deque(iterates, maxlen=1)
     return last[0][1] if last else np.zeros((op.n_params, y_scaled.shape[1]))

@@ -304,7 +304,7 @@ def _normalized_weights(grad_weight, grad_root):
 
 
 def _normalized_steps(
-    lam, unit, scale, learning_rate, rho, steps, fitted, residual, start
+    lam, unit, scale, learning_rate, rho, steps, fitted, residual, start, progress=None
 ):
     """Advance the normalized recursion in place; filter values at sorted ``steps``.
 
@@ -330,12 +330,16 @@ def _normalized_steps(
     that decays geometrically cannot underflow to a sticky 0 (nor a 1e-300 one take
     hundreds of extra steps to grow back). Where the floor holds ``e``, ``lam psi``
     moves by at most ``a 2^-53`` a step, as the loop's rounding moves it.
+
+    ``progress`` (a ``_progress.Progress`` of ``n_targets * (steps[-1] - start)``
+    steps, or ``None``) is told of the work done every ``progress.block`` steps.
     """
     out = np.empty((lam.size, fitted.shape[1], len(steps)))
     eta_lam = learning_rate * lam
     eta_lam2 = eta_lam * lam
     floor = np.full_like(lam, RESIDUAL_FLOOR)
     work = np.empty_like(lam)
+    span = int(steps[-1]) - start if len(steps) else 0
     for column in range(fitted.shape[1]):
         # One target at a time: the step is then a handful of in-place numpy calls
         # on rank-length vectors and one dot product.
@@ -345,19 +349,26 @@ def _normalized_steps(
         step = start
         for idx, target in enumerate(steps):
             while step < target:
-                np.multiply(e, e, out=work)
-                sq_norm = float(weight @ work)  # (||g_k|| / norm_scale)^2
-                norm = norm_scale * math.sqrt(sq_norm) if sq_norm > 0.0 else 0.0
-                radius = rho / norm if norm > 0.0 else 0.0
-                np.multiply(eta_lam2, radius, out=work)
-                work += eta_lam
-                work *= e  # a e
-                col_fitted += work
-                e -= work
-                np.abs(e, out=work)
-                np.maximum(work, floor, out=work)
-                np.copysign(work, e, out=e)
-                step += 1
+                # In blocks only to report progress: one block without it.
+                stop = (
+                    target if progress is None else min(target, step + progress.block)
+                )
+                while step < stop:
+                    np.multiply(e, e, out=work)
+                    sq_norm = float(weight @ work)  # (||g_k|| / norm_scale)^2
+                    norm = norm_scale * math.sqrt(sq_norm) if sq_norm > 0.0 else 0.0
+                    radius = rho / norm if norm > 0.0 else 0.0
+                    np.multiply(eta_lam2, radius, out=work)
+                    work += eta_lam
+                    work *= e  # a e
+                    col_fitted += work
+                    e -= work
+                    np.abs(e, out=work)
+                    np.maximum(work, floor, out=work)
+                    np.copysign(work, e, out=e)
+                    step += 1
+                if progress is not None:
+                    progress.update(column * span + step - start)
             np.divide(col_fitted, lam, out=out[:, column, idx])
         fitted[:, column] = col_fitted
         residual[:, column] = e
@@ -365,7 +376,16 @@ def _normalized_steps(
 
 
 def _psi_normalized(
-    lam, grad_weight, learning_rate, rho, steps, psi0=None, start=0, *, grad_root=None
+    lam,
+    grad_weight,
+    learning_rate,
+    rho,
+    steps,
+    psi0=None,
+    start=0,
+    *,
+    grad_root=None,
+    progress=None,
 ):
     """Exact recursion of normalized SAM in eigen-coordinates; shape (rank, t, K).
 
@@ -375,7 +395,7 @@ def _psi_normalized(
     ``psi0`` is the state after ``start`` steps (to continue a path in chunks; the
     residual is then recomputed from it, and ``iter_psi_chunks`` carries it instead);
     ``steps`` must all be >= ``start``. ``grad_root``: ``SpectralFactor.grad_root``
-    (scale-robust gradient norm).
+    (scale-robust gradient norm). ``progress``: see ``_normalized_steps``.
     """
     steps = np.asarray(steps, dtype=np.int64)
     unit, scale = _normalized_weights(grad_weight, grad_root)
@@ -388,16 +408,26 @@ def _psi_normalized(
     order = np.argsort(steps, kind="stable")
     out = np.empty((lam.size, n_targets, steps.size))
     out[:, :, order] = _normalized_steps(
-        lam, unit, scale, learning_rate, rho, steps[order], fitted, residual, start
+        lam,
+        unit,
+        scale,
+        learning_rate,
+        rho,
+        steps[order],
+        fitted,
+        residual,
+        start,
+        progress,
     )
     return out
 
 
-def filter_psi(factor, learning_rate, rho, steps, variant):
+def filter_psi(factor, learning_rate, rho, steps, variant, progress=None):
     """Filter values ``psi`` for each step count in ``steps``.
 
     Returns shape (rank, K) for ``variant="unnormalized"`` (the same for all targets)
-    and (rank, n_targets, K) for ``"normalized"``.
+    and (rank, n_targets, K) for ``"normalized"``. ``progress``: reported by the
+    normalized recursion (the one route whose cost grows with the steps).
     """
     if factor.xp is not None:
         return factor.filter_psi(learning_rate, rho, steps, variant)
@@ -409,15 +439,19 @@ def filter_psi(factor, learning_rate, rho, steps, variant):
             rho,
             steps,
             grad_root=factor.grad_root,
+            progress=progress,
         )
     return _psi_unnormalized(factor.lam, learning_rate, rho, steps)
 
 
-def coef_path(factor, learning_rate, rho, steps, variant):
-    """Coefficients after step count in ``steps``; shape (n_params, n_targets, K)."""
+def coef_path(factor, learning_rate, rho, steps, variant, progress=None):
+    """Coefficients after step count in ``steps``; shape (n_params, n_targets, K).
+
+    ``progress``: see ``filter_psi`` (not reported for another array namespace).
+    """
     if factor.xp is not None:
         return factor.coef_path(learning_rate, rho, steps, variant)
-    psi = filter_psi(factor, learning_rate, rho, steps, variant)
+    psi = filter_psi(factor, learning_rate, rho, steps, variant, progress)
     if psi.ndim == 2:
         psi = psi[:, None, :]
     weighted = psi * factor.proj[:, :, None]

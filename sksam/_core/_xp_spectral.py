@@ -356,12 +356,16 @@ def xp_sam_iterates(op, y_scaled, learning_rate, rho, n_iter, variant):
         yield step, coef
 
 
-def xp_sam_loop(op, y_scaled, learning_rate, rho, n_iter, variant):
-    """Coefficients after ``n_iter`` full-batch steps (``xp_sam_iterates``)."""
+def xp_sam_loop(op, y_scaled, learning_rate, rho, n_iter, variant, progress=None):
+    """Coefficients after ``n_iter`` full-batch steps (``xp_sam_iterates``);
+    ``progress`` as in ``_iterative.sam_loop``."""
     xp = op.xp
     last = xp.zeros(
         (op.n_params, y_scaled.shape[1]), dtype=y_scaled.dtype, device=_device(y_scaled)
     )
-    for _, coef in xp_sam_iterates(op, y_scaled, learning_rate, rho, n_iter, variant):
+    iterates = xp_sam_iterates(op, y_scaled, learning_rate, rho, n_iter, variant)
+    if progress is not None:
+        iterates = progress.iterate(iterates)
+    for _, coef in iterates:
         last = coef
     return last
