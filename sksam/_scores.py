@@ -13,10 +13,10 @@ from sklearn.metrics import mean_squared_error, r2_score, root_mean_squared_erro
 
 from ._warnings import warn
 
-__all__ = ["mse_path", "path_scores", "r2_path"]
+__all__ = ["DIRECT_METRICS", "mse_path", "path_scores", "r2_path"]
 
 
-def path_scores(metric, y_true, pred, sample_weight=None):
+def path_scores(metric, y_true, pred, sample_weight=None, overwrite=False):
     """``metric`` at each step of a path, averaged over targets: shape (n_steps,).
 
     ``pred`` has shape (n_samples, n_targets, n_steps) and ``y_true`` shape
@@ -24,14 +24,11 @@ def path_scores(metric, y_true, pred, sample_weight=None):
     sample_weight=sample_weight)`` returns (uniform average over targets): R^2 and
     the (root) mean squared error directly (``r2_path``, ``mse_path``), any other
     metric (which must accept ``multioutput="raw_values"``) by one call on the
-    (target, step) columns.
+    (target, step) columns. ``overwrite``: the direct metrics may use ``pred`` as
+    their work space (its values are then lost).
     """
-    if metric is r2_score:
-        return r2_path(y_true, pred, sample_weight)
-    if metric is mean_squared_error:
-        return mse_path(y_true, pred, sample_weight)
-    if metric is root_mean_squared_error:
-        return mse_path(y_true, pred, sample_weight, root=True)
+    if metric in DIRECT_METRICS:
+        return DIRECT_METRICS[metric](y_true, pred, sample_weight, overwrite=overwrite)
     n_samples, n_targets, n_steps = pred.shape
     tiled = np.repeat(y_true[:, :, None], n_steps, axis=2)
     raw = metric(
@@ -54,18 +51,31 @@ def _weights(sample_weight):
     return weights
 
 
-def _squared_residuals(y_true, pred, weights):
+def _squared_residuals(y_true, pred, weights, overwrite):
     """Weighted sums over samples of ``(y_true - pred)^2``: shape (n_targets, K).
 
     Columns with a non-finite prediction (a diverged candidate) are ``nan``; a
     finite prediction whose square overflows keeps its ``inf``, as in scikit-learn.
+    ``overwrite``: the residuals are formed in ``pred`` (no new chunk-sized array:
+    three times faster on a long grid).
     """
+    bad_columns = None
+    if overwrite:  # which columns diverged must be known before pred is lost
+        with np.errstate(over="ignore", invalid="ignore"):
+            bad_columns = ~np.isfinite(pred.sum(axis=0))
+        if bad_columns.any():
+            targets, steps = np.nonzero(bad_columns)
+            finite = np.isfinite(pred[:, targets, steps]).all(axis=0)
+            bad_columns[targets[finite], steps[finite]] = False
     with np.errstate(over="ignore", invalid="ignore"):
-        resid = np.subtract(y_true[:, :, None], pred)
+        resid = np.subtract(y_true[:, :, None], pred, out=pred if overwrite else None)
         resid *= resid
         if weights is not None:
             resid *= weights[:, None, None]
         total = resid.sum(axis=0)
+    if bad_columns is not None:
+        total[bad_columns] = np.nan
+        return total
     bad = ~np.isfinite(total)
     if bad.any():  # rare: tell a diverged candidate from an overflow
         targets, steps = np.nonzero(bad)
@@ -74,7 +84,7 @@ def _squared_residuals(y_true, pred, weights):
     return total
 
 
-def r2_path(y_true, pred, sample_weight=None):
+def r2_path(y_true, pred, sample_weight=None, overwrite=False):
     """``r2_score(y_true, pred[:, :, k], sample_weight=...)`` for every ``k``.
 
     ``pred`` (n_samples, n_targets, n_steps), ``y_true`` (n_samples, n_targets);
@@ -82,7 +92,8 @@ def r2_path(y_true, pred, sample_weight=None):
     (``force_finite=True``): a target constant on the fold scores 1.0 if predicted
     perfectly, else 0.0; fewer than two samples give ``nan`` with an
     ``UndefinedMetricWarning``. A candidate with a non-finite prediction scores
-    ``nan`` (scikit-learn refuses such input).
+    ``nan`` (scikit-learn refuses such input). ``overwrite``: use ``pred`` as the
+    work space.
 
     Examples
     --------
@@ -100,7 +111,7 @@ def r2_path(y_true, pred, sample_weight=None):
         )
         return np.full(n_steps, np.nan)
     weights = _weights(sample_weight)
-    numerator = _squared_residuals(y_true, pred, weights)
+    numerator = _squared_residuals(y_true, pred, weights, overwrite)
     mean = np.average(y_true, axis=0, weights=weights)
     deviation = (y_true - mean) ** 2
     if weights is not None:
@@ -116,12 +127,12 @@ def r2_path(y_true, pred, sample_weight=None):
     return scores.mean(axis=0)
 
 
-def mse_path(y_true, pred, sample_weight=None, root=False):
+def mse_path(y_true, pred, sample_weight=None, root=False, overwrite=False):
     """``mean_squared_error`` (``root``: ``root_mean_squared_error``) of every step.
 
     Shapes as in ``r2_path``; the mean over samples is weighted by
     ``sample_weight``, then (root) averaged uniformly over targets. A candidate
-    with a non-finite prediction scores ``nan``.
+    with a non-finite prediction scores ``nan``. ``overwrite``: as in ``r2_path``.
 
     Examples
     --------
@@ -131,7 +142,7 @@ def mse_path(y_true, pred, sample_weight=None, root=False):
     [0.0, 4.0]
     """
     weights = _weights(sample_weight)
-    total = _squared_residuals(y_true, pred, weights)
+    total = _squared_residuals(y_true, pred, weights, overwrite)
     if weights is None:
         errors = total / pred.shape[0]
     else:
@@ -139,3 +150,15 @@ def mse_path(y_true, pred, sample_weight=None, root=False):
     if root:
         errors = np.sqrt(errors)
     return errors.mean(axis=0)
+
+
+def _rmse_path(y_true, pred, sample_weight=None, overwrite=False):
+    return mse_path(y_true, pred, sample_weight, root=True, overwrite=overwrite)
+
+
+#: The metrics scored directly (the others: one call of the metric on the chunk).
+DIRECT_METRICS = {
+    r2_score: r2_path,
+    mean_squared_error: mse_path,
+    root_mean_squared_error: _rmse_path,
+}

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import mean_squared_error, r2_score, root_mean_squared_error
 
@@ -40,6 +40,8 @@ def test_direct_scores_equal_sklearn_on_random_cases(seed):
         got = direct(y, pred, sw)
         assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
         assert_allclose(path_scores(metric, y, pred, sw), expected, rtol=1e-12)
+        work = pred.copy()
+        assert_array_equal(path_scores(metric, y, work, sw, overwrite=True), got)
 
 
 def test_r2_of_a_constant_target_follows_force_finite():
@@ -80,6 +82,12 @@ def test_diverged_candidates_score_nan_and_overflow_keeps_sklearns_inf():
     assert_allclose(scores[[0, 3]], expected)
     assert scores[3] == -np.inf
     assert errors[3] == mean_squared_error(y, pred[:, :, 3]) == np.inf
+    # In place (the CV search's work space): the same values.
+    weights = np.linspace(0.5, 2.0, 6)
+    for direct in (r2_path, mse_path):
+        expected = direct(y, pred, weights)
+        work = pred.copy()
+        assert_array_equal(direct(y, work, weights, overwrite=True), expected)
 
 
 def test_zero_weight_sum_raises_as_sklearn():

@@ -10,13 +10,14 @@ from functools import partial
 from time import perf_counter
 
 import numpy as np
+from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import _safe_split
 from sklearn.utils.validation import _check_method_params
 
 from .._core._moments import squared_error_scores
 from .._dask import fold_moments, validate_dask_fit_data
 from .._problem import moment_problem
-from .._scores import path_scores
+from .._scores import DIRECT_METRICS, path_scores
 from .._warnings import warn
 
 __all__ = ["dask_split_scores", "gcv_scores", "split_scores"]
@@ -91,6 +92,14 @@ def split_scores(estimator, X, y, train, test, fit_params, score_params, grid):
     if set(score_params) - {"sample_weight"} or data.dtype != np.float64:
         vectorised = None
     n_test = len(test)
+    # R^2, (R)MSE: scored directly, diverged candidates nan (R^2 of one sample is
+    # nan for every candidate: not a divergence).
+    direct = (
+        vectorised is not None
+        and data.labels is None
+        and vectorised[0] in DIRECT_METRICS
+    )
+    defined = n_test >= 2 or vectorised is None or vectorised[0] is not r2_score
     if vectorised is not None:
         X_eval = estimator._validate_predict_input(X_test)
         test_map = problem.test_map(estimator._test_features(X_eval, data.X))
@@ -126,10 +135,20 @@ def split_scores(estimator, X, y, train, test, fit_params, score_params, grid):
                     flat = coefs[:, :, finite].reshape(coefs.shape[0], -1)
                     pred = test_map(flat).reshape(n_test, coefs.shape[1], -1)
                     pred += problem.y_offset[:, None]
+                if direct:
+                    # Diverged candidates score nan (no copy, no extra pass).
+                    values = score_path(pred, score_weight, overwrite=True)
+                    if defined:
+                        n_diverged += int(np.sum(np.isnan(values)))
+                    scores[rows[finite], j] = sign * values
+                    score_time[rows, j] += (perf_counter() - tic) / rows.size
+                    continue
                 ok = np.isfinite(pred).all(axis=(0, 1))
                 n_diverged += int(np.sum(~ok))
                 if ok.any():
-                    values = score_path(pred[:, :, ok], score_weight)
+                    values = score_path(
+                        pred if ok.all() else pred[:, :, ok], score_weight
+                    )
                     scores[rows[finite[ok]], j] = sign * values
                 score_time[rows, j] += (perf_counter() - tic) / rows.size
                 continue
