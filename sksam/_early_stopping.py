@@ -57,11 +57,14 @@ def early_stopping(estimator, data, rho):
     scores = [score(start + offset)]
     test_map = problem.test_map(estimator._test_features(X_val, X_train))
     progress = run.progress(n_iter, "early stopping, scoring every step")
-    for steps, pred in run.prediction_chunks(test_map, n_iter):
-        pred += offset
-        scores.append(score(pred))
-        if progress is not None:
-            progress.update(int(steps[-1]))
+    # A diverging run (past its ConvergenceWarning) scores nan from where its
+    # predictions stop being finite, and nan ranks last.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for steps, pred in run.prediction_chunks(test_map, n_iter):
+            pred += offset
+            scores.append(score(pred))
+            if progress is not None:
+                progress.update(int(steps[-1]))
     scores = np.concatenate(scores)
     best = int(np.argmax(np.where(np.isnan(scores), -np.inf, scores)))
     return best, scores

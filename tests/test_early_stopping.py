@@ -1,10 +1,13 @@
 """early_stopping=True against a brute-force scan of separately fitted models."""
 
+import warnings
+
 import numpy as np
 import pytest
 from _data import spread_spectrum_data
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -107,3 +110,23 @@ def test_early_stopping_holds_out_at_least_two_samples():
 )
 def test_sklearn_compatible_with_early_stopping(estimator, check):
     check(estimator)
+
+
+def test_diverging_steps_score_nan_and_rank_last():
+    # The held-out R^2 used to fail with "Input contains NaN" once the iterates of
+    # an unstable learning rate overflowed; those steps now score nan.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 5))
+    y = X @ np.ones(5) + rng.standard_normal(100)
+    model = SAMRegressor(learning_rate=3.0, n_iter=2000, early_stopping=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.warns(ConvergenceWarning, match="not stable"):
+            model.set_params(random_state=0).fit(X, y)
+    scores = model.validation_score_
+    diverged = np.isnan(scores)
+    assert diverged[-1] and not diverged[0]
+    # nan from the first overflow on: a suffix of the path.
+    assert np.all(diverged[np.argmax(diverged) :])
+    assert model.n_iter_ == int(np.nanargmax(scores))
+    assert np.all(np.isfinite(model.coef_))
