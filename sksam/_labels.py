@@ -7,6 +7,9 @@ does, and predicts by the same decision rule: the sign of the one column, the
 arg-max over the class columns, or the sign of each label column.
 """
 
+import copy
+from functools import lru_cache
+
 import numpy as np
 from scipy import sparse
 from sklearn.preprocessing import LabelBinarizer
@@ -14,7 +17,12 @@ from sklearn.utils import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, _check_y, column_or_1d
 
-__all__ = ["accuracy_path", "binarize_labels", "decision_labels"]
+__all__ = [
+    "DecisionAccuracy",
+    "accuracy_path",
+    "binarize_labels",
+    "decision_labels",
+]
 
 
 def binarize_labels(y, sample_weight, class_weight, estimator=None):
@@ -28,11 +36,16 @@ def binarize_labels(y, sample_weight, class_weight, estimator=None):
         name = "estimator" if estimator is None else type(estimator).__name__
         raise ValueError(f"{name} requires y to be passed, but the target y is None.")
     y = _check_y(y, multi_output=True, estimator=estimator)
-    check_classification_targets(y)
-    if not type_of_target(y, input_name="y").startswith("multilabel"):
+    y_type = type_of_target(y, input_name="y")
+    if y_type not in ("binary", "multiclass"):
+        check_classification_targets(y)  # the error for continuous targets
+    if not y_type.startswith("multilabel"):
         y = column_or_1d(y, warn=True)
-    binarizer = LabelBinarizer(pos_label=1, neg_label=-1)
-    Y = np.asarray(binarizer.fit_transform(y), dtype=np.float64)
+    if y_type in ("binary", "multiclass") and y.dtype.kind in _NUMPY_LABEL_KINDS:
+        Y, binarizer = _binarize_labels(y)
+    else:
+        binarizer = LabelBinarizer(pos_label=1, neg_label=-1)
+        Y = np.asarray(binarizer.fit_transform(y), dtype=np.float64)
     if class_weight:
         weights = compute_sample_weight(class_weight, y)
         sample_weight = _check_sample_weight(
@@ -40,6 +53,41 @@ def binarize_labels(y, sample_weight, class_weight, estimator=None):
         )
         sample_weight = sample_weight * weights
     return Y, sample_weight, binarizer
+
+
+#: Label dtypes (bool, integers, floats, unicode) that ``np.unique`` sorts as
+#: ``LabelBinarizer`` does (object arrays may mix types: its checks apply).
+_NUMPY_LABEL_KINDS = "biufU"
+
+
+def _binarize_labels(y):
+    """``LabelBinarizer(pos_label=1, neg_label=-1).fit_transform`` of 1-D binary or
+    multiclass labels, from one ``np.unique``: ``(Y, binarizer)``.
+
+    The binarizer is fitted on the classes only (a handful of values instead of
+    ``y``), and ``Y`` set from the class codes: the same classes (values and dtype)
+    and indicators, a few times faster (one fit per split in a search).
+    """
+    values, codes = np.unique(y, return_inverse=True)
+    classes = np.asarray(sorted(set(values)))  # as sklearn's unique_labels forms it
+    # A copy of the binarizer fitted on these classes (its arrays are only read):
+    # the folds of a search share their classes.
+    binarizer = copy.copy(_fitted_binarizer(classes.dtype.str, classes.tobytes()))
+    rows = np.arange(y.shape[0])
+    if classes.size <= 2:  # one column: +1 for the second class
+        Y = np.where(codes == 1, 1.0, -1.0)[:, None]
+    else:
+        Y = np.full((y.shape[0], classes.size), -1.0)
+        Y[rows, codes] = 1.0
+    return Y, binarizer
+
+
+@lru_cache(maxsize=8)
+def _fitted_binarizer(dtype, classes):
+    """``LabelBinarizer(pos_label=1, neg_label=-1)`` fitted on the classes given by
+    their dtype and bytes (hashable, so that the folds of a search fit it once)."""
+    classes = np.frombuffer(classes, dtype=dtype)
+    return LabelBinarizer(pos_label=1, neg_label=-1).fit(classes)
 
 
 def _is_multilabel(binarizer):
@@ -77,23 +125,110 @@ def accuracy_path(binarizer, y_true, decision, sample_weight=None):
         on = decision > 0  # (n, labels, steps)
         correct = np.all(on == (truth != 0)[:, :, None], axis=1)
     else:
-        truth = np.asarray(y_true)
-        truth = truth.reshape(-1) if truth.ndim == 2 else truth
         classes = binarizer.classes_
         if n_columns == 1:
             index = (decision[:, 0, :] > 0).astype(np.intp)
             index = np.minimum(index, classes.size - 1)
         else:
             index = decision.argmax(axis=1)
-        # Labels compared by their index in ``classes_`` (-1: a class not seen in
-        # fit, never predicted), as cheap for strings as for integers.
-        position = np.minimum(np.searchsorted(classes, truth), classes.size - 1)
-        truth_index = np.where(classes[position] == truth, position, -1)
-        correct = index == truth_index[:, None]
+        correct = index == _class_index(classes, y_true)[:, None]
+    return _mean_correct(correct, sample_weight)
+
+
+def _class_index(classes, y_true):
+    """The index of each label in ``classes`` (-1: a class not seen in fit, never
+    predicted): labels compared by index, as cheap for strings as for integers."""
+    truth = np.asarray(y_true)
+    truth = truth.reshape(-1) if truth.ndim == 2 else truth
+    position = np.minimum(np.searchsorted(classes, truth), classes.size - 1)
+    return np.where(classes[position] == truth, position, -1)
+
+
+def _mean_correct(correct, sample_weight):
+    """``accuracy_score`` of each column of ``correct`` (n_samples, n_steps), bool."""
+    if sample_weight is None:
+        # Counts of 0/1 are exact in float64: count / n, as np.average gives.
+        return np.count_nonzero(correct, axis=0) / correct.shape[0]
     # Each step's row contiguous: the same sums as accuracy_score's on one step.
     correct = np.ascontiguousarray(correct.T, dtype=np.float64)
-    if sample_weight is None:
-        return correct.mean(axis=1)
     weights = np.asarray(sample_weight, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         return (correct * weights).sum(axis=1) / weights.sum()
+
+
+class DecisionAccuracy:
+    """``accuracy_path`` of decision values given as ``Z @ W`` (eigen-coordinates).
+
+    The search scores every candidate from ``P[:, :, k] = Z @ W[:, :, k]`` with
+    ``Z`` (n_samples, m) the test rows in the coordinates of a fold's
+    decomposition (a column of ones for the offsets) and ``W`` (m, n_columns,
+    n_steps) the filtered targets. The test rows are sorted by their true class
+    once, so that the arg-max test needs no arg-max: a sample of class ``c`` is
+    classified correctly iff its value in column ``c`` is above every earlier
+    column's and at least every later column's (the first maximum wins, as in
+    ``argmax``), read off the one product ``Z @ W`` laid out with the steps
+    contiguous. Each score equals ``accuracy_path``'s on the same decision values
+    (finite ones: the caller checks).
+
+    Parameters
+    ----------
+    binarizer : LabelBinarizer
+        The fitted binarizer of the training labels.
+    y_true : array-like of shape (n_samples,) or (n_samples, n_labels)
+        True labels of the test rows.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the accuracy.
+    """
+
+    def __init__(self, binarizer, y_true, sample_weight=None):
+        self.sample_weight = sample_weight
+        self.multilabel = _is_multilabel(binarizer)
+        if self.multilabel:
+            truth = y_true.toarray() if sparse.issparse(y_true) else y_true
+            self.truth = np.asarray(truth) != 0
+            self.n_samples = self.truth.shape[0]
+            self.order = None
+            return
+        classes = binarizer.classes_
+        truth = _class_index(classes, y_true)
+        self.n_samples = truth.size
+        self.binary = len(classes) <= 2
+        self.single = len(classes) == 1  # one class seen: always predicted
+        self.order = np.argsort(truth, kind="stable")
+        # Rows of class c are order[bounds[c]:bounds[c + 1]] (unseen classes first,
+        # then never correct).
+        self.bounds = np.searchsorted(truth[self.order], np.arange(len(classes) + 1))
+
+    def rows(self, Z):
+        """``Z`` with its rows in the order ``__call__`` expects."""
+        return Z if self.order is None else Z[self.order]
+
+    def __call__(self, Z, W):
+        """Accuracy of each step, shape (n_steps,), for ``rows(Z)`` and ``W``."""
+        m, n_columns, n_steps = W.shape
+        W = np.ascontiguousarray(W).reshape(m, n_columns * n_steps)
+        P = (Z @ W).reshape(Z.shape[0], n_columns, n_steps)
+        if self.multilabel:
+            correct = np.all((P > 0) == self.truth[:, :, None], axis=1)
+            return _mean_correct(correct, self.sample_weight)
+        correct = np.zeros((self.n_samples, n_steps), dtype=bool)
+        for c in range(self.bounds.size - 1):
+            block = slice(self.bounds[c], self.bounds[c + 1])
+            if block.start == block.stop:
+                continue
+            if self.single:
+                correct[block] = True
+            elif self.binary:  # one column: its sign picks the second class
+                np.greater(P[block, 0], 0.0, out=correct[block])
+                if c == 0:
+                    np.logical_not(correct[block], out=correct[block])
+            else:
+                value, ok = P[block, c], correct[block]
+                ok.fill(True)
+                if c > 0:
+                    ok &= value > P[block, :c].max(axis=1)
+                if c + 1 < n_columns:
+                    ok &= value >= P[block, c + 1 :].max(axis=1)
+        if self.sample_weight is not None:  # back in the order of the weights
+            correct[self.order] = correct.copy()
+        return _mean_correct(correct, self.sample_weight)

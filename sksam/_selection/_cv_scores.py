@@ -15,11 +15,12 @@ from sklearn.utils.validation import _check_method_params
 
 from .._core._moments import squared_error_scores
 from .._dask import fold_moments, validate_dask_fit_data
+from .._labels import DecisionAccuracy
 from .._problem import moment_problem
 from .._scores import path_scores
 from .._warnings import warn
 
-__all__ = ["dask_split_scores", "gcv_scores", "split_scores"]
+__all__ = ["dask_split_scores", "gcv_scores", "label_scores", "split_scores"]
 
 
 class ScoringFailure:
@@ -93,7 +94,13 @@ def split_scores(estimator, X, y, train, test, fit_params, score_params, grid):
     n_test = len(test)
     if vectorised is not None:
         X_eval = estimator._validate_predict_input(X_test)
-        test_map = problem.test_map(estimator._test_features(X_eval, data.X))
+        features = estimator._test_features(X_eval, data.X)
+        test_map = problem.test_map(features)
+        if data.labels is not None:  # a classifier: from eigen-coordinates if exact
+            accuracy = DecisionAccuracy(data.labels, y_test, score_weight)
+            result = label_scores(estimator, problem, test_map, accuracy, grid, shared)
+            if result is not None:
+                return result
         if data.labels is None:
             y_true = np.asarray(y_test, dtype=float).reshape(n_test, -1)
             score_path = partial(path_scores, vectorised[0], y_true)
@@ -145,6 +152,85 @@ def split_scores(estimator, X, y, train, test, fit_params, score_params, grid):
         fit_time[:, j] += path_time / n_iters.size
     failures.warn(scores.size)
     return scores, n_diverged, failures.error, (fit_time, score_time)
+
+
+#: Largest magnitude of the filtered targets (times the sizes of the bases) read
+#: as a model's: beyond it the coefficients or predictions of the route through
+#: the coefficients could overflow, and ``label_scores`` leaves the split to it.
+SAFE_MAGNITUDE = 1e280
+
+
+def label_scores(estimator, problem, test_map, accuracy, grid, shared):
+    """Accuracies of every grid point on a split from eigen-coordinates, or None.
+
+    The decision values of step ``k`` are ``Z @ W_k`` with ``Z = [test_map(basis),
+    1]`` (n_test, rank + 1), the test rows in the coordinates of the fold's
+    decomposition, and ``W_k = [psi_k * proj; y_offset]``: one product per chunk
+    of candidates scores all classes, ``n_test x (rank + 1) x n_classes`` flops a
+    candidate instead of the ``(n_test + rank) x n_features x n_classes`` of the
+    coefficients and their predictions. A candidate whose filtered targets are not
+    finite diverged (its coefficients would not be finite). Returns ``None`` (the
+    caller's route through the coefficients) where that route is cheaper (more
+    eigen-directions than decision columns), or where finite filtered targets are
+    so large that the coefficients or predictions of that route could overflow:
+    then every count stays that of the models ``GridSearchCV`` fits. The returns
+    are those of ``split_scores``.
+    """
+    n_iters, rhos = grid[0], grid[1]
+    factor = problem.factor
+    n_columns, rank = problem.n_targets, factor.lam.size
+    if (
+        factor.xp is not None
+        or accuracy.n_samples == 0
+        or rank > n_columns * n_iters.size * rhos.size
+    ):
+        return None
+    tic = perf_counter()
+    basis = factor.basis
+    with np.errstate(over="ignore", invalid="ignore"):
+        Z = test_map(basis)
+    Z = accuracy.rows(np.column_stack([Z, np.ones(Z.shape[0])]))
+    reach = (
+        rank
+        * max(1.0, np.abs(basis).max(initial=0.0))
+        * max(1.0, np.abs(Z).max(initial=0.0))
+    )
+    if not np.isfinite(reach):
+        return None
+    shared += perf_counter() - tic
+    shape = (n_iters.size, rhos.size)
+    scores = np.full(shape, np.nan)
+    fit_time, score_time = np.full(shape, shared), np.zeros(shape)
+    n_diverged = 0
+    chunk = grid_chunk_size(Z.shape[0] * n_columns)
+    offset = np.broadcast_to(problem.y_offset[None, :, None], (1, n_columns, 1))
+    for j, rho in enumerate(rhos):
+        tic = perf_counter()
+        estimator.set_params(rho=rho)
+        run = estimator._plan_run(problem, int(n_iters.max()), None, solver="spectral")
+        psi = problem.filter(run.learning_rate, run.rho, n_iters, run.variant)
+        if psi.ndim == 2:
+            psi = psi[:, None, :]
+        with np.errstate(over="ignore", invalid="ignore"):
+            weighted = psi * factor.proj[:, :, None]
+            size = np.abs(weighted).max(axis=(0, 1), initial=0.0)
+        finite = np.flatnonzero(np.isfinite(size))
+        if np.any(size[finite] * reach > SAFE_MAGNITUDE):
+            return None
+        n_diverged += n_iters.size - finite.size
+        fit_time[:, j] += (perf_counter() - tic) / n_iters.size
+        for start in range(0, finite.size, chunk):
+            tic = perf_counter()
+            rows = finite[start : start + chunk]
+            W = np.concatenate(
+                [
+                    weighted[:, :, rows],
+                    np.broadcast_to(offset, (1, n_columns, rows.size)),
+                ]
+            )
+            scores[rows, j] = accuracy(Z, W)
+            score_time[rows, j] += (perf_counter() - tic) / rows.size
+    return scores, n_diverged, None, (fit_time, score_time)
 
 
 def _timed(chunks, fit_time, score_time, index_of):
