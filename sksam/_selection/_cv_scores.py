@@ -202,8 +202,8 @@ def label_scores(estimator, problem, test_map, accuracy, grid, shared):
     scores = np.full(shape, np.nan)
     fit_time, score_time = np.full(shape, shared), np.zeros(shape)
     n_diverged = 0
-    chunk = grid_chunk_size(Z.shape[0] * n_columns)
-    offset = np.broadcast_to(problem.y_offset[None, :, None], (1, n_columns, 1))
+    # Memory: the decision values and the filtered targets of a chunk.
+    chunk = grid_chunk_size(Z.shape[0] * n_columns, Z.shape[1] * n_columns)
     for j, rho in enumerate(rhos):
         tic = perf_counter()
         estimator.set_params(rho=rho)
@@ -211,25 +211,24 @@ def label_scores(estimator, problem, test_map, accuracy, grid, shared):
         psi = problem.filter(run.learning_rate, run.rho, n_iters, run.variant)
         if psi.ndim == 2:
             psi = psi[:, None, :]
-        with np.errstate(over="ignore", invalid="ignore"):
-            weighted = psi * factor.proj[:, :, None]
-            size = np.abs(weighted).max(axis=(0, 1), initial=0.0)
-        finite = np.flatnonzero(np.isfinite(size))
-        if np.any(size[finite] * reach > SAFE_MAGNITUDE):
-            return None
-        n_diverged += n_iters.size - finite.size
         fit_time[:, j] += (perf_counter() - tic) / n_iters.size
-        for start in range(0, finite.size, chunk):
+        for start in range(0, n_iters.size, chunk):
             tic = perf_counter()
-            rows = finite[start : start + chunk]
-            W = np.concatenate(
-                [
-                    weighted[:, :, rows],
-                    np.broadcast_to(offset, (1, n_columns, rows.size)),
-                ]
-            )
-            scores[rows, j] = accuracy(Z, W)
-            score_time[rows, j] += (perf_counter() - tic) / rows.size
+            rows = np.arange(start, min(start + chunk, n_iters.size))
+            W = np.empty((rank + 1, n_columns, rows.size))
+            with np.errstate(over="ignore", invalid="ignore"):
+                np.multiply(psi[:, :, rows], factor.proj[:, :, None], out=W[:rank])
+                size = np.abs(W[:rank]).max(axis=(0, 1), initial=0.0)
+            W[rank] = problem.y_offset[:, None]
+            finite = np.isfinite(size)
+            if np.any(size[finite] * reach > SAFE_MAGNITUDE):
+                return None
+            n_diverged += rows.size - int(finite.sum())
+            if not finite.all():
+                rows, W = rows[finite], W[:, :, finite]
+            if rows.size:
+                scores[rows, j] = accuracy(Z, W)
+                score_time[rows, j] += (perf_counter() - tic) / rows.size
     return scores, n_diverged, None, (fit_time, score_time)
 
 
