@@ -156,19 +156,26 @@ def _mean_correct(correct, sample_weight):
         return (correct * weights).sum(axis=1) / weights.sum()
 
 
+#: Decision values of one block of test rows (for all classes and the steps of a
+#: chunk) held at once: small enough to stay in cache between the product that
+#: forms them and the comparisons that read them, and to be one reused buffer.
+BLOCK_ENTRIES = 2**16
+
+
 class DecisionAccuracy:
     """``accuracy_path`` of decision values given as ``Z @ W`` (eigen-coordinates).
 
     The search scores every candidate from ``P[:, :, k] = Z @ W[:, :, k]`` with
     ``Z`` (n_samples, m) the test rows in the coordinates of a fold's
-    decomposition (a column of ones for the offsets) and ``W`` (m, n_columns,
-    n_steps) the filtered targets. The test rows are sorted by their true class
-    once, so that the arg-max test needs no arg-max: a sample of class ``c`` is
-    classified correctly iff its value in column ``c`` is above every earlier
-    column's and at least every later column's (the first maximum wins, as in
-    ``argmax``), read off the one product ``Z @ W`` laid out with the steps
-    contiguous. Each score equals ``accuracy_path``'s on the same decision values
-    (finite ones: the caller checks).
+    decomposition (and a column of ones for the offsets) and ``W`` (m,
+    n_columns, n_steps) the filtered targets. The test rows are grouped by their
+    true class once (``rows``), so that the arg-max test needs no arg-max: a
+    sample of class ``c`` is classified correctly iff its value in column ``c`` is
+    above every earlier column's and at least every later column's (the first
+    maximum wins, as in ``argmax``). The decision values are formed block of rows
+    by block of rows (at most ``BLOCK_ENTRIES`` at once, in one reused buffer)
+    and compared while in cache. Each score equals ``accuracy_path``'s on the
+    same decision values (finite ones: the caller checks).
 
     Parameters
     ----------
@@ -182,53 +189,71 @@ class DecisionAccuracy:
 
     def __init__(self, binarizer, y_true, sample_weight=None):
         self.sample_weight = sample_weight
+        self._buffer = None
         self.multilabel = _is_multilabel(binarizer)
         if self.multilabel:
             truth = y_true.toarray() if sparse.issparse(y_true) else y_true
             self.truth = np.asarray(truth) != 0
             self.n_samples = self.truth.shape[0]
-            self.order = None
+            self.groups = [(None, np.arange(self.n_samples))]
             return
         classes = binarizer.classes_
         truth = _class_index(classes, y_true)
         self.n_samples = truth.size
         self.binary = len(classes) <= 2
         self.single = len(classes) == 1  # one class seen: always predicted
-        self.order = np.argsort(truth, kind="stable")
-        # Rows of class c are order[bounds[c]:bounds[c + 1]] (unseen classes first,
-        # then never correct).
-        self.bounds = np.searchsorted(truth[self.order], np.arange(len(classes) + 1))
+        # The rows of each class seen in fit (the others are never correct).
+        order = np.argsort(truth, kind="stable")
+        bounds = np.searchsorted(truth[order], np.arange(len(classes) + 1))
+        self.groups = [
+            (c, order[bounds[c] : bounds[c + 1]])
+            for c in range(len(classes))
+            if bounds[c + 1] > bounds[c]
+        ]
 
-    def rows(self, Z):
-        """``Z`` with its rows in the order ``__call__`` expects."""
-        return Z if self.order is None else Z[self.order]
+    def rows(self, Z, ones=False):
+        """The rows of ``Z`` grouped as ``__call__`` reads them (with a column of
+        ones appended if ``ones``)."""
+        blocks = []
+        for c, index in self.groups:
+            block = np.empty((index.size, Z.shape[1] + int(ones)))
+            block[:, : Z.shape[1]] = Z[index]
+            if ones:
+                block[:, -1] = 1.0
+            blocks.append((c, index, block))
+        return blocks
 
-    def __call__(self, Z, W):
-        """Accuracy of each step, shape (n_steps,), for ``rows(Z)`` and ``W``."""
+    def __call__(self, rows, W):
+        """Accuracy of each step, shape (n_steps,), of ``rows(Z)`` and ``W``."""
         m, n_columns, n_steps = W.shape
         W = np.ascontiguousarray(W).reshape(m, n_columns * n_steps)
-        P = (Z @ W).reshape(Z.shape[0], n_columns, n_steps)
-        if self.multilabel:
-            correct = np.all((P > 0) == self.truth[:, :, None], axis=1)
-            return _mean_correct(correct, self.sample_weight)
+        per_row = n_columns * n_steps
+        size = max(1, BLOCK_ENTRIES // per_row)
+        if self._buffer is None or self._buffer.size < size * per_row:
+            self._buffer = np.empty(size * per_row)
         correct = np.zeros((self.n_samples, n_steps), dtype=bool)
-        for c in range(self.bounds.size - 1):
-            block = slice(self.bounds[c], self.bounds[c + 1])
-            if block.start == block.stop:
-                continue
-            if self.single:
-                correct[block] = True
-            elif self.binary:  # one column: its sign picks the second class
-                np.greater(P[block, 0], 0.0, out=correct[block])
-                if c == 0:
-                    np.logical_not(correct[block], out=correct[block])
-            else:
-                value, ok = P[block, c], correct[block]
-                ok.fill(True)
-                if c > 0:
-                    ok &= value > P[block, :c].max(axis=1)
-                if c + 1 < n_columns:
-                    ok &= value >= P[block, c + 1 :].max(axis=1)
-        if self.sample_weight is not None:  # back in the order of the weights
-            correct[self.order] = correct.copy()
+        for c, index, block in rows:
+            for start in range(0, index.size, size):
+                Z = block[start : start + size]
+                P = self._buffer[: Z.shape[0] * per_row].reshape(Z.shape[0], -1)
+                np.matmul(Z, W, out=P)
+                P = P.reshape(Z.shape[0], n_columns, n_steps)
+                rows_index = index[start : start + size]
+                correct[rows_index] = self._correct(c, P, rows_index)
         return _mean_correct(correct, self.sample_weight)
+
+    def _correct(self, c, P, index):
+        """Whether each row of ``P`` (test rows ``index``, of true class ``c``) is
+        classified right."""
+        if self.multilabel:
+            return np.all((P > 0) == self.truth[index, :, None], axis=1)
+        if self.single:
+            return True
+        if self.binary:  # one column: its sign picks the second class
+            positive = P[:, 0] > 0.0
+            return positive if c == 1 else ~positive
+        value = P[:, c]
+        ok = value > P[:, :c].max(axis=1) if c > 0 else np.ones(value.shape, bool)
+        if c + 1 < P.shape[1]:
+            ok &= value >= P[:, c + 1 :].max(axis=1)
+        return ok

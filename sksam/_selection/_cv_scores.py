@@ -188,22 +188,20 @@ def label_scores(estimator, problem, test_map, accuracy, grid, shared):
     tic = perf_counter()
     basis = factor.basis
     with np.errstate(over="ignore", invalid="ignore"):
-        Z = test_map(basis)
-    Z = accuracy.rows(np.column_stack([Z, np.ones(Z.shape[0])]))
-    reach = (
-        rank
-        * max(1.0, np.abs(basis).max(initial=0.0))
-        * max(1.0, np.abs(Z).max(initial=0.0))
-    )
-    if not np.isfinite(reach):
+        coordinates = test_map(basis)
+    Z = accuracy.rows(coordinates, ones=True)
+    sizes = (_max_abs(basis), _max_abs(coordinates))
+    if not np.all(np.isfinite(sizes)):
         return None
+    reach = rank * max(1.0, sizes[0]) * max(1.0, sizes[1])
     shared += perf_counter() - tic
     shape = (n_iters.size, rhos.size)
     scores = np.full(shape, np.nan)
     fit_time, score_time = np.full(shape, shared), np.zeros(shape)
     n_diverged = 0
-    # Memory: the decision values and the filtered targets of a chunk.
-    chunk = grid_chunk_size(Z.shape[0] * n_columns, Z.shape[1] * n_columns)
+    # Memory: the filtered targets of a chunk (the decision values are formed
+    # block of rows by block of rows, see DecisionAccuracy).
+    chunk = grid_chunk_size((rank + 1) * n_columns)
     for j, rho in enumerate(rhos):
         tic = perf_counter()
         estimator.set_params(rho=rho)
@@ -230,6 +228,11 @@ def label_scores(estimator, problem, test_map, accuracy, grid, shared):
                 scores[rows, j] = accuracy(Z, W)
                 score_time[rows, j] += (perf_counter() - tic) / rows.size
     return scores, n_diverged, None, (fit_time, score_time)
+
+
+def _max_abs(values):
+    """``max |values|`` (0 if empty, nan if any is nan), without a temporary."""
+    return max(float(values.max(initial=0.0)), -float(values.min(initial=0.0)))
 
 
 def _timed(chunks, fit_time, score_time, index_of):
