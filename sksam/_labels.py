@@ -156,10 +156,11 @@ def _mean_correct(correct, sample_weight):
         return (correct * weights).sum(axis=1) / weights.sum()
 
 
-#: Decision values of one block of test rows (for all classes and the steps of a
+#: Decision values of one slab of test rows (for all classes and the steps of a
 #: chunk) held at once: small enough to stay in cache between the product that
-#: forms them and the comparisons that read them, and to be one reused buffer.
-BLOCK_ENTRIES = 2**16
+#: forms them and the comparisons that read them (2 MB), large enough for few
+#: products, and one reused buffer.
+BLOCK_ENTRIES = 2**18
 
 
 class DecisionAccuracy:
@@ -168,14 +169,14 @@ class DecisionAccuracy:
     The search scores every candidate from ``P[:, :, k] = Z @ W[:, :, k]`` with
     ``Z`` (n_samples, m) the test rows in the coordinates of a fold's
     decomposition (and a column of ones for the offsets) and ``W`` (m,
-    n_columns, n_steps) the filtered targets. The test rows are grouped by their
+    n_columns, n_steps) the filtered targets. The test rows are sorted by their
     true class once (``rows``), so that the arg-max test needs no arg-max: a
     sample of class ``c`` is classified correctly iff its value in column ``c`` is
     above every earlier column's and at least every later column's (the first
-    maximum wins, as in ``argmax``). The decision values are formed block of rows
-    by block of rows (at most ``BLOCK_ENTRIES`` at once, in one reused buffer)
-    and compared while in cache. Each score equals ``accuracy_path``'s on the
-    same decision values (finite ones: the caller checks).
+    maximum wins, as in ``argmax``). The decision values are formed slab of rows
+    by slab of rows (at most ``BLOCK_ENTRIES`` at once, in one reused buffer) and
+    compared while in cache. Each score equals ``accuracy_path``'s on the same
+    decision values (finite ones: the caller checks).
 
     Parameters
     ----------
@@ -195,58 +196,63 @@ class DecisionAccuracy:
             truth = y_true.toarray() if sparse.issparse(y_true) else y_true
             self.truth = np.asarray(truth) != 0
             self.n_samples = self.truth.shape[0]
-            self.groups = [(None, np.arange(self.n_samples))]
+            self.order = np.arange(self.n_samples)
+            self.bounds = np.array([0, self.n_samples])
             return
         classes = binarizer.classes_
         truth = _class_index(classes, y_true)
         self.n_samples = truth.size
         self.binary = len(classes) <= 2
         self.single = len(classes) == 1  # one class seen: always predicted
-        # The rows of each class seen in fit (the others are never correct).
+        # The rows of class c are order[bounds[c]:bounds[c + 1]]; the rows of
+        # classes not seen in fit (never correct) come first and are left out.
         order = np.argsort(truth, kind="stable")
         bounds = np.searchsorted(truth[order], np.arange(len(classes) + 1))
-        self.groups = [
-            (c, order[bounds[c] : bounds[c + 1]])
-            for c in range(len(classes))
-            if bounds[c + 1] > bounds[c]
-        ]
+        self.order, self.bounds = order[bounds[0] :], bounds - bounds[0]
 
     def rows(self, Z, ones=False):
-        """The rows of ``Z`` grouped as ``__call__`` reads them (with a column of
-        ones appended if ``ones``)."""
-        blocks = []
-        for c, index in self.groups:
-            block = np.empty((index.size, Z.shape[1] + int(ones)))
-            block[:, : Z.shape[1]] = Z[index]
-            if ones:
-                block[:, -1] = 1.0
-            blocks.append((c, index, block))
-        return blocks
+        """The rows of ``Z`` that ``__call__`` reads, in its order (with a column
+        of ones appended if ``ones``)."""
+        rows = np.empty((self.order.size, Z.shape[1] + int(ones)))
+        rows[:, : Z.shape[1]] = Z[self.order]
+        if ones:
+            rows[:, -1] = 1.0
+        return rows
 
-    def __call__(self, rows, W):
-        """Accuracy of each step, shape (n_steps,), of ``rows(Z)`` and ``W``."""
+    def __call__(self, Z, W):
+        """Accuracy of each step, shape (n_steps,), of ``Z = rows(...)`` and ``W``."""
         m, n_columns, n_steps = W.shape
         W = np.ascontiguousarray(W).reshape(m, n_columns * n_steps)
         per_row = n_columns * n_steps
         size = max(1, BLOCK_ENTRIES // per_row)
         if self._buffer is None or self._buffer.size < size * per_row:
             self._buffer = np.empty(size * per_row)
-        correct = np.zeros((self.n_samples, n_steps), dtype=bool)
-        for c, index, block in rows:
-            for start in range(0, index.size, size):
-                Z = block[start : start + size]
-                P = self._buffer[: Z.shape[0] * per_row].reshape(Z.shape[0], -1)
-                np.matmul(Z, W, out=P)
-                P = P.reshape(Z.shape[0], n_columns, n_steps)
-                rows_index = index[start : start + size]
-                correct[rows_index] = self._correct(c, P, rows_index)
-        return _mean_correct(correct, self.sample_weight)
+        correct = np.zeros((Z.shape[0], n_steps), dtype=bool)
+        for start in range(0, Z.shape[0], size):
+            stop = min(start + size, Z.shape[0])
+            P = self._buffer[: (stop - start) * per_row].reshape(stop - start, -1)
+            np.matmul(Z[start:stop], W, out=P)
+            P = P.reshape(stop - start, n_columns, n_steps)
+            # The classes whose rows meet this slab.
+            first = np.searchsorted(self.bounds, start, side="right") - 1
+            for c in range(first, self.bounds.size - 1):
+                lo, hi = max(self.bounds[c], start), min(self.bounds[c + 1], stop)
+                if lo >= stop:
+                    break
+                if lo < hi:
+                    block = P[lo - start : hi - start]
+                    correct[lo:hi] = self._correct(c, block, slice(lo, hi))
+        if self.sample_weight is None:
+            return np.count_nonzero(correct, axis=0) / self.n_samples
+        full = np.zeros((self.n_samples, n_steps), dtype=bool)
+        full[self.order] = correct  # back in the order of the weights
+        return _mean_correct(full, self.sample_weight)
 
-    def _correct(self, c, P, index):
-        """Whether each row of ``P`` (test rows ``index``, of true class ``c``) is
+    def _correct(self, c, P, rows):
+        """Whether each row of ``P`` (sorted rows ``rows``, of true class ``c``) is
         classified right."""
         if self.multilabel:
-            return np.all((P > 0) == self.truth[index, :, None], axis=1)
+            return np.all((P > 0) == self.truth[self.order[rows], :, None], axis=1)
         if self.single:
             return True
         if self.binary:  # one column: its sign picks the second class

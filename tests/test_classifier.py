@@ -21,6 +21,7 @@ from sksam import (
     SAMClassifierCV,
     SAMKernelClassifier,
     SAMRegressor,
+    _labels,
 )
 from sksam._labels import DecisionAccuracy, accuracy_path, decision_labels
 
@@ -298,10 +299,14 @@ def test_cv_multilabel_equals_grid_search():
     np.testing.assert_array_equal(search.predict(X), grid.predict(X))
 
 
+@pytest.mark.parametrize("slab_entries", [None, 50])
 @pytest.mark.parametrize("n_classes", [1, 2, 4])
-def test_decision_accuracy_equals_accuracy_path(n_classes):
+def test_decision_accuracy_equals_accuracy_path(n_classes, slab_entries, monkeypatch):
     # Integer-valued rows and filtered targets: every decision value is exact, so
-    # the ties (to the first class) are the same in any order of summation.
+    # the ties (to the first class) are the same in any order of summation. Small
+    # slabs of rows (50 decision values) cut the classes' rows.
+    if slab_entries is not None:
+        monkeypatch.setattr(_labels, "BLOCK_ENTRIES", slab_entries)
     rng = np.random.default_rng(n_classes)
     labels = np.array(["a", "b", "c", "d"])[:n_classes]
     binarizer = LabelBinarizer(pos_label=1, neg_label=-1).fit(labels)
@@ -321,7 +326,8 @@ def test_decision_accuracy_equals_accuracy_path(n_classes):
             assert expected[k] == accuracy_score(y_true, pred, sample_weight=sw)
 
 
-def test_decision_accuracy_multilabel():
+def test_decision_accuracy_multilabel(monkeypatch):
+    monkeypatch.setattr(_labels, "BLOCK_ENTRIES", 40)  # slabs of 2 rows
     rng = np.random.default_rng(0)
     binarizer = LabelBinarizer(pos_label=1, neg_label=-1).fit(
         rng.integers(0, 2, (20, 3))
