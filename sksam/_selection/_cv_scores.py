@@ -67,7 +67,9 @@ def split_scores(estimator, X, y, train, test, fit_params, score_params, grid):
 
     ``grid = (n_iters, rhos, scorer, vectorised)``; for a classifier (whose
     ``FitData`` has ``labels``) ``vectorised`` scores decision values against the
-    labels (``_labels.accuracy_path``). The models are those
+    labels: from the fold's eigen-coordinates (``label_scores``) where that is
+    cheaper and safe, else through the coefficients (``_labels.accuracy_path``).
+    The models are those
     ``estimator.set_params(n_iter=k, rho=r).fit`` on the training part would give;
     non-finite (diverged) ones score ``nan``, as failed fits do in ``GridSearchCV``.
     Returns ``(scores, n_diverged, scoring_error, (fit_time, score_time))``: the
