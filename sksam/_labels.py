@@ -70,9 +70,9 @@ def _binarize_labels(y):
     """
     values, codes = np.unique(y, return_inverse=True)
     classes = np.asarray(sorted(set(values)))  # as sklearn's unique_labels forms it
-    # A copy of the binarizer fitted on these classes (its arrays are only read):
-    # the folds of a search share their classes.
-    binarizer = copy.copy(_fitted_binarizer(classes.dtype.str, classes.tobytes()))
+    # A copy of the binarizer fitted on these classes (the folds of a search share
+    # their classes); a deep one: a fitted model's classes_ are its own.
+    binarizer = copy.deepcopy(_fitted_binarizer(classes.dtype.str, classes.tobytes()))
     rows = np.arange(y.shape[0])
     if classes.size <= 2:  # one column: +1 for the second class
         Y = np.where(codes == 1, 1.0, -1.0)[:, None]

@@ -398,3 +398,14 @@ def test_cv_unstable_and_wide_cases_equal_grid_search(
         search.cv_results_["mean_test_score"], grid.cv_results_["mean_test_score"]
     )
     assert (search.n_iter_, search.rho_) == tuple(grid.best_params_.values())
+
+
+def test_fitted_classes_are_not_shared_between_fits():
+    # The binarizer of a set of classes is fitted once and copied: changing one
+    # model's classes_ in place leaves the next fit alone.
+    X, y = load_iris(return_X_y=True)
+    first = SAMClassifier(n_iter=5).fit(X, y)
+    first.classes_[0] = 7
+    second = SAMClassifier(n_iter=5).fit(X, y)
+    np.testing.assert_array_equal(second.classes_, [0, 1, 2])
+    assert set(second.predict(X)) == {0, 1, 2}
