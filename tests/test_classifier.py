@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 from scipy import sparse
+from sklearn.base import clone
 from sklearn.datasets import (
     load_iris,
     make_classification,
@@ -409,3 +410,65 @@ def test_fitted_classes_are_not_shared_between_fits():
     second = SAMClassifier(n_iter=5).fit(X, y)
     np.testing.assert_array_equal(second.classes_, [0, 1, 2])
     assert set(second.predict(X)) == {0, 1, 2}
+
+
+def _split_rows_data(estimator, X, y, sw, rows):
+    """``_fold_fit_data`` of ``rows`` and the validation of those rows."""
+    full = estimator._validate_fit_data(X, y, sw)
+    fold = estimator._fold_fit_data(full, rows)
+    direct = clone(estimator)._validate_fit_data(X[rows], y[rows], sw[rows])
+    return fold, direct
+
+
+@pytest.mark.parametrize("class_weight", [None, {0: 3.0, 1: 0.5}])
+def test_fold_fit_data_is_the_validated_rows(multiclass, class_weight):
+    X, y = multiclass
+    sw = np.random.default_rng(0).uniform(0.5, 2.0, y.size)
+    rows = np.arange(0, y.size, 3)
+    fold, direct = _split_rows_data(
+        SAMClassifier(class_weight=class_weight), X, y, sw, rows
+    )
+    np.testing.assert_array_equal(fold.X, direct.X)
+    np.testing.assert_array_equal(fold.y, direct.y)
+    np.testing.assert_array_equal(fold.sample_weight, direct.sample_weight)
+    np.testing.assert_array_equal(fold.labels.classes_, direct.labels.classes_)
+    assert (fold.y_ndim, fold.dtype) == (direct.y_ndim, direct.dtype)
+    # Rows missing a class are binarized on fewer columns, and balanced weights
+    # depend on the rows: those are validated again.
+    estimator = SAMClassifier()
+    full = estimator._validate_fit_data(X, y, sw)
+    assert estimator._fold_fit_data(full, np.flatnonzero(y != 2)) is None
+    balanced = SAMClassifier(class_weight="balanced")
+    full = balanced._validate_fit_data(X, y, sw)
+    assert balanced._fold_fit_data(full, rows) is None
+
+
+def test_cv_with_folds_missing_a_class_equals_grid_search(multiclass):
+    X, y = multiclass
+    sw = np.random.default_rng(3).uniform(0.2, 3.0, y.size)
+    rng = np.random.default_rng(4)
+    without_two = np.flatnonzero(y != 2)
+    splits = [
+        (
+            without_two[:-10],
+            np.concatenate([without_two[-10:], np.flatnonzero(y == 2)]),
+        ),
+        tuple(np.split(rng.permutation(y.size), [80])),
+        tuple(np.split(rng.permutation(y.size), [90])),
+    ]
+    n_iters, rhos = [1, 4, 16, 64], [0.0, 1.0]
+    for class_weight in (None, "balanced", {0: 2.0, 1: 1.0, 2: 0.5}):
+        search = SAMClassifierCV(
+            n_iters, rhos, cv=splits, class_weight=class_weight, store_cv_results=True
+        ).fit(X, y, sample_weight=sw)
+        grid = GridSearchCV(
+            SAMClassifier(class_weight=class_weight),
+            {"n_iter": n_iters, "rho": rhos},
+            cv=splits,
+        ).fit(X, y, sample_weight=sw)
+        for split in range(3):
+            key = f"split{split}_test_score"
+            np.testing.assert_allclose(
+                search.cv_results_[key], grid.cv_results_[key], rtol=1e-12
+            )
+        assert (search.n_iter_, search.rho_) == tuple(grid.best_params_.values())
