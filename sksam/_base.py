@@ -24,10 +24,11 @@ class BaseSAM(DocLinkMixin, RegressorMixin, BaseEstimator):
     """Base class of ``SAMRegressor`` and ``SAMKernelRidge``.
 
     Subclasses implement ``_validate_fit_data`` (returns ``FitData``),
-    ``_build_problem``, ``_store_model``, ``_validate_predict_input`` and
-    ``_test_features(X, X_fit=None)`` (what multiplies the model's coefficients:
-    ``X`` itself, or its kernel with the training rows ``X_fit``, default
-    ``X_fit_``).
+    ``_build_problem(X, y, sample_weight, overwrite_X=False)`` (``overwrite_X``:
+    ``X`` is a private copy the problem may use as its buffer), ``_store_model``,
+    ``_validate_predict_input`` and ``_test_features(X, X_fit=None)`` (what
+    multiplies the model's coefficients: ``X`` itself, or its kernel with the
+    training rows ``X_fit``, default ``X_fit_``).
     """
 
     _parameter_constraints: dict = dict(SAM_CONSTRAINTS)
@@ -99,6 +100,29 @@ class BaseSAM(DocLinkMixin, RegressorMixin, BaseEstimator):
             sample_weight=sample_weight,
             verbose=self.verbose,
             label=type(self).__name__,
+        )
+
+    def _fold_fit_data(self, data, rows):
+        """``_validate_fit_data`` of the rows ``rows`` of the validated ``data``,
+        taken from it, or ``None`` where only validating those rows can tell.
+
+        A search validates its data once and takes each split's rows from it: for a
+        dense numpy ``X`` validation is elementwise (dtype, finiteness), as it is
+        for ``y`` and ``sample_weight``, so the rows of the validated arrays are
+        what validating the rows would give. ``X`` of the rows is a fresh copy
+        (``X[rows]``, as ``GridSearchCV`` splits it), which ``_build_problem``
+        may overwrite. ``rows`` are integer indices.
+        """
+        rows = np.asarray(rows)
+        if type(data.X) is not np.ndarray or rows.dtype.kind not in "iu":
+            return None
+        if rows.ndim != 1 or rows.size == 0:
+            return None  # validation names the problem
+        weights = data.sample_weight
+        return data._replace(
+            X=data.X[rows],
+            y=data.y[rows],
+            sample_weight=None if weights is None else weights[rows],
         )
 
     def _reduces_dask(self, *arrays):

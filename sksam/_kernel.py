@@ -267,10 +267,16 @@ class SAMKernelRidge(BaseSAM):
         check_square_kernel(self.kernel, data.X)
         return data
 
+    def _fold_fit_data(self, data, rows):
+        if self.kernel == "precomputed":  # a split takes rows and columns
+            return None
+        return super()._fold_fit_data(data, rows)
+
     def _origin(self, X_fit):
         return kernel_origin(X_fit, self.kernel, self.fit_intercept)
 
-    def _build_problem(self, X, y, sample_weight):
+    def _build_problem(self, X, y, sample_weight, overwrite_X=False):
+        # X is read only: the kernel matrix is the problem's own buffer.
         origin = self._origin(X)
         K = training_kernel(X, self.kernel, self._kernel_params(), origin)
         precision = kernel_precision(X, self.kernel)

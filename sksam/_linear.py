@@ -233,8 +233,8 @@ class SAMRegressor(BaseSAM):
     def _reduces_dask(self, *arrays):
         return any(map(is_dask_collection, arrays))
 
-    def _build_problem(self, X, y, sample_weight):
-        return linear_problem(X, y, sample_weight, self.fit_intercept)
+    def _build_problem(self, X, y, sample_weight, overwrite_X=False):
+        return linear_problem(X, y, sample_weight, self.fit_intercept, overwrite_X)
 
     def _validate_predict_input(self, X):
         if is_dask_collection(X):  # stays lazy: predict returns a dask array

@@ -69,13 +69,23 @@ class LinearOutput:
         flat, trailing = _flat(coef)
         return (-(self.x_mean @ flat)).reshape(trailing)
 
-    def test_map(self, X):
-        """``c -> (X - x_mean) c``: centred predictions on test rows ``X``."""
+    def test_map(self, X, overwrite=False):
+        """``c -> (X - x_mean) c``: centred predictions on test rows ``X``.
+
+        With ``overwrite`` a dense float64 ``X`` is centred in place. For a
+        numpy ``X`` the map takes ``out=`` (as ``np.matmul``).
+        """
         x_mean = self.x_mean
         if sparse.issparse(X):
             return lambda coef: X @ coef - x_mean @ coef
-        centred = X - x_mean
-        return lambda coef: centred @ coef
+        if not isinstance(X, np.ndarray):  # dask: lazy
+            centred = X - x_mean
+            return lambda coef: centred @ coef
+        if overwrite and X.dtype == np.float64 and X.flags.writeable:
+            centred = np.subtract(X, x_mean, out=X)
+        else:
+            centred = X - x_mean
+        return lambda coef, out=None: np.matmul(centred, coef, out=out)
 
     def centred_design(self, X):
         """The dense test matrix of ``test_map`` where it is one, else None."""
@@ -130,12 +140,18 @@ class KernelOutput:
         shift = self.grand_mean * alpha.sum(axis=0) - self.col_mean @ alpha
         return shift.reshape(trailing)
 
-    def test_map(self, K):
-        """``c -> K_c(x, X) alpha``: centred predictions from the test kernel ``K``."""
+    def test_map(self, K, overwrite=False):
+        """``c -> K_c(x, X) alpha``: centred predictions from the test kernel ``K``
+        (centred in place with ``overwrite``); the map takes ``out=``."""
         if self.fit_intercept:
-            K = K - (K @ self.weights)[:, None] - self.col_mean[None, :]
+            row_mean = K @ self.weights
+            if not (overwrite and K.dtype == np.float64 and K.flags.writeable):
+                K = K - row_mean[:, None]
+            else:
+                K -= row_mean[:, None]
+            K -= self.col_mean[None, :]
             K += self.grand_mean
-        return lambda coef: K @ self._alpha(coef)
+        return lambda coef, out=None: np.matmul(K, self._alpha(coef), out=out)
 
     def centred_design(self, K):
         return None
@@ -373,8 +389,11 @@ class Problem:
         offset = self.y_offset[(slice(None),) + (None,) * (shift.ndim - 1)]
         return self.output.coefficients(coef), offset + shift
 
-    def test_map(self, features):
-        """``c -> centred predictions`` on test ``features`` (rows, or test kernel)."""
+    def test_map(self, features, overwrite=False):
+        """``c -> centred predictions`` on test ``features`` (rows, or test kernel);
+        ``overwrite``: the features are a private buffer (numpy outputs only)."""
+        if overwrite:
+            return self.output.test_map(features, overwrite=True)
         return self.output.test_map(features)
 
     def centred_design(self, features):
@@ -449,8 +468,11 @@ def _centred_targets(y, sw, sqrt_sw, fit_intercept):
     return y_offset, y_scaled
 
 
-def linear_problem(X, y, sample_weight, fit_intercept):
+def linear_problem(X, y, sample_weight, fit_intercept, overwrite_X=False):
     """The problem of a linear model.
+
+    With ``overwrite_X`` a dense float64 ``X`` is the problem's private buffer,
+    centred and scaled in place (the same values as the copy made otherwise).
 
     Parameters
     ----------
@@ -460,6 +482,7 @@ def linear_problem(X, y, sample_weight, fit_intercept):
     y : ndarray (or dask array) of shape (n_samples, n_targets)
     sample_weight : ndarray of shape (n_samples,) or None
     fit_intercept : bool
+    overwrite_X : bool, default=False
     """
     if is_dask_collection(X):
         moments = reduce_row_moments(X, y, sample_weight, fit_intercept)
@@ -472,7 +495,7 @@ def linear_problem(X, y, sample_weight, fit_intercept):
     y_offset, y_scaled = _centred_targets(y, sw, sqrt_sw, fit_intercept)
     # One matrix-vector product (np.average would form sw * X first).
     x_mean = np.asarray(X.T @ sw).ravel() / sum_weights if fit_intercept else None
-    op = ScaledDesign(X, sqrt_sw, x_mean, sum_weights)
+    op = ScaledDesign(X, sqrt_sw, x_mean, sum_weights, overwrite_X)
     output = LinearOutput(np.zeros(X.shape[1]) if x_mean is None else x_mean)
     return Problem(op, y_scaled, y_offset, output, fit_intercept)
 

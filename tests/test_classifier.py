@@ -1,9 +1,12 @@
 """SAMClassifier, SAMKernelClassifier and SAMClassifierCV against explicit loops,
 RidgeClassifier and GridSearchCV."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy import sparse
+from sklearn.base import clone
 from sklearn.datasets import (
     load_iris,
     make_classification,
@@ -19,8 +22,9 @@ from sksam import (
     SAMClassifierCV,
     SAMKernelClassifier,
     SAMRegressor,
+    _labels,
 )
-from sksam._labels import accuracy_path, decision_labels
+from sksam._labels import DecisionAccuracy, accuracy_path, decision_labels
 
 RTOL = 1e-8
 
@@ -294,3 +298,177 @@ def test_cv_multilabel_equals_grid_search():
     )
     assert (search.n_iter_, search.rho_) == tuple(grid.best_params_.values())
     np.testing.assert_array_equal(search.predict(X), grid.predict(X))
+
+
+@pytest.mark.parametrize("slab_entries", [None, 50])
+@pytest.mark.parametrize("n_classes", [1, 2, 4])
+def test_decision_accuracy_equals_accuracy_path(n_classes, slab_entries, monkeypatch):
+    # Integer-valued rows and filtered targets: every decision value is exact, so
+    # the ties (to the first class) are the same in any order of summation. Small
+    # slabs of rows (50 decision values) cut the classes' rows.
+    if slab_entries is not None:
+        monkeypatch.setattr(_labels, "BLOCK_ENTRIES", slab_entries)
+    rng = np.random.default_rng(n_classes)
+    labels = np.array(["a", "b", "c", "d"])[:n_classes]
+    binarizer = LabelBinarizer(pos_label=1, neg_label=-1).fit(labels)
+    n_columns = 1 if n_classes <= 2 else n_classes
+    Z = rng.integers(-2, 3, (60, 5)).astype(float)
+    W = rng.integers(-2, 3, (5, n_columns, 7)).astype(float)
+    W[:, -1, 3] = W[:, 0, 3]  # the last class ties the first at step 3
+    W[:, :, 5] = 0.0  # every decision value is 0 at step 5
+    y_true = rng.choice(["a", "b", "c", "d", "e"], 60)  # "e" is never predicted
+    decision = np.einsum("nm,mtk->ntk", Z, W)
+    for sw in (None, rng.uniform(0, 2, 60)):
+        accuracy = DecisionAccuracy(binarizer, y_true, sw)
+        expected = accuracy_path(binarizer, y_true, decision, sw)
+        np.testing.assert_array_equal(accuracy(accuracy.rows(Z), W), expected)
+        for k in (0, 3, 5):
+            pred = decision_labels(binarizer, decision[:, :, k])
+            assert expected[k] == accuracy_score(y_true, pred, sample_weight=sw)
+
+
+def test_decision_accuracy_multilabel(monkeypatch):
+    monkeypatch.setattr(_labels, "BLOCK_ENTRIES", 40)  # slabs of 2 rows
+    rng = np.random.default_rng(0)
+    binarizer = LabelBinarizer(pos_label=1, neg_label=-1).fit(
+        rng.integers(0, 2, (20, 3))
+    )
+    Z = rng.integers(-2, 3, (40, 4)).astype(float)
+    W = rng.integers(-2, 3, (4, 3, 6)).astype(float)
+    Y = rng.integers(0, 2, (40, 3))
+    decision = np.einsum("nm,mtk->ntk", Z, W)
+    accuracy = DecisionAccuracy(binarizer, Y)
+    np.testing.assert_array_equal(
+        accuracy(accuracy.rows(Z), W), accuracy_path(binarizer, Y, decision)
+    )
+
+
+def test_default_grid_equals_grid_search_with_many_classes():
+    # The default path of the search (decision values from the decomposition's
+    # coordinates, one product per rho) against refitted models: 6 classes, the
+    # spectrum-derived grid, n_iter=0 (intercept-only models of balanced folds:
+    # every class ties) in an explicit grid too.
+    X, y = make_classification(
+        n_samples=300,
+        n_features=12,
+        n_informative=8,
+        n_redundant=0,
+        n_classes=6,
+        n_clusters_per_class=1,
+        random_state=3,
+    )
+    search = SAMClassifierCV(store_cv_results=True).fit(X, y)
+    for n_iters in (search.n_iters_, np.concatenate([[0], search.n_iters_[::9]])):
+        search = SAMClassifierCV(
+            n_iters=n_iters, rhos=search.rhos_, store_cv_results=True
+        ).fit(X, y)
+        grid = GridSearchCV(
+            SAMClassifier(), {"n_iter": list(n_iters), "rho": list(search.rhos_)}
+        ).fit(X, y)
+        for key in ("mean_test_score", "split2_test_score"):
+            np.testing.assert_array_equal(
+                search.cv_results_[key], grid.cv_results_[key]
+            )
+        assert (search.n_iter_, search.rho_) == tuple(grid.best_params_.values())
+
+
+@pytest.mark.parametrize(
+    "learning_rate,n_iters,rhos",
+    [
+        (0.05, [2, 40], [0.0]),
+        (3.0, [1, 3, 400], [0.0, 1.0]),
+        (3.0, [1, 2, 3, 250], [0.0]),
+    ],
+)
+def test_cv_unstable_and_wide_cases_equal_grid_search(
+    multiclass, learning_rate, n_iters, rhos
+):
+    # More eigen-directions (8) than decision columns (3 classes x 2 candidates):
+    # the route through the coefficients. Past the stability limit: diverged
+    # candidates score nan, and finite ones so large (n_iter=250: ~1e280) that
+    # their coefficients could overflow leave the split to that route too.
+    X, y = multiclass
+    params = dict(learning_rate=learning_rate)
+    search = SAMClassifierCV(n_iters, rhos, store_cv_results=True, **params)
+    grid = GridSearchCV(SAMClassifier(**params), {"n_iter": n_iters, "rho": rhos})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search.fit(X, y)
+        grid.fit(X, y)
+    np.testing.assert_array_equal(
+        search.cv_results_["mean_test_score"], grid.cv_results_["mean_test_score"]
+    )
+    assert (search.n_iter_, search.rho_) == tuple(grid.best_params_.values())
+
+
+def test_fitted_classes_are_not_shared_between_fits():
+    # The binarizer of a set of classes is fitted once and copied: changing one
+    # model's classes_ in place leaves the next fit alone.
+    X, y = load_iris(return_X_y=True)
+    first = SAMClassifier(n_iter=5).fit(X, y)
+    first.classes_[0] = 7
+    second = SAMClassifier(n_iter=5).fit(X, y)
+    np.testing.assert_array_equal(second.classes_, [0, 1, 2])
+    assert set(second.predict(X)) == {0, 1, 2}
+
+
+def _split_rows_data(estimator, X, y, sw, rows):
+    """``_fold_fit_data`` of ``rows`` and the validation of those rows."""
+    full = estimator._validate_fit_data(X, y, sw)
+    fold = estimator._fold_fit_data(full, rows)
+    direct = clone(estimator)._validate_fit_data(X[rows], y[rows], sw[rows])
+    return fold, direct
+
+
+@pytest.mark.parametrize("class_weight", [None, {0: 3.0, 1: 0.5}])
+def test_fold_fit_data_is_the_validated_rows(multiclass, class_weight):
+    X, y = multiclass
+    sw = np.random.default_rng(0).uniform(0.5, 2.0, y.size)
+    rows = np.arange(0, y.size, 3)
+    fold, direct = _split_rows_data(
+        SAMClassifier(class_weight=class_weight), X, y, sw, rows
+    )
+    np.testing.assert_array_equal(fold.X, direct.X)
+    np.testing.assert_array_equal(fold.y, direct.y)
+    np.testing.assert_array_equal(fold.sample_weight, direct.sample_weight)
+    np.testing.assert_array_equal(fold.labels.classes_, direct.labels.classes_)
+    assert (fold.y_ndim, fold.dtype) == (direct.y_ndim, direct.dtype)
+    # Rows missing a class are binarized on fewer columns, and balanced weights
+    # depend on the rows: those are validated again.
+    estimator = SAMClassifier()
+    full = estimator._validate_fit_data(X, y, sw)
+    assert estimator._fold_fit_data(full, np.flatnonzero(y != 2)) is None
+    balanced = SAMClassifier(class_weight="balanced")
+    full = balanced._validate_fit_data(X, y, sw)
+    assert balanced._fold_fit_data(full, rows) is None
+
+
+def test_cv_with_folds_missing_a_class_equals_grid_search(multiclass):
+    X, y = multiclass
+    sw = np.random.default_rng(3).uniform(0.2, 3.0, y.size)
+    rng = np.random.default_rng(4)
+    without_two = np.flatnonzero(y != 2)
+    splits = [
+        (
+            without_two[:-10],
+            np.concatenate([without_two[-10:], np.flatnonzero(y == 2)]),
+        ),
+        tuple(np.split(rng.permutation(y.size), [80])),
+        tuple(np.split(rng.permutation(y.size), [90])),
+    ]
+    n_iters, rhos = [1, 4, 16, 64], [0.0, 1.0]
+    for class_weight in (None, "balanced", {0: 2.0, 1: 1.0, 2: 0.5}):
+        search = SAMClassifierCV(
+            n_iters, rhos, cv=splits, class_weight=class_weight, store_cv_results=True
+        ).fit(X, y, sample_weight=sw)
+        grid = GridSearchCV(
+            SAMClassifier(class_weight=class_weight),
+            {"n_iter": n_iters, "rho": rhos},
+            cv=splits,
+        ).fit(X, y, sample_weight=sw)
+        for split in range(3):
+            key = f"split{split}_test_score"
+            np.testing.assert_allclose(
+                search.cv_results_[key], grid.cv_results_[key], rtol=1e-12
+            )
+        assert (search.n_iter_, search.rho_) == tuple(grid.best_params_.values())

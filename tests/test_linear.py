@@ -437,3 +437,20 @@ def test_spectral_fit_does_not_keep_the_training_data():
     assert len(pickle.dumps(reg)) < X.nbytes / 20
     staged = np.array(list(reg.staged_predict(X[:5])))
     assert_allclose(staged[-1], reg.predict(X[:5]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_linear_problem_overwriting_x_is_the_copy(weighted, fit_intercept):
+    from sksam._problem import linear_problem
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 5)) + 3.0, rng.standard_normal((40, 2))
+    sw = rng.uniform(0.5, 2.0, 40) if weighted else None
+    copied = linear_problem(X, y, sw, fit_intercept)
+    buffer = X.copy()
+    owned = linear_problem(buffer, y, sw, fit_intercept, overwrite_X=True)
+    assert owned.op.X is buffer  # centred and scaled in place
+    np.testing.assert_array_equal(owned.op.X, copied.op.X)
+    np.testing.assert_array_equal(owned.factor.lam, copied.factor.lam)
+    np.testing.assert_array_equal(owned.factor.proj, copied.factor.proj)

@@ -6,6 +6,8 @@ the arg-max of the decision values. All the columns share one ``Problem``: one
 decomposition fits every class.
 """
 
+import copy
+
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
@@ -13,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._base import BaseSAM
 from .._kernel import SAMKernelRidge
-from .._labels import binarize_labels, decision_labels
+from .._labels import _is_multilabel, binarize_labels, decision_labels
 from .._problem import linear_problem
 from .._validation import check_fit_data
 
@@ -32,6 +34,26 @@ class _SAMClassifierMixin(ClassifierMixin):
         )
         data = validate(X, Y, sample_weight)
         return data._replace(y_ndim=1 if Y.shape[1] == 1 else 2, labels=binarizer)
+
+    def _fold_fit_data(self, data, rows):
+        """The rows' ``FitData`` taken from ``data`` (see ``BaseSAM``) when their
+        indicators are those of ``data``: every class has a row among them (the
+        labels of a split missing a class are binarized on fewer classes), and
+        the class weights do not depend on the rows (``"balanced"`` does).
+        """
+        if self.class_weight == "balanced" or _is_multilabel(data.labels):
+            return None
+        fold = super()._fold_fit_data(data, rows)
+        if fold is None:
+            return None
+        Y, n_classes = fold.y, data.labels.classes_.size
+        if n_classes == 2:
+            every_class = bool((Y > 0).any() and (Y < 0).any())
+        else:  # one column per class (a single class: one column, all rows)
+            every_class = n_classes == 1 or bool((Y > 0).any(axis=0).all())
+        if not every_class:
+            return None
+        return fold._replace(labels=copy.deepcopy(data.labels))
 
     def _store_labels(self, data):
         self._label_binarizer = data.labels
@@ -300,8 +322,8 @@ class SAMClassifier(_SAMClassifierMixin, BaseSAM):
 
         return self._label_data(X, y, sample_weight, validate)
 
-    def _build_problem(self, X, y, sample_weight):
-        return linear_problem(X, y, sample_weight, self.fit_intercept)
+    def _build_problem(self, X, y, sample_weight, overwrite_X=False):
+        return linear_problem(X, y, sample_weight, self.fit_intercept, overwrite_X)
 
     def _validate_predict_input(self, X):
         return validate_data(

@@ -149,6 +149,9 @@ class ScaledDesign(ScaledOperator):
     sqrt_sw : ndarray of shape (n_samples,) or None (unit weights)
     x_mean : ndarray of shape (n_features,) or None (no centring)
     sum_weights : float
+    overwrite_X : bool, default=False
+        A dense float64 ``X`` is the operator's private buffer: centred and
+        scaled in place instead of in a copy.
 
     Examples
     --------
@@ -165,7 +168,7 @@ class ScaledDesign(ScaledOperator):
 
     rkhs = False
 
-    def __init__(self, X, sqrt_sw, x_mean, sum_weights):
+    def __init__(self, X, sqrt_sw, x_mean, sum_weights, overwrite_X=False):
         self.sum_weights = sum_weights
         self.n_samples, self.n_params = X.shape
         self.sqrt_sw = sqrt_sw
@@ -184,16 +187,18 @@ class ScaledDesign(ScaledOperator):
                 _faster_sparse_form(self._transposed, self.X),
             )
         else:
-            if x_mean is not None:
-                # The one private float64 copy, scaled in place below: a fitted
-                # model may keep the operator, and must not see later changes to X.
+            # The one private float64 copy (or X itself, if it is given as the
+            # buffer), scaled in place below: a fitted model may keep the
+            # operator, and must not see later changes to X.
+            own = overwrite_X and X.dtype == np.float64 and X.flags.writeable
+            if own:
+                Xs = X if x_mean is None else np.subtract(X, x_mean, out=X)
+            elif x_mean is not None:
                 Xs = np.subtract(X, x_mean, dtype=np.float64)
-                if sqrt_sw is not None:
-                    Xs *= sqrt_sw[:, None]
-            elif sqrt_sw is not None:
-                Xs = np.multiply(X, sqrt_sw[:, None], dtype=np.float64)
             else:
-                Xs = np.array(X, dtype=np.float64)  # private, as above
+                Xs = np.array(X, dtype=np.float64)
+            if sqrt_sw is not None:
+                Xs *= sqrt_sw[:, None]
             self.X = Xs
             self.x_mean = None
 

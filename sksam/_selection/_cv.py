@@ -133,7 +133,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                 del results[key]
         else:
             scores, n_diverged, scoring_error, timings, min_test = self._cv_scores(
-                estimator, X, y, sample_weight, params, (n_iters, rhos)
+                estimator, X, y, sample_weight, params, (n_iters, rhos), data
             )
             results = search_results(
                 scores, n_iters, rhos, n_diverged, scoring_error, timings, min_test
@@ -184,9 +184,10 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             return get_scorer("r2").set_score_request(sample_weight=True)
         return check_scoring(self._make_estimator(), scoring=self.scoring)
 
-    def _cv_scores(self, estimator, X, y, sample_weight, params, grid):
+    def _cv_scores(self, estimator, X, y, sample_weight, params, grid, data):
         """Split scores of shape (n_iters, n_rhos, n_splits) and what goes with them:
-        ``(scores, n_diverged, scoring_error, (fit_time, score_time), min_test)``."""
+        ``(scores, n_diverged, scoring_error, (fit_time, score_time), min_test)``;
+        ``data`` is the validated ``FitData`` of all the rows (``split_scores``)."""
         X, y = indexable(X, y)
         if sample_weight is not None:
             params = {**params, "sample_weight": sample_weight}
@@ -233,6 +234,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                 score_params,
                 grid,
                 (index, len(splits)),
+                data,
             )
             for index, (train, test) in enumerate(splits)
         )
@@ -244,9 +246,13 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         )
         return scores, n_diverged, errors[0] if errors else None, timings, min_test
 
-    def _split_scores(self, estimator, X, y, split, fit_params, score_params, grid, at):
+    def _split_scores(
+        self, estimator, X, y, split, fit_params, score_params, grid, at, data
+    ):
         """``split_scores`` of one split, with progress at ``verbose > 1``."""
-        result = split_scores(estimator, X, y, *split, fit_params, score_params, grid)
+        result = split_scores(
+            estimator, X, y, *split, fit_params, score_params, grid, data
+        )
         if self.verbose > 1:
             seconds = result[3][0][:, :, None].max() + result[3][1].sum()
             print(

@@ -11,16 +11,18 @@ from time import perf_counter
 
 import numpy as np
 from sklearn.metrics import r2_score
+from sklearn.utils._indexing import _safe_indexing
 from sklearn.utils.metaestimators import _safe_split
 from sklearn.utils.validation import _check_method_params
 
 from .._core._moments import squared_error_scores
 from .._dask import fold_moments, validate_dask_fit_data
+from .._labels import DecisionAccuracy
 from .._problem import moment_problem
 from .._scores import DIRECT_METRICS, path_scores
 from .._warnings import warn
 
-__all__ = ["dask_split_scores", "gcv_scores", "split_scores"]
+__all__ = ["dask_split_scores", "gcv_scores", "label_scores", "split_scores"]
 
 
 class ScoringFailure:
@@ -57,17 +59,32 @@ def _score_point(scorer, estimator, X_test, y_test, score_params, failures):
 CHUNK_ENTRIES = 2**20
 
 
+def _test_rows(estimator, all_data, X_test, rows):
+    """The validated test rows: ``all_data.X[rows]`` if ``X_test`` is None (the
+    search's validated data), else ``X_test`` validated."""
+    if X_test is None:
+        return all_data.X[rows]
+    return estimator._validate_predict_input(X_test)
+
+
 def grid_chunk_size(*rows):
     """Stopping times per chunk when each costs ``sum(rows)`` entries."""
     return max(1, CHUNK_ENTRIES // max(1, sum(rows)))
 
 
-def split_scores(estimator, X, y, train, test, fit_params, score_params, grid):
+def split_scores(
+    estimator, X, y, train, test, fit_params, score_params, grid, all_data=None
+):
     """Scores of every grid point on one split, shape (n_iters, n_rhos).
 
     ``grid = (n_iters, rhos, scorer, vectorised)``; for a classifier (whose
     ``FitData`` has ``labels``) ``vectorised`` scores decision values against the
-    labels (``_labels.accuracy_path``). The models are those
+    labels: from the fold's eigen-coordinates (``label_scores``) where that is
+    cheaper and safe, else through the coefficients (``_labels.accuracy_path``).
+    ``all_data`` is the search's validated ``FitData`` of all the rows: with a
+    vectorised scoring the split's rows are taken from it where the estimator
+    can (``_fold_fit_data``), instead of splitting ``X`` and validating the parts.
+    The models are those
     ``estimator.set_params(n_iter=k, rho=r).fit`` on the training part would give;
     non-finite (diverged) ones score ``nan``, as failed fits do in ``GridSearchCV``.
     Returns ``(scores, n_diverged, scoring_error, (fit_time, score_time))``: the
@@ -78,18 +95,31 @@ def split_scores(estimator, X, y, train, test, fit_params, score_params, grid):
     """
     n_iters, rhos, scorer, vectorised = grid
     start = perf_counter()
-    X_train, y_train = _safe_split(estimator, X, y, train)
-    X_test, y_test = _safe_split(estimator, X, y, test, train)
-    fit_params = _check_method_params(X, params=fit_params, indices=train)
     score_params = _check_method_params(X, params=score_params, indices=test)
-    data = estimator._validate_fit_data(
-        X_train, y_train, fit_params.get("sample_weight")
-    )
-    problem = estimator._build_problem(data.X, data.y, data.sample_weight)
+    if set(score_params) - {"sample_weight"}:
+        vectorised = None
+    data = None
+    if vectorised is not None and all_data is not None:
+        if all_data.dtype == np.float64:  # (other dtypes are scored by the scorer)
+            data = estimator._fold_fit_data(all_data, train)
+    if data is None:
+        X_train, y_train = _safe_split(estimator, X, y, train)
+        X_test, y_test = _safe_split(estimator, X, y, test, train)
+        fit_params = _check_method_params(X, params=fit_params, indices=train)
+        data = estimator._validate_fit_data(
+            X_train, y_train, fit_params.get("sample_weight")
+        )
+        problem = estimator._build_problem(data.X, data.y, data.sample_weight)
+        X_eval = None
+    else:  # the training rows' copy is the problem's buffer
+        X_test, y_test = None, _safe_indexing(y, test)
+        problem = estimator._build_problem(
+            data.X, data.y, data.sample_weight, overwrite_X=True
+        )
     problem.factor  # noqa: B018 -- the one decomposition, timed as the fit
     shared = perf_counter() - start
     score_weight = score_params.get("sample_weight")
-    if set(score_params) - {"sample_weight"} or data.dtype != np.float64:
+    if data.dtype != np.float64:
         vectorised = None
     n_test = len(test)
     # R^2, (R)MSE: scored directly, diverged candidates nan (R^2 of one sample is
@@ -101,8 +131,26 @@ def split_scores(estimator, X, y, train, test, fit_params, score_params, grid):
     )
     defined = n_test >= 2 or vectorised is None or vectorised[0] is not r2_score
     if vectorised is not None:
-        X_eval = estimator._validate_predict_input(X_test)
-        test_map = problem.test_map(estimator._test_features(X_eval, data.X))
+        test = np.asarray(test)
+        if data.labels is not None:  # a classifier: from eigen-coordinates if exact
+            accuracy = DecisionAccuracy(data.labels, y_test, score_weight)
+            # Validated test rows are taken in the order the accuracy reads them.
+            in_order = X_test is None and accuracy.order.size == n_test
+            rows = test[accuracy.order] if in_order else test
+            X_eval = _test_rows(estimator, all_data, X_test, rows)
+            test_map = problem.test_map(
+                estimator._test_features(X_eval, data.X), overwrite=in_order
+            )
+            result = label_scores(
+                estimator, problem, test_map, accuracy, grid, shared, in_order
+            )
+            if result is not None:
+                return result
+            if in_order:  # the route through the coefficients: in the test order
+                X_eval = None
+        if data.labels is None or X_eval is None:
+            X_eval = _test_rows(estimator, all_data, X_test, test)
+            test_map = problem.test_map(estimator._test_features(X_eval, data.X))
         if data.labels is None:
             y_true = np.asarray(y_test, dtype=float).reshape(n_test, -1)
             score_path = partial(path_scores, vectorised[0], y_true)
@@ -118,8 +166,11 @@ def split_scores(estimator, X, y, train, test, fit_params, score_params, grid):
     )
     for j, rho in enumerate(rhos):
         tic = perf_counter()
-        estimator.set_params(rho=rho)
-        run = estimator._plan_run(problem, int(n_iters.max()), None, solver="spectral")
+        if vectorised is None:  # the scorer sees the estimator with its grid point
+            estimator.set_params(rho=rho)
+        run = estimator._plan_run(
+            problem, int(n_iters.max()), None, solver="spectral", rho=rho
+        )
         path_time = perf_counter() - tic
         chunks = problem.spectral_coef_chunks(
             run.learning_rate, run.rho, n_iters, run.variant, chunk
@@ -164,6 +215,104 @@ def split_scores(estimator, X, y, train, test, fit_params, score_params, grid):
         fit_time[:, j] += path_time / n_iters.size
     failures.warn(scores.size)
     return scores, n_diverged, failures.error, (fit_time, score_time)
+
+
+#: Largest magnitude of the filtered targets (times the sizes of the bases) read
+#: as a model's: beyond it the coefficients or predictions of the route through
+#: the coefficients could overflow, and ``label_scores`` leaves the split to it.
+SAFE_MAGNITUDE = 1e280
+
+
+def label_scores(estimator, problem, test_map, accuracy, grid, shared, in_order=False):
+    """Accuracies of every grid point on a split from eigen-coordinates, or None.
+
+    The decision values of step ``k`` are ``Z @ W_k`` with ``Z = [test_map(basis),
+    1]`` (n_test, rank + 1), the test rows in the coordinates of the fold's
+    decomposition, and ``W_k = [psi_k * proj; y_offset]``: one product per chunk
+    of candidates scores all classes, ``n_test x (rank + 1) x n_classes`` flops a
+    candidate instead of the ``(n_test + rank) x n_features x n_classes`` of the
+    coefficients and their predictions. A candidate whose filtered targets are not
+    finite diverged (its coefficients would not be finite). Returns ``None`` (the
+    caller's route through the coefficients) where that route is cheaper (more
+    eigen-directions than decision columns), or where finite filtered targets are
+    so large that the coefficients or predictions of that route could overflow:
+    then every count stays that of the models ``GridSearchCV`` fits. The returns
+    are those of ``split_scores``. ``in_order``: the rows of ``test_map`` are
+    already in the order of ``accuracy.rows`` (its coordinates are then written
+    into ``Z`` directly: ``test_map`` takes ``out=``).
+    """
+    n_iters, rhos = grid[0], grid[1]
+    factor = problem.factor
+    n_columns, rank = problem.n_targets, factor.lam.size
+    if (
+        factor.xp is not None
+        or accuracy.n_samples == 0
+        or rank > n_columns * n_iters.size * rhos.size
+    ):
+        return None
+    tic = perf_counter()
+    basis = factor.basis
+    with np.errstate(over="ignore", invalid="ignore"):
+        if in_order:
+            Z = np.empty((accuracy.order.size, rank + 1))
+            Z[:, rank] = 1.0
+            coordinates = test_map(basis, out=Z[:, :rank])
+        else:
+            coordinates = test_map(basis)
+            Z = accuracy.rows(coordinates, ones=True)
+    sizes = (_max_abs(basis), _max_abs(coordinates))
+    if not np.all(np.isfinite(sizes)):
+        return None
+    reach = rank * max(1.0, sizes[0]) * max(1.0, sizes[1])
+    shared += perf_counter() - tic
+    shape = (n_iters.size, rhos.size)
+    scores = np.full(shape, np.nan)
+    fit_time, score_time = np.full(shape, shared), np.zeros(shape)
+    n_diverged = 0
+    # Memory: the filtered targets of a chunk (the decision values are formed
+    # block of rows by block of rows, see DecisionAccuracy).
+    chunk = min(grid_chunk_size((rank + 1) * n_columns), n_iters.size)
+    buffer = np.empty((rank + 1, n_columns, chunk))  # reused by every chunk
+    for j, rho in enumerate(rhos):
+        tic = perf_counter()
+        run = estimator._plan_run(
+            problem, int(n_iters.max()), None, solver="spectral", rho=rho
+        )
+        psi = problem.filter(run.learning_rate, run.rho, n_iters, run.variant)
+        if psi.ndim == 2:
+            psi = psi[:, None, :]
+        fit_time[:, j] += (perf_counter() - tic) / n_iters.size
+        for start in range(0, n_iters.size, chunk):
+            tic = perf_counter()
+            rows = np.arange(start, min(start + chunk, n_iters.size))
+            W = buffer if rows.size == chunk else buffer[:, :, : rows.size]
+            with np.errstate(over="ignore", invalid="ignore"):
+                np.multiply(
+                    psi[:, :, start : start + rows.size],
+                    factor.proj[:, :, None],
+                    out=W[:rank],
+                )
+                # max |W| of each step (nan if any is nan), without a temporary
+                size = np.maximum(
+                    W[:rank].max(axis=(0, 1), initial=0.0),
+                    -W[:rank].min(axis=(0, 1), initial=0.0),
+                )
+            W[rank] = problem.y_offset[:, None]
+            finite = np.isfinite(size)
+            if np.any(size[finite] * reach > SAFE_MAGNITUDE):
+                return None
+            n_diverged += rows.size - int(finite.sum())
+            if not finite.all():
+                rows, W = rows[finite], W[:, :, finite]
+            if rows.size:
+                scores[rows, j] = accuracy(Z, W)
+                score_time[rows, j] += (perf_counter() - tic) / rows.size
+    return scores, n_diverged, None, (fit_time, score_time)
+
+
+def _max_abs(values):
+    """``max |values|`` (0 if empty, nan if any is nan), without a temporary."""
+    return max(float(values.max(initial=0.0)), -float(values.min(initial=0.0)))
 
 
 def _timed(chunks, fit_time, score_time, index_of):
