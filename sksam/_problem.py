@@ -19,7 +19,7 @@ the kernel model (see the user guide, "Update rules and conventions").
 import numpy as np
 from scipy import sparse
 
-from ._array_api import namespace_of
+from ._array_api import namespace_of, to_numpy
 from ._core._operators import GramDesign, ScaledDesign, ScaledKernel
 from ._core._spectral import coef_path, dof_path, filter_psi, rss_path
 from ._dask import is_dask_collection, reduce_row_moments
@@ -306,8 +306,9 @@ class Problem:
         if variant == "normalized" and rho > 0.0:
             psi = self.filter(learning_rate, rho, steps, variant)
         factor = self.factor
+        xp = np if factor.xp is None else factor.xp
         for start in range(0, steps.size, max(int(chunk_size), 1)):
-            index = slice(start, start + chunk_size)
+            index = slice(start, min(start + chunk_size, steps.size))
             if psi is None:
                 yield (
                     index,
@@ -317,13 +318,19 @@ class Problem:
             weighted = psi[..., index] * factor.proj[:, :, None]
             rank, n_targets, n_steps = weighted.shape
             with np.errstate(over="ignore", invalid="ignore"):
-                flat = factor.map_basis(weighted.reshape(rank, n_targets * n_steps))
-            yield index, flat.reshape(flat.shape[0], n_targets, n_steps)
+                flat = factor.map_basis(
+                    xp.reshape(weighted, (rank, n_targets * n_steps))
+                )
+            yield index, xp.reshape(flat, (flat.shape[0], n_targets, n_steps))
 
     def rss(self, learning_rate, rho, steps, variant="unnormalized", psi=None):
-        """Weighted training residual sums of squares, shape (n_targets, K)."""
+        """Weighted training residual sums of squares, shape (n_targets, K).
+
+        Computed in the factor's namespace; returned as a numpy array on the host
+        (a few numbers per step: the criteria and GCV are formed there).
+        """
         with np.errstate(over="ignore", invalid="ignore"):
-            return rss_path(
+            rss = rss_path(
                 self.factor,
                 learning_rate,
                 rho,
@@ -333,12 +340,16 @@ class Problem:
                 variant=variant,
                 psi=psi,
             )
+        return to_numpy(rss)
 
     def dof(self, learning_rate, rho, steps, psi=None):
-        """Degrees of freedom (trace of the training smoother, +1 with an intercept)."""
+        """Degrees of freedom (trace of the training smoother, +1 with an intercept).
+
+        A numpy array on the host, as ``rss``.
+        """
         with np.errstate(over="ignore", invalid="ignore"):
             dof = dof_path(self.factor, learning_rate, rho, steps, psi=psi)
-        return dof + float(self.fit_intercept)
+        return to_numpy(dof) + float(self.fit_intercept)
 
     # ---------------------------------------------------------- the model
     def to_model(self, coef):

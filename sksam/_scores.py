@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from ._array_api import namespace_of, to_numpy
+
 __all__ = ["path_scores"]
 
 
@@ -14,13 +16,20 @@ def path_scores(metric, y_true, pred, sample_weight=None):
     is exactly what ``metric(y_true, pred[:, :, k])`` returns (uniform average).
     """
     n_samples, n_targets, n_steps = pred.shape
-    tiled = np.repeat(y_true[:, :, None], n_steps, axis=2)
+    # Arrays of another namespace (array_api_dispatch) are scored in it, on their
+    # device; only the scores come to the host.
+    xp = namespace_of(pred)[0] or np
+    if xp is np:
+        tiled = np.repeat(y_true[:, :, None], n_steps, axis=2)
+    else:
+        tiled = xp.broadcast_to(y_true[:, :, None], pred.shape)
     raw = metric(
-        tiled.reshape(n_samples, -1),
-        pred.reshape(n_samples, -1),
+        xp.reshape(tiled, (n_samples, -1)),
+        xp.reshape(pred, (n_samples, -1)),
         sample_weight=sample_weight,
         multioutput="raw_values",
     )
     # A metric undefined on this fold (R^2 of one sample) returns one ``nan``.
-    raw = np.broadcast_to(np.asarray(raw, dtype=float), (n_targets * n_steps,))
+    raw = np.asarray(to_numpy(raw), dtype=float)
+    raw = np.broadcast_to(raw, (n_targets * n_steps,))
     return raw.reshape(n_targets, n_steps).mean(axis=0)

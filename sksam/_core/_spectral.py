@@ -471,7 +471,7 @@ def dof_path(factor, learning_rate, rho, steps, *, psi=None):
     "unnormalized")`` if already computed (shared with ``rss_path``).
     """
     if psi is None:
-        psi = _psi_unnormalized(factor.lam, learning_rate, rho, steps)
+        psi = filter_psi(factor, learning_rate, rho, steps, "unnormalized")
     return factor.lam @ psi
 
 
@@ -515,10 +515,16 @@ def rss_path(
     if psi.ndim == 2:
         psi = psi[:, None, :]
     lam = factor.lam
+    xp = np if factor.xp is None else factor.xp  # the same formulas in any namespace
     # (u_i^T y_s)^2 = S grad_weight_i / lam_i, from grad_root / sqrt(lam) (which
     # scales like y): grad_weight itself leaves the float64 range first.
-    root = factor.grad_root / np.sqrt(np.abs(lam))[:, None]
+    root = factor.grad_root / xp.sqrt(xp.abs(lam))[:, None]
     energy = sum_weights * root * root
     kept = 1.0 - lam[:, None, None] * psi
-    outside = np.maximum(np.asarray(y_sq_norm, dtype=float) - energy.sum(axis=0), 0.0)
-    return np.einsum("rt,rtk->tk", energy, kept**2) + outside[:, None]
+    if xp is np:
+        outside = np.asarray(y_sq_norm, dtype=float) - energy.sum(axis=0)
+        outside = np.maximum(outside, 0.0)
+        return np.einsum("rt,rtk->tk", energy, kept**2) + outside[:, None]
+    outside = y_sq_norm - xp.sum(energy, axis=0)
+    outside = xp.where(outside > 0.0, outside, xp.zeros_like(outside))
+    return xp.sum(energy[:, :, None] * kept**2, axis=0) + outside[:, None]

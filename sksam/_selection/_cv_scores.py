@@ -10,9 +10,12 @@ from functools import partial
 from time import perf_counter
 
 import numpy as np
+from sklearn.utils import _safe_indexing
+from sklearn.utils._array_api import device as array_device
 from sklearn.utils.metaestimators import _safe_split
 from sklearn.utils.validation import _check_method_params
 
+from .._array_api import namespace_of, to_namespace, to_numpy
 from .._core._moments import squared_error_scores
 from .._dask import fold_moments, validate_dask_fit_data
 from .._problem import moment_problem
@@ -77,8 +80,8 @@ def split_scores(estimator, X, y, train, test, fit_params, score_params, grid):
     """
     n_iters, rhos, scorer, vectorised = grid
     start = perf_counter()
-    X_train, y_train = _safe_split(estimator, X, y, train)
-    X_test, y_test = _safe_split(estimator, X, y, test, train)
+    X_train, y_train = _split(estimator, X, y, train)
+    X_test, y_test = _split(estimator, X, y, test, train)
     fit_params = _check_method_params(X, params=fit_params, indices=train)
     score_params = _check_method_params(X, params=score_params, indices=test)
     data = estimator._validate_fit_data(
@@ -88,13 +91,23 @@ def split_scores(estimator, X, y, train, test, fit_params, score_params, grid):
     problem.factor  # noqa: B018 -- the one decomposition, timed as the fit
     shared = perf_counter() - start
     score_weight = score_params.get("sample_weight")
-    if set(score_params) - {"sample_weight"} or data.dtype != np.float64:
+    # Arrays of another namespace (array_api_dispatch): the paths, predictions and
+    # metrics stay in it, on its device; a mask of finite steps and the scores
+    # come to the host.
+    xp, device = namespace_of(data.X)
+    float64 = np.float64 if xp is None else xp.float64
+    if set(score_params) - {"sample_weight"} or data.dtype != float64:
         vectorised = None
     n_test = len(test)
     if vectorised is not None:
         X_eval = estimator._validate_predict_input(X_test)
         test_map = problem.test_map(estimator._test_features(X_eval, data.X))
-        if data.labels is None:
+        if data.labels is None and xp is not None:
+            y_true = xp.astype(to_namespace(y_test, xp, device), xp.float64)
+            y_true = xp.reshape(y_true, (n_test, -1))
+            score_weight = to_namespace(score_weight, xp, device)
+            score_path = partial(path_scores, vectorised[0], y_true)
+        elif data.labels is None:
             y_true = np.asarray(y_test, dtype=float).reshape(n_test, -1)
             score_path = partial(path_scores, vectorised[0], y_true)
         else:  # a classifier: decision values against the labels
@@ -117,9 +130,19 @@ def split_scores(estimator, X, y, train, test, fit_params, score_params, grid):
         )
         for index, coefs in _timed(chunks, fit_time, score_time, index_of=j):
             rows = np.arange(n_iters.size)[index]
-            finite = np.flatnonzero(np.isfinite(coefs).all(axis=(0, 1)))
+            finite = np.flatnonzero(_finite_steps(xp, coefs))
             n_diverged += rows.size - finite.size
             tic = perf_counter()
+            if vectorised is not None and xp is not None:
+                pred = _xp_predictions(xp, coefs, finite, test_map, problem.y_offset)
+                ok = _finite_steps(xp, pred)
+                n_diverged += int(np.sum(~ok))
+                if ok.any():
+                    pred = _take_steps(xp, pred, np.flatnonzero(ok))
+                    values = score_path(pred, score_weight)
+                    scores[rows[finite[ok]], j] = vectorised[1] * values
+                score_time[rows, j] += (perf_counter() - tic) / rows.size
+                continue
             if vectorised is not None:
                 sign = vectorised[1]
                 with np.errstate(over="ignore", invalid="ignore"):
@@ -145,6 +168,42 @@ def split_scores(estimator, X, y, train, test, fit_params, score_params, grid):
         fit_time[:, j] += path_time / n_iters.size
     failures.warn(scores.size)
     return scores, n_diverged, failures.error, (fit_time, score_time)
+
+
+def _split(estimator, X, y, indices, train=None):
+    """``_safe_split``; a precomputed kernel of another namespace is indexed there
+    (rows ``indices``, columns ``train`` or ``indices``) with ``xp.take``."""
+    xp, device = namespace_of(X)
+    if xp is None or not estimator.__sklearn_tags__().input_tags.pairwise:
+        return _safe_split(estimator, X, y, indices, train)
+    rows = xp.asarray(indices, dtype=xp.int64, device=device)
+    columns = (
+        rows if train is None else xp.asarray(train, dtype=xp.int64, device=device)
+    )
+    X_subset = xp.take(xp.take(X, rows, axis=0), columns, axis=1)
+    return X_subset, _safe_indexing(y, indices)
+
+
+def _finite_steps(xp, path):
+    """Host mask of the steps (last axis) of ``path`` with only finite entries."""
+    if xp is None:
+        return np.isfinite(path).all(axis=(0, 1))
+    return to_numpy(xp.all(xp.isfinite(path), axis=(0, 1)))
+
+
+def _take_steps(xp, path, steps):
+    """``path[:, :, steps]`` in namespace ``xp`` (host integer ``steps``)."""
+    index = xp.asarray(steps, dtype=xp.int64, device=array_device(path))
+    return xp.take(path, index, axis=2)
+
+
+def _xp_predictions(xp, coefs, steps, test_map, y_offset):
+    """Test predictions (n_test, n_targets, len(steps)) at ``coefs[:, :, steps]``,
+    in the namespace ``xp`` of the coefficients."""
+    coefs = _take_steps(xp, coefs, steps)
+    n_params, n_targets, n_steps = coefs.shape
+    pred = test_map(xp.reshape(coefs, (n_params, n_targets * n_steps)))
+    return xp.reshape(pred, (pred.shape[0], n_targets, n_steps)) + y_offset[:, None]
 
 
 def _timed(chunks, fit_time, score_time, index_of):

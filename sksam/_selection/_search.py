@@ -12,6 +12,7 @@ from sklearn.metrics import (
 )
 from sklearn.utils.validation import check_is_fitted
 
+from .._array_api import check_same_namespace, to_numpy
 from .._path import check_n_iters
 from .._warnings import warn
 
@@ -89,7 +90,7 @@ def rho_unit(problem, variant):
         return 1.0  # a constant design: rho changes nothing
     if variant != "normalized":
         return 1.0 / lam_max
-    grad_sq = problem.factor.grad_weight.sum(axis=0)
+    grad_sq = to_numpy(problem.factor.grad_weight).sum(axis=0)
     return float(np.sqrt(np.mean(grad_sq))) / lam_max or 1.0 / lam_max
 
 
@@ -98,7 +99,7 @@ def default_n_iters(problem, learning_rate, rhos, variant):
 
     Returns ``(n_iters, capped)``.
     """
-    lam = problem.factor.lam
+    lam = to_numpy(problem.factor.lam)  # the rank's eigenvalues, on the host
     lam_max = float(problem.lam_max)
     cap = MAX_STEPS_NORMALIZED if variant == "normalized" else MAX_STEPS
     needed = 1.0
@@ -276,6 +277,7 @@ class SelectedModelMixin(RegressorMixin):
             Predictions.
         """
         check_is_fitted(self)
+        check_same_namespace(X, self, self._copied_attributes[0], "predict")
         return self.best_estimator_.predict(X)
 
     def staged_predict(self, X):
@@ -296,6 +298,9 @@ class SelectedModelMixin(RegressorMixin):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags = self._make_estimator().__sklearn_tags__().input_tags
+        estimator_tags = self._make_estimator().__sklearn_tags__()
+        tags.input_tags = estimator_tags.input_tags
         tags.target_tags.multi_output = True
+        # The search runs in the namespace of its estimator (array_api_dispatch).
+        tags.array_api_support = estimator_tags.array_api_support
         return tags
