@@ -17,12 +17,12 @@ the kernel model (see the user guide, "Update rules and conventions").
 """
 
 import numpy as np
-from scipy import sparse
 
 from ._array_api import namespace_of, to_numpy
 from ._core._operators import GramDesign, ScaledDesign, ScaledKernel
 from ._core._spectral import coef_path, dof_path, filter_psi, rss_path
 from ._dask import is_dask_collection, reduce_row_moments
+from ._outputs import KernelOutput, LinearOutput
 from ._stability import (
     NEGATIVE_TOL,
     check_eigenvalue_range,
@@ -41,104 +41,6 @@ __all__ = [
     "linear_problem",
     "moment_problem",
 ]
-
-
-def _flat(coef):
-    """``coef`` (n_params, ...) as a matrix, and how to restore its trailing shape."""
-    return coef.reshape(coef.shape[0], -1), coef.shape[1:]
-
-
-class LinearOutput:
-    """Scaled coefficients to a linear model: ``coef_ = c``, ``b = y_mean - x_mean.c``.
-
-    Parameters
-    ----------
-    x_mean : ndarray of shape (n_features,)
-        Weighted column means (zeros without an intercept).
-    """
-
-    def __init__(self, x_mean):
-        self.x_mean = x_mean
-
-    def coefficients(self, coef):
-        """The model's coefficients (``coef_`` layout: n_features first)."""
-        return coef
-
-    def intercept_shift(self, coef):
-        """The part of the intercept that depends on ``coef`` (``- x_mean . c``)."""
-        flat, trailing = _flat(coef)
-        return (-(self.x_mean @ flat)).reshape(trailing)
-
-    def test_map(self, X):
-        """``c -> (X - x_mean) c``: centred predictions on test rows ``X``."""
-        x_mean = self.x_mean
-        if sparse.issparse(X):
-            return lambda coef: X @ coef - x_mean @ coef
-        centred = X - x_mean
-        return lambda coef: centred @ coef
-
-    def centred_design(self, X):
-        """The dense test matrix of ``test_map`` where it is one, else None."""
-        if sparse.issparse(X) or is_dask_collection(X):
-            return None
-        return X - self.x_mean
-
-
-class KernelOutput:
-    """Scaled coefficients to a kernel model (feature-space centring folded in).
-
-    The scaled coefficients are ``c = D^-1/2 alpha`` on the centred kernel
-    ``K_c = (I - 1 w^T) K (I - w 1^T)`` (``w = s / S``); in terms of the raw kernel
-    the model is ``f(x) = k(x, X) (alpha - w 1^T alpha) + b``.
-
-    Parameters
-    ----------
-    sqrt_sw : ndarray of shape (n_samples,) or None
-    weights : ndarray of shape (n_samples,)
-        ``w = s / S``.
-    col_mean : ndarray of shape (n_samples,)
-        ``K w`` (zeros without an intercept).
-    grand_mean : float
-        ``w^T K w``.
-    fit_intercept : bool
-    """
-
-    def __init__(self, sqrt_sw, weights, col_mean, grand_mean, fit_intercept):
-        self.sqrt_sw = sqrt_sw
-        self.weights = weights
-        self.col_mean = col_mean
-        self.grand_mean = grand_mean
-        self.fit_intercept = fit_intercept
-
-    def _alpha(self, flat):
-        return flat if self.sqrt_sw is None else flat * self.sqrt_sw[:, None]
-
-    def coefficients(self, coef):
-        """``dual_coef_``: ``alpha - w 1^T alpha``."""
-        flat, trailing = _flat(coef)
-        alpha = self._alpha(flat)
-        if self.fit_intercept:
-            alpha = alpha - np.outer(self.weights, alpha.sum(axis=0))
-        return alpha.reshape(coef.shape)
-
-    def intercept_shift(self, coef):
-        """``- col_mean . alpha + grand_mean * sum(alpha)``."""
-        flat, trailing = _flat(coef)
-        if not self.fit_intercept:
-            return np.zeros(trailing)
-        alpha = self._alpha(flat)
-        shift = self.grand_mean * alpha.sum(axis=0) - self.col_mean @ alpha
-        return shift.reshape(trailing)
-
-    def test_map(self, K):
-        """``c -> K_c(x, X) alpha``: centred predictions from the test kernel ``K``."""
-        if self.fit_intercept:
-            K = K - (K @ self.weights)[:, None] - self.col_mean[None, :]
-            K += self.grand_mean
-        return lambda coef: K @ self._alpha(coef)
-
-    def centred_design(self, K):
-        return None
 
 
 class Problem:

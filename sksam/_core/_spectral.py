@@ -251,31 +251,36 @@ def auto_learning_rate(lam_max, rho, variant):
     return 1.0 / (lam_max * (1.0 + rho * lam_max))
 
 
-def _psi_unnormalized(lam, learning_rate, rho, steps):
-    """``(1 - r^k) / lam``, ``r = 1 - eta * lam * (1 + rho * lam)``; shape (rank, K)."""
+def _psi_unnormalized(lam, learning_rate, rho, steps, xp=None):
+    """``(1 - r^k) / lam``, ``r = 1 - eta * lam * (1 + rho * lam)``; shape (rank, K).
+
+    In the array namespace ``xp`` of ``lam`` (None: numpy), with the roundoff of its
+    dtype; every route (numpy, torch, ...) computes the filter here.
+    """
     a = (learning_rate * lam * (1.0 + rho * lam))[:, None]
-    k = np.asarray(steps, dtype=float)[None, :]
-    eps = np.finfo(np.float64).eps
-    if np.all(a <= 1.0 + 4 * eps):  # the usual (monotone) regime: no masks
+    if xp is None or xp is np:
+        xp = np
+        k = np.asarray(steps, dtype=float)[None, :]
+        eps = np.finfo(np.float64).eps
+    else:
+        k = xp.asarray([float(v) for v in steps], dtype=lam.dtype, device=lam.device)
+        k = k[None, :]
+        eps = float(xp.finfo(lam.dtype).eps)
+    if bool(xp.all(a <= 1.0 + 4 * eps)):  # the usual (monotone) regime: no masks
         # The auto step gives a = 1 (r = 0) on the top direction, up to rounding: a
         # few ulps above 1 (|r| < 1e-15) count as r = 0. log r = -inf is clipped to a
         # finite value so that k = 0 still gives r^0 = 1, not 0 * inf.
+        largest = float(xp.finfo(lam.dtype).max)
         with np.errstate(divide="ignore", over="ignore"):
-            log_r = np.maximum(np.log1p(-np.minimum(a, 1.0)), -np.finfo(np.float64).max)
-            psi = np.multiply(log_r, k)  # one (rank, K) array, updated in place
-        np.expm1(psi, out=psi)
-        psi /= -lam[:, None]
-        return psi
+            log_r = xp.clip(xp.log1p(-xp.clip(a, None, 1.0)), -largest, None)
+            return xp.expm1(log_r * k) / -lam[:, None]
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         # 1 - (1 - a)^k = -expm1(k log1p(-a)) is accurate for tiny a (no cancellation);
         # for a >= 1 the factor r is <= 0 and the direct power is exact enough.
         small = a < 1.0
-        one_minus_rk = np.where(
-            small,
-            -np.expm1(k * np.log1p(-np.where(small, a, 0.0))),
-            1.0 - np.power(1.0 - a, k),
-        )
-    one_minus_rk = np.where(k == 0, 0.0, one_minus_rk)
+        log_r = xp.log1p(-xp.where(small, a, xp.zeros_like(a)))
+        one_minus_rk = xp.where(small, -xp.expm1(k * log_r), 1.0 - (1.0 - a) ** k)
+        one_minus_rk = xp.where(k == 0.0, xp.zeros_like(one_minus_rk), one_minus_rk)
     return one_minus_rk / lam[:, None]
 
 
@@ -399,9 +404,9 @@ def filter_psi(factor, learning_rate, rho, steps, variant):
     Returns shape (rank, K) for ``variant="unnormalized"`` (the same for all targets)
     and (rank, n_targets, K) for ``"normalized"``.
     """
-    if factor.xp is not None:
-        return factor.filter_psi(learning_rate, rho, steps, variant)
     if variant == "normalized" and rho > 0.0:
+        if factor.xp is not None:  # another namespace: its vectorised recursion
+            return factor.psi_normalized(learning_rate, rho, steps)
         return _psi_normalized(
             factor.lam,
             factor.grad_weight,
@@ -410,20 +415,19 @@ def filter_psi(factor, learning_rate, rho, steps, variant):
             steps,
             grad_root=factor.grad_root,
         )
-    return _psi_unnormalized(factor.lam, learning_rate, rho, steps)
+    return _psi_unnormalized(factor.lam, learning_rate, rho, steps, factor.xp)
 
 
 def coef_path(factor, learning_rate, rho, steps, variant):
     """Coefficients after step count in ``steps``; shape (n_params, n_targets, K)."""
-    if factor.xp is not None:
-        return factor.coef_path(learning_rate, rho, steps, variant)
+    xp = np if factor.xp is None else factor.xp  # the same in any namespace
     psi = filter_psi(factor, learning_rate, rho, steps, variant)
     if psi.ndim == 2:
         psi = psi[:, None, :]
     weighted = psi * factor.proj[:, :, None]
-    n_targets, n_steps = factor.proj.shape[1], len(steps)
-    flat = factor.map_basis(weighted.reshape(factor.lam.size, n_targets * n_steps))
-    return flat.reshape(flat.shape[0], n_targets, n_steps)
+    rank, n_targets, n_steps = weighted.shape
+    flat = factor.map_basis(xp.reshape(weighted, (rank, n_targets * n_steps)))
+    return xp.reshape(flat, (flat.shape[0], n_targets, n_steps))
 
 
 def iter_psi_chunks(factor, learning_rate, rho, n_iter, variant, chunk_size=256):
@@ -432,10 +436,10 @@ def iter_psi_chunks(factor, learning_rate, rho, n_iter, variant, chunk_size=256)
     ``psi`` has shape (rank, n_targets, len(steps)); the normalized recursion carries
     its state from chunk to chunk, so the whole path costs O(rank * n_iter).
     """
-    if factor.xp is not None:
-        yield from factor.iter_psi_chunks(learning_rate, rho, n_iter, variant)
-        return
     normalized = variant == "normalized" and rho > 0.0
+    if normalized and factor.xp is not None:  # another namespace: its recursion
+        yield from factor.iter_psi_normalized(learning_rate, rho, n_iter, chunk_size)
+        return
     if normalized:
         unit, scale = _normalized_weights(factor.grad_weight, factor.grad_root)
         fitted = np.zeros(factor.grad_weight.shape)
@@ -457,7 +461,8 @@ def iter_psi_chunks(factor, learning_rate, rho, n_iter, variant, chunk_size=256)
                 start,
             )
         else:
-            psi = _psi_unnormalized(factor.lam, learning_rate, rho, steps)[:, None, :]
+            psi = _psi_unnormalized(factor.lam, learning_rate, rho, steps, factor.xp)
+            psi = psi[:, None, :]
         yield steps, psi
 
 
