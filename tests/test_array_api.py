@@ -430,3 +430,37 @@ def test_search_predict_in_another_namespace_raises():
         )
         with pytest.raises(ValueError, match=r"SAMRegressorCV\.predict\(\)"):
             search.predict(X)
+
+
+@pytest.mark.parametrize("namespace, device, dtype", COMBINATIONS)
+def test_cv_callable_scorer_runs_in_the_namespace(namespace, device, dtype):
+    """A callable scorer is called on each candidate's model, with arrays of the
+    input's namespace (scikit-learn's metrics accept them under dispatch)."""
+    from sklearn.metrics import make_scorer, mean_squared_error
+
+    from sksam import SAMRegressorCV
+
+    xp, device, dtype = _namespace(namespace, device, dtype)
+    X, y, sw = _data(40, 4, dtype, n_targets=1)
+    scoring = make_scorer(mean_squared_error, greater_is_better=False)
+    params = {"n_iters": [1, 5, 20], "rhos": [0.0, 1.0], "cv": 3}
+    params.update(scoring=scoring, store_cv_results=True)
+    expected = SAMRegressorCV(**params).fit(X, y[:, 0])
+    with sklearn.config_context(array_api_dispatch=True):
+        Xx, yx = _to(xp, device, X, y[:, 0])
+        search = SAMRegressorCV(**params).fit(Xx, yx)
+    _assert_same_search(search, expected, dtype, xp)
+
+
+def test_cv_sparse_targets_with_array_api_x_raise():
+    xps = pytest.importorskip("array_api_strict")
+    from scipy import sparse
+
+    from sksam import SAMRegressorCV
+
+    X, y, _ = _data(20, 3, "float64", n_targets=1)
+    with sklearn.config_context(array_api_dispatch=True):
+        with pytest.raises(TypeError, match="sparse"):
+            SAMRegressorCV(n_iters=[1, 2], cv=2).fit(
+                xps.asarray(X), sparse.csr_matrix(y)
+            )
