@@ -273,7 +273,10 @@ def _psi_unnormalized(lam, learning_rate, rho, steps, xp=None):
         largest = float(xp.finfo(lam.dtype).max)
         with np.errstate(divide="ignore", over="ignore"):
             log_r = xp.clip(xp.log1p(-xp.clip(a, None, 1.0)), -largest, None)
-            return xp.expm1(log_r * k) / -lam[:, None]
+            psi = log_r * k  # one (rank, K) array; numpy updates it in place
+        psi = np.expm1(psi, out=psi) if xp is np else xp.expm1(psi)
+        psi /= -lam[:, None]
+        return psi
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         # 1 - (1 - a)^k = -expm1(k log1p(-a)) is accurate for tiny a (no cancellation);
         # for a >= 1 the factor r is <= 0 and the direct power is exact enough.
