@@ -105,7 +105,7 @@ def main():
     Xt, yt = torch.asarray(X, device=device), torch.asarray(y, device=device)
     grid = {"n_iters": np.unique(np.geomspace(1, 1000, 50).astype(int)), "cv": 5}
     grid["rhos"] = [0.0, 0.01, 0.1]
-    for search in (SAMRegressorCV(**grid), SAMRegressorCV(**grid, cv="gcv")):
+    for search in (SAMRegressorCV(**grid), SAMRegressorCV(**{**grid, "cv": "gcv"})):
         name = "gcv" if search.cv == "gcv" else "5-fold"
         report(
             f"SAMRegressorCV {name}, 3 rhos x 44 n_iters ({n}x{d})",
