@@ -16,6 +16,7 @@ __all__ = [
     "check_same_namespace",
     "check_supported",
     "kernel_dtype",
+    "like_input",
     "namespace_of",
     "to_namespace",
     "to_numpy",
@@ -58,6 +59,19 @@ def to_namespace(array, xp, device):
             return array
         array = to_numpy(array)
     return xp.asarray(np.asarray(array), device=device)
+
+
+def like_input(array, X):
+    """Host ``array`` (a fitted attribute of a search) in the namespace and on the
+    device of the training data ``X``, as scikit-learn expects of every fitted array;
+    unchanged on the numpy route."""
+    xp, device = namespace_of(X)
+    if xp is None:
+        return array
+    if array.dtype.kind == "f":
+        array = array.astype(np.float64, copy=False)
+        return xp.asarray(array, dtype=kernel_dtype(xp, X), device=device)
+    return xp.asarray(array, device=device)
 
 
 def to_numpy(array):

@@ -17,12 +17,12 @@ the kernel model (see the user guide, "Update rules and conventions").
 """
 
 import numpy as np
-from scipy import sparse
 
-from ._array_api import namespace_of
+from ._array_api import namespace_of, to_numpy
 from ._core._operators import GramDesign, ScaledDesign, ScaledKernel
 from ._core._spectral import coef_path, dof_path, filter_psi, rss_path
 from ._dask import is_dask_collection, reduce_row_moments
+from ._outputs import KernelOutput, LinearOutput
 from ._stability import (
     NEGATIVE_TOL,
     check_eigenvalue_range,
@@ -41,120 +41,6 @@ __all__ = [
     "linear_problem",
     "moment_problem",
 ]
-
-
-def _flat(coef):
-    """``coef`` (n_params, ...) as a matrix, and how to restore its trailing shape."""
-    return coef.reshape(coef.shape[0], -1), coef.shape[1:]
-
-
-class LinearOutput:
-    """Scaled coefficients to a linear model: ``coef_ = c``, ``b = y_mean - x_mean.c``.
-
-    Parameters
-    ----------
-    x_mean : ndarray of shape (n_features,)
-        Weighted column means (zeros without an intercept).
-    """
-
-    def __init__(self, x_mean):
-        self.x_mean = x_mean
-
-    def coefficients(self, coef):
-        """The model's coefficients (``coef_`` layout: n_features first)."""
-        return coef
-
-    def intercept_shift(self, coef):
-        """The part of the intercept that depends on ``coef`` (``- x_mean . c``)."""
-        flat, trailing = _flat(coef)
-        return (-(self.x_mean @ flat)).reshape(trailing)
-
-    def test_map(self, X, overwrite=False):
-        """``c -> (X - x_mean) c``: centred predictions on test rows ``X``.
-
-        With ``overwrite`` a dense float64 ``X`` is centred in place. For a
-        numpy ``X`` the map takes ``out=`` (as ``np.matmul``).
-        """
-        x_mean = self.x_mean
-        if sparse.issparse(X):
-            return lambda coef: X @ coef - x_mean @ coef
-        if not isinstance(X, np.ndarray):  # dask: lazy
-            centred = X - x_mean
-            return lambda coef: centred @ coef
-        if overwrite and X.dtype == np.float64 and X.flags.writeable:
-            centred = np.subtract(X, x_mean, out=X)
-        else:
-            centred = X - x_mean
-        return lambda coef, out=None: np.matmul(centred, coef, out=out)
-
-    def centred_design(self, X):
-        """The dense test matrix of ``test_map`` where it is one, else None."""
-        if sparse.issparse(X) or is_dask_collection(X):
-            return None
-        return X - self.x_mean
-
-
-class KernelOutput:
-    """Scaled coefficients to a kernel model (feature-space centring folded in).
-
-    The scaled coefficients are ``c = D^-1/2 alpha`` on the centred kernel
-    ``K_c = (I - 1 w^T) K (I - w 1^T)`` (``w = s / S``); in terms of the raw kernel
-    the model is ``f(x) = k(x, X) (alpha - w 1^T alpha) + b``.
-
-    Parameters
-    ----------
-    sqrt_sw : ndarray of shape (n_samples,) or None
-    weights : ndarray of shape (n_samples,)
-        ``w = s / S``.
-    col_mean : ndarray of shape (n_samples,)
-        ``K w`` (zeros without an intercept).
-    grand_mean : float
-        ``w^T K w``.
-    fit_intercept : bool
-    """
-
-    def __init__(self, sqrt_sw, weights, col_mean, grand_mean, fit_intercept):
-        self.sqrt_sw = sqrt_sw
-        self.weights = weights
-        self.col_mean = col_mean
-        self.grand_mean = grand_mean
-        self.fit_intercept = fit_intercept
-
-    def _alpha(self, flat):
-        return flat if self.sqrt_sw is None else flat * self.sqrt_sw[:, None]
-
-    def coefficients(self, coef):
-        """``dual_coef_``: ``alpha - w 1^T alpha``."""
-        flat, trailing = _flat(coef)
-        alpha = self._alpha(flat)
-        if self.fit_intercept:
-            alpha = alpha - np.outer(self.weights, alpha.sum(axis=0))
-        return alpha.reshape(coef.shape)
-
-    def intercept_shift(self, coef):
-        """``- col_mean . alpha + grand_mean * sum(alpha)``."""
-        flat, trailing = _flat(coef)
-        if not self.fit_intercept:
-            return np.zeros(trailing)
-        alpha = self._alpha(flat)
-        shift = self.grand_mean * alpha.sum(axis=0) - self.col_mean @ alpha
-        return shift.reshape(trailing)
-
-    def test_map(self, K, overwrite=False):
-        """``c -> K_c(x, X) alpha``: centred predictions from the test kernel ``K``
-        (centred in place with ``overwrite``); the map takes ``out=``."""
-        if self.fit_intercept:
-            row_mean = K @ self.weights
-            if not (overwrite and K.dtype == np.float64 and K.flags.writeable):
-                K = K - row_mean[:, None]
-            else:
-                K -= row_mean[:, None]
-            K -= self.col_mean[None, :]
-            K += self.grand_mean
-        return lambda coef, out=None: np.matmul(K, self._alpha(coef), out=out)
-
-    def centred_design(self, K):
-        return None
 
 
 class Problem:
@@ -276,10 +162,7 @@ class Problem:
             return 1.0
         if variant != "normalized":
             return 1.0 / lam_max
-        factor = self.factor
-        if factor.xp is not None:  # its arrays, on the host
-            factor = factor.on_host()
-        grad_sq = np.asarray(factor.grad_weight).sum(axis=0)
+        grad_sq = to_numpy(self.factor.grad_weight).sum(axis=0)  # on the host
         return float(np.sqrt(np.mean(grad_sq))) / lam_max or 1.0 / lam_max
 
     def step_size(self, learning_rate, rho, variant):
@@ -344,8 +227,9 @@ class Problem:
         if variant == "normalized" and rho > 0.0:
             psi = self.filter(learning_rate, rho, steps, variant)
         factor = self.factor
+        xp = np if factor.xp is None else factor.xp
         for start in range(0, steps.size, max(int(chunk_size), 1)):
-            index = slice(start, start + chunk_size)
+            index = slice(start, min(start + chunk_size, steps.size))
             if psi is None:
                 yield (
                     index,
@@ -355,13 +239,19 @@ class Problem:
             weighted = psi[..., index] * factor.proj[:, :, None]
             rank, n_targets, n_steps = weighted.shape
             with np.errstate(over="ignore", invalid="ignore"):
-                flat = factor.map_basis(weighted.reshape(rank, n_targets * n_steps))
-            yield index, flat.reshape(flat.shape[0], n_targets, n_steps)
+                flat = factor.map_basis(
+                    xp.reshape(weighted, (rank, n_targets * n_steps))
+                )
+            yield index, xp.reshape(flat, (flat.shape[0], n_targets, n_steps))
 
     def rss(self, learning_rate, rho, steps, variant="unnormalized", psi=None):
-        """Weighted training residual sums of squares, shape (n_targets, K)."""
+        """Weighted training residual sums of squares, shape (n_targets, K).
+
+        Computed in the factor's namespace; returned as a numpy array on the host
+        (a few numbers per step: the criteria and GCV are formed there).
+        """
         with np.errstate(over="ignore", invalid="ignore"):
-            return rss_path(
+            rss = rss_path(
                 self.factor,
                 learning_rate,
                 rho,
@@ -371,12 +261,16 @@ class Problem:
                 variant=variant,
                 psi=psi,
             )
+        return to_numpy(rss)
 
     def dof(self, learning_rate, rho, steps, psi=None):
-        """Degrees of freedom (trace of the training smoother, +1 with an intercept)."""
+        """Degrees of freedom (trace of the training smoother, +1 with an intercept).
+
+        A numpy array on the host, as ``rss``.
+        """
         with np.errstate(over="ignore", invalid="ignore"):
             dof = dof_path(self.factor, learning_rate, rho, steps, psi=psi)
-        return dof + float(self.fit_intercept)
+        return to_numpy(dof) + float(self.fit_intercept)
 
     # ---------------------------------------------------------- the model
     def to_model(self, coef):
@@ -392,9 +286,7 @@ class Problem:
     def test_map(self, features, overwrite=False):
         """``c -> centred predictions`` on test ``features`` (rows, or test kernel);
         ``overwrite``: the features are a private buffer (numpy outputs only)."""
-        if overwrite:
-            return self.output.test_map(features, overwrite=True)
-        return self.output.test_map(features)
+        return self.output.test_map(features, overwrite=overwrite)
 
     def centred_design(self, features):
         return self.output.centred_design(features)

@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import mean_squared_error, r2_score, root_mean_squared_error
 
+from ._array_api import namespace_of, to_numpy
 from ._warnings import warn
 
 __all__ = ["DIRECT_METRICS", "mse_path", "path_scores", "r2_path"]
@@ -27,18 +28,25 @@ def path_scores(metric, y_true, pred, sample_weight=None, overwrite=False):
     (target, step) columns. ``overwrite``: the direct metrics may use ``pred`` as
     their work space (its values are then lost).
     """
-    if metric in DIRECT_METRICS:
+    # Arrays of another namespace (array_api_dispatch) are scored by the metric in
+    # that namespace, on their device; only the scores come to the host.
+    xp = namespace_of(pred)[0] or np
+    if xp is np and metric in DIRECT_METRICS:
         return DIRECT_METRICS[metric](y_true, pred, sample_weight, overwrite=overwrite)
     n_samples, n_targets, n_steps = pred.shape
-    tiled = np.repeat(y_true[:, :, None], n_steps, axis=2)
+    if xp is np:
+        tiled = np.repeat(y_true[:, :, None], n_steps, axis=2)
+    else:
+        tiled = xp.broadcast_to(y_true[:, :, None], pred.shape)
     raw = metric(
-        tiled.reshape(n_samples, -1),
-        pred.reshape(n_samples, -1),
+        xp.reshape(tiled, (n_samples, -1)),
+        xp.reshape(pred, (n_samples, -1)),
         sample_weight=sample_weight,
         multioutput="raw_values",
     )
     # A metric undefined on this fold (R^2 of one sample) returns one ``nan``.
-    raw = np.broadcast_to(np.asarray(raw, dtype=float), (n_targets * n_steps,))
+    raw = np.asarray(to_numpy(raw), dtype=float)
+    raw = np.broadcast_to(raw, (n_targets * n_steps,))
     return raw.reshape(n_targets, n_steps).mean(axis=0)
 
 

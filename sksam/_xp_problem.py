@@ -1,82 +1,17 @@
 """The parts of a ``Problem`` whose data are arrays of another namespace (torch, ...).
 
 ``_problem.linear_problem`` and ``_problem.kernel_problem`` come here for array API
-inputs (``_array_api.namespace_of``): the weights, the weighted centring, the
-target offsets and the output map are computed in the namespace ``xp`` of the data
-and on its device, with the dtype of ``X``; the operator (``XPDesign``,
-``XPKernel``) makes the one decomposition there too.
+inputs (``_array_api.namespace_of``): the weights, the weighted centring and the
+target offsets are computed in the namespace ``xp`` of the data and on its device,
+with the dtype of ``X``; the output maps are ``_outputs``' (the same for every
+namespace); the operator (``XPDesign``, ``XPKernel``) makes the one decomposition
+there too.
 """
 
 from ._core._xp_spectral import XPDesign, XPKernel
+from ._outputs import KernelOutput, LinearOutput
 
-__all__ = ["XPKernelOutput", "XPLinearOutput", "xp_kernel_parts", "xp_linear_parts"]
-
-
-def _flat(xp, coef):
-    return xp.reshape(coef, (coef.shape[0], -1)), tuple(coef.shape[1:])
-
-
-class XPLinearOutput:
-    """``_problem.LinearOutput`` in namespace ``xp``."""
-
-    def __init__(self, xp, x_mean):
-        self.xp = xp
-        self.x_mean = x_mean
-
-    def coefficients(self, coef):
-        return coef
-
-    def intercept_shift(self, coef):
-        flat, trailing = _flat(self.xp, coef)
-        return self.xp.reshape(-(self.x_mean @ flat), trailing)
-
-    def test_map(self, X):
-        centred = X - self.x_mean[None, :]
-        return lambda coef: centred @ coef
-
-    def centred_design(self, X):
-        return X - self.x_mean[None, :]
-
-
-class XPKernelOutput:
-    """``_problem.KernelOutput`` in namespace ``xp``."""
-
-    def __init__(self, xp, sqrt_sw, weights, col_mean, grand_mean, fit_intercept):
-        self.xp = xp
-        self.sqrt_sw = sqrt_sw
-        self.weights = weights
-        self.col_mean = col_mean
-        self.grand_mean = grand_mean
-        self.fit_intercept = fit_intercept
-
-    def _alpha(self, flat):
-        return flat if self.sqrt_sw is None else flat * self.sqrt_sw[:, None]
-
-    def coefficients(self, coef):
-        xp = self.xp
-        flat, _ = _flat(xp, coef)
-        alpha = self._alpha(flat)
-        if self.fit_intercept:
-            alpha = alpha - self.weights[:, None] * xp.sum(alpha, axis=0)[None, :]
-        return xp.reshape(alpha, tuple(coef.shape))
-
-    def intercept_shift(self, coef):
-        xp = self.xp
-        flat, trailing = _flat(xp, coef)
-        alpha = self._alpha(flat)
-        if not self.fit_intercept:
-            return xp.reshape(xp.zeros_like(alpha[0, :]), trailing)
-        shift = self.grand_mean * xp.sum(alpha, axis=0) - self.col_mean @ alpha
-        return xp.reshape(shift, trailing)
-
-    def test_map(self, K):
-        if self.fit_intercept:
-            K = K - (K @ self.weights)[:, None] - self.col_mean[None, :]
-            K = K + self.grand_mean
-        return lambda coef: K @ self._alpha(coef)
-
-    def centred_design(self, K):
-        return None
+__all__ = ["xp_kernel_parts", "xp_linear_parts"]
 
 
 def _weights(xp, sample_weight, n_samples, like):
@@ -117,7 +52,7 @@ def xp_linear_parts(xp, X, y, sample_weight, fit_intercept):
         "op": op,
         "y_scaled": y_scaled,
         "y_offset": y_offset,
-        "output": XPLinearOutput(xp, x_mean),
+        "output": LinearOutput(x_mean, xp=xp),
         "y_sq_norm": xp.sum(y_scaled**2, axis=0),
     }
 
@@ -138,8 +73,8 @@ def xp_kernel_parts(xp, K, y, sample_weight, fit_intercept):
     else:
         col_mean = xp.zeros(K.shape[0], dtype=K.dtype, device=K.device)
         grand_mean = 0.0
-    output = XPKernelOutput(
-        xp, sqrt_sw, sw / sum_weights, col_mean, grand_mean, fit_intercept
+    output = KernelOutput(
+        sqrt_sw, sw / sum_weights, col_mean, grand_mean, fit_intercept, xp=xp
     )
     return {
         "op": XPKernel(xp, K, sqrt_sw, sum_weights),

@@ -234,3 +234,233 @@ def test_numpy_route_unchanged_under_dispatch():
         model = SAMRegressor(variant="normalized").fit(X, y, sw)
     np.testing.assert_array_equal(model.coef_, expected.coef_)
     assert isinstance(model.coef_, np.ndarray)
+
+
+# ------------------------------------------------------------- the searches
+def _to(xp, device, *arrays):
+    return [None if a is None else xp.asarray(a, device=device) for a in arrays]
+
+
+def _assert_same_search(search, expected, dtype, xp, results=True):
+    """Same pick; cv_results_ scores and refitted coefficients as on numpy."""
+    assert search.best_params_ == expected.best_params_
+    assert search.n_iter_ == expected.n_iter_ and search.rho_ == expected.rho_
+    rtol = 1e-8 if dtype == "float64" else FLOAT32_RTOL
+    if results:
+        assert search.best_score_ == pytest.approx(
+            expected.best_score_, rel=rtol, abs=rtol
+        )
+    for name in ("n_iters_", "rhos_"):
+        _assert_close(getattr(search, name), getattr(expected, name), dtype, xp)
+    if results:
+        for key, value in expected.cv_results_.items():
+            if key.startswith(("split", "mean_test", "std_test")):
+                np.testing.assert_allclose(
+                    search.cv_results_[key], value, rtol=rtol, atol=rtol
+                )
+            elif key.startswith("rank"):
+                np.testing.assert_array_equal(search.cv_results_[key], value)
+
+
+CV_SETTINGS = [
+    {},
+    {"scoring": "neg_mean_squared_error"},
+    {"scoring": "neg_mean_absolute_error"},
+    {"scoring": "explained_variance", "fit_intercept": False},
+    {"variant": "normalized"},
+    {"cv": "gcv"},
+]
+
+
+@pytest.mark.parametrize("namespace, device, dtype", COMBINATIONS)
+@pytest.mark.parametrize("settings", CV_SETTINGS)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("n_targets", [1, 2])
+def test_sam_regressor_cv_matches_numpy(
+    namespace, device, dtype, settings, weighted, n_targets
+):
+    from sksam import SAMRegressorCV
+
+    xp, device, dtype = _namespace(namespace, device, dtype)
+    X, y, sw = _data(50, 6, dtype)
+    y = y[:, 0] if n_targets == 1 else y
+    sw = sw if weighted else None
+    params = {
+        "n_iters": [0, 1, 3, 10, 30, 100],
+        "rhos": [0.0, 0.3, 2.0],
+        "cv": 4,
+        "store_cv_results": True,
+        **settings,
+    }
+    expected = SAMRegressorCV(**params).fit(X, y, sample_weight=sw)
+    with sklearn.config_context(array_api_dispatch=True):
+        Xx, yx, swx = _to(xp, device, X, y, sw)
+        search = SAMRegressorCV(**params).fit(Xx, yx, sample_weight=swx)
+        pred = search.predict(Xx)
+    _assert_same_search(search, expected, dtype, xp)
+    _assert_close(search.coef_, expected.coef_, dtype, xp)
+    _assert_close(search.best_estimator_.coef_, expected.coef_, dtype, xp)
+    _assert_close(pred, expected.predict(X), dtype, xp)
+    assert pred.device == Xx.device
+
+
+@pytest.mark.parametrize("namespace, device, dtype", COMBINATIONS)
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"kernel": "rbf", "gamma": 0.2},
+        {"kernel": "linear", "scoring": "neg_mean_squared_error"},
+        {"kernel": "rbf", "variant": "normalized"},
+        {"kernel": "precomputed"},
+        {"kernel": "rbf", "cv": "gcv"},
+    ],
+)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sam_kernel_ridge_cv_matches_numpy(
+    namespace, device, dtype, settings, weighted
+):
+    from sksam import SAMKernelRidgeCV
+
+    xp, device, dtype = _namespace(namespace, device, dtype)
+    X, y, sw = _data(40, 5, dtype)
+    X_test = X[:7] + 0.1
+    if settings["kernel"] == "precomputed":
+        X, X_test = X @ X.T, X_test @ X.T
+    sw = sw if weighted else None
+    params = {
+        "n_iters": [0, 1, 3, 10, 30, 100],
+        "rhos": [0.0, 0.5],
+        "cv": 3,
+        "store_cv_results": True,
+        **settings,
+    }
+    expected = SAMKernelRidgeCV(**params).fit(X, y, sample_weight=sw)
+    with sklearn.config_context(array_api_dispatch=True):
+        Xx, yx, swx = _to(xp, device, X, y, sw)
+        search = SAMKernelRidgeCV(**params).fit(Xx, yx, sample_weight=swx)
+        pred = search.predict(xp.asarray(X_test, device=device))
+    _assert_same_search(search, expected, dtype, xp)
+    _assert_close(search.dual_coef_, expected.dual_coef_, dtype, xp)
+    _assert_close(pred, expected.predict(X_test), dtype, xp)
+
+
+@pytest.mark.parametrize("namespace, device, dtype", COMBINATIONS)
+@pytest.mark.parametrize("criterion", ["aic", "bic", "cp", "discrepancy"])
+# A kernel of rank below n (poly, degree 2: 28 features) keeps the least-squares
+# noise estimate away from zero: an interpolating kernel would put it at the
+# rounding floor, where the criteria amplify rounding.
+@pytest.mark.parametrize("kernel", [None, "poly"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_ic_estimators_match_numpy(
+    namespace, device, dtype, criterion, kernel, weighted
+):
+    from sksam import SAMKernelRidgeIC, SAMRegressorIC
+
+    xp, device, dtype = _namespace(namespace, device, dtype)
+    X, y, sw = _data(50, 6, dtype)
+    sw = sw if weighted else None
+    params = {"n_iters": [0, 1, 3, 10, 30, 100, 1000, 10000], "rhos": [0.0, 0.5]}
+    params["criterion"] = criterion
+    if kernel is None:
+        make, name = SAMRegressorIC, "coef_"
+    else:
+        make, name = SAMKernelRidgeIC, "dual_coef_"
+        params.update(kernel=kernel, degree=2, gamma=0.2)
+    expected = make(**params).fit(X, y, sample_weight=sw)
+    with sklearn.config_context(array_api_dispatch=True):
+        Xx, yx, swx = _to(xp, device, X, y, sw)
+        search = make(**params).fit(Xx, yx, sample_weight=swx)
+        pred = search.predict(Xx)
+    _assert_same_search(search, expected, dtype, xp, results=False)
+    rtol = 1e-8 if dtype == "float64" else FLOAT32_RTOL
+    for attribute in ("criterion_", "dof_", "noise_variance_"):
+        actual = to_numpy(getattr(search, attribute))
+        np.testing.assert_allclose(
+            actual, getattr(expected, attribute), rtol=rtol, atol=rtol
+        )
+    _assert_close(getattr(search, name), getattr(expected, name), dtype, xp)
+    _assert_close(pred, expected.predict(X), dtype, xp)
+
+
+def test_cv_default_grid_matches_numpy():
+    """The spectrum-derived default grids (n_iters=None, rhos=None) in torch."""
+    torch = pytest.importorskip("torch", reason="torch is not installed")
+    from sksam import SAMKernelRidgeCV, SAMRegressorCV
+
+    X, y, sw = _data(60, 6, "float64", n_targets=1)
+    for search_class, params in [
+        (SAMRegressorCV, {}),
+        (SAMRegressorCV, {"variant": "normalized"}),
+        (SAMKernelRidgeCV, {"kernel": "rbf", "gamma": 0.2}),
+    ]:
+        expected = search_class(**params).fit(X, y[:, 0], sample_weight=sw)
+        with sklearn.config_context(array_api_dispatch=True):
+            args = [torch.asarray(a) for a in (X, y[:, 0], sw)]
+            search = search_class(**params).fit(*args[:2], sample_weight=args[2])
+        np.testing.assert_array_equal(search.n_iters_.numpy(), expected.n_iters_)
+        # The unit 1 / lam_max from torch's eigh: equal to the last bits.
+        np.testing.assert_allclose(search.rhos_.numpy(), expected.rhos_, rtol=1e-12)
+        assert search.n_iter_ == expected.n_iter_
+        assert search.rho_ == pytest.approx(expected.rho_, rel=1e-12)
+
+
+def test_cv_with_numpy_weights_and_torch_data():
+    """Everything follows X: numpy weights are moved to its namespace."""
+    torch = pytest.importorskip("torch", reason="torch is not installed")
+    from sksam import SAMRegressorCV
+
+    X, y, sw = _data(40, 4, "float64", n_targets=1)
+    params = {"n_iters": [1, 5, 20], "rhos": [0.0, 1.0], "store_cv_results": True}
+    expected = SAMRegressorCV(**params).fit(X, y[:, 0], sample_weight=sw)
+    with sklearn.config_context(array_api_dispatch=True):
+        search = SAMRegressorCV(**params).fit(
+            torch.asarray(X), torch.asarray(y[:, 0]), sample_weight=sw
+        )
+    _assert_same_search(search, expected, "float64", torch)
+
+
+def test_search_predict_in_another_namespace_raises():
+    xps = pytest.importorskip("array_api_strict")
+    from sksam import SAMRegressorCV
+
+    X, y, _ = _data(30, 3, "float64", n_targets=1)
+    with sklearn.config_context(array_api_dispatch=True):
+        search = SAMRegressorCV(n_iters=[1, 5], cv=3).fit(
+            xps.asarray(X), xps.asarray(y[:, 0])
+        )
+        with pytest.raises(ValueError, match=r"SAMRegressorCV\.predict\(\)"):
+            search.predict(X)
+
+
+@pytest.mark.parametrize("namespace, device, dtype", COMBINATIONS)
+def test_cv_callable_scorer_runs_in_the_namespace(namespace, device, dtype):
+    """A callable scorer is called on each candidate's model, with arrays of the
+    input's namespace (scikit-learn's metrics accept them under dispatch)."""
+    from sklearn.metrics import make_scorer, mean_squared_error
+
+    from sksam import SAMRegressorCV
+
+    xp, device, dtype = _namespace(namespace, device, dtype)
+    X, y, sw = _data(40, 4, dtype, n_targets=1)
+    scoring = make_scorer(mean_squared_error, greater_is_better=False)
+    params = {"n_iters": [1, 5, 20], "rhos": [0.0, 1.0], "cv": 3}
+    params.update(scoring=scoring, store_cv_results=True)
+    expected = SAMRegressorCV(**params).fit(X, y[:, 0])
+    with sklearn.config_context(array_api_dispatch=True):
+        Xx, yx = _to(xp, device, X, y[:, 0])
+        search = SAMRegressorCV(**params).fit(Xx, yx)
+    _assert_same_search(search, expected, dtype, xp)
+
+
+def test_cv_sparse_targets_with_array_api_x_raise():
+    xps = pytest.importorskip("array_api_strict")
+    from scipy import sparse
+
+    from sksam import SAMRegressorCV
+
+    X, y, _ = _data(20, 3, "float64", n_targets=1)
+    with sklearn.config_context(array_api_dispatch=True):
+        with pytest.raises(TypeError, match="sparse"):
+            SAMRegressorCV(n_iters=[1, 2], cv=2).fit(
+                xps.asarray(X), sparse.csr_matrix(y)
+            )

@@ -7,7 +7,7 @@ in the lowest-versions CI stage) skips them with the reason.
 """
 
 import pytest
-import sklearn
+from _array_api_checks import array_api_skip_reason
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sksam import (
@@ -41,36 +41,9 @@ ESTIMATORS = [
 ]
 
 
-def _array_api_skip_reason(check):
-    """Why an array API check cannot run on this machine (None if it can)."""
-    name = getattr(getattr(check, "func", check), "__name__", "")
-    if not name.startswith("check_array_api"):
-        return None
-    try:
-        with sklearn.config_context(array_api_dispatch=True):
-            pass
-    except (ImportError, RuntimeError) as exc:
-        return f"array_api_dispatch unavailable: {exc}"
-    keywords = getattr(check, "keywords", {})
-    devices = {keywords.get("device_name")} | {
-        getattr(keywords.get(key), "device", None)
-        for key in ("X_ns_and_device", "other_ns_and_device")
-    }
-    if "cuda" in devices or "mps" in devices:
-        try:
-            import torch
-        except ImportError:
-            return None  # scikit-learn's check skips itself
-        if "cuda" in devices and not torch.cuda.is_available():
-            return "torch: no usable CUDA device here"
-        if "mps" in devices and not torch.backends.mps.is_available():
-            return "torch: no MPS device here"
-    return None
-
-
 @parametrize_with_checks(ESTIMATORS)
 def test_sklearn_compatible_estimator(estimator, check):
-    reason = _array_api_skip_reason(check)
+    reason = array_api_skip_reason(check)
     if reason is not None:
         pytest.skip(reason)
     check(estimator)

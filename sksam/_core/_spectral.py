@@ -251,31 +251,39 @@ def auto_learning_rate(lam_max, rho, variant):
     return 1.0 / (lam_max * (1.0 + rho * lam_max))
 
 
-def _psi_unnormalized(lam, learning_rate, rho, steps):
-    """``(1 - r^k) / lam``, ``r = 1 - eta * lam * (1 + rho * lam)``; shape (rank, K)."""
+def _psi_unnormalized(lam, learning_rate, rho, steps, xp=None):
+    """``(1 - r^k) / lam``, ``r = 1 - eta * lam * (1 + rho * lam)``; shape (rank, K).
+
+    In the array namespace ``xp`` of ``lam`` (None: numpy), with the roundoff of its
+    dtype; every route (numpy, torch, ...) computes the filter here.
+    """
     a = (learning_rate * lam * (1.0 + rho * lam))[:, None]
-    k = np.asarray(steps, dtype=float)[None, :]
-    eps = np.finfo(np.float64).eps
-    if np.all(a <= 1.0 + 4 * eps):  # the usual (monotone) regime: no masks
+    if xp is None or xp is np:
+        xp = np
+        k = np.asarray(steps, dtype=float)[None, :]
+        eps = np.finfo(np.float64).eps
+    else:
+        k = xp.asarray([float(v) for v in steps], dtype=lam.dtype, device=lam.device)
+        k = k[None, :]
+        eps = float(xp.finfo(lam.dtype).eps)
+    if bool(xp.all(a <= 1.0 + 4 * eps)):  # the usual (monotone) regime: no masks
         # The auto step gives a = 1 (r = 0) on the top direction, up to rounding: a
         # few ulps above 1 (|r| < 1e-15) count as r = 0. log r = -inf is clipped to a
         # finite value so that k = 0 still gives r^0 = 1, not 0 * inf.
+        largest = float(xp.finfo(lam.dtype).max)
         with np.errstate(divide="ignore", over="ignore"):
-            log_r = np.maximum(np.log1p(-np.minimum(a, 1.0)), -np.finfo(np.float64).max)
-            psi = np.multiply(log_r, k)  # one (rank, K) array, updated in place
-        np.expm1(psi, out=psi)
+            log_r = xp.clip(xp.log1p(-xp.clip(a, None, 1.0)), -largest, None)
+            psi = log_r * k  # one (rank, K) array; numpy updates it in place
+        psi = np.expm1(psi, out=psi) if xp is np else xp.expm1(psi)
         psi /= -lam[:, None]
         return psi
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         # 1 - (1 - a)^k = -expm1(k log1p(-a)) is accurate for tiny a (no cancellation);
         # for a >= 1 the factor r is <= 0 and the direct power is exact enough.
         small = a < 1.0
-        one_minus_rk = np.where(
-            small,
-            -np.expm1(k * np.log1p(-np.where(small, a, 0.0))),
-            1.0 - np.power(1.0 - a, k),
-        )
-    one_minus_rk = np.where(k == 0, 0.0, one_minus_rk)
+        log_r = xp.log1p(-xp.where(small, a, xp.zeros_like(a)))
+        one_minus_rk = xp.where(small, -xp.expm1(k * log_r), 1.0 - (1.0 - a) ** k)
+        one_minus_rk = xp.where(k == 0.0, xp.zeros_like(one_minus_rk), one_minus_rk)
     return one_minus_rk / lam[:, None]
 
 
@@ -429,9 +437,9 @@ def filter_psi(factor, learning_rate, rho, steps, variant, progress=None):
     and (rank, n_targets, K) for ``"normalized"``. ``progress``: reported by the
     normalized recursion (the one route whose cost grows with the steps).
     """
-    if factor.xp is not None:
-        return factor.filter_psi(learning_rate, rho, steps, variant)
     if variant == "normalized" and rho > 0.0:
+        if factor.xp is not None:  # another namespace: its vectorised recursion
+            return factor.psi_normalized(learning_rate, rho, steps)
         return _psi_normalized(
             factor.lam,
             factor.grad_weight,
@@ -441,7 +449,7 @@ def filter_psi(factor, learning_rate, rho, steps, variant, progress=None):
             grad_root=factor.grad_root,
             progress=progress,
         )
-    return _psi_unnormalized(factor.lam, learning_rate, rho, steps)
+    return _psi_unnormalized(factor.lam, learning_rate, rho, steps, factor.xp)
 
 
 def coef_path(factor, learning_rate, rho, steps, variant, progress=None):
@@ -449,15 +457,14 @@ def coef_path(factor, learning_rate, rho, steps, variant, progress=None):
 
     ``progress``: see ``filter_psi`` (not reported for another array namespace).
     """
-    if factor.xp is not None:
-        return factor.coef_path(learning_rate, rho, steps, variant)
+    xp = np if factor.xp is None else factor.xp  # the same in any namespace
     psi = filter_psi(factor, learning_rate, rho, steps, variant, progress)
     if psi.ndim == 2:
         psi = psi[:, None, :]
     weighted = psi * factor.proj[:, :, None]
-    n_targets, n_steps = factor.proj.shape[1], len(steps)
-    flat = factor.map_basis(weighted.reshape(factor.lam.size, n_targets * n_steps))
-    return flat.reshape(flat.shape[0], n_targets, n_steps)
+    rank, n_targets, n_steps = weighted.shape
+    flat = factor.map_basis(xp.reshape(weighted, (rank, n_targets * n_steps)))
+    return xp.reshape(flat, (flat.shape[0], n_targets, n_steps))
 
 
 def iter_psi_chunks(factor, learning_rate, rho, n_iter, variant, chunk_size=256):
@@ -466,10 +473,10 @@ def iter_psi_chunks(factor, learning_rate, rho, n_iter, variant, chunk_size=256)
     ``psi`` has shape (rank, n_targets, len(steps)); the normalized recursion carries
     its state from chunk to chunk, so the whole path costs O(rank * n_iter).
     """
-    if factor.xp is not None:
-        yield from factor.iter_psi_chunks(learning_rate, rho, n_iter, variant)
-        return
     normalized = variant == "normalized" and rho > 0.0
+    if normalized and factor.xp is not None:  # another namespace: its recursion
+        yield from factor.iter_psi_normalized(learning_rate, rho, n_iter, chunk_size)
+        return
     if normalized:
         unit, scale = _normalized_weights(factor.grad_weight, factor.grad_root)
         fitted = np.zeros(factor.grad_weight.shape)
@@ -491,7 +498,8 @@ def iter_psi_chunks(factor, learning_rate, rho, n_iter, variant, chunk_size=256)
                 start,
             )
         else:
-            psi = _psi_unnormalized(factor.lam, learning_rate, rho, steps)[:, None, :]
+            psi = _psi_unnormalized(factor.lam, learning_rate, rho, steps, factor.xp)
+            psi = psi[:, None, :]
         yield steps, psi
 
 
@@ -505,7 +513,7 @@ def dof_path(factor, learning_rate, rho, steps, *, psi=None):
     "unnormalized")`` if already computed (shared with ``rss_path``).
     """
     if psi is None:
-        psi = _psi_unnormalized(factor.lam, learning_rate, rho, steps)
+        psi = filter_psi(factor, learning_rate, rho, steps, "unnormalized")
     return factor.lam @ psi
 
 
@@ -549,10 +557,16 @@ def rss_path(
     if psi.ndim == 2:
         psi = psi[:, None, :]
     lam = factor.lam
+    xp = np if factor.xp is None else factor.xp  # the same formulas in any namespace
     # (u_i^T y_s)^2 = S grad_weight_i / lam_i, from grad_root / sqrt(lam) (which
     # scales like y): grad_weight itself leaves the float64 range first.
-    root = factor.grad_root / np.sqrt(np.abs(lam))[:, None]
+    root = factor.grad_root / xp.sqrt(xp.abs(lam))[:, None]
     energy = sum_weights * root * root
     kept = 1.0 - lam[:, None, None] * psi
-    outside = np.maximum(np.asarray(y_sq_norm, dtype=float) - energy.sum(axis=0), 0.0)
-    return np.einsum("rt,rtk->tk", energy, kept**2) + outside[:, None]
+    if xp is np:
+        outside = np.asarray(y_sq_norm, dtype=float) - energy.sum(axis=0)
+        outside = np.maximum(outside, 0.0)
+        return np.einsum("rt,rtk->tk", energy, kept**2) + outside[:, None]
+    outside = y_sq_norm - xp.sum(energy, axis=0)
+    outside = xp.where(outside > 0.0, outside, xp.zeros_like(outside))
+    return xp.sum(energy[:, :, None] * kept**2, axis=0) + outside[:, None]

@@ -1,15 +1,22 @@
-"""The spectral route and the explicit loop in any array-API namespace.
+"""What of the spectral route and the explicit loop stays specific to array API inputs.
 
-The numpy route (``_spectral``, ``_operators``, ``_iterative``) is tuned to numpy and
-LAPACK (in-place updates, BLAS calls, exact power-of-two scalings); this module is the
-same mathematics written against the array API standard only, so that torch, CuPy or
-array-api-strict arrays are computed in their own namespace and on their own device
-(a GPU): one Gram product, one ``xp.linalg.eigh``, the filter
-``psi_k = -expm1(k log1p(-a)) / lam`` (``a = eta lam (1 + rho lam)``), the exact
-normalized recursion (vectorised over targets, with no host synchronisation per
-step) and the products of the explicit full-batch loop. Every array stays in the
-namespace ``xp`` passed in; only scalars (``lam_max``, the rank, the exponents of a
-few per-target maxima) come to the host. Pure: imports nothing from scikit-learn.
+The shared mathematics is namespace-generic and lives in ``_spectral`` (the filter
+``psi_k = -expm1(k log1p(-a)) / lam``, the coefficient paths, residuals and degrees
+of freedom) and ``_outputs`` (the output maps); for torch, CuPy or array-api-strict
+arrays they run in that namespace and on its device (a GPU). Kept here, because
+the numpy versions are tuned to numpy and LAPACK in ways that have no array API
+counterpart (in-place updates, scipy's eigh drivers, sparse and dask operators,
+exact power-of-two scalings, one target at a time):
+
+- the decomposition (``XPFactor``, ``XPDesign``, ``XPKernel``): one Gram product and
+  one ``xp.linalg.eigh``;
+- the exact recursion of normalized SAM, vectorised over targets with no host
+  synchronisation per step (numpy's loops over targets with in-place updates);
+- the explicit full-batch loop (products only).
+
+Every array stays in the namespace ``xp`` passed in; only scalars (``lam_max``, the
+rank, the exponents of a few per-target maxima) come to the host. Pure: imports
+nothing from scikit-learn.
 """
 
 import math
@@ -22,9 +29,8 @@ __all__ = [
     "XPDesign",
     "XPFactor",
     "XPKernel",
-    "xp_coef_path",
-    "xp_filter_psi",
-    "xp_iter_psi_chunks",
+    "xp_iter_psi_normalized",
+    "xp_psi_normalized",
     "xp_sam_iterates",
 ]
 
@@ -54,15 +60,13 @@ class XPFactor(SpectralFactor):
         )
         return SimpleNamespace(lam=lam, lam_max=self.lam_max)
 
-    # The numpy functions of ``_spectral`` hand an ``XPFactor`` to these.
-    def filter_psi(self, learning_rate, rho, steps, variant):
-        return xp_filter_psi(self, learning_rate, rho, steps, variant)
+    # The functions of ``_spectral`` (namespace-generic otherwise) hand normalized
+    # SAM's recursion of an ``XPFactor`` to these.
+    def psi_normalized(self, learning_rate, rho, steps):
+        return xp_psi_normalized(self, learning_rate, rho, steps)
 
-    def coef_path(self, learning_rate, rho, steps, variant):
-        return xp_coef_path(self, learning_rate, rho, steps, variant)
-
-    def iter_psi_chunks(self, learning_rate, rho, n_iter, variant):
-        return xp_iter_psi_chunks(self, learning_rate, rho, n_iter, variant)
+    def iter_psi_normalized(self, learning_rate, rho, n_iter, chunk_size):
+        return xp_iter_psi_normalized(self, learning_rate, rho, n_iter, chunk_size)
 
 
 def _eigh(xp, gram):
@@ -110,26 +114,6 @@ def decompose_dual(
 
 
 # ------------------------------------------------------------------ the filter
-def _steps_array(xp, steps, like):
-    return xp.asarray([float(k) for k in steps], dtype=like.dtype, device=_device(like))
-
-
-def _psi_unnormalized(xp, lam, learning_rate, rho, steps):
-    """``(1 - r^k) / lam``, shape (rank, K) (``_spectral._psi_unnormalized``)."""
-    a = (learning_rate * lam * (1.0 + rho * lam))[:, None]
-    k = _steps_array(xp, steps, lam)[None, :]
-    eps = float(xp.finfo(lam.dtype).eps)
-    zero, one = _scalar(xp, 0.0, lam), _scalar(xp, 1.0, lam)
-    # The auto step puts a = 1 (r = 0) on the top direction up to rounding: a few
-    # ulps above 1 count as r = 0, as on the numpy route.
-    a = xp.where((a > 1.0) & (a <= 1.0 + 4 * eps), one, a)
-    small = a < 1.0
-    log_r = xp.log1p(-xp.where(small, a, zero))
-    one_minus_rk = xp.where(small, -xp.expm1(k * log_r), 1.0 - (1.0 - a) ** k)
-    one_minus_rk = xp.where(k == 0.0, zero, one_minus_rk)
-    return one_minus_rk / lam[:, None]
-
-
 def _normalized_state(xp, factor):
     """Unit weights and power-of-two scales (``_spectral._normalized_weights``)."""
     grad_root, grad_weight = factor.grad_root, factor.grad_weight
@@ -181,8 +165,9 @@ def _normalized_steps(xp, factor, learning_rate, rho, steps, state, start):
     return out
 
 
-def _psi_normalized(xp, factor, learning_rate, rho, steps):
+def xp_psi_normalized(factor, learning_rate, rho, steps):
     """Normalized SAM's filter values, shape (rank, n_targets, K), any step order."""
+    xp = factor.xp
     order = sorted(set(int(k) for k in steps))
     state = list(_normalized_state(xp, factor))
     psi = _normalized_steps(xp, factor, learning_rate, rho, order, state, 0)
@@ -190,43 +175,15 @@ def _psi_normalized(xp, factor, learning_rate, rho, steps):
     return xp.stack([values[int(k)] for k in steps], axis=-1)
 
 
-def xp_filter_psi(factor, learning_rate, rho, steps, variant):
-    """``_spectral.filter_psi`` for an ``XPFactor``."""
+def xp_iter_psi_normalized(factor, learning_rate, rho, n_iter, chunk_size=256):
+    """``_spectral.iter_psi_chunks`` of normalized SAM for an ``XPFactor`` (the
+    recursion's state carried from chunk to chunk)."""
     xp = factor.xp
-    if variant == "normalized" and rho > 0.0:
-        return _psi_normalized(xp, factor, learning_rate, rho, steps)
-    return _psi_unnormalized(xp, factor.lam, learning_rate, rho, steps)
-
-
-def xp_coef_path(factor, learning_rate, rho, steps, variant):
-    """``_spectral.coef_path`` for an ``XPFactor``: (n_params, n_targets, K)."""
-    xp = factor.xp
-    psi = xp_filter_psi(factor, learning_rate, rho, steps, variant)
-    if psi.ndim == 2:
-        psi = psi[:, None, :]
-    weighted = psi * factor.proj[:, :, None]
-    rank, n_targets, n_steps = weighted.shape
-    flat = factor.map_basis(xp.reshape(weighted, (rank, n_targets * n_steps)))
-    return xp.reshape(flat, (flat.shape[0], n_targets, n_steps))
-
-
-def xp_iter_psi_chunks(factor, learning_rate, rho, n_iter, variant, chunk_size=256):
-    """``_spectral.iter_psi_chunks`` for an ``XPFactor`` (state carried over)."""
-    xp = factor.xp
-    normalized = variant == "normalized" and rho > 0.0
-    if normalized:
-        state = list(_normalized_state(xp, factor))
+    state = list(_normalized_state(xp, factor))
     for start in range(0, n_iter, chunk_size):
         steps = list(range(start + 1, min(start + chunk_size, n_iter) + 1))
-        if normalized:
-            psi = xp.stack(
-                _normalized_steps(xp, factor, learning_rate, rho, steps, state, start),
-                axis=-1,
-            )
-        else:
-            psi = _psi_unnormalized(xp, factor.lam, learning_rate, rho, steps)
-            psi = psi[:, None, :]
-        yield steps, psi
+        psi = _normalized_steps(xp, factor, learning_rate, rho, steps, state, start)
+        yield steps, xp.stack(psi, axis=-1)
 
 
 # ------------------------------------------------------------------ operators

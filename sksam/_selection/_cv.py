@@ -26,6 +26,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _num_samples, indexable
 
+from .._array_api import like_input, namespace_of
 from .._doc_link import DocLinkMixin
 from .._kernel import SAMKernelRidge
 from .._linear import SAMRegressor
@@ -124,7 +125,8 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             _raise_for_params(params, self, "fit")
             n_obs = problem.n_samples
             if data.sample_weight is not None:
-                n_obs = int(np.count_nonzero(data.sample_weight))
+                xp = namespace_of(data.sample_weight)[0] or np
+                n_obs = int(xp.count_nonzero(data.sample_weight))
             scores = gcv_scores(
                 problem, n_iters, rhos, self._gcv_plan(estimator), n_obs
             )
@@ -153,7 +155,9 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             self.learning_rate,
             self.variant,
         )
-        self.n_iters_, self.rhos_, self.rho_unit_ = n_iters, rhos, grid.rho_unit
+        self.n_iters_ = like_input(n_iters, data.X)
+        self.rhos_ = like_input(rhos, data.X)
+        self.rho_unit_ = grid.rho_unit
         self.n_iter_at_edge_ = edge
         return self._set_selected(results, best, estimator)
 

@@ -11,10 +11,12 @@ from time import perf_counter
 
 import numpy as np
 from sklearn.metrics import r2_score
+from sklearn.utils._array_api import device as array_device
 from sklearn.utils._indexing import _safe_indexing
 from sklearn.utils.metaestimators import _safe_split
 from sklearn.utils.validation import _check_method_params
 
+from .._array_api import namespace_of, to_namespace, to_numpy
 from .._core._moments import squared_error_scores
 from .._dask import fold_moments, validate_dask_fit_data
 from .._labels import DecisionAccuracy
@@ -103,8 +105,8 @@ def split_scores(
         if all_data.dtype == np.float64:  # (other dtypes are scored by the scorer)
             data = estimator._fold_fit_data(all_data, train)
     if data is None:
-        X_train, y_train = _safe_split(estimator, X, y, train)
-        X_test, y_test = _safe_split(estimator, X, y, test, train)
+        X_train, y_train = _split(estimator, X, y, train)
+        X_test, y_test = _split(estimator, X, y, test, train)
         fit_params = _check_method_params(X, params=fit_params, indices=train)
         data = estimator._validate_fit_data(
             X_train, y_train, fit_params.get("sample_weight")
@@ -119,13 +121,18 @@ def split_scores(
     problem.factor  # noqa: B018 -- the one decomposition, timed as the fit
     shared = perf_counter() - start
     score_weight = score_params.get("sample_weight")
-    if data.dtype != np.float64:
+    # Arrays of another namespace (array_api_dispatch): the paths, predictions and
+    # metrics stay in it, on its device; a mask of finite steps and the scores
+    # come to the host.
+    xp, device = namespace_of(data.X)
+    if data.dtype != (np.float64 if xp is None else xp.float64):
         vectorised = None
     n_test = len(test)
     # R^2, (R)MSE: scored directly, diverged candidates nan (R^2 of one sample is
     # nan for every candidate: not a divergence).
     direct = (
         vectorised is not None
+        and xp is None
         and data.labels is None
         and vectorised[0] in DIRECT_METRICS
     )
@@ -151,7 +158,12 @@ def split_scores(
         if data.labels is None or X_eval is None:
             X_eval = _test_rows(estimator, all_data, X_test, test)
             test_map = problem.test_map(estimator._test_features(X_eval, data.X))
-        if data.labels is None:
+        if data.labels is None and xp is not None:
+            y_true = xp.astype(to_namespace(y_test, xp, device), xp.float64)
+            y_true = xp.reshape(y_true, (n_test, -1))
+            score_weight = to_namespace(score_weight, xp, device)
+            score_path = partial(path_scores, vectorised[0], y_true)
+        elif data.labels is None:
             y_true = np.asarray(y_test, dtype=float).reshape(n_test, -1)
             score_path = partial(path_scores, vectorised[0], y_true)
         else:  # a classifier: decision values against the labels
@@ -177,9 +189,19 @@ def split_scores(
         )
         for index, coefs in _timed(chunks, fit_time, score_time, index_of=j):
             rows = np.arange(n_iters.size)[index]
-            finite = np.flatnonzero(np.isfinite(coefs).all(axis=(0, 1)))
+            finite = np.flatnonzero(_finite_steps(xp, coefs))
             n_diverged += rows.size - finite.size
             tic = perf_counter()
+            if vectorised is not None and xp is not None:
+                pred = _xp_predictions(xp, coefs, finite, test_map, problem.y_offset)
+                ok = _finite_steps(xp, pred)
+                n_diverged += int(np.sum(~ok))
+                if ok.any():
+                    pred = _take_steps(xp, pred, np.flatnonzero(ok))
+                    values = score_path(pred, score_weight)
+                    scores[rows[finite[ok]], j] = vectorised[1] * values
+                score_time[rows, j] += (perf_counter() - tic) / rows.size
+                continue
             if vectorised is not None:
                 sign = vectorised[1]
                 with np.errstate(over="ignore", invalid="ignore"):
@@ -313,6 +335,42 @@ def label_scores(estimator, problem, test_map, accuracy, grid, shared, in_order=
 def _max_abs(values):
     """``max |values|`` (0 if empty, nan if any is nan), without a temporary."""
     return max(float(values.max(initial=0.0)), -float(values.min(initial=0.0)))
+
+
+def _split(estimator, X, y, indices, train=None):
+    """``_safe_split``; a precomputed kernel of another namespace is indexed there
+    (rows ``indices``, columns ``train`` or ``indices``) with ``xp.take``."""
+    xp, device = namespace_of(X)
+    if xp is None or not estimator.__sklearn_tags__().input_tags.pairwise:
+        return _safe_split(estimator, X, y, indices, train)
+    rows = xp.asarray(indices, dtype=xp.int64, device=device)
+    columns = (
+        rows if train is None else xp.asarray(train, dtype=xp.int64, device=device)
+    )
+    X_subset = xp.take(xp.take(X, rows, axis=0), columns, axis=1)
+    return X_subset, _safe_indexing(y, indices)
+
+
+def _finite_steps(xp, path):
+    """Host mask of the steps (last axis) of ``path`` with only finite entries."""
+    if xp is None:
+        return np.isfinite(path).all(axis=(0, 1))
+    return to_numpy(xp.all(xp.isfinite(path), axis=(0, 1)))
+
+
+def _take_steps(xp, path, steps):
+    """``path[:, :, steps]`` in namespace ``xp`` (host integer ``steps``)."""
+    index = xp.asarray(steps, dtype=xp.int64, device=array_device(path))
+    return xp.take(path, index, axis=2)
+
+
+def _xp_predictions(xp, coefs, steps, test_map, y_offset):
+    """Test predictions (n_test, n_targets, len(steps)) at ``coefs[:, :, steps]``,
+    in the namespace ``xp`` of the coefficients."""
+    coefs = _take_steps(xp, coefs, steps)
+    n_params, n_targets, n_steps = coefs.shape
+    pred = test_map(xp.reshape(coefs, (n_params, n_targets * n_steps)))
+    return xp.reshape(pred, (pred.shape[0], n_targets, n_steps)) + y_offset[:, None]
 
 
 def _timed(chunks, fit_time, score_time, index_of):

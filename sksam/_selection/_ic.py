@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._array_api import like_input, to_numpy
 from .._doc_link import DocLinkMixin
 from .._kernel import SAMKernelRidge
 from .._linear import SAMRegressor
@@ -108,7 +109,7 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         if self.noise_variance is None:
             sigma2 = self._estimate_noise_variance(problem, rss, dof, problem.n_samples)
             # Noiseless data: keep the criteria finite (documented floor).
-            floor = np.finfo(float).eps * problem.y_sq_norm / sum_weights
+            floor = np.finfo(float).eps * to_numpy(problem.y_sq_norm) / sum_weights
             sigma2 = np.maximum(sigma2, np.maximum(floor, np.finfo(float).tiny))
         else:
             sigma2 = np.full(problem.n_targets, float(self.noise_variance))
@@ -134,12 +135,16 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         run = runs[best_rho]
         estimator._set_fitted(data, run, run.coef(n_iter), n_iter)
 
-        self.n_iters_, self.rhos_, self.rho_unit_ = n_iters, rhos, grid.rho_unit
+        self.n_iters_ = like_input(n_iters, data.X)
+        self.rhos_ = like_input(rhos, data.X)
+        self.rho_unit_ = grid.rho_unit
         self.n_iter_at_edge_ = edge
         self.best_index_ = int(best_iter * rhos.size + best_rho)
         self.best_params_ = {"n_iter": n_iter, "rho": float(rhos[best_rho])}
-        self.criterion_, self.dof_ = values, dof
-        self.noise_variance_ = float(sigma2[0]) if data.y_ndim == 1 else sigma2
+        self.criterion_, self.dof_ = like_input(values, data.X), like_input(dof, data.X)
+        self.noise_variance_ = (
+            float(sigma2[0]) if data.y_ndim == 1 else like_input(sigma2, data.X)
+        )
         self.rho_, self.n_iter_ = float(rhos[best_rho]), n_iter
         self.best_estimator_ = estimator
         return self._expose_selected(estimator)
@@ -388,7 +393,7 @@ class SAMRegressorIC(BaseSAMIC):
 
     def _estimate_noise_variance(self, problem, rss, dof, n_samples):
         sum_weights = problem.sum_weights
-        rank = problem.factor.lam.size
+        rank = problem.factor.lam.shape[0]
         dof_ls = rank + int(self.fit_intercept)
         if not sum_weights > dof_ls:
             # No least-squares residual: the kernel estimators' GCV rule instead.
@@ -414,9 +419,11 @@ class SAMRegressorIC(BaseSAMIC):
                 UserWarning,
             )
             return noise_variance
-        return least_squares_noise_variance(
-            problem.factor, problem.y_sq_norm, sum_weights, dof_ls
-        )
+        with np.errstate(invalid="ignore"):  # r^inf = 0 (array-api-strict warns)
+            noise_variance = least_squares_noise_variance(
+                problem.factor, problem.y_sq_norm, sum_weights, dof_ls
+            )
+        return to_numpy(noise_variance)
 
 
 class SAMKernelRidgeIC(BaseSAMIC):

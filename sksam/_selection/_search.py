@@ -12,6 +12,7 @@ from sklearn.metrics import (
 )
 from sklearn.utils.validation import check_is_fitted
 
+from .._array_api import check_same_namespace, to_numpy
 from .._path import check_n_iters
 from .._warnings import warn
 
@@ -88,7 +89,7 @@ def converged_steps(problem, learning_rate, rho, variant):
     lam_max = float(problem.lam_max)
     if not lam_max > 0.0:
         return 1.0
-    lam = problem.factor.lam
+    lam = to_numpy(problem.factor.lam)  # the rank's eigenvalues, on the host
     lam_min = float(np.min(lam[lam >= EIGEN_FLOOR * lam_max], initial=lam_max))
     if variant == "normalized":
         rho = 0.0
@@ -290,6 +291,7 @@ class SelectedModelMixin(RegressorMixin):
             Predictions.
         """
         check_is_fitted(self)
+        check_same_namespace(X, self, self._copied_attributes[0], "predict")
         return self.best_estimator_.predict(X)
 
     def staged_predict(self, X):
@@ -310,6 +312,9 @@ class SelectedModelMixin(RegressorMixin):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags = self._make_estimator().__sklearn_tags__().input_tags
+        estimator_tags = self._make_estimator().__sklearn_tags__()
+        tags.input_tags = estimator_tags.input_tags
         tags.target_tags.multi_output = True
+        # The search runs in the namespace of its estimator (array_api_dispatch).
+        tags.array_api_support = estimator_tags.array_api_support
         return tags
