@@ -13,6 +13,7 @@ rows.
 import numpy as np
 from scipy import sparse
 
+from ._core._namespaces import HoldsNamespace
 from ._dask import is_dask_collection
 
 __all__ = ["KernelOutput", "LinearOutput"]
@@ -23,7 +24,7 @@ def _flat(xp, coef):
     return xp.reshape(coef, (coef.shape[0], -1)), tuple(coef.shape[1:])
 
 
-class _InNamespace:
+class _InNamespace(HoldsNamespace):
     """``xp``: the namespace given (None, kept as None so that a numpy model
     pickles: modules do not), or numpy."""
 

@@ -464,3 +464,36 @@ def test_cv_sparse_targets_with_array_api_x_raise():
             SAMRegressorCV(n_iters=[1, 2], cv=2).fit(
                 xps.asarray(X), sparse.csr_matrix(y)
             )
+
+
+@pytest.mark.parametrize("namespace, device, dtype", COMBINATIONS)
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: SAMRegressor(n_iter=7, rho=0.5),
+        lambda: SAMRegressor(n_iter=7, rho=0.5, solver="iterative"),
+        lambda: SAMKernelRidge(kernel="rbf", n_iter=7, rho=0.5),
+        lambda: __import__("sksam").SAMRegressorCV(n_iters=[1, 5, 20], cv=3),
+    ],
+    ids=["spectral", "iterative", "kernel", "cv"],
+)
+def test_fitted_models_pickle(namespace, device, dtype, make):
+    """A model fitted on arrays of another namespace pickles (its decomposition
+    holds the namespace, a module, by name) and predicts, staged too, the same."""
+    import pickle
+
+    xp, device, dtype = _namespace(namespace, device, dtype)
+    X, y, _ = _data(30, 4, dtype, n_targets=1)
+    with sklearn.config_context(array_api_dispatch=True):
+        Xx, yx = _to(xp, device, X, y[:, 0])
+        model = make().fit(Xx, yx)
+        loaded = pickle.loads(pickle.dumps(model))
+        assert_same = np.testing.assert_array_equal
+        assert_same(to_numpy(loaded.predict(Xx)), to_numpy(model.predict(Xx)))
+        fitted = model.best_estimator_ if hasattr(model, "best_estimator_") else model
+        reloaded = pickle.loads(pickle.dumps(fitted))
+        staged = zip(
+            reloaded.staged_predict(Xx), fitted.staged_predict(Xx), strict=True
+        )
+        for a, b in staged:
+            assert_same(to_numpy(a), to_numpy(b))

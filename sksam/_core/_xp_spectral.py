@@ -22,6 +22,7 @@ nothing from scikit-learn.
 import math
 from types import SimpleNamespace
 
+from ._namespaces import HoldsNamespace
 from ._operators import ScaledOperator
 from ._spectral import RESIDUAL_FLOOR, MappedBasis, SpectralFactor
 
@@ -44,7 +45,7 @@ def _scalar(xp, value, like):
     return xp.asarray(value, dtype=like.dtype, device=_device(like))
 
 
-class XPFactor(SpectralFactor):
+class XPFactor(HoldsNamespace, SpectralFactor):
     """A ``SpectralFactor`` whose arrays live in the array namespace ``xp``."""
 
     def __init__(self, xp, lam, basis, proj, grad_weight, lam_max, grad_root):
@@ -187,7 +188,7 @@ def xp_iter_psi_normalized(factor, learning_rate, rho, n_iter, chunk_size=256):
 
 
 # ------------------------------------------------------------------ operators
-class XPDesign(ScaledOperator):
+class XPDesign(HoldsNamespace, ScaledOperator):
     """``X_s = D^1/2 (X - 1 x_mean^T)`` as a dense array of namespace ``xp``.
 
     Parameters
@@ -241,7 +242,7 @@ class XPDesign(ScaledOperator):
         return max(float(xp.linalg.eigvalsh(gram)[-1]), 0.0) / self.sum_weights
 
 
-class XPKernel(ScaledOperator):
+class XPKernel(HoldsNamespace, ScaledOperator):
     """``K_s = D^1/2 K_c D^1/2`` as an array of namespace ``xp``."""
 
     rkhs = True
