@@ -14,6 +14,7 @@ from ._kernel_matrix import (
     test_kernel,
     training_kernel,
 )
+from ._param_docs import fill_doc
 from ._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
 from ._problem import kernel_problem
 from ._validation import check_fit_data
@@ -21,6 +22,7 @@ from ._validation import check_fit_data
 __all__ = ["SAMKernelRidge"]
 
 
+@fill_doc
 class SAMKernelRidge(BaseSAM):
     """Kernel regression fitted by ``n_iter`` steps of function-space SAM.
 
@@ -44,16 +46,7 @@ class SAMKernelRidge(BaseSAM):
         eigenvalue (see ``relative_rho``); ``0`` gives kernel gradient descent.
     n_iter : int, default=100
         Number of SAM steps (``>= 0``); ``0`` gives the intercept-only model.
-    relative_rho : bool, default=False
-        State ``rho`` in units of the training data instead of absolute units (1 /
-        eigenvalue, as in the paper): the radius used is ``rho_ = rho * rho_unit_`` with
-        ``rho_unit_ = 1 / lam_max``, ``lam_max`` the top eigenvalue of the weighted,
-        centred kernel matrix ``D^1/2 K_c D^1/2`` divided by ``S`` (the unit of the CV
-        and IC estimators' ``relative_rho``; for normalized SAM the length ``||g_0|| /
-        lam_max`` of the first gradient step at ``learning_rate="auto"``, which needs
-        the decomposition). The fitted model then does not change when ``X`` is
-        multiplied by a constant; with ``learning_rate="auto"`` the step is ``1 /
-        (lam_max (1 + rho))``. See the user guide, "Choosing rho and learning_rate".
+    %(kernel_relative_rho)s
     kernel : str or callable, default="linear"
         Any kernel name accepted by :func:`sklearn.metrics.pairwise.pairwise_kernels`,
         a callable ``kernel(x, y, **kernel_params)``, or ``"precomputed"`` (then
@@ -114,13 +107,7 @@ class SAMKernelRidge(BaseSAM):
     validation_fraction : float, default=0.1
         Fraction of the samples held out when ``early_stopping=True`` (in (0, 1);
         the held-out part needs at least 2 samples).
-    verbose : int, default=0
-        ``> 0``: progress on the routes whose cost grows with ``n_iter`` (the
-        iterative solver, mini-batches, the normalized recursion, early stopping's
-        scoring of every step): a line each tenth of the steps with the steps done
-        out of the total, the time elapsed and the estimated time remaining (at
-        most 10 lines a route). The spectral filter of unnormalized SAM, whose cost
-        does not grow with ``n_iter``, prints one line.
+    %(verbose)s
 
     Attributes
     ----------

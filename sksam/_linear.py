@@ -6,12 +6,14 @@ from sklearn.utils.validation import validate_data
 from ._array_api import check_same_namespace, namespace_of
 from ._base import BaseSAM
 from ._dask import check_dask_predict_input, is_dask_collection
+from ._param_docs import fill_doc
 from ._problem import linear_problem
 from ._validation import check_fit_data
 
 __all__ = ["SAMRegressor"]
 
 
+@fill_doc
 class SAMRegressor(BaseSAM):
     """Linear least squares fitted by ``n_iter`` steps of Sharpness-Aware Minimization.
 
@@ -36,16 +38,7 @@ class SAMRegressor(BaseSAM):
         eigenvalue (see ``relative_rho``); ``0`` gives gradient descent.
     n_iter : int, default=100
         Number of SAM steps (``>= 0``); ``0`` gives the intercept-only model.
-    relative_rho : bool, default=False
-        State ``rho`` in units of the training data instead of absolute units (1 /
-        eigenvalue, as in the paper): the radius used is ``rho_ = rho * rho_unit_`` with
-        ``rho_unit_ = 1 / lam_max``, ``lam_max`` the top eigenvalue of the weighted,
-        centred Gram matrix ``X^T diag(s) X`` divided by ``S`` (the unit of the CV and
-        IC estimators' ``relative_rho``; for normalized SAM the length ``||g_0|| /
-        lam_max`` of the first gradient step at ``learning_rate="auto"``, which needs
-        the decomposition). The fitted model then does not change when ``X`` is
-        multiplied by a constant; with ``learning_rate="auto"`` the step is ``1 /
-        (lam_max (1 + rho))``. See the user guide, "Choosing rho and learning_rate".
+    %(linear_relative_rho)s
     learning_rate : "auto" or float, default="auto"
         Step size ``eta``. ``"auto"`` uses ``1 / (lam_max (1 + rho lam_max))``
         (``1 / lam_max`` for normalized SAM), where ``lam_max`` is the largest
@@ -96,13 +89,7 @@ class SAMRegressor(BaseSAM):
     validation_fraction : float, default=0.1
         Fraction of the samples held out when ``early_stopping=True`` (in (0, 1);
         the held-out part needs at least 2 samples).
-    verbose : int, default=0
-        ``> 0``: progress on the routes whose cost grows with ``n_iter`` (the
-        iterative solver, mini-batches, the normalized recursion, early stopping's
-        scoring of every step): a line each tenth of the steps with the steps done
-        out of the total, the time elapsed and the estimated time remaining (at
-        most 10 lines a route). The spectral filter of unnormalized SAM, whose cost
-        does not grow with ``n_iter``, prints one line.
+    %(verbose)s
 
     Attributes
     ----------

@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._base import BaseSAM
 from .._kernel import SAMKernelRidge
 from .._labels import _is_multilabel, binarize_labels, decision_labels
+from .._param_docs import fill_doc
 from .._problem import linear_problem
 from .._validation import check_fit_data
 
@@ -141,6 +142,7 @@ class _SAMClassifierMixin(ClassifierMixin):
         return tags
 
 
+@fill_doc
 class SAMClassifier(_SAMClassifierMixin, BaseSAM):
     """Least-squares classifier fitted by ``n_iter`` steps of SAM.
 
@@ -161,16 +163,7 @@ class SAMClassifier(_SAMClassifierMixin, BaseSAM):
     n_iter : int, default=100
         Number of SAM steps (``>= 0``); ``0`` gives the intercept-only model (the
         most weighted class).
-    relative_rho : bool, default=False
-        State ``rho`` in units of the training data instead of absolute units (1 /
-        eigenvalue, as in the paper): the radius used is ``rho_ = rho * rho_unit_`` with
-        ``rho_unit_ = 1 / lam_max``, ``lam_max`` the top eigenvalue of the weighted,
-        centred Gram matrix ``X^T diag(s) X`` divided by ``S`` (the unit of the CV and
-        IC estimators' ``relative_rho``; for normalized SAM the length ``||g_0|| /
-        lam_max`` of the first gradient step at ``learning_rate="auto"``, which needs
-        the decomposition). The fitted model then does not change when ``X`` is
-        multiplied by a constant; with ``learning_rate="auto"`` the step is ``1 /
-        (lam_max (1 + rho))``. See the user guide, "Choosing rho and learning_rate".
+    %(linear_relative_rho)s
     learning_rate : "auto" or float, default="auto"
         Step size, as in :class:`SAMRegressor` (``"auto"``: ``1 / (lam_max (1 +
         rho lam_max))``, or ``1 / lam_max`` for normalized SAM). Compare SAM with
@@ -194,13 +187,7 @@ class SAMClassifier(_SAMClassifierMixin, BaseSAM):
         after every step ``0..n_iter``; ties go to fewer steps.
     validation_fraction : float, default=0.1
         Fraction of the samples held out when ``early_stopping=True``.
-    verbose : int, default=0
-        ``> 0``: progress on the routes whose cost grows with ``n_iter`` (the
-        iterative solver, mini-batches, the normalized recursion, early stopping's
-        scoring of every step): a line each tenth of the steps with the steps done
-        out of the total, the time elapsed and the estimated time remaining (at
-        most 10 lines a route). The spectral filter of unnormalized SAM, whose cost
-        does not grow with ``n_iter``, prints one line.
+    %(verbose)s
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplying ``sample_weight``: ``{label:
         weight}``, or ``"balanced"`` for ``n_samples / (n_classes *
@@ -356,6 +343,7 @@ class SAMClassifier(_SAMClassifierMixin, BaseSAM):
         return tags
 
 
+@fill_doc
 class SAMKernelClassifier(_SAMClassifierMixin, SAMKernelRidge):
     """Kernel least-squares classifier fitted by ``n_iter`` function-space SAM steps.
 
@@ -373,16 +361,7 @@ class SAMKernelClassifier(_SAMClassifierMixin, SAMKernelRidge):
         descent.
     n_iter : int, default=100
         Number of SAM steps (``>= 0``).
-    relative_rho : bool, default=False
-        State ``rho`` in units of the training data instead of absolute units (1 /
-        eigenvalue, as in the paper): the radius used is ``rho_ = rho * rho_unit_`` with
-        ``rho_unit_ = 1 / lam_max``, ``lam_max`` the top eigenvalue of the weighted,
-        centred kernel matrix ``D^1/2 K_c D^1/2`` divided by ``S`` (the unit of the CV
-        and IC estimators' ``relative_rho``; for normalized SAM the length ``||g_0|| /
-        lam_max`` of the first gradient step at ``learning_rate="auto"``, which needs
-        the decomposition). The fitted model then does not change when ``X`` is
-        multiplied by a constant; with ``learning_rate="auto"`` the step is ``1 /
-        (lam_max (1 + rho))``. See the user guide, "Choosing rho and learning_rate".
+    %(kernel_relative_rho)s
     kernel : str or callable, default="linear"
         Kernel, as in :class:`SAMKernelRidge` (``"precomputed"``: ``X`` is the
         training kernel in ``fit``, the test-by-training kernel in ``predict``).
@@ -413,13 +392,7 @@ class SAMKernelClassifier(_SAMClassifierMixin, SAMKernelRidge):
         :class:`SAMClassifier`.
     validation_fraction : float, default=0.1
         Fraction of the samples held out when ``early_stopping=True``.
-    verbose : int, default=0
-        ``> 0``: progress on the routes whose cost grows with ``n_iter`` (the
-        iterative solver, mini-batches, the normalized recursion, early stopping's
-        scoring of every step): a line each tenth of the steps with the steps done
-        out of the total, the time elapsed and the estimated time remaining (at
-        most 10 lines a route). The spectral filter of unnormalized SAM, whose cost
-        does not grow with ``n_iter``, prints one line.
+    %(verbose)s
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplying ``sample_weight``, as in
         :class:`SAMClassifier`.

@@ -82,6 +82,20 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
         Selected SAM radius.
     best_score_ : float
         Mean validation score of the selected pair.
+    best_params_ : dict
+        ``{"n_iter": n_iter_, "rho": rho_}``, as in ``GridSearchCV`` (``rho``
+        absolute, also with ``relative_rho``).
+    best_index_ : int
+        Index of the selected pair in the order ``n_iter`` outer, ``rho`` inner.
+    n_iters_ : ndarray of shape (n_n_iters,)
+        The stopping-time grid used (the default one when ``n_iters=None``).
+    rhos_ : ndarray of shape (n_rhos,)
+        The radius grid used, in absolute units.
+    rho_unit_ : float
+        The unit of relative radii (``1.0`` for explicit absolute ``rhos``).
+    n_iter_at_edge_ : {"lower", "upper"} or None
+        Whether ``n_iter_`` is at an end of the grid that does not bound the path,
+        and when that warns: as in :class:`SAMRegressorCV`.
     best_estimator_ : SAMClassifier
         The model with ``n_iter_`` and ``rho_`` refitted on all the data.
     learning_rate_ : float

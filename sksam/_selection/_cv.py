@@ -34,6 +34,7 @@ from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
 from .._warnings import warn
 from ._cv_scores import dask_split_scores, gcv_scores, split_scores
 from ._search import (
+    N_ITER_AT_EDGE_DOC,
     VECTORISED_SCORERS,
     SelectedModelMixin,
     grid_edge,
@@ -363,7 +364,8 @@ _SEARCH_DOC = """
     fit_intercept : bool, default=True
         Fit an unpenalized intercept."""
 
-_RESULTS_DOC = """
+_RESULTS_DOC = (
+    """
     n_iter_ : int
         Selected number of steps.
     best_params_ : dict
@@ -378,16 +380,9 @@ _RESULTS_DOC = """
         The radius grid used, in absolute units.
     rho_unit_ : float
         The unit of relative radii (``1.0`` for explicit absolute ``rhos``).
-    n_iter_at_edge_ : {{"lower", "upper"}} or None
-        Whether ``n_iter_`` is at an end of the grid that does not bound the path:
-        ``"lower"`` when it is the smallest positive point of the grid, ``"upper"``
-        when it is the largest and the path has not converged there (every
-        direction with eigenvalue ``>= 1e-6 lam_max`` keeps at least 0.1% of its
-        residual). A ``UserWarning`` says when the edge truncated the search: an
-        ``"upper"`` pick (an explicit grid too short, or a capped default grid), or
-        a ``"lower"`` pick above one step. One step (the default grid's start) is
-        the first step of the path and is not warned about; the end of the
-        uncapped default grid is the converged path and is not an edge.
+"""
+    + N_ITER_AT_EDGE_DOC
+    + """
     rho_ : float
         Selected SAM radius.
     best_score_ : float
@@ -414,6 +409,7 @@ _RESULTS_DOC = """
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during fit, when ``X`` has string column names."""
+)
 
 _NOTES_DOC = """
     Each split costs one decomposition of its training part; every candidate is

@@ -19,7 +19,12 @@ from ._criteria import (
     gcv_noise_variance,
     least_squares_noise_variance,
 )
-from ._search import SelectedModelMixin, grid_edge, resolve_grid
+from ._search import (
+    N_ITER_AT_EDGE_DOC,
+    SelectedModelMixin,
+    grid_edge,
+    resolve_grid,
+)
 
 #: Stopping times whose filter values are formed at once (``rank x chunk``).
 _IC_CHUNK = 4096
@@ -195,7 +200,8 @@ _KERNEL_NOISE_RULE = """
         of a full-rank kernel is zero, so the linear model's rule does not
         apply."""
 
-_ATTRIBUTES_DOC = """
+_ATTRIBUTES_DOC = (
+    """
     n_iter_ : int
         Selected number of steps.
     rho_ : float
@@ -221,16 +227,9 @@ _ATTRIBUTES_DOC = """
         model (``rho_ / rho_unit_`` is the relative value).
     best_index_ : int
         Index of the selected pair in the order ``n_iter`` outer, ``rho`` inner.
-    n_iter_at_edge_ : {{"lower", "upper"}} or None
-        Whether ``n_iter_`` is at an end of the grid that does not bound the path:
-        ``"lower"`` when it is the smallest positive point of the grid, ``"upper"``
-        when it is the largest and the path has not converged there (every
-        direction with eigenvalue ``>= 1e-6 lam_max`` keeps at least 0.1% of its
-        residual). A ``UserWarning`` says when the edge truncated the search: an
-        ``"upper"`` pick (an explicit grid too short, or a capped default grid), or
-        a ``"lower"`` pick above one step. One step (the default grid's start) is
-        the first step of the path and is not warned about; the end of the
-        uncapped default grid is the converged path and is not an edge.
+"""
+    + N_ITER_AT_EDGE_DOC
+    + """
     best_estimator_ : {estimator}
         The selected model, with exactly the fitted attributes of
         ``{estimator}(rho=rho_, n_iter=n_iter_, solver="spectral", ...).fit(X, y,
@@ -242,6 +241,7 @@ _ATTRIBUTES_DOC = """
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during fit, when ``X`` has string column names."""
+)
 
 _NOTES_DOC = """
     With sample weights ``s_i`` (``S = sum_i s_i``, the number of samples without

@@ -82,6 +82,20 @@ class SearchGrid:
         self.capped = capped
 
 
+#: The ``n_iter_at_edge_`` entry of the searches' docstrings (a ``str.format``
+#: template fragment: braces doubled), the rule of ``grid_edge``.
+N_ITER_AT_EDGE_DOC = """    n_iter_at_edge_ : {{"lower", "upper"}} or None
+        Whether ``n_iter_`` is at an end of the grid that does not bound the path:
+        ``"lower"`` when it is the smallest positive point of the grid, ``"upper"``
+        when it is the largest and the path has not converged there (every
+        direction with eigenvalue ``>= 1e-6 lam_max`` keeps at least 0.1% of its
+        residual). A ``UserWarning`` says when the edge truncated the search: an
+        ``"upper"`` pick (an explicit grid too short, or a capped default grid), or
+        a ``"lower"`` pick above one step. One step (the default grid's start) is
+        the first step of the path and is not warned about; the end of the
+        uncapped default grid is the converged path and is not an edge."""
+
+
 def converged_steps(problem, learning_rate, rho, variant):
     """Steps after which every direction with eigenvalue ``>= EIGEN_FLOOR * lam_max``
     keeps less than ``CONVERGED`` of its residual (``1.0`` for a constant design;
