@@ -1,11 +1,15 @@
-"""Array API inputs (torch, CuPy, array-api-strict): the namespace of a fit.
+"""The array namespace of the data: numpy, or torch, CuPy, array-api-strict.
 
 Under ``sklearn.set_config(array_api_dispatch=True)`` an input that is not a numpy
-array is computed in its own namespace and on its own device: ``namespace_of``
-names it (``None`` keeps the numpy route, unchanged), ``to_namespace`` brings
-``y`` and ``sample_weight`` to the namespace and device of ``X`` (everything
-follows ``X``, as in scikit-learn), and ``check_supported`` refuses clearly what
-the array API route does not do. Built on ``sklearn.utils._array_api``.
+array is computed in its own namespace and on its own device, by the same code as
+numpy's (``_core`` takes the namespace as an argument; ``_core._namespaces`` holds
+the few adapters). ``array_namespace`` names the namespace of the data (numpy's
+module for numpy, sparse, dask-free lists and without dispatch), ``compute_dtype``
+the float every fit computes in (float64, or the widest float of the device: a
+fit on float32 data computes in float64 and returns float32, in every namespace),
+``to_namespace`` brings ``y`` and ``sample_weight`` to the namespace and device of
+``X`` (everything follows ``X``, as in scikit-learn), and ``check_supported``
+refuses clearly what only numpy does. Built on ``sklearn.utils._array_api``.
 """
 
 import numpy as np
@@ -13,14 +17,31 @@ from scipy import sparse
 from sklearn.utils._array_api import _is_numpy_namespace, get_namespace_and_device
 
 __all__ = [
+    "array_namespace",
     "check_same_namespace",
+    "compute_dtype",
     "check_supported",
-    "kernel_dtype",
     "like_input",
     "namespace_of",
     "to_namespace",
     "to_numpy",
 ]
+
+
+def array_namespace(*arrays):
+    """``(xp, device)`` of the data: numpy's module and ``None`` on the numpy route
+    (numpy, sparse or list input, or no ``array_api_dispatch``)."""
+    xp, device = namespace_of(*arrays)
+    return (np, None) if xp is None else (xp, device)
+
+
+def compute_dtype(xp, device=None):
+    """The float a fit computes in: float64, or the widest float of ``device``."""
+    if xp is np:
+        return np.dtype(np.float64)
+    from sklearn.utils._array_api import _max_precision_float_dtype
+
+    return _max_precision_float_dtype(xp, device)
 
 
 def namespace_of(*arrays):
@@ -70,7 +91,7 @@ def like_input(array, X):
         return array
     if array.dtype.kind == "f":
         array = array.astype(np.float64, copy=False)
-        return xp.asarray(array, dtype=kernel_dtype(xp, X), device=device)
+        return xp.asarray(array, dtype=compute_dtype(xp, device), device=device)
     return xp.asarray(array, device=device)
 
 
@@ -88,13 +109,6 @@ def to_numpy(array):
 
         return np.asarray(array.to_device(array_api_strict.Device("CPU_DEVICE")))
     return np.asarray(array)
-
-
-def kernel_dtype(xp, X):
-    """The dtype of a kernel on ``X``: the widest float of its device."""
-    from sklearn.utils._array_api import _max_precision_float_dtype
-
-    return _max_precision_float_dtype(xp, X.device)
 
 
 def check_supported(*, batch_size=None, solver=None, early_stopping=False):

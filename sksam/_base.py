@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._array_api import namespace_of
+from ._core._namespaces import astype
 from ._doc_link import DocLinkMixin
 from ._early_stopping import early_stopping
 from ._params import SAM_CONSTRAINTS
@@ -97,7 +97,6 @@ class BaseSAM(DocLinkMixin, RegressorMixin, BaseEstimator):
             n_iter=n_iter,
             batch_size=self.batch_size,
             random_state=self.random_state,
-            sample_weight=sample_weight,
             verbose=self.verbose,
             label=type(self).__name__,
         )
@@ -189,19 +188,12 @@ class BaseSAM(DocLinkMixin, RegressorMixin, BaseEstimator):
         run = self._run
         test_map = run.problem.test_map(features)
         offset = run.problem.y_offset
-        if not isinstance(offset, np.ndarray):  # another array namespace
-            for _, pred in run.prediction_chunks(test_map, self.n_iter_):
-                for j in range(pred.shape[2]):
-                    stage = pred[:, :, j] + offset[None, :]
-                    stage = namespace_of(stage)[0].astype(stage, self._output_dtype)
-                    yield stage[:, 0] if self._y_ndim == 1 else stage
-            return
-        dtype = self._prediction_dtype(X)
+        xp, dtype = run.problem.xp, self._prediction_dtype(X)
         for _, pred in run.prediction_chunks(test_map, self.n_iter_):
             for j in range(pred.shape[2]):
-                stage = (pred[:, :, j] + offset).astype(dtype, copy=False)
+                stage = astype(xp, pred[:, :, j] + offset[None, :], dtype)
                 yield stage[:, 0] if self._y_ndim == 1 else stage
 
     def _prediction_dtype(self, X):
         """The dtype ``predict(X)`` returns (float32 only for float32 data)."""
-        return np.result_type(X.dtype, self._output_dtype)
+        return self._run.problem.xp.result_type(X.dtype, self._output_dtype)

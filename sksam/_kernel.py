@@ -1,10 +1,10 @@
 """SAMKernelRidge: early-stopped SAM in a reproducing kernel Hilbert space."""
 
-import numpy as np
 from sklearn.utils.validation import _num_features, validate_data
 
-from ._array_api import check_same_namespace, namespace_of
+from ._array_api import array_namespace, check_same_namespace
 from ._base import BaseSAM
+from ._core._namespaces import astype, is_numpy
 from ._kernel_matrix import (
     check_square_kernel,
     kernel_origin,
@@ -271,14 +271,13 @@ class SAMKernelRidge(BaseSAM):
 
     def _validate_predict_input(self, X):
         check_same_namespace(X, self, attribute="dual_coef_", method="predict")
-        xp, _ = namespace_of(X)
-        dtypes = [np.float64, np.float32] if xp is None else [xp.float64, xp.float32]
+        xp, _ = array_namespace(X)
         try:
             return validate_data(
                 self,
                 X,
-                accept_sparse=("csr", "csc") if xp is None else False,
-                dtype=dtypes,
+                accept_sparse=("csr", "csc") if is_numpy(xp) else False,
+                dtype=[xp.float64, xp.float32],
                 reset=False,
             )
         except ValueError as exc:
@@ -311,11 +310,11 @@ class SAMKernelRidge(BaseSAM):
         # The kernel's inputs may be shifted (``kernel_origin``): predictions use
         # the shifted kernel and its intercept; ``intercept_`` is that of the
         # documented model ``k(x, X_fit_) @ dual_coef_ + intercept_``.
-        # In a tuple: a numpy array attribute would have to follow the input's
-        # array namespace (the shift applies to numpy inputs only).
+        # In a tuple: a private array, not a fitted attribute of the input's
+        # namespace.
         self._input_origin = (self._origin(data.X),)
         self._shifted_intercept = intercept
-        if self._input_origin[0] is not None:  # numpy inputs only
+        if self._input_origin[0] is not None:
             intercept = intercept - shifted_intercept_term(
                 data.X, self._input_origin[0], self.kernel, coefficients
             )
@@ -337,10 +336,8 @@ class SAMKernelRidge(BaseSAM):
 
     def _predict(self, X):
         pred = self._test_features(X) @ self.dual_coef_ + self._shifted_intercept
-        if not isinstance(pred, np.ndarray):  # another array namespace
-            xp, _ = namespace_of(pred)
-            return xp.astype(pred, self._output_dtype)
-        return pred.astype(self._output_dtype, copy=False)  # as staged_predict
+        xp, _ = array_namespace(pred)
+        return astype(xp, pred, self._output_dtype)  # as staged_predict
 
     def _prediction_dtype(self, X):
         return self._output_dtype

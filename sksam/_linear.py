@@ -1,10 +1,10 @@
 """SAMRegressor: exact early-stopped SAM for linear least squares."""
 
-import numpy as np
 from sklearn.utils.validation import validate_data
 
-from ._array_api import check_same_namespace, namespace_of
+from ._array_api import array_namespace, check_same_namespace
 from ._base import BaseSAM
+from ._core._namespaces import astype, is_numpy
 from ._dask import check_dask_predict_input, is_dask_collection
 from ._param_docs import fill_doc
 from ._problem import linear_problem
@@ -227,33 +227,23 @@ class SAMRegressor(BaseSAM):
         if is_dask_collection(X):  # stays lazy: predict returns a dask array
             return check_dask_predict_input(self, X)
         check_same_namespace(X, self, attribute="coef_", method="predict")
-        xp, _ = namespace_of(X)
-        if xp is not None:  # torch, CuPy, ...: predicts in that namespace
-            dtype = [xp.float64, xp.float32]
-            return validate_data(self, X, accept_sparse=False, dtype=dtype, reset=False)
+        xp, _ = array_namespace(X)  # predicts in the namespace of X
         return validate_data(
             self,
             X,
-            accept_sparse=("csr", "csc", "coo"),
-            dtype=[np.float64, np.float32],
+            accept_sparse=("csr", "csc", "coo") if is_numpy(xp) else False,
+            dtype=[xp.float64, xp.float32],
             reset=False,
         )
 
     def _store_model(self, coefficients, intercept, data):
-        if not isinstance(coefficients, np.ndarray):  # another array namespace
-            self.coef_ = coefficients[:, 0] if data.y_ndim == 1 else coefficients.T
-            if data.y_ndim == 1:
-                self.intercept_ = float(intercept[0]) if self.fit_intercept else 0.0
-            else:
-                self.intercept_ = intercept
-            return
-        dtype = data.dtype
+        xp, _ = array_namespace(coefficients)
         if data.y_ndim == 1:
-            self.coef_ = coefficients[:, 0].astype(dtype, copy=False)
+            self.coef_ = astype(xp, coefficients[:, 0], data.dtype)
             self.intercept_ = float(intercept[0]) if self.fit_intercept else 0.0
         else:
-            self.coef_ = coefficients.T.astype(dtype, copy=False)
-            self.intercept_ = intercept.astype(dtype, copy=False)
+            self.coef_ = astype(xp, coefficients.T, data.dtype)
+            self.intercept_ = astype(xp, intercept, data.dtype)
 
     def _test_features(self, X, X_fit=None):
         return X

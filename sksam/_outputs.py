@@ -19,6 +19,12 @@ from ._dask import is_dask_collection
 __all__ = ["KernelOutput", "LinearOutput"]
 
 
+def _writeable(array):
+    """Whether an array may be centred in place (numpy's flag; others: yes)."""
+    flags = getattr(array, "flags", None)
+    return True if flags is None else bool(flags.writeable)
+
+
 def _flat(xp, coef):
     """``coef`` (n_params, ...) as a matrix, and how to restore its trailing shape."""
     return xp.reshape(coef, (coef.shape[0], -1)), tuple(coef.shape[1:])
@@ -69,7 +75,7 @@ class LinearOutput(_InNamespace):
         if not isinstance(X, np.ndarray):  # dask (lazy) or another namespace
             centred = X - x_mean[None, :]
             return lambda coef: centred @ coef
-        if overwrite and X.dtype == np.float64 and X.flags.writeable:
+        if overwrite and X.dtype == x_mean.dtype and X.flags.writeable:
             centred = np.subtract(X, x_mean, out=X)
         else:
             centred = X - x_mean
@@ -128,8 +134,6 @@ class KernelOutput(_InNamespace):
         xp = self.xp
         flat, trailing = _flat(xp, coef)
         if not self.fit_intercept:
-            if xp is np:
-                return np.zeros(trailing)
             return xp.reshape(xp.zeros_like(flat[0, :]), trailing)
         alpha = self._alpha(flat)
         shift = self.grand_mean * xp.sum(alpha, axis=0) - self.col_mean @ alpha
@@ -137,22 +141,19 @@ class KernelOutput(_InNamespace):
 
     def test_map(self, K, overwrite=False):
         """``c -> K_c(x, X) alpha``: centred predictions from the test kernel ``K``
-        (a numpy ``K`` is centred in place with ``overwrite``, and the map takes
-        ``out=``)."""
-        if self.xp is not np:
-            if self.fit_intercept:
-                K = K - (K @ self.weights)[:, None] - self.col_mean[None, :]
-                K = K + self.grand_mean
-            return lambda coef: K @ self._alpha(coef)
+        (centred in place with ``overwrite``; for numpy the map takes ``out=``)."""
+        xp = self.xp
         if self.fit_intercept:
             row_mean = K @ self.weights
-            if overwrite and K.dtype == np.float64 and K.flags.writeable:
-                K -= row_mean[:, None]
-            else:
+            if not (overwrite and _writeable(K)):
                 K = K - row_mean[:, None]
+            else:
+                K -= row_mean[:, None]
             K -= self.col_mean[None, :]
             K += self.grand_mean
-        return lambda coef, out=None: np.matmul(K, self._alpha(coef), out=out)
+        if xp is np:
+            return lambda coef, out=None: np.matmul(K, self._alpha(coef), out=out)
+        return lambda coef: K @ self._alpha(coef)
 
     def centred_design(self, K):
         return None

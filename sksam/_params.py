@@ -5,6 +5,8 @@ from numbers import Integral, Real
 from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ._core._variants import VARIANTS, SAMVariant
+
 __all__ = ["KERNEL_CONSTRAINTS", "SAM_CONSTRAINTS"]
 
 SAM_CONSTRAINTS = {
@@ -15,7 +17,8 @@ SAM_CONSTRAINTS = {
         StrOptions({"auto"}),
         Interval(Real, 0, None, closed="neither"),
     ],
-    "variant": [StrOptions({"unnormalized", "normalized"})],
+    # A built-in variant by name, or any ``SAMVariant`` (``_core._variants``).
+    "variant": [StrOptions(set(VARIANTS)), SAMVariant],
     "fit_intercept": ["boolean"],
     "solver": [StrOptions({"auto", "spectral", "iterative"})],
     "batch_size": [None, Interval(Integral, 1, None, closed="left")],

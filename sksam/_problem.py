@@ -14,13 +14,21 @@ With ``D = diag(s)`` and ``S = sum(s)`` the scaled problem is
 
 ``A = D^1/2 (X - 1 x_mean^T)`` for the linear model and ``A = D^1/2 K_c D^1/2`` for
 the kernel model (see the user guide, "Update rules and conventions").
+
+One implementation for every array namespace: the data's arrays (numpy, torch,
+CuPy, array-api-strict) stay in their namespace and on their device, and every
+check (weights, finiteness, cancellation, the negative-eigenvalue floor, the range
+of the eigenvalues, divergence) is written once, here and in ``_stability``.
 """
 
 import numpy as np
+from scipy import sparse
 
-from ._array_api import namespace_of, to_numpy
+from ._array_api import array_namespace, to_numpy
+from ._core._namespaces import astype, eps_of, full, zeros
 from ._core._operators import GramDesign, ScaledDesign, ScaledKernel
-from ._core._spectral import coef_path, dof_path, filter_psi, rss_path
+from ._core._spectral import coef_path, dof_path, rss_path
+from ._core._variants import get_variant
 from ._dask import is_dask_collection, reduce_row_moments
 from ._outputs import KernelOutput, LinearOutput
 from ._stability import (
@@ -31,7 +39,6 @@ from ._stability import (
     warn_if_indefinite,
 )
 from ._warnings import warn
-from ._xp_problem import xp_kernel_parts, xp_linear_parts
 
 __all__ = [
     "KernelOutput",
@@ -61,6 +68,9 @@ class Problem:
     fit_intercept : bool
     y_sq_norm : ndarray of shape (n_targets,), default=None
         ``||y_s||^2`` (computed from ``y_scaled`` when None).
+    sample_weight : ndarray of shape (n_samples,), default=None
+        The sample weights (None: unit weights); the problem owns them (the
+        mini-batches of stochastic SAM draw from them).
 
     Examples
     --------
@@ -74,8 +84,18 @@ class Problem:
     (1.0, 1.0)
     """
 
-    def __init__(self, op, y_scaled, y_offset, output, fit_intercept, y_sq_norm=None):
+    def __init__(
+        self,
+        op,
+        y_scaled,
+        y_offset,
+        output,
+        fit_intercept,
+        y_sq_norm=None,
+        sample_weight=None,
+    ):
         self.op = op
+        self.sample_weight = sample_weight
         self.y_scaled = y_scaled
         self.y_offset = y_offset
         self.output = output
@@ -111,10 +131,15 @@ class Problem:
         return self.op.rkhs
 
     @property
+    def xp(self):
+        """The array namespace of the problem's arrays."""
+        return self.output.xp
+
+    @property
     def y_sq_norm(self):
         """``||y_s||^2`` per target: the weighted centred total sum of squares."""
         if self._y_sq_norm is None:
-            self._y_sq_norm = np.sum(self.y_scaled**2, axis=0)
+            self._y_sq_norm = self.xp.sum(self.y_scaled**2, axis=0)
         return self._y_sq_norm
 
     # -------------------------------------------------------- decomposition
@@ -131,7 +156,8 @@ class Problem:
         try:
             with np.errstate(over="ignore", invalid="ignore"):
                 return compute()
-        except (np.linalg.LinAlgError, ValueError, ArithmeticError):
+        # numpy's LinAlgError, torch's (a RuntimeError), ...
+        except (np.linalg.LinAlgError, ValueError, ArithmeticError, RuntimeError):
             if self.op is None or self.op.max_abs() < _SQRT_MAX:
                 raise
             check_eigenvalue_range(np.inf, self.op.max_abs)
@@ -155,15 +181,10 @@ class Problem:
         ``1 / lam_max`` for unnormalized SAM; for normalized SAM the length
         ``||g_0|| / lam_max`` of the first gradient step at ``learning_rate="auto"``
         (root mean square over targets; it needs the decomposition). ``1.0`` for a
-        constant design, on which ``rho`` changes nothing.
+        constant design, on which ``rho`` changes nothing. See
+        ``SAMVariant.rho_unit``.
         """
-        lam_max = float(self.lam_max)
-        if not lam_max > 0.0:
-            return 1.0
-        if variant != "normalized":
-            return 1.0 / lam_max
-        grad_sq = to_numpy(self.factor.grad_weight).sum(axis=0)  # on the host
-        return float(np.sqrt(np.mean(grad_sq))) / lam_max or 1.0 / lam_max
+        return get_variant(variant).rho_unit(self)
 
     def step_size(self, learning_rate, rho, variant):
         """The learning rate used for ``learning_rate`` ("auto" or a float).
@@ -184,11 +205,9 @@ class Problem:
         ``plan_run``; ``n_iter`` is the largest step count it will use.
         """
         if self.rkhs and self._factor is not None:
-            factor = self._factor
-            if factor.xp is not None:  # its eigenvalues, on the host
-                factor = factor.on_host()
             self.indefinite = warn_if_indefinite(
-                factor,
+                self._factor.host_eigenvalues(),
+                self._factor.lam_max,
                 learning_rate,
                 rho,
                 variant,
@@ -205,15 +224,16 @@ class Problem:
 
     # ------------------------------------------------------------ the paths
     def filter(self, learning_rate, rho, steps, variant):
-        """Filter values ``psi`` (see ``_core._spectral.filter_psi``)."""
+        """Filter values ``psi`` of ``variant`` (see ``SAMVariant.filter``)."""
         with np.errstate(over="ignore", invalid="ignore"):
-            return filter_psi(self.factor, learning_rate, rho, steps, variant)
+            return get_variant(variant).filter(self.factor, learning_rate, rho, steps)
 
     def spectral_coefs(self, learning_rate, rho, steps, variant, progress=None):
         """Scaled coefficients after each of ``steps``: (n_params, n_targets, K).
 
-        ``progress``: see ``_core._spectral.coef_path``.
+        ``progress``: see ``SAMVariant.filter``.
         """
+        variant = get_variant(variant)
         with np.errstate(over="ignore", invalid="ignore"):
             return coef_path(self.factor, learning_rate, rho, steps, variant, progress)
 
@@ -224,10 +244,10 @@ class Problem:
         runs once: its filter values, of size ``rank x len(steps)``, are kept)."""
         steps = np.asarray(steps)
         psi = None
-        if variant == "normalized" and rho > 0.0:
+        if get_variant(variant).grows_with_steps(rho):
             psi = self.filter(learning_rate, rho, steps, variant)
         factor = self.factor
-        xp = np if factor.xp is None else factor.xp
+        xp = factor.xp
         for start in range(0, steps.size, max(int(chunk_size), 1)):
             index = slice(start, min(start + chunk_size, steps.size))
             if psi is None:
@@ -258,18 +278,22 @@ class Problem:
                 steps,
                 y_sq_norm=self.y_sq_norm,
                 sum_weights=self.sum_weights,
-                variant=variant,
+                variant=get_variant(variant),
                 psi=psi,
             )
         return to_numpy(rss)
 
-    def dof(self, learning_rate, rho, steps, psi=None):
-        """Degrees of freedom (trace of the training smoother, +1 with an intercept).
+    def dof(self, learning_rate, rho, steps, psi=None, variant="unnormalized"):
+        """Degrees of freedom (trace of the training smoother, +1 with an intercept)
+        of a variant linear in ``y``.
 
         A numpy array on the host, as ``rss``.
         """
+        variant = get_variant(variant)
         with np.errstate(over="ignore", invalid="ignore"):
-            dof = dof_path(self.factor, learning_rate, rho, steps, psi=psi)
+            dof = dof_path(
+                self.factor, learning_rate, rho, steps, variant=variant, psi=psi
+            )
         return to_numpy(dof) + float(self.fit_intercept)
 
     # ---------------------------------------------------------- the model
@@ -299,7 +323,13 @@ class Problem:
         ``n < d``, keeps the operator's private copy).
         """
         kept = Problem(
-            None, None, self.y_offset, self.output, self.fit_intercept, self._y_sq_norm
+            None,
+            None,
+            self.y_offset,
+            self.output,
+            self.fit_intercept,
+            self._y_sq_norm,
+            self.sample_weight,
         )
         kept._factor = self._factor
         kept.indefinite = self.indefinite
@@ -307,15 +337,16 @@ class Problem:
 
 
 # ----------------------------------------------------------------- builders
-def _weights(sample_weight, n_samples):
-    """``(s, S, sqrt(s) or None)``; unit weights when ``sample_weight`` is None."""
-    sw = np.ones(n_samples) if sample_weight is None else sample_weight
+def _weights(xp, sample_weight, n_samples, like):
+    """``(s, S, sqrt(s) or None)`` in ``like``'s namespace, dtype and device; unit
+    weights when ``sample_weight`` is None."""
+    sw = full(xp, (n_samples,), 1.0, like) if sample_weight is None else sample_weight
     with np.errstate(over="ignore"):  # an overflowing sum is named just below
-        sum_weights = float(sw.sum())
+        sum_weights = float(xp.sum(sw))
     if not sum_weights > 0.0:
         raise ValueError("The sum of sample_weight must be positive.")
     _check_weight_sum(sum_weights)
-    return sw, sum_weights, None if sample_weight is None else np.sqrt(sw)
+    return sw, sum_weights, None if sample_weight is None else xp.sqrt(sw)
 
 
 def _check_weight_sum(sum_weights):
@@ -350,46 +381,65 @@ def _warn_cancellation(ratio):
     )
 
 
-def _centred_targets(y, sw, sqrt_sw, fit_intercept):
-    y_offset = (
-        np.average(y, axis=0, weights=sw) if fit_intercept else np.zeros(y.shape[1])
-    )
-    y_scaled = y - y_offset
+def _centred_targets(xp, y, sw, sum_weights, sqrt_sw, fit_intercept):
+    if fit_intercept:
+        y_offset = (sw @ y) / sum_weights
+    else:
+        y_offset = zeros(xp, (y.shape[1],), y)
+    y_scaled = y - y_offset[None, :]
     if sqrt_sw is not None:
         y_scaled *= sqrt_sw[:, None]
     return y_offset, y_scaled
 
 
-def linear_problem(X, y, sample_weight, fit_intercept, overwrite_X=False):
-    """The problem of a linear model.
+def _max_abs(xp, array):
+    if 0 in array.shape:
+        return 0.0
+    return max(float(xp.max(array)), -float(xp.min(array)))
 
-    With ``overwrite_X`` a dense float64 ``X`` is the problem's private buffer,
-    centred and scaled in place (the same values as the copy made otherwise).
+
+def linear_problem(X, y, sample_weight, fit_intercept, overwrite_X=False):
+    """The problem of a linear model, in the namespace of ``X``.
+
+    ``y`` and ``sample_weight`` carry the compute dtype (float64, or the widest
+    float of the device; see ``_validation``); a dense ``X`` of another dtype is
+    copied into it once (that copy is the problem's buffer). With ``overwrite_X``
+    a dense ``X`` of the compute dtype is the problem's private buffer, centred
+    and scaled in place (the same values as the copy made otherwise).
 
     Parameters
     ----------
-    X : ndarray, sparse matrix or dask array of shape (n_samples, n_features)
+    X : array, sparse matrix or dask array of shape (n_samples, n_features)
         A dask array is reduced to its weighted row moments (``_dask``), and the
         problem is then known through its Gram matrix only.
-    y : ndarray (or dask array) of shape (n_samples, n_targets)
-    sample_weight : ndarray of shape (n_samples,) or None
+    y : array (or dask array) of shape (n_samples, n_targets)
+    sample_weight : array of shape (n_samples,) or None
     fit_intercept : bool
     overwrite_X : bool, default=False
     """
     if is_dask_collection(X):
         moments = reduce_row_moments(X, y, sample_weight, fit_intercept)
         return moment_problem(moments, fit_intercept, X.shape[0])
-    xp, _ = namespace_of(X)
-    if xp is not None:  # torch, CuPy, ...: computed in their namespace and device
-        parts = xp_linear_parts(xp, X, y, sample_weight, fit_intercept)
-        return Problem(fit_intercept=fit_intercept, **parts)
-    sw, sum_weights, sqrt_sw = _weights(sample_weight, X.shape[0])
-    y_offset, y_scaled = _centred_targets(y, sw, sqrt_sw, fit_intercept)
-    # One matrix-vector product (np.average would form sw * X first).
-    x_mean = np.asarray(X.T @ sw).ravel() / sum_weights if fit_intercept else None
-    op = ScaledDesign(X, sqrt_sw, x_mean, sum_weights, overwrite_X)
-    output = LinearOutput(np.zeros(X.shape[1]) if x_mean is None else x_mean)
-    return Problem(op, y_scaled, y_offset, output, fit_intercept)
+    xp, _ = array_namespace(X, y)
+    sw, sum_weights, sqrt_sw = _weights(xp, sample_weight, X.shape[0], y)
+    y_offset, y_scaled = _centred_targets(
+        xp, y, sw, sum_weights, sqrt_sw, fit_intercept
+    )
+    is_sparse = sparse.issparse(X)
+    if not is_sparse and X.dtype != y.dtype:  # the one copy, in the compute dtype
+        X, overwrite_X = astype(xp, X, y.dtype), True
+    x_mean = None
+    if fit_intercept:
+        # One matrix-vector product (np.average would form sw * X first).
+        x_mean = X.T @ sw
+        x_mean = (np.asarray(x_mean).ravel() if is_sparse else x_mean) / sum_weights
+    op = ScaledDesign(
+        X, sqrt_sw, x_mean, sum_weights, overwrite_X, xp=xp, dtype=y.dtype
+    )
+    output = LinearOutput(zeros(xp, (X.shape[1],), y) if x_mean is None else x_mean, xp)
+    return Problem(
+        op, y_scaled, y_offset, output, fit_intercept, sample_weight=sample_weight
+    )
 
 
 def kernel_problem(K, y, sample_weight, fit_intercept, precision=np.float64):
@@ -401,26 +451,20 @@ def kernel_problem(K, y, sample_weight, fit_intercept, precision=np.float64):
 
     Parameters
     ----------
-    K : ndarray of shape (n_samples, n_samples)
-        The training kernel (float64, symmetric), owned by the problem from here on.
-    y : ndarray of shape (n_samples, n_targets)
-    sample_weight : ndarray of shape (n_samples,) or None
+    K : array of shape (n_samples, n_samples)
+        The training kernel (compute dtype, symmetric), owned by the problem from
+        here on.
+    y : array of shape (n_samples, n_targets)
+    sample_weight : array of shape (n_samples,) or None
     fit_intercept : bool
+    precision : dtype, default=float64
     """
-    xp, _ = namespace_of(K)
-    if xp is not None:  # torch, CuPy, ...: computed in their namespace and device
-        parts = xp_kernel_parts(xp, K, y, sample_weight, fit_intercept)
-        problem = Problem(fit_intercept=fit_intercept, **parts)
-        # A precomputed kernel's own dtype (of its namespace), else float64.
-        if isinstance(precision, (type, np.dtype)):
-            eps = float(np.finfo(precision).eps)
-        else:
-            eps = float(xp.finfo(precision).eps)
-        problem.negative_tol = max(NEGATIVE_TOL, np.sqrt(eps))
-        return problem
-    sw, sum_weights, sqrt_sw = _weights(sample_weight, K.shape[0])
-    y_offset, y_scaled = _centred_targets(y, sw, sqrt_sw, fit_intercept)
-    raw_max = max(float(K.max()), -float(K.min())) if K.size else 0.0
+    xp, _ = array_namespace(K, y)
+    sw, sum_weights, sqrt_sw = _weights(xp, sample_weight, K.shape[0], y)
+    y_offset, y_scaled = _centred_targets(
+        xp, y, sw, sum_weights, sqrt_sw, fit_intercept
+    )
+    raw_max = _max_abs(xp, K)
     if not np.isfinite(raw_max):
         raise ValueError(
             "The kernel matrix has non-finite values (NaN or inf): the kernel is "
@@ -431,30 +475,32 @@ def kernel_problem(K, y, sample_weight, fit_intercept, precision=np.float64):
     if fit_intercept:
         # Weighted centring in feature space: K_c = (I - 1 s^T/S) K (I - s 1^T/S),
         # K_c[i, j] = K[i, j] - kbar_i - kbar_j + kbarbar (two passes over K).
-        col_mean = K @ sw / sum_weights
+        col_mean = (K @ sw) / sum_weights
         grand_mean = float(sw @ col_mean) / sum_weights
         K -= col_mean[:, None]
         K -= (col_mean - grand_mean)[None, :]
-        centred_max = max(float(K.max()), -float(K.min())) if K.size else 0.0
+        centred_max = _max_abs(xp, K)
         if raw_max > _CANCELLATION_WARNING * centred_max and centred_max > 0.0:
             _warn_cancellation(raw_max / centred_max)
     else:
-        col_mean, grand_mean = np.zeros(K.shape[0]), 0.0
+        col_mean, grand_mean = zeros(xp, (K.shape[0],), y), 0.0
     output = KernelOutput(
-        sqrt_sw, sw / sum_weights, col_mean, grand_mean, fit_intercept
+        sqrt_sw, sw / sum_weights, col_mean, grand_mean, fit_intercept, xp=xp
     )
-    op = ScaledKernel(K, sqrt_sw, sum_weights)
-    problem = Problem(op, y_scaled, y_offset, output, fit_intercept)
-    problem.negative_tol = max(NEGATIVE_TOL, np.sqrt(np.finfo(precision).eps))
+    op = ScaledKernel(K, sqrt_sw, sum_weights, xp=xp)
+    problem = Problem(
+        op, y_scaled, y_offset, output, fit_intercept, sample_weight=sample_weight
+    )
+    problem.negative_tol = max(NEGATIVE_TOL, np.sqrt(eps_of(xp, precision)))
     # Rounding of the raw kernel's entries (eps max|K|), carried through the
     # centring and the weights to D^1/2 K_c D^1/2 / S: an error matrix of norm up
     # to n times its largest entry. Negative eigenvalues above it are rounding
     # (one weight of 1e300 leaves a one-sample problem whose centred kernel is
     # rounding only).
-    largest_weight = float(sw.max()) if sw.size else 0.0
-    problem.negative_floor = (
-        4.0 * np.finfo(np.float64).eps * raw_max * largest_weight
-    ) * (K.shape[0] / sum_weights)
+    largest_weight = _max_abs(xp, sw)
+    problem.negative_floor = (4.0 * eps_of(xp, K.dtype) * raw_max * largest_weight) * (
+        K.shape[0] / sum_weights
+    )
     return problem
 
 

@@ -21,9 +21,9 @@ from ._core._iterative import (
     stochastic_sam_iterates,
     stochastic_sam_loop,
 )
+from ._core._namespaces import is_numpy
 from ._core._progress import Progress
-from ._core._spectral import iter_psi_chunks
-from ._core._xp_spectral import xp_sam_iterates, xp_sam_loop
+from ._core._variants import SAMVariant, get_variant
 from ._stability import check_finite, warn_if_kernel_loss_grew, warn_if_loss_grew
 from ._warnings import warn
 
@@ -58,7 +58,7 @@ class SAMRun:
     problem: object
     learning_rate: float
     rho: float
-    variant: str
+    variant: SAMVariant
     solver: str
     batches: MiniBatches | None = None
     #: ``verbose > 0``: the routes whose cost grows with the steps report progress
@@ -71,7 +71,7 @@ class SAMRun:
         normalized recursion; not the spectral filter of unnormalized SAM)."""
         if self.solver != "spectral":
             return True
-        return self.variant == "normalized" and self.rho > 0.0
+        return self.variant.grows_with_steps(self.rho)
 
     def progress(self, n_steps, what=None):
         """A ``Progress`` of ``n_steps`` steps of this run, or ``None`` (quiet)."""
@@ -94,11 +94,8 @@ class SAMRun:
         """
         problem, eta, rho = self.problem, self.learning_rate, self.rho
         progress = None
-        if self.grows_with_steps():
-            n_steps = n_iter
-            if self.solver == "spectral":  # the recursion runs target by target
-                n_steps = n_iter * problem.n_targets
-            progress = self.progress(n_steps)
+        if self.grows_with_steps():  # every target advances at each step
+            progress = self.progress(n_iter)
         if self.solver == "spectral":
             coef = problem.spectral_coefs(eta, rho, [n_iter], self.variant, progress)
             coef = coef[..., 0]
@@ -106,9 +103,7 @@ class SAMRun:
             op, y_scaled = problem.op, problem.y_scaled
             args = (op, y_scaled, eta, rho, n_iter, self.variant)
             with np.errstate(over="ignore", invalid="ignore"):
-                if op.xp is not None:  # another array namespace: its own loop
-                    coef = xp_sam_loop(*args, progress)
-                elif self.batches is None:
+                if self.batches is None:
                     coef = sam_loop(*args, progress)
                 else:
                     coef = stochastic_sam_loop(
@@ -161,8 +156,6 @@ class SAMRun:
         """``(step, coef)`` of the explicit loop (mini-batches replayed)."""
         problem = self.problem
         args = (problem.op, problem.y_scaled, self.learning_rate, self.rho, n_iter)
-        if problem.op.xp is not None:
-            return xp_sam_iterates(*args, self.variant)
         if self.batches is None:
             return sam_iterates(*args, self.variant)
         return stochastic_sam_iterates(
@@ -180,53 +173,30 @@ class SAMRun:
         ``test_map(coef_k)`` (add the problem's ``y_offset``): from the factor in
         vectorised chunks (spectral), or by stepping the loop (iterative).
         """
-        if self.solver == "spectral" and self.problem.factor.xp is not None:
-            yield from self._xp_prediction_chunks(test_map, n_iter)
-            return
         if self.solver == "spectral":
             factor = self.problem.factor
+            xp = factor.xp
             projected = test_map(factor.basis)
-            for steps, psi in iter_psi_chunks(
-                factor, self.learning_rate, self.rho, n_iter, self.variant
+            for steps, psi in self.variant.iter_filter(
+                factor, self.learning_rate, self.rho, n_iter
             ):
                 weighted = psi * factor.proj[:, :, None]
                 rank, n_targets, n_steps = weighted.shape
-                pred = projected @ weighted.reshape(rank, n_targets * n_steps)
-                yield steps, pred.reshape(-1, n_targets, n_steps)
+                pred = projected @ xp.reshape(weighted, (rank, n_targets * n_steps))
+                yield steps, xp.reshape(pred, (pred.shape[0], n_targets, n_steps))
             return
         # Test predictions of a chunk of iterates in one product: a BLAS-3 call,
         # and no switch between the thread pools of scipy's dsymv (the kernel loop)
-        # and numpy's products at every step (benchmarks/README.md).
+        # and numpy's products at every step (benchmarks/README.md). Copied as they
+        # come: mini-batch SAM updates its coef in place.
+        xp = self.problem.xp
         iterates = self.iterates(n_iter)
-        if self.problem.op.xp is not None:
-            xp = self.problem.op.xp
-            while chunk := list(islice(iterates, _LOOP_CHUNK)):
-                stacked = xp.stack([coef for _, coef in chunk], axis=-1)
-                n_params, n_targets, n_steps = stacked.shape
-                flat = xp.reshape(stacked, (n_params, n_targets * n_steps))
-                pred = test_map(flat)
-                steps = [k for k, _ in chunk]
-                yield steps, xp.reshape(pred, (pred.shape[0], n_targets, n_steps))
-            return
-        # Copied as they come: mini-batch SAM updates its coef in place.
-        while chunk := [(k, c.copy()) for k, c in islice(iterates, _LOOP_CHUNK)]:
-            steps = np.array([step for step, _ in chunk])
-            stacked = np.stack([coef for _, coef in chunk], axis=-1)
+        copy = (lambda c: c.copy()) if is_numpy(xp) else (lambda c: c)
+        while chunk := [(k, copy(c)) for k, c in islice(iterates, _LOOP_CHUNK)]:
+            stacked = xp.stack([coef for _, coef in chunk], axis=-1)
             n_params, n_targets, n_steps = stacked.shape
-            pred = test_map(stacked.reshape(n_params, n_targets * n_steps))
-            yield steps, pred.reshape(-1, n_targets, n_steps)
-
-    def _xp_prediction_chunks(self, test_map, n_iter):
-        """``prediction_chunks`` for arrays of another namespace (``_xp_spectral``)."""
-        factor = self.problem.factor
-        xp = factor.xp
-        projected = test_map(factor.basis)
-        for steps, psi in iter_psi_chunks(
-            factor, self.learning_rate, self.rho, n_iter, self.variant
-        ):
-            weighted = psi * factor.proj[:, :, None]
-            rank, n_targets, n_steps = weighted.shape
-            pred = projected @ xp.reshape(weighted, (rank, n_targets * n_steps))
+            pred = test_map(xp.reshape(stacked, (n_params, n_targets * n_steps)))
+            steps = np.asarray([step for step, _ in chunk])
             yield steps, xp.reshape(pred, (pred.shape[0], n_targets, n_steps))
 
     def for_replay(self):
@@ -252,18 +222,26 @@ def plan_run(
     n_iter=0,
     batch_size=None,
     random_state=None,
-    sample_weight=None,
     verbose=0,
     label="SAM",
 ):
     """A ``SAMRun`` on ``problem``: the solver chosen, the learning rate resolved.
 
-    ``solver="auto"`` compares the cost model's estimates for ``n_iter`` steps;
-    ``batch_size`` (stochastic SAM) needs the loop. The spectral solver decomposes
+    ``variant``: a name or a ``SAMVariant``. ``solver="auto"`` compares the cost
+    model's estimates for ``n_iter`` steps; ``batch_size`` (stochastic SAM) and a
+    variant without an exact filter need the loop. The spectral solver decomposes
     the problem here (once: the problem keeps its factor). ``verbose``, ``label``:
     progress of the routes whose cost grows with the steps (``SAMRun.progress``).
     """
     rho = float(rho)
+    variant = get_variant(variant)
+    if not variant.has_filter:
+        if solver == "spectral":
+            raise ValueError(
+                f"solver='spectral' needs an exact filter, which the SAM variant "
+                f"{variant!r} does not have. Use solver='iterative' or 'auto'."
+            )
+        solver = "iterative"
     if batch_size is not None:
         if solver == "spectral":
             raise ValueError(
@@ -277,7 +255,7 @@ def plan_run(
             problem.decomposed
             or not problem.op.has_products
             # Another array namespace (a GPU, most often): one decomposition.
-            or problem.op.xp is not None
+            or not is_numpy(problem.xp)
         ):
             solver = "spectral"
         else:
@@ -296,7 +274,9 @@ def plan_run(
     batches = None
     if batch_size is not None:
         rng = check_random_state(random_state)
-        batches = MiniBatches(int(batch_size), rng.get_state(), sample_weight, rng)
+        batches = MiniBatches(
+            int(batch_size), rng.get_state(), problem.sample_weight, rng
+        )
     return SAMRun(
         problem, learning_rate, rho, variant, solver, batches, int(verbose), label
     )
@@ -312,7 +292,7 @@ def _warn_if_long(problem, solver, n_iter, rho, variant, batch_size):
     """Warn before a run whose cost grows with ``n_iter`` and is far beyond that
     of the spectral route (the loops, mini-batches, the normalized recursion)."""
     op = problem.op
-    if not op.has_products or getattr(op, "xp", None) is not None:
+    if not op.has_products or not is_numpy(op.xp):
         return  # Gram-only (dask) and array API problems: no cost model
     route, spectral = route_cost(
         op,

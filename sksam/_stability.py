@@ -12,12 +12,8 @@ such runs into a ``ConvergenceWarning`` and non-finite coefficients into a
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._array_api import namespace_of
-from ._core._spectral import (
-    auto_learning_rate,
-    largest_stable_learning_rate,
-    spectral_radius,
-)
+from ._array_api import array_namespace
+from ._core._variants import get_variant
 from ._warnings import warn
 
 __all__ = [
@@ -52,16 +48,13 @@ _KERNEL_LOSS_GREW = (
 
 def resolve_learning_rate(learning_rate, lam_max, rho, variant):
     """The step for ``learning_rate`` ("auto" or a float); warns past the limit."""
-    if learning_rate == "auto":
-        return auto_learning_rate(lam_max, rho, variant)
+    variant = get_variant(variant)
+    if isinstance(learning_rate, str) and learning_rate == "auto":
+        return float(variant.auto_learning_rate(lam_max, rho))
     learning_rate = float(learning_rate)
-    limit = largest_stable_learning_rate(lam_max, rho, variant)
+    limit = variant.largest_stable_learning_rate(lam_max, rho)
     if learning_rate >= limit:
-        if variant == "normalized":
-            condition = f"eta * lam_max = {learning_rate * lam_max:.6g} >= 2"
-        else:
-            radius = spectral_radius(lam_max, learning_rate, rho)
-            condition = f"eta * lam_max * (1 + rho * lam_max) = {radius:.6g} >= 2"
+        condition = variant.stability_condition(learning_rate, lam_max, rho)
         warn(
             f"learning_rate={learning_rate:.6g} is not stable for rho={rho:.6g}: "
             f"{condition}, so the iterates do not converge and grow "
@@ -94,7 +87,7 @@ _RANGE_OVERFLOW = (
 
 def diverged_message(learning_rate, lam_max, rho, variant, indefinite=False):
     """Why SAM's coefficients are not finite, naming the actual cause."""
-    limit = largest_stable_learning_rate(lam_max, rho, variant)
+    limit = get_variant(variant).largest_stable_learning_rate(lam_max, rho)
     if learning_rate >= limit:
         return _UNSTABLE_STEP
     if indefinite:
@@ -107,7 +100,7 @@ def diverged_message(learning_rate, lam_max, rho, variant, indefinite=False):
 def check_finite(coef, message=_UNSTABLE_STEP):
     """Raise a ``ValueError`` (``message``, see ``diverged_message``) on non-finite
     coefficients."""
-    xp = namespace_of(coef)[0] or np
+    xp, _ = array_namespace(coef)
     if not bool(xp.all(xp.isfinite(coef))):
         raise ValueError(message)
 
@@ -153,9 +146,10 @@ _SMALLEST_EIGENVALUE = 2.0**-1000
 
 
 def warn_if_indefinite(
-    factor, learning_rate, rho, variant, tol=NEGATIVE_TOL, n_iter=None, floor=0.0
+    lam, lam_max, learning_rate, rho, variant, tol=NEGATIVE_TOL, n_iter=None, floor=0.0
 ):
-    """Warn when a kernel factor has clearly negative eigenvalues that diverge.
+    """Warn when a kernel's eigenvalues ``lam`` (numpy, on the host) have clearly
+    negative values that diverge.
 
     With ``n_iter``, an unnormalized direction counts only if it at least doubles
     over the ``n_iter`` steps (``|r_i|^n_iter > 2``). ``tol``: eigenvalues below
@@ -163,25 +157,26 @@ def warn_if_indefinite(
     machine epsilon of the kernel's precision; a float32 kernel is rounded at
     ~1e-7). ``floor``: the absolute rounding level of the eigenvalues (that of
     the kernel's centring, see ``kernel_problem``); eigenvalues above ``-floor``
-    never count. Unnormalized SAM: directions with ``|r_i| > 1``. Normalized SAM
-    (``r_i`` changes with the gradient norm): any eigenvalue below
-    ``-tol * lam_max``. Returns whether it warned.
+    never count. A variant with a fixed ``r_i`` (``SAMVariant.direction_growth``):
+    directions with ``|r_i| > 1``. Normalized SAM (``r_i`` changes with the gradient
+    norm): any eigenvalue below ``-tol * lam_max``. Returns whether it warned.
     """
-    lam = factor.lam
-    negative = lam < -max(tol * max(factor.lam_max, 0.0), floor)
+    negative = lam < -max(tol * max(lam_max, 0.0), floor)
     if not np.any(negative):
         return False
-    if variant == "unnormalized" or rho == 0.0:
-        growth = np.abs(1.0 - learning_rate * lam * (1.0 + rho * lam))[negative]
+    growth = get_variant(variant if rho > 0.0 else "unnormalized").direction_growth(
+        lam[negative], learning_rate, rho
+    )
+    if growth is not None:
         # Over n_iter steps a direction with |r| = 1 + d behaves as a null direction
         # (psi ~ k eta) while n_iter d << 1: it matters once |r|^n_iter > 2.
         limit = 1.0 if n_iter is None else 2.0 ** (1.0 / max(int(n_iter), 1))
         if not np.any(growth > limit):
             return False
-    if factor.lam_max > max(floor, -tol * lam.min()):
+    if lam_max > max(floor, -tol * lam.min()):
         extent = (
             f"{int(np.sum(negative))} of its eigenvalues are negative, the smallest "
-            f"{lam.min() / factor.lam_max:.3g} times the largest"
+            f"{lam.min() / lam_max:.3g} times the largest"
         )
     else:
         extent = (
@@ -202,16 +197,17 @@ def warn_if_kernel_loss_grew(op, y_scaled, coef, learning_rate, lam_max, rho, va
     With a stable step on a positive semi-definite kernel the training loss never
     rises above that of the start, so ending above it means negative directions.
     """
-    if learning_rate >= largest_stable_learning_rate(lam_max, rho, variant):
+    limit = get_variant(variant).largest_stable_learning_rate(lam_max, rho)
+    if learning_rate >= limit:
         return  # already warned about; the loss says nothing more
-    xp = namespace_of(coef)[0] or np
+    xp, _ = array_namespace(coef)
     if bool(xp.all(xp.isfinite(coef))):
         warn_if_loss_grew(op, y_scaled, coef, _KERNEL_LOSS_GREW)
 
 
 def warn_if_loss_grew(op, y_scaled, coef, message):
     """Warn with ``message`` when ``coef`` has a larger training loss than 0."""
-    xp = namespace_of(coef)[0] or np
+    xp, _ = array_namespace(coef)
     loss = xp.sum((op.apply(coef) - y_scaled) ** 2, axis=0)
     if bool(xp.any(loss > xp.sum(y_scaled**2, axis=0))):
         warn(message, ConvergenceWarning)

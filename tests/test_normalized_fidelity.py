@@ -29,7 +29,7 @@ from _reference import linear_sam, weighted_centring
 from numpy.testing import assert_allclose
 
 from sksam import SAMKernelRidge, SAMRegressor, SAMRegressorCV, sam_path
-from sksam._core import _spectral
+from sksam._core import _spectral, _variants
 
 EXTENDED = np.longdouble
 HAS_EXTENDED = np.finfo(EXTENDED).eps < np.finfo(np.float64).eps / 100
@@ -197,7 +197,7 @@ def extended_recursion(lam, grad_weight, eta, rho, n_iter):
         norm = np.sqrt(gw @ (e * e))
         a = eta * lam * (1 + (rho / norm if norm > 0 else 0) * lam)
         fitted, e = fitted + a * e, e - a * e
-        e = np.copysign(np.maximum(np.abs(e), EXTENDED(_spectral.RESIDUAL_FLOOR)), e)
+        e = np.copysign(np.maximum(np.abs(e), EXTENDED(_variants.RESIDUAL_FLOOR)), e)
         out.append((fitted / lam).astype(np.float64))
     return np.array(out)
 
@@ -222,7 +222,7 @@ def test_extended_precision(seed, shape, eta_factor, rho):
     factor = _spectral.SpectralFactor(
         lam, np.eye(lam.size), proj[:, None], proj[:, None] ** 2, lam[-1]
     )
-    ours = _spectral.filter_psi(factor, eta, rho, np.arange(1, 1001), "normalized")
+    ours = _variants.filter_psi(factor, eta, rho, np.arange(1, 1001), "normalized")
     ref = extended_recursion(lam, proj**2, eta, rho, 1000)
     assert_allclose(ours[:, 0, :].T, ref, rtol=1e-11)
     # Against the true iteration run with 64-bit mantissas.

@@ -8,15 +8,25 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from sksam._core._spectral import (
     SpectralFactor,
-    auto_learning_rate,
     coef_path,
     decompose_dual,
     decompose_primal,
-    filter_psi,
-    iter_psi_chunks,
-    largest_stable_learning_rate,
-    spectral_radius,
 )
+from sksam._core._variants import filter_psi, get_variant, iter_psi_chunks
+
+
+def auto_learning_rate(lam_max, rho, variant):
+    return get_variant(variant).auto_learning_rate(lam_max, rho)
+
+
+def largest_stable_learning_rate(lam_max, rho, variant):
+    return get_variant(variant).largest_stable_learning_rate(lam_max, rho)
+
+
+def spectral_radius(lam_max, learning_rate, rho):
+    return learning_rate * get_variant("unnormalized").effective_eigenvalues(
+        lam_max, rho
+    )
 
 
 def eigen_factor(lam, proj):

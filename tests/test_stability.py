@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from sksam._core._spectral import SpectralFactor
 from sksam._stability import (
     check_finite,
     resolve_learning_rate,
@@ -50,20 +49,20 @@ def test_loss_check_compares_with_the_zero_model():
 
 
 def factor(lam):
+    """The eigenvalues and the largest one, as ``warn_if_indefinite`` takes them."""
     lam = np.asarray(lam, dtype=float)
-    ones = np.ones((lam.size, 1))
-    return SpectralFactor(lam, np.eye(lam.size), ones, ones, float(lam.max()))
+    return lam, float(lam.max())
 
 
 def test_indefinite_check_follows_the_growth_factor():
     # r = 1 - eta lam (1 + rho lam) for lam < 0: > 1 (grows) unless rho lam < -1.
     with pytest.warns(ConvergenceWarning, match="1 of its eigenvalues are negative"):
-        warn_if_indefinite(factor([-0.5, 1.0]), 0.5, 0.1, "unnormalized")
+        warn_if_indefinite(*factor([-0.5, 1.0]), 0.5, 0.1, "unnormalized")
     with pytest.warns(ConvergenceWarning, match="not positive semi-definite"):
-        warn_if_indefinite(factor([-0.5, 1.0]), 0.5, 5.0, "normalized")
+        warn_if_indefinite(*factor([-0.5, 1.0]), 0.5, 5.0, "normalized")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         # rho lam = -2.5 < -1: r = 1 - 0.5 * (-0.5) * (-1.5) = 0.625, contracting
-        warn_if_indefinite(factor([-0.5, 1.0]), 0.5, 5.0, "unnormalized")
+        warn_if_indefinite(*factor([-0.5, 1.0]), 0.5, 5.0, "unnormalized")
         # rounding-level negatives are not a loss of definiteness
-        warn_if_indefinite(factor([-1e-12, 1.0]), 0.5, 0.1, "unnormalized")
+        warn_if_indefinite(*factor([-1e-12, 1.0]), 0.5, 0.1, "unnormalized")

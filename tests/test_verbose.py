@@ -35,22 +35,23 @@ def _progress_lines(out):
 ROUTES = [
     ("iterative solver", dict(solver="iterative"), 1),
     ("mini-batch loop", dict(batch_size=16, learning_rate=0.02), 1),
-    ("normalized recursion", dict(variant="normalized"), 2),  # x 2 targets
+    # Two targets: the recursion advances every target at each step.
+    ("normalized recursion", dict(variant="normalized"), 2),
 ]
 
 
 @pytest.mark.parametrize("estimator", [SAMRegressor, SAMKernelRidge])
-@pytest.mark.parametrize("route, params, per_step", ROUTES)
-def test_long_routes_report_ten_times(capsys, estimator, route, params, per_step):
+@pytest.mark.parametrize("route, params, n_targets", ROUTES)
+def test_long_routes_report_ten_times(capsys, estimator, route, params, n_targets):
     X, y = _data()
-    Y = np.column_stack([y, -y]) if per_step == 2 else y
+    Y = np.column_stack([y, -y]) if n_targets == 2 else y
     n_iter = 5000
     quiet = estimator(n_iter=n_iter, random_state=0, **params).fit(X, Y)
     assert capsys.readouterr().out == ""
     loud = estimator(n_iter=n_iter, random_state=0, verbose=1, **params).fit(X, Y)
     lines, progress = _progress_lines(capsys.readouterr().out)
     assert len(lines) == len(progress) == 10
-    total = n_iter * per_step
+    total = n_iter
     done = [int(m.group(3)) for m in progress]
     assert done == [total * k // 10 for k in range(1, 11)]
     for m in progress:

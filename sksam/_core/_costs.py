@@ -18,6 +18,8 @@ needs no change.
 
 from dataclasses import dataclass
 
+from ._variants import get_variant
+
 __all__ = ["COSTS", "CostModel", "choose_solver", "route_cost"]
 
 
@@ -78,7 +80,7 @@ def choose_solver(op, *, n_iter, rho, variant, n_targets):
         ``products_per_gradient``.
     n_iter : int
     rho : float
-    variant : {"unnormalized", "normalized"}
+    variant : str or SAMVariant
     n_targets : int
 
     Examples
@@ -96,7 +98,7 @@ def choose_solver(op, *, n_iter, rho, variant, n_targets):
         n_targets
     )
     spectral = op.spectral_cost()
-    if variant == "normalized" and rho > 0:
+    if get_variant(variant).grows_with_steps(rho):
         spectral += n_iter * COSTS.recursion_step
     return "spectral" if spectral <= iterative else "iterative"
 
@@ -120,8 +122,8 @@ def route_cost(op, *, solver, n_iter, rho, variant, n_targets, batch_size=None):
     >>> bool(loop > 1000 * spectral)
     True
     """
-    recursion = n_iter * COSTS.recursion_step if variant == "normalized" else 0.0
-    spectral = op.spectral_cost() + (recursion if rho > 0 else 0.0)
+    grows = get_variant(variant).grows_with_steps(rho)
+    spectral = op.spectral_cost() + (n_iter * COSTS.recursion_step if grows else 0.0)
     if solver == "spectral":
         return spectral, spectral
     products_per_step = (2 if rho > 0 else 1) * op.products_per_gradient

@@ -1,4 +1,4 @@
-"""Explicit SAM loops on the scaled least-squares problem (pure numpy).
+"""Explicit SAM loops on the scaled least-squares problem (any array namespace).
 
 The operator ``op`` (a ``RowOperator`` of ``_operators``) supplies ``apply``
 (coefficients to scaled fitted values), ``adjoint`` (scaled residuals to the gradient
@@ -7,19 +7,24 @@ for a kernel). One step of SAM is
 
     g  = grad(c),    c <- c - eta * grad(c + rho_k * g),
 
-with ``rho_k = rho`` (unnormalized) or ``rho / ||g||`` per target column (normalized).
-Because the loss is quadratic, ``grad(c + rho_k g) = grad(c) + rho_k A^T A g / S`` is
-formed from ``A g``, so a step costs two products with ``A`` and ``A^T`` more than
-a gradient-descent step, and ``rho = 0`` skips them: it *is* gradient descent.
+with ``rho_k = rho`` (unnormalized) or ``rho / ||g||`` per target column (normalized);
+the variant (``_variants``) gives the image ``A p`` of its perturbation ``p``.
+Because the loss is quadratic, ``grad(c + p) = grad(c) + A^T A p / S`` is formed from
+``A p``, so a step costs two products with ``A`` and ``A^T`` more than a
+gradient-descent step, and ``rho = 0`` skips them: it *is* gradient descent. The
+full-batch loop runs in the namespace of the operator (numpy, torch, ...).
 
 Stochastic (mini-batch) SAM runs the same step on the rows ``B`` of the scaled problem
 (``op.rows(B)``), with the batch loss normalised by the batch's weight sum; batches are
-drawn in shuffled epochs without replacement (``shuffled_batches``).
+drawn in shuffled epochs without replacement (``shuffled_batches``); it is numpy's.
 """
 
 from collections import deque
 
 import numpy as np
+
+from ._namespaces import zeros
+from ._variants import get_variant
 
 __all__ = [
     "sam_batch_iterates",
@@ -31,65 +36,32 @@ __all__ = [
 ]
 
 
-def _gradient_norm(grad, fitted_step, rkhs):
-    """Per-column norm of the gradient, ``sqrt(sum g^2)`` or ``sqrt(g^T A g)`` (RKHS).
-
-    Each factor is divided by a power of two near its largest magnitude before the
-    squares are summed, so that the norm neither overflows nor underflows where the
-    squares would (the gradient scales like ``c^2``, the RKHS product like ``c^4``,
-    under data ``(c X, c y)``); the scaling is exact, so elsewhere the norm is the
-    plain one, bit for bit. A nonpositive RKHS square (indefinite kernel) gives 0.
-    """
-    g_exp = np.frexp(np.max(np.abs(grad), axis=0))[1]
-    unit = np.ldexp(grad, -g_exp)
-    if not rkhs:
-        return np.ldexp(np.sqrt(np.sum(unit * unit, axis=0)), g_exp)
-    f_exp = np.frexp(np.max(np.abs(fitted_step), axis=0))[1]
-    sq = np.maximum(np.sum(unit * np.ldexp(fitted_step, -f_exp), axis=0), 0.0)
-    # sqrt(sq 2^total) = sqrt(sq 2^(total & 1)) 2^(total >> 1), each factor exact.
-    total = g_exp + f_exp
-    return np.ldexp(np.sqrt(np.ldexp(sq, total & 1)), total >> 1)
-
-
-def _perturbation_radius(rho, grad, fitted_step, rkhs):
-    """``rho / ||g||`` per column (0 where ``||g|| == 0``: no perturbation)."""
-    norm = _gradient_norm(grad, fitted_step, rkhs)
-    with np.errstate(divide="ignore"):
-        return np.where(norm > 0.0, rho / norm, 0.0)
-
-
 def sam_iterates(op, y_scaled, learning_rate, rho, n_iter, variant):
     """Yield ``(step, coef)`` after each of ``n_iter`` full-batch SAM steps from zero.
+
+    In the namespace of the operator (``op.xp``).
 
     Parameters
     ----------
     op : ScaledDesign or ScaledKernel
-    y_scaled : ndarray of shape (n_samples, n_targets)
+    y_scaled : array of shape (n_samples, n_targets)
     learning_rate, rho : float
     n_iter : int
-    variant : {"unnormalized", "normalized"}
+    variant : str or SAMVariant
+        Its ``ascent`` gives the image of the perturbation (``_variants``).
     """
-    S = op.sum_weights
-    coef = np.zeros((op.n_params, y_scaled.shape[1]))
-    normalized = variant == "normalized"
+    S, variant = op.sum_weights, get_variant(variant)
+    coef = zeros(op.xp, (op.n_params, y_scaled.shape[1]), y_scaled)
     for step in range(1, n_iter + 1):
         resid = op.apply(coef) - y_scaled
         grad = op.adjoint(resid) / S
         if rho > 0.0:
-            # grad(c + radius g) = grad(c) + A^T A (radius g) / S: no n-vector work
-            # beyond gradient descent's, only the two extra products. The
-            # perturbation radius g is formed before the products: it has the units
-            # of the coefficients, while A^T A g scales like c^4 under (c X, c y)
-            # and leaves the float64 range first.
-            if normalized and op.rkhs:  # the RKHS norm needs A g first
-                fitted_step = op.apply(grad)
-                fitted_step *= _perturbation_radius(rho, grad, fitted_step, True)
-            else:
-                radius = rho
-                if normalized:
-                    radius = _perturbation_radius(rho, grad, None, False)
-                fitted_step = op.apply(radius * grad)
-            grad = grad + op.adjoint(fitted_step) / S
+            # grad(c + p) = grad(c) + A^T A p / S: no n-vector work beyond gradient
+            # descent's, only the products of the ascent. The perturbation p is
+            # formed before the products: it has the units of the coefficients,
+            # while A^T A g scales like c^4 under (c X, c y) and leaves the float64
+            # range first.
+            grad = grad + op.adjoint(variant.ascent(op, grad, rho)) / S
         coef = coef - learning_rate * grad
         yield step, coef
 
@@ -103,7 +75,9 @@ def sam_loop(op, y_scaled, learning_rate, rho, n_iter, variant, progress=None):
     if progress is not None:
         iterates = progress.iterate(iterates)
     last = deque(iterates, maxlen=1)
-    return last[0][1] if last else np.zeros((op.n_params, y_scaled.shape[1]))
+    return (
+        last[0][1] if last else zeros(op.xp, (op.n_params, y_scaled.shape[1]), y_scaled)
+    )
 
 
 def shuffled_batches(rng, n_samples, batch_size, n_iter, sample_weight=None):
@@ -176,7 +150,7 @@ def sam_batch_iterates(op, y_scaled, learning_rate, rho, variant, batches):
     op : ScaledDesign or ScaledKernel
     y_scaled : ndarray of shape (n_samples, n_targets)
     learning_rate, rho : float
-    variant : {"unnormalized", "normalized"}
+    variant : str or SAMVariant
     batches : iterable of (ndarray of int, float)
         ``(rows, batch_weight_sum)`` per step, e.g. from ``shuffled_batches``.
 
@@ -193,31 +167,22 @@ def sam_batch_iterates(op, y_scaled, learning_rate, rho, variant, batches):
     >>> op = ScaledDesign(np.eye(2), None, None, 2.0)
     >>> y = np.array([[2.0], [4.0]])
     >>> batches = [(np.array([0]), 1.0), (np.array([1]), 1.0)]
+    >>> from sksam._core._variants import Unnormalized
     >>> [coef.ravel().tolist() for _, coef in
-    ...  sam_batch_iterates(op, y, 0.5, 0.0, "unnormalized", batches)]
+    ...  sam_batch_iterates(op, y, 0.5, 0.0, Unnormalized(), batches)]
     [[1.0, 0.0], [1.0, 2.0]]
     """
+    variant = get_variant(variant)
     coef = np.zeros((op.n_params, y_scaled.shape[1]))
-    normalized = variant == "normalized"
     for step, (rows, batch_weight_sum) in enumerate(batches, start=1):
         batch = op.rows(rows)
         resid = batch.apply(coef) - y_scaled.take(rows, axis=0)
         if rho > 0.0:
-            # With G = A_B^T resid = S_B g_B, the residual at the perturbed point is
-            # resid + rho_k A_B g_B = resid + (rho_k / S_B) A_B G, and normalized SAM
-            # has rho_k / S_B = rho / ||G|| (RKHS norm G^T K_BB G for the kernel).
-            # As in sam_iterates, the radius scales G before the product with A_B
-            # unless the RKHS norm needs A_B G first.
-            grad = batch.adjoint(resid)
-            if normalized and batch.rkhs:
-                fitted_step = batch.apply_gradient(grad)
-                fitted_step *= _perturbation_radius(rho, grad, fitted_step, True)
-            else:
-                radius = rho / batch_weight_sum
-                if normalized:
-                    radius = _perturbation_radius(rho, grad, None, False)
-                fitted_step = batch.apply_gradient(radius * grad)
-            resid += fitted_step
+            # The residual at the perturbed point is resid + A_B p, with p the
+            # variant's perturbation for the batch gradient g_B = A_B^T resid / S_B
+            # (its image through ``apply_gradient``: K_s[B, B] for the kernel).
+            grad = batch.adjoint(resid) / batch_weight_sum
+            resid += variant.ascent(batch, grad, rho)
         descent = batch.adjoint(resid)
         descent *= learning_rate / batch_weight_sum
         batch.take_step(coef, rows, descent)
@@ -239,7 +204,7 @@ def stochastic_sam_iterates(
     y_scaled : ndarray of shape (n_samples, n_targets)
     learning_rate, rho : float
     n_iter, batch_size : int
-    variant : {"unnormalized", "normalized"}
+    variant : str or SAMVariant
     rng : numpy.random.RandomState or numpy.random.Generator
     sample_weight : ndarray of shape (n_samples,) or None
 
@@ -253,10 +218,11 @@ def stochastic_sam_iterates(
     --------
     >>> import numpy as np
     >>> from sksam._core._operators import ScaledDesign
+    >>> from sksam._core._variants import Unnormalized
     >>> op = ScaledDesign(np.eye(2), None, None, 2.0)
     >>> y = np.array([[2.0], [4.0]])
     >>> iterates = stochastic_sam_iterates(
-    ...     op, y, 0.5, 0.0, 2, "unnormalized", 1, np.random.RandomState(0), None)
+    ...     op, y, 0.5, 0.0, 2, Unnormalized(), 1, np.random.RandomState(0), None)
     >>> [coef.ravel().tolist() for _, coef in iterates]
     [[0.0, 2.0], [1.0, 2.0]]
     """
@@ -291,10 +257,11 @@ def stochastic_sam_loop(
     --------
     >>> import numpy as np
     >>> from sksam._core._operators import ScaledDesign
+    >>> from sksam._core._variants import Unnormalized
     >>> op = ScaledDesign(np.eye(2), None, None, 2.0)
     >>> y = np.array([[2.0], [4.0]])
     >>> stochastic_sam_loop(
-    ...     op, y, 0.5, 0.0, 2, "unnormalized", 1, np.random.RandomState(0), None
+    ...     op, y, 0.5, 0.0, 2, Unnormalized(), 1, np.random.RandomState(0), None
     ... ).ravel().tolist()
     [1.0, 2.0]
     """
@@ -312,4 +279,6 @@ def stochastic_sam_loop(
     if progress is not None:
         iterates = progress.iterate(iterates)
     last = deque(iterates, maxlen=1)
-    return last[0][1] if last else np.zeros((op.n_params, y_scaled.shape[1]))
+    return (
+        last[0][1] if last else zeros(op.xp, (op.n_params, y_scaled.shape[1]), y_scaled)
+    )

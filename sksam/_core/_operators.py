@@ -10,6 +10,9 @@ and the gradient is taken in the RKHS metric, so it is ``(K_s c - y_s) / S`` its
 The SAM iterations on the scaled problem are exactly those of the user guide's update
 rules on the
 original one.
+
+Dense operators hold arrays of any namespace ``xp`` (numpy, torch, ...) and compute
+there; sparse ``X``, mini-batch rows, BLAS ``dsymv`` and Lanczos are numpy's own.
 """
 
 from abc import ABC, abstractmethod
@@ -20,7 +23,8 @@ from scipy.linalg import blas
 from scipy.sparse.linalg import LinearOperator, eigsh
 
 from ._costs import COSTS
-from ._spectral import decompose_dual, decompose_primal, largest_eigenvalue
+from ._namespaces import HoldsNamespace, is_numpy, largest_eigenvalue
+from ._spectral import decompose_dual, decompose_primal
 
 __all__ = ["GramDesign", "KernelRows", "ScaledDesign", "ScaledKernel", "ScaledOperator"]
 
@@ -42,6 +46,8 @@ class RowOperator(ABC):
     #: ``sqrt(g^T K g)`` (the loops' normalized perturbation). Declared by each
     #: concrete operator.
     rkhs: bool
+    #: The array namespace of the operator's arrays.
+    xp = np
 
     @abstractmethod
     def apply(self, coef):
@@ -60,7 +66,7 @@ class RowOperator(ABC):
         coef -= descent
 
 
-class ScaledOperator(RowOperator):
+class ScaledOperator(HoldsNamespace, RowOperator):
     """A whole scaled problem ``min ||A c - y_s||^2 / (2 S)``.
 
     Attributes ``n_samples``, ``n_params`` and ``sum_weights`` (``S``) describe it;
@@ -76,8 +82,6 @@ class ScaledOperator(RowOperator):
     products_per_gradient: int = 2
     #: Whether ``apply``/``adjoint`` exist (the loops); a Gram-only problem has none.
     has_products: bool = True
-    #: The array namespace of an operator outside numpy (``_xp_spectral``), else None.
-    xp = None
 
     @abstractmethod
     def factor(self, y_scaled):
@@ -150,8 +154,12 @@ class ScaledDesign(ScaledOperator):
     x_mean : ndarray of shape (n_features,) or None (no centring)
     sum_weights : float
     overwrite_X : bool, default=False
-        A dense float64 ``X`` is the operator's private buffer: centred and
-        scaled in place instead of in a copy.
+        A dense ``X`` of the compute dtype is the operator's private buffer:
+        centred and scaled in place instead of in a copy.
+    xp : namespace, default=numpy
+        The namespace of a dense ``X`` (sparse ``X`` is numpy's).
+    dtype : dtype, default=float64
+        The compute dtype (that of ``sqrt_sw`` and ``x_mean``).
 
     Examples
     --------
@@ -168,7 +176,10 @@ class ScaledDesign(ScaledOperator):
 
     rkhs = False
 
-    def __init__(self, X, sqrt_sw, x_mean, sum_weights, overwrite_X=False):
+    def __init__(
+        self, X, sqrt_sw, x_mean, sum_weights, overwrite_X=False, xp=np, dtype=None
+    ):
+        self.xp = xp
         self.sum_weights = sum_weights
         self.n_samples, self.n_params = X.shape
         self.sqrt_sw = sqrt_sw
@@ -187,16 +198,21 @@ class ScaledDesign(ScaledOperator):
                 _faster_sparse_form(self._transposed, self.X),
             )
         else:
-            # The one private float64 copy (or X itself, if it is given as the
-            # buffer), scaled in place below: a fitted model may keep the
-            # operator, and must not see later changes to X.
-            own = overwrite_X and X.dtype == np.float64 and X.flags.writeable
-            if own:
-                Xs = X if x_mean is None else np.subtract(X, x_mean, out=X)
-            elif x_mean is not None:
-                Xs = np.subtract(X, x_mean, dtype=np.float64)
+            # The one private copy in the compute dtype (or X itself, if it is
+            # given as the buffer), scaled in place below: a fitted model may keep
+            # the operator, and must not see later changes to X.
+            dtype = np.float64 if dtype is None else dtype
+            if x_mean is not None and X.dtype == dtype and not overwrite_X:
+                Xs = X - x_mean[None, :]  # one pass: the copy is the centring
             else:
-                Xs = np.array(X, dtype=np.float64)
+                if overwrite_X and X.dtype == dtype and _writeable(X):
+                    Xs = X
+                elif is_numpy(xp):
+                    Xs = np.array(X, dtype=dtype)
+                else:
+                    Xs = xp.astype(X, dtype, copy=True)
+                if x_mean is not None:
+                    Xs -= x_mean[None, :]
             if sqrt_sw is not None:
                 Xs *= sqrt_sw[:, None]
             self.X = Xs
@@ -243,10 +259,15 @@ class ScaledDesign(ScaledOperator):
 
     def factor(self, y_scaled):
         """One eigendecomposition of the smaller Gram matrix (d x d or n x n)."""
-        S = self.sum_weights
+        S, xp = self.sum_weights, self.xp
         if self.n_samples >= self.n_params:
-            return decompose_primal(self._gram_primal() / S, self.adjoint(y_scaled) / S)
-        return decompose_dual(self._gram_dual() / S, y_scaled, S, self.adjoint)
+            gram, xty = self._gram_primal(), self.adjoint(y_scaled)
+            gram /= S
+            xty /= S
+            return decompose_primal(gram, xty, xp)
+        gram = self._gram_dual()
+        gram /= S
+        return decompose_dual(gram, y_scaled, S, self.adjoint, xp=xp)
 
     def _gram_primal(self):
         if not self.is_sparse:
@@ -288,8 +309,10 @@ class ScaledDesign(ScaledOperator):
 
     def max_abs(self):
         """The largest magnitude in ``X`` (the raw entries for sparse ``X``)."""
-        values = self.X.data if self.is_sparse else self.X
-        return float(np.max(np.abs(values))) if values.size else 0.0
+        if self.is_sparse:
+            values = self.X.data
+            return float(np.max(np.abs(values))) if values.size else 0.0
+        return _max_abs(self.xp, self.X)
 
     def top_eigenvalue(self):
         """Largest eigenvalue of ``X_s^T X_s / S`` (the same as of ``X_s X_s^T / S``).
@@ -299,9 +322,10 @@ class ScaledDesign(ScaledOperator):
         """
         S = self.sum_weights
         primal = self.n_params <= self.n_samples
-        if self._gram_eigvalsh_cost() < self._lanczos_cost():
+        # Lanczos (scipy's) is numpy's; other namespaces form the smaller Gram.
+        if not is_numpy(self.xp) or self._gram_eigvalsh_cost() < self._lanczos_cost():
             gram = self._gram_primal() if primal else self._gram_dual()
-            return max(largest_eigenvalue(gram), 0.0) / S
+            return max(largest_eigenvalue(self.xp, gram), 0.0) / S
         if primal:
             return _top_eigenvalue(
                 lambda v: self.adjoint(self.apply(v[:, None]))[:, 0] / S,
@@ -362,10 +386,11 @@ class ScaledKernel(ScaledOperator):
 
     Parameters
     ----------
-    kernel_centered : ndarray of shape (n_samples, n_samples)
+    kernel_centered : array of shape (n_samples, n_samples)
         The (centred) kernel matrix; a private buffer, scaled in place when weighted.
-    sqrt_sw : ndarray of shape (n_samples,) or None (unit weights)
+    sqrt_sw : array of shape (n_samples,) or None (unit weights)
     sum_weights : float
+    xp : namespace, default=numpy
 
     Examples
     --------
@@ -378,7 +403,8 @@ class ScaledKernel(ScaledOperator):
 
     rkhs = True
 
-    def __init__(self, kernel_centered, sqrt_sw, sum_weights):
+    def __init__(self, kernel_centered, sqrt_sw, sum_weights, xp=np):
+        self.xp = xp
         self.sum_weights = sum_weights
         self.sqrt_sw = sqrt_sw
         K = kernel_centered
@@ -390,18 +416,22 @@ class ScaledKernel(ScaledOperator):
         # K is symmetric, so its transpose is a Fortran-ordered view of it that BLAS
         # ``dsymv`` takes without a copy; it reads one triangle: half the memory
         # traffic of a general product, which is what a kernel product costs.
-        self._K_fortran = K.T if K.flags.c_contiguous else np.asfortranarray(K)
+        self._K_fortran = None
+        if is_numpy(xp) and K.dtype == np.float64:
+            self._K_fortran = K.T if K.flags.c_contiguous else np.asfortranarray(K)
 
     def max_abs(self):
         """The largest magnitude in ``K_s``."""
-        return max(float(self.K.max()), -float(self.K.min())) if self.K.size else 0.0
+        return _max_abs(self.xp, self.K)
 
     def _product(self, vector):
+        if self._K_fortran is None:
+            return self.K @ vector
         return blas.dsymv(1.0, self._K_fortran, vector)
 
     def apply(self, coef):
         """``K_s @ coef`` for coef of shape (n_samples, t)."""
-        if coef.shape[1] == 1:
+        if coef.shape[1] == 1 and self._K_fortran is not None:
             return self._product(coef[:, 0])[:, None]
         return self.K @ coef
 
@@ -421,11 +451,13 @@ class ScaledKernel(ScaledOperator):
         there and test points see it (see ``_spectral._truncated_eigh``).
         """
         S = self.sum_weights
-        return decompose_dual(self.K / S, y_scaled, S, keep_null_space=True)
+        return decompose_dual(self.K / S, y_scaled, S, keep_null_space=True, xp=self.xp)
 
     def top_eigenvalue(self):
-        """Largest eigenvalue of ``K_s / S`` (Lanczos)."""
+        """Largest eigenvalue of ``K_s / S`` (Lanczos for numpy)."""
         S = self.sum_weights
+        if not is_numpy(self.xp):
+            return largest_eigenvalue(self.xp, self.K) / S
         return _top_eigenvalue(
             lambda v: self._product(v) / S, self.n_samples, tol=_LANCZOS_TOL
         )
@@ -443,6 +475,19 @@ class ScaledKernel(ScaledOperator):
         """Estimated nanoseconds of ``factor``."""
         n = self.n_samples
         return COSTS.kernel_eigh_cube * n**3 + COSTS.kernel_eigh_square * n**2
+
+
+def _max_abs(xp, array):
+    """The largest magnitude in a dense array (0.0 when empty)."""
+    if 0 in array.shape:
+        return 0.0
+    return max(float(xp.max(array)), -float(xp.min(array)))
+
+
+def _writeable(array):
+    """Whether a dense array may be written in place (numpy's flag; others: yes)."""
+    flags = getattr(array, "flags", None)
+    return True if flags is None else bool(flags.writeable)
 
 
 class KernelRows(RowOperator):
@@ -522,11 +567,11 @@ class GramDesign(ScaledOperator):
 
     def max_abs(self):
         """The largest magnitude in ``H``."""
-        return float(np.max(np.abs(self.gram))) if self.gram.size else 0.0
+        return _max_abs(np, self.gram)
 
     def factor(self, y_scaled=None):
         """Eigendecomposition of ``H`` (``y_scaled`` is unused: ``z`` is known)."""
-        return decompose_primal(self.gram.copy(), self.xty)
+        return decompose_primal(self.gram.copy(), self.xty, np)
 
     def top_eigenvalue(self):
         """Largest eigenvalue of ``H``."""
