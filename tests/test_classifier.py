@@ -24,7 +24,11 @@ from sksam import (
     SAMRegressor,
     _labels,
 )
-from sksam._labels import DecisionAccuracy, accuracy_path, decision_labels
+from sksam._classification._labels import (
+    DecisionAccuracy,
+    accuracy_path,
+    decision_labels,
+)
 
 RTOL = 1e-8
 
