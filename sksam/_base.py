@@ -40,7 +40,7 @@ class BaseSAM(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
     - ``_validate_fit_data(X, y, sample_weight)`` -> ``FitData``: the validated
       training data (``y`` encoded: a classifier's +/-1 indicators). Called by
       ``fit``, the CV and IC searches (``_selection._cv``, ``_selection._ic``), the
-      per-split scoring (``_selection._cv_scores``) and ``_linear_smoother``.
+      per-split scoring (``_selection._split_scores``) and ``_linear_smoother``.
     - ``_build_problem(X, y, sample_weight, overwrite_X=False)`` -> ``Problem``:
       the weighted, centred problem of validated data (``overwrite_X``: ``X`` is a
       private copy the problem may use as its buffer). Called by ``fit``, early
