@@ -1,37 +1,118 @@
-"""Shared skeleton of the SAM estimators: parameters, fit, fitted state, prediction.
+"""Shared skeleton of the SAM estimators: the estimator protocol, fit, prediction.
 
 ``fit`` = validated data -> a ``Problem`` (``_problem``) -> a ``SAMRun`` at
 ``n_iter`` (``_run``) -> the fitted state, set in one place (``_set_fitted``) at the
 end. Building the problem has no side effect on the estimator.
+
+``BaseSAM`` declares the hooks through which early stopping, the searches
+(``_selection``, ``_classification``) and ``bias_variance_decomposition`` drive an
+estimator; nothing outside the estimators reads their private state.
 """
 
+from abc import ABCMeta, abstractmethod
 from time import perf_counter
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ._core._namespaces import astype
 from ._doc_link import DocLinkMixin
 from ._early_stopping import early_stopping
+from ._linear_smoother import SpectralSmoother
 from ._params import SAM_CONSTRAINTS
 from ._run import plan_run
 
 __all__ = ["BaseSAM"]
 
 
-class BaseSAM(DocLinkMixin, RegressorMixin, BaseEstimator):
-    """Base class of ``SAMRegressor`` and ``SAMKernelRidge``.
+class BaseSAM(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
+    """Base class of the SAM estimators, and the protocol the rest of sksam uses.
 
-    Subclasses implement ``_validate_fit_data`` (returns ``FitData``),
-    ``_build_problem(X, y, sample_weight, overwrite_X=False)`` (``overwrite_X``:
-    ``X`` is a private copy the problem may use as its buffer), ``_store_model``,
-    ``_validate_predict_input`` and ``_test_features(X, X_fit=None)`` (what
-    multiplies the model's coefficients: ``X`` itself, or its kernel with the
-    training rows ``X_fit``, default ``X_fit_``).
+    ``BaseSAM`` is neither a regressor nor a classifier: the regressors add
+    ``_regression.SAMRegressorMixin``, the classifiers
+    ``_classification._classifier.SAMClassifierMixin``, each with its
+    ``_score_path``. The model hooks (the data, the problem, the stored model) come
+    from ``_linear.LinearSAM`` or ``_kernel.KernelSAM``.
+
+    Hooks each estimator implements (abstract):
+
+    - ``_validate_fit_data(X, y, sample_weight)`` -> ``FitData``: the validated
+      training data (``y`` encoded: a classifier's +/-1 indicators). Called by
+      ``fit``, the CV and IC searches (``_selection._cv``, ``_selection._ic``), the
+      per-split scoring (``_selection._split_scores``) and ``_linear_smoother``.
+    - ``_build_problem(X, y, sample_weight, overwrite_X=False)`` -> ``Problem``:
+      the weighted, centred problem of validated data (``overwrite_X``: ``X`` is a
+      private copy the problem may use as its buffer). Called by ``fit``, early
+      stopping, the searches, the per-split scoring and ``_linear_smoother``.
+    - ``_test_features(X, X_fit=None)``: what multiplies the model's coefficients
+      for validated test rows ``X`` (``X`` itself, or its kernel with the training
+      rows ``X_fit``, default ``X_fit_``). Called by ``staged_predict``, early
+      stopping, the per-split scoring and ``_linear_smoother``.
+    - ``_validate_predict_input(X)``: the validated test rows. Called by
+      ``predict``, ``staged_predict``, the per-split scoring and
+      ``_linear_smoother``.
+    - ``_store_model(coefficients, intercept, data)``: the model's fitted
+      attributes. Called by ``_set_fitted`` only.
+    - ``_predict(X)``: the predictions of validated rows. Called by ``predict``.
+    - ``_score_path(scoring)`` -> ``ScorePath`` or ``None``: how held-out
+      predictions of every step are scored for ``scoring`` (``None``: the
+      estimator's ``score``), bound to held-out targets by ``ScorePath.bind``;
+      ``None`` where ``scoring`` cannot be scored so (``_score_path``). Called by
+      early stopping (``scoring=None``) and the per-split scoring.
+
+    Hooks with a shared implementation (overridable):
+
+    - ``_plan_run(problem, n_iter, sample_weight, solver=None, rho=None)`` ->
+      ``SAMRun``: the run of this estimator's settings. Called by ``fit``, early
+      stopping, the searches and ``_linear_smoother``.
+    - ``_fold_fit_data(data, rows)``: the ``FitData`` of some rows taken from
+      validated data, or ``None``. Called by the per-split scoring.
+    - ``_reduces_dask(*arrays)``: whether dask input takes the one-pass moment
+      route. Called by the CV search.
+    - ``_set_fitted(data, run, coef, n_iter, ...)``: the one writer of fitted
+      state. Called by ``fit``, the per-candidate scoring and the searches' refit.
+    - ``_linear_smoother(X_train, y_train, X_test, sample_weight=None)`` ->
+      ``SpectralSmoother``: this estimator as a linear smoother of ``y``, in the
+      eigenbasis of its training problem. Called by ``bias_variance_decomposition``
+      (``method="exact"``).
+    - ``_initial_offset()``: the prediction after 0 steps (the intercept-only
+      model), per target. Called by ``bias_variance_decomposition``'s staged
+      curves.
     """
 
     _parameter_constraints: dict = dict(SAM_CONSTRAINTS)
+
+    # ------------------------------------------------------- the abstract hooks
+    @abstractmethod
+    def _validate_fit_data(self, X, y, sample_weight):
+        """The validated training data: a ``_validation.FitData``."""
+
+    @abstractmethod
+    def _build_problem(self, X, y, sample_weight, overwrite_X=False):
+        """The ``Problem`` of validated training data."""
+
+    @abstractmethod
+    def _test_features(self, X, X_fit=None):
+        """What multiplies the coefficients for the validated test rows ``X``."""
+
+    @abstractmethod
+    def _validate_predict_input(self, X):
+        """The validated test rows ``X``."""
+
+    @abstractmethod
+    def _store_model(self, coefficients, intercept, data):
+        """Set the model's attributes from its coefficients and intercept."""
+
+    @abstractmethod
+    def _predict(self, X):
+        """The predictions of the validated rows ``X``."""
+
+    @abstractmethod
+    def _score_path(self, scoring):
+        """The (unbound) ``ScorePath`` of ``scoring``, or ``None``."""
+
+    # -------------------------------------------------------------------- fit
 
     def fit(self, X, y, sample_weight=None):
         """Fit by ``n_iter`` SAM steps from zero.
@@ -127,6 +208,27 @@ class BaseSAM(DocLinkMixin, RegressorMixin, BaseEstimator):
     def _reduces_dask(self, *arrays):
         """Whether these arrays take the dask route (row moments; linear only)."""
         return False
+
+    def _linear_smoother(self, X_train, y_train, X_test, sample_weight=None):
+        """This estimator as a linear smoother of ``y_train``: a ``SpectralSmoother``.
+
+        The problem of the training data (as ``fit`` builds it) and the test rows
+        seen through its eigenbasis; the smoother gives the spectral filter of any
+        point of a curve over ``n_iter``, ``rho`` or ``learning_rate`` from that
+        one decomposition. The estimator is not fitted (its parameters are
+        validated).
+        """
+        self._validate_params()
+        train = self._validate_fit_data(X_train, y_train, sample_weight)
+        problem = self._build_problem(train.X, train.y, train.sample_weight)
+        X_test = self._validate_predict_input(X_test)
+        features = self._test_features(X_test, train.X)
+        return SpectralSmoother(self, problem, features)
+
+    def _initial_offset(self):
+        """The predictions after 0 steps, per target (shape (n_targets,))."""
+        check_is_fitted(self)
+        return self._run.problem.y_offset
 
     def _set_fitted(self, data, run, coef, n_iter, validation_score=None, rho_unit=1.0):
         """Set every fitted attribute, from the scaled ``coef`` after ``n_iter``.

@@ -1,8 +1,8 @@
 """The fits behind ``bias_variance_decomposition``.
 
 - SAM (unnormalized, full batch): one eigendecomposition for a whole curve over
-  ``n_iter``, ``rho`` or ``learning_rate``; the risks are sums over the spectrum
-  (``_smoother``).
+  ``n_iter``, ``rho`` or ``learning_rate``, asked of the estimator through its
+  ``_linear_smoother`` hook; the risks are sums over the spectrum (``_smoother``).
 - Any other estimator linear in ``y``: its smoother matrix, read off one multi-output
   fit on the targets ``[0, I]`` and checked against a fit on ``f_train``.
 - Monte Carlo (``"simulate"``, ``"bootstrap"``): refitted clones, in parallel over
@@ -25,18 +25,17 @@ from ._base import BaseSAM
 from ._core._smoother import (
     RunningMoments,
     noise_gain,
-    project_test_points,
     smoother_risk,
     spectral_coef_risk,
     spectral_risk,
 )
-from ._stability import check_finite
+from ._linear_smoother import NOT_LINEAR_HINT
 
 __all__ = ["exact_parts", "monte_carlo_parts", "split_pipeline"]
 
 # SAM parameters that change the spectral filter only, not the decomposition.
 _FILTER_PARAMS = ("n_iter", "rho", "learning_rate")
-_SIMULATE_HINT = "Use method='simulate' (known truth) or method='bootstrap' instead."
+_SIMULATE_HINT = NOT_LINEAR_HINT
 
 
 def split_pipeline(estimator):
@@ -114,80 +113,28 @@ def _sam_exact(pre, final, local, values, data):
                 + _SIMULATE_HINT
             )
     X_train, X_test = _transform(pre, data.X_train, data.X_test)
-    # The problem of the training data (as fit builds it); the filter then gives
-    # every point of the curve from its one decomposition.
-    sam = clone(final)
-    sam._validate_params()
-    train = sam._validate_fit_data(X_train, data.f_train, None)
-    problem = sam._build_problem(train.X, train.y, None)
-    factor = problem.factor
-    psi = _curve_filters(sam, problem, local, values)
-
-    X_test = sam._validate_predict_input(X_test)
-    features = sam._test_features(X_test, train.X)
-    test = project_test_points(
-        factor.basis,
-        float(problem.y_offset[0]) - data.target,
-        problem.test_map(features),
-        problem.centred_design(features),
-    )
-    rkhs = problem.rkhs
-    gain = noise_gain(factor.lam, factor.basis, float(data.n_train), rkhs)
-    proj = factor.proj[:, 0]
-    n_mean = data.n_train if sam.fit_intercept else None
+    # The estimator as a linear smoother on the training data (one decomposition,
+    # as fit makes it); its filter gives every point of the curve.
+    smoother = clone(final)._linear_smoother(X_train, data.f_train, X_test)
+    psi = smoother.filters(local, values)
+    test = smoother.test_points(data.target)
+    gain = noise_gain(smoother.lam, smoother.basis, float(data.n_train), smoother.rkhs)
+    n_mean = data.n_train if smoother.fit_intercept else None
     bias_squared, variance, dof = spectral_risk(
-        psi, proj, factor.lam, gain, test, data.noise_var, n_mean
+        psi, smoother.proj, smoother.lam, gain, test, data.noise_var, n_mean
     )
     coef_parts = (None, None)
     if data.coef_true is not None:
-        if rkhs:
+        if smoother.rkhs:
             raise ValueError(
                 "coef_true needs a linear model with coef_; SAMKernelRidge has dual "
                 "coefficients only."
             )
-        _check_coef_length(data.coef_true, factor.basis.shape[0])
+        _check_coef_length(data.coef_true, smoother.basis.shape[0])
         coef_parts = spectral_coef_risk(
-            psi, proj, gain, factor.basis, data.coef_true, data.noise_var
+            psi, smoother.proj, gain, smoother.basis, data.coef_true, data.noise_var
         )
     return bias_squared, variance, dof, *coef_parts
-
-
-def _curve_filters(sam, problem, local, values):
-    """Filter values (rank, len(values)) of ``sam`` with ``local`` set to each value.
-
-    Points with equal ``(rho, learning_rate)`` share one evaluation of the filter;
-    the step size of each is resolved (and checked) as ``fit`` resolves it.
-    """
-    if local == "n_iter":
-        steps = np.asarray(values, dtype=np.int64)
-    else:
-        steps = np.full(len(values), sam.n_iter, dtype=np.int64)
-
-    def filters(columns):
-        rho = float(sam.rho)
-        if sam.variant == "normalized" and rho > 0:
-            raise ValueError(
-                "method='exact' needs variant='unnormalized' (or rho=0): normalized "
-                "SAM is not linear in y, so it has no smoother matrix. "
-                + _SIMULATE_HINT
-            )
-        run = sam._plan_run(problem, int(steps.max(initial=0)), None, "spectral")
-        return problem.filter(
-            run.learning_rate, run.rho, steps[columns], "unnormalized"
-        )
-
-    if local not in ("rho", "learning_rate"):
-        psi = filters(slice(None))
-    else:
-        groups = {}
-        for column, value in enumerate(values):
-            groups.setdefault(value, []).append(column)
-        psi = np.empty((problem.factor.lam.size, len(values)))
-        for value, columns in groups.items():
-            sam.set_params(**{local: value})._validate_params()  # the rest: validated
-            psi[:, columns] = filters(columns)
-    check_finite(psi)
-    return psi
 
 
 def _smoother_exact(estimator, data):
@@ -342,7 +289,7 @@ def _staged_curve(pre, final, X, y, X_test, steps, want_coef):
 
     def curve(X_eval):
         # Step 0 is the intercept-only model; staged_predict yields steps 1, 2, ...
-        start = float(sam._run.problem.y_offset[0])
+        start = float(sam._initial_offset()[0])
         out = np.full((_num_samples(X_eval), steps.size), start)
         for step, pred in enumerate(sam.staged_predict(X_eval), start=1):
             if step in columns:

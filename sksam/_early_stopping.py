@@ -1,15 +1,9 @@
 """Early stopping: the stopping time scored on a held-out split, from one fit."""
 
-from functools import partial
-
 import numpy as np
 from scipy import sparse
-from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils.metaestimators import _safe_split
-
-from ._labels import accuracy_path
-from ._scores import path_scores
 
 __all__ = ["early_stopping"]
 
@@ -18,10 +12,11 @@ def early_stopping(estimator, data, rho):
     """Best stopping time on a held-out split: ``(n_iter, validation_score)``.
 
     Fits once on a ``train_test_split`` (shuffled, seeded by ``random_state``)
-    and scores R^2 (a classifier: accuracy) on the held-out part, weighted by its
-    sample weights, after every step ``0, 1, ..., n_iter`` of that one fit. Ties go
-    to fewer steps. ``rho`` is the absolute radius (that of the refit on all the
-    data).
+    and scores the estimator's default score path (``_score_path(None)``:
+    R^2 for a regressor, accuracy for a classifier) on the held-out part, weighted
+    by its sample weights, after every step ``0, 1, ..., n_iter`` of that one fit.
+    Ties go to fewer steps. ``rho`` is the absolute radius (that of the refit on
+    all the data).
     """
     X, y, sample_weight = data.X, data.y, data.sample_weight
     n_samples = X.shape[0]
@@ -48,11 +43,8 @@ def early_stopping(estimator, data, rho):
     n_iter = int(estimator.n_iter)
     run = estimator._plan_run(problem, n_iter, sw_train, rho=rho)
     offset = problem.y_offset[:, None]
-    if data.labels is None:
-        score = partial(path_scores, r2_score, y_val, sample_weight=sw_val)
-    else:  # y holds the +/-1 indicators of the labels
-        labels = data.labels.inverse_transform(y_val)
-        score = partial(accuracy_path, data.labels, labels, sample_weight=sw_val)
+    # y_val holds rows of the encoded targets (a classifier's indicators).
+    score = estimator._score_path(None).bind(y_val, sw_val, data, encoded=True)
     start = np.zeros((val.size, y.shape[1], 1))
     scores = [score(start + offset)]
     test_map = problem.test_map(estimator._test_features(X_val, X_train))

@@ -17,13 +17,143 @@ from ._kernel_matrix import (
 from ._param_docs import fill_doc
 from ._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
 from ._problem import kernel_problem
+from ._regression import SAMRegressorMixin
 from ._validation import check_fit_data
 
-__all__ = ["SAMKernelRidge"]
+__all__ = ["KernelSAM", "SAMKernelRidge"]
+
+
+class KernelSAM(BaseSAM):
+    """The kernel model's hooks (see ``BaseSAM``): ``dual_coef_``, ``intercept_``
+    and ``X_fit_``.
+
+    Shared by ``SAMKernelRidge`` and ``SAMKernelClassifier``; neither a regressor
+    nor a classifier by itself.
+    """
+
+    _parameter_constraints: dict = {**SAM_CONSTRAINTS, **KERNEL_CONSTRAINTS}
+
+    def _kernel_params(self):
+        return kernel_params(
+            self.kernel, self.gamma, self.degree, self.coef0, self.kernel_params
+        )
+
+    def _validate_fit_data(self, X, y, sample_weight):
+        data = check_fit_data(
+            X,
+            y,
+            sample_weight,
+            estimator=self,
+            accept_sparse=("csr", "csc"),
+            array_api_options={
+                "early_stopping": self.early_stopping,
+                "batch_size": self.batch_size,
+            },
+        )
+        check_square_kernel(self.kernel, data.X)
+        return data
+
+    def _fold_fit_data(self, data, rows):
+        if self.kernel == "precomputed":  # a split takes rows and columns
+            return None
+        return super()._fold_fit_data(data, rows)
+
+    def _origin(self, X_fit):
+        return kernel_origin(X_fit, self.kernel, self.fit_intercept)
+
+    def _build_problem(self, X, y, sample_weight, overwrite_X=False):
+        # X is read only: the kernel matrix is the problem's own buffer.
+        origin = self._origin(X)
+        K = training_kernel(X, self.kernel, self._kernel_params(), origin)
+        precision = kernel_precision(X, self.kernel)
+        return kernel_problem(K, y, sample_weight, self.fit_intercept, precision)
+
+    def _validate_predict_input(self, X):
+        check_same_namespace(X, self, attribute="dual_coef_", method="predict")
+        xp, _ = array_namespace(X)
+        try:
+            return validate_data(
+                self,
+                X,
+                accept_sparse=("csr", "csc") if is_numpy(xp) else False,
+                dtype=[xp.float64, xp.float32],
+                reset=False,
+            )
+        except ValueError as exc:
+            hint = self._test_kernel_shape_hint(X)
+            if hint is None:
+                raise
+            raise ValueError(f"{exc} {hint}") from exc
+
+    def _test_kernel_shape_hint(self, X):
+        """Why a precomputed test kernel has the wrong shape (None if it has not).
+
+        ``validate_data`` speaks of "features", which for a kernel are columns.
+        """
+        if self.kernel != "precomputed":
+            return None
+        try:
+            n_columns = _num_features(X)
+        except TypeError:
+            return None  # not 2-D: validate_data's message says so
+        n_train = self.X_fit_.shape[0]
+        if n_columns == n_train:
+            return None
+        return (
+            "With kernel='precomputed', X must be the kernel between the test and "
+            "the training samples, of shape (n_samples_test, n_samples_train) with "
+            f"n_samples_train={n_train}; got {n_columns} columns."
+        )
+
+    def _store_model(self, coefficients, intercept, data):
+        # The kernel's inputs may be shifted (``kernel_origin``): predictions use
+        # the shifted kernel and its intercept; ``intercept_`` is that of the
+        # documented model ``k(x, X_fit_) @ dual_coef_ + intercept_``.
+        # In a tuple: a private array, not a fitted attribute of the input's
+        # namespace.
+        self._input_origin = (self._origin(data.X),)
+        self._shifted_intercept = intercept
+        if self._input_origin[0] is not None:
+            intercept = intercept - shifted_intercept_term(
+                data.X, self._input_origin[0], self.kernel, coefficients
+            )
+        self.X_fit_ = data.X
+        if data.y_ndim == 1:
+            self.dual_coef_ = coefficients[:, 0]
+            self.intercept_ = float(intercept[0])
+            self._shifted_intercept = float(self._shifted_intercept[0])
+        else:
+            self.dual_coef_ = coefficients
+            self.intercept_ = intercept
+
+    def _test_features(self, X, X_fit=None):
+        if X_fit is None:
+            X_fit, origin = self.X_fit_, self._input_origin[0]
+        else:
+            origin = self._origin(X_fit)
+        return test_kernel(X, X_fit, self.kernel, self._kernel_params(), origin)
+
+    def _predict(self, X):
+        pred = self._test_features(X) @ self.dual_coef_ + self._shifted_intercept
+        xp, _ = array_namespace(pred)
+        return astype(xp, pred, self._output_dtype)  # as staged_predict
+
+    def _prediction_dtype(self, X):
+        return self._output_dtype
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.pairwise = self.kernel == "precomputed"
+        tags.target_tags.multi_output = True
+        # torch, CuPy, ... under array_api_dispatch (not mini-batches, not the
+        # held-out split of early stopping: they draw with numpy).
+        tags.array_api_support = self.batch_size is None and not self.early_stopping
+        return tags
 
 
 @fill_doc
-class SAMKernelRidge(BaseSAM):
+class SAMKernelRidge(SAMRegressorMixin, KernelSAM):
     """Kernel regression fitted by ``n_iter`` steps of function-space SAM.
 
     The model is ``f(x) = sum_j dual_coef_j k(x_j, x) + intercept_``. Starting from
@@ -173,8 +303,6 @@ class SAMKernelRidge(BaseSAM):
     True
     """
 
-    _parameter_constraints: dict = {**SAM_CONSTRAINTS, **KERNEL_CONSTRAINTS}
-
     def __init__(
         self,
         rho=0.1,
@@ -233,121 +361,3 @@ class SAMKernelRidge(BaseSAM):
             The fitted estimator.
         """
         return super().fit(X, y, sample_weight)
-
-    def _kernel_params(self):
-        return kernel_params(
-            self.kernel, self.gamma, self.degree, self.coef0, self.kernel_params
-        )
-
-    def _validate_fit_data(self, X, y, sample_weight):
-        data = check_fit_data(
-            X,
-            y,
-            sample_weight,
-            estimator=self,
-            accept_sparse=("csr", "csc"),
-            array_api_options={
-                "early_stopping": self.early_stopping,
-                "batch_size": self.batch_size,
-            },
-        )
-        check_square_kernel(self.kernel, data.X)
-        return data
-
-    def _fold_fit_data(self, data, rows):
-        if self.kernel == "precomputed":  # a split takes rows and columns
-            return None
-        return super()._fold_fit_data(data, rows)
-
-    def _origin(self, X_fit):
-        return kernel_origin(X_fit, self.kernel, self.fit_intercept)
-
-    def _build_problem(self, X, y, sample_weight, overwrite_X=False):
-        # X is read only: the kernel matrix is the problem's own buffer.
-        origin = self._origin(X)
-        K = training_kernel(X, self.kernel, self._kernel_params(), origin)
-        precision = kernel_precision(X, self.kernel)
-        return kernel_problem(K, y, sample_weight, self.fit_intercept, precision)
-
-    def _validate_predict_input(self, X):
-        check_same_namespace(X, self, attribute="dual_coef_", method="predict")
-        xp, _ = array_namespace(X)
-        try:
-            return validate_data(
-                self,
-                X,
-                accept_sparse=("csr", "csc") if is_numpy(xp) else False,
-                dtype=[xp.float64, xp.float32],
-                reset=False,
-            )
-        except ValueError as exc:
-            hint = self._test_kernel_shape_hint(X)
-            if hint is None:
-                raise
-            raise ValueError(f"{exc} {hint}") from exc
-
-    def _test_kernel_shape_hint(self, X):
-        """Why a precomputed test kernel has the wrong shape (None if it has not).
-
-        ``validate_data`` speaks of "features", which for a kernel are columns.
-        """
-        if self.kernel != "precomputed":
-            return None
-        try:
-            n_columns = _num_features(X)
-        except TypeError:
-            return None  # not 2-D: validate_data's message says so
-        n_train = self.X_fit_.shape[0]
-        if n_columns == n_train:
-            return None
-        return (
-            "With kernel='precomputed', X must be the kernel between the test and "
-            "the training samples, of shape (n_samples_test, n_samples_train) with "
-            f"n_samples_train={n_train}; got {n_columns} columns."
-        )
-
-    def _store_model(self, coefficients, intercept, data):
-        # The kernel's inputs may be shifted (``kernel_origin``): predictions use
-        # the shifted kernel and its intercept; ``intercept_`` is that of the
-        # documented model ``k(x, X_fit_) @ dual_coef_ + intercept_``.
-        # In a tuple: a private array, not a fitted attribute of the input's
-        # namespace.
-        self._input_origin = (self._origin(data.X),)
-        self._shifted_intercept = intercept
-        if self._input_origin[0] is not None:
-            intercept = intercept - shifted_intercept_term(
-                data.X, self._input_origin[0], self.kernel, coefficients
-            )
-        self.X_fit_ = data.X
-        if data.y_ndim == 1:
-            self.dual_coef_ = coefficients[:, 0]
-            self.intercept_ = float(intercept[0])
-            self._shifted_intercept = float(self._shifted_intercept[0])
-        else:
-            self.dual_coef_ = coefficients
-            self.intercept_ = intercept
-
-    def _test_features(self, X, X_fit=None):
-        if X_fit is None:
-            X_fit, origin = self.X_fit_, self._input_origin[0]
-        else:
-            origin = self._origin(X_fit)
-        return test_kernel(X, X_fit, self.kernel, self._kernel_params(), origin)
-
-    def _predict(self, X):
-        pred = self._test_features(X) @ self.dual_coef_ + self._shifted_intercept
-        xp, _ = array_namespace(pred)
-        return astype(xp, pred, self._output_dtype)  # as staged_predict
-
-    def _prediction_dtype(self, X):
-        return self._output_dtype
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.input_tags.pairwise = self.kernel == "precomputed"
-        tags.target_tags.multi_output = True
-        # torch, CuPy, ... under array_api_dispatch (not mini-batches, not the
-        # held-out split of early stopping: they draw with numpy).
-        tags.array_api_support = self.batch_size is None and not self.early_stopping
-        return tags

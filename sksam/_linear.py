@@ -8,13 +8,86 @@ from ._core._namespaces import astype, is_numpy
 from ._dask import check_dask_predict_input, is_dask_collection
 from ._param_docs import fill_doc
 from ._problem import linear_problem
+from ._regression import SAMRegressorMixin
 from ._validation import check_fit_data
 
-__all__ = ["SAMRegressor"]
+__all__ = ["LinearSAM", "SAMRegressor"]
+
+
+class LinearSAM(BaseSAM):
+    """The linear model's hooks (see ``BaseSAM``): ``coef_`` and ``intercept_``.
+
+    Shared by ``SAMRegressor`` and ``SAMClassifier``; neither a regressor nor a
+    classifier by itself.
+    """
+
+    def _validate_fit_data(self, X, y, sample_weight):
+        # dask input stays lazy: its Gram is reduced over row chunks (_dask.py).
+        return check_fit_data(
+            X,
+            y,
+            sample_weight,
+            estimator=self,
+            accept_dask=True,
+            dask_options={
+                "early_stopping": self.early_stopping,
+                "batch_size": self.batch_size,
+                "solver": self.solver,
+            },
+            array_api_options={
+                "early_stopping": self.early_stopping,
+                "batch_size": self.batch_size,
+            },
+        )
+
+    def _reduces_dask(self, *arrays):
+        return any(map(is_dask_collection, arrays))
+
+    def _build_problem(self, X, y, sample_weight, overwrite_X=False):
+        return linear_problem(X, y, sample_weight, self.fit_intercept, overwrite_X)
+
+    def _validate_predict_input(self, X):
+        if is_dask_collection(X):  # stays lazy: predict returns a dask array
+            return check_dask_predict_input(self, X)
+        check_same_namespace(X, self, attribute="coef_", method="predict")
+        xp, _ = array_namespace(X)  # predicts in the namespace of X
+        return validate_data(
+            self,
+            X,
+            accept_sparse=("csr", "csc", "coo") if is_numpy(xp) else False,
+            dtype=[xp.float64, xp.float32],
+            reset=False,
+        )
+
+    def _store_model(self, coefficients, intercept, data):
+        xp, _ = array_namespace(coefficients)
+        if data.y_ndim == 1:
+            self.coef_ = astype(xp, coefficients[:, 0], data.dtype)
+            self.intercept_ = float(intercept[0]) if self.fit_intercept else 0.0
+        else:
+            self.coef_ = astype(xp, coefficients.T, data.dtype)
+            self.intercept_ = astype(xp, intercept, data.dtype)
+
+    def _test_features(self, X, X_fit=None):
+        return X
+
+    def _predict(self, X):
+        if self.coef_.ndim == 1:
+            return X @ self.coef_ + self.intercept_
+        return X @ self.coef_.T + self.intercept_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
+        # torch, CuPy, ... under array_api_dispatch (not mini-batches, not the
+        # held-out split of early stopping: they draw with numpy).
+        tags.array_api_support = self.batch_size is None and not self.early_stopping
+        return tags
 
 
 @fill_doc
-class SAMRegressor(BaseSAM):
+class SAMRegressor(SAMRegressorMixin, LinearSAM):
     """Linear least squares fitted by ``n_iter`` steps of Sharpness-Aware Minimization.
 
     Minimises ``L(w) = 1/(2 S) sum_i s_i (y_i - x_i . w - b)^2`` (``S = sum(s)``) from
@@ -197,67 +270,3 @@ class SAMRegressor(BaseSAM):
             The fitted estimator.
         """
         return super().fit(X, y, sample_weight)
-
-    def _validate_fit_data(self, X, y, sample_weight):
-        # dask input stays lazy: its Gram is reduced over row chunks (_dask.py).
-        return check_fit_data(
-            X,
-            y,
-            sample_weight,
-            estimator=self,
-            accept_dask=True,
-            dask_options={
-                "early_stopping": self.early_stopping,
-                "batch_size": self.batch_size,
-                "solver": self.solver,
-            },
-            array_api_options={
-                "early_stopping": self.early_stopping,
-                "batch_size": self.batch_size,
-            },
-        )
-
-    def _reduces_dask(self, *arrays):
-        return any(map(is_dask_collection, arrays))
-
-    def _build_problem(self, X, y, sample_weight, overwrite_X=False):
-        return linear_problem(X, y, sample_weight, self.fit_intercept, overwrite_X)
-
-    def _validate_predict_input(self, X):
-        if is_dask_collection(X):  # stays lazy: predict returns a dask array
-            return check_dask_predict_input(self, X)
-        check_same_namespace(X, self, attribute="coef_", method="predict")
-        xp, _ = array_namespace(X)  # predicts in the namespace of X
-        return validate_data(
-            self,
-            X,
-            accept_sparse=("csr", "csc", "coo") if is_numpy(xp) else False,
-            dtype=[xp.float64, xp.float32],
-            reset=False,
-        )
-
-    def _store_model(self, coefficients, intercept, data):
-        xp, _ = array_namespace(coefficients)
-        if data.y_ndim == 1:
-            self.coef_ = astype(xp, coefficients[:, 0], data.dtype)
-            self.intercept_ = float(intercept[0]) if self.fit_intercept else 0.0
-        else:
-            self.coef_ = astype(xp, coefficients.T, data.dtype)
-            self.intercept_ = astype(xp, intercept, data.dtype)
-
-    def _test_features(self, X, X_fit=None):
-        return X
-
-    def _predict(self, X):
-        if self.coef_.ndim == 1:
-            return X @ self.coef_ + self.intercept_
-        return X @ self.coef_.T + self.intercept_
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.target_tags.multi_output = True
-        # torch, CuPy, ... under array_api_dispatch (not mini-batches, not the
-        # held-out split of early stopping: they draw with numpy).
-        tags.array_api_support = self.batch_size is None and not self.early_stopping
-        return tags

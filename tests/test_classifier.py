@@ -22,9 +22,13 @@ from sksam import (
     SAMClassifierCV,
     SAMKernelClassifier,
     SAMRegressor,
-    _labels,
 )
-from sksam._labels import DecisionAccuracy, accuracy_path, decision_labels
+from sksam._classification import _labels
+from sksam._classification._labels import (
+    DecisionAccuracy,
+    accuracy_path,
+    decision_labels,
+)
 
 RTOL = 1e-8
 

@@ -283,33 +283,29 @@ def test_dask_split_scores_with_unweighted_scoring(da, splitter):
     # does not receive the weights (scikit-learn 1.6, or routing without a request).
     from sklearn.metrics import check_scoring
 
-    from sksam._selection._cv_scores import dask_split_scores, split_scores
-    from sksam._selection._search import VECTORISED_SCORERS
+    from sksam._selection._cv_scores import SplitGrid
+    from sksam._selection._dask_scores import dask_split_scores
+    from sksam._selection._split_scores import split_scores
 
     X, y = make_problem(n=300, d=5)
     sw = np.random.default_rng(1).uniform(0.1, 2.0, X.shape[0])
     estimator = SAMRegressor(n_iter=100)
     scorer = check_scoring(estimator)
-    grid = (
-        np.array([1, 10, 100]),
-        np.array([0.0, 1.0]),
-        scorer,
-        VECTORISED_SCORERS[None],
-    )
+    grid = SplitGrid(np.array([1, 10, 100]), np.array([0.0, 1.0]), scorer, None)
     splits = list(check_cv(CV_SPLITTERS[splitter]).split(X))
     expected = np.stack(
         [
-            split_scores(estimator, X, y, train, test, {"sample_weight": sw}, {}, grid)[
-                0
-            ]
+            split_scores(
+                estimator, X, y, train, test, {"sample_weight": sw}, {}, grid
+            ).scores
             for train, test in splits
         ],
         axis=-1,
     )
     Xd, yd = da.from_array(X, chunks=64), da.from_array(y, chunks=64)
-    got, _, _ = dask_split_scores(
+    got = dask_split_scores(
         SAMRegressor(n_iter=100), Xd, yd, splits, sw, {}, grid
-    )
+    ).scores
     assert_rel_close(got, expected)
 
 

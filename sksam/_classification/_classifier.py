@@ -4,29 +4,55 @@ As ``RidgeClassifier`` does with Ridge, a classifier fits the least-squares mode
 the +/-1 indicator columns of the labels (``_labels``) and predicts by the sign or
 the arg-max of the decision values. All the columns share one ``Problem``: one
 decomposition fits every class.
+
+Both classifiers are built the same way: ``SAMClassifierMixin`` (labels, decision
+values, the accuracy score path) over the model hooks of the regressors
+(``LinearSAM``, ``KernelSAM``), without ``RegressorMixin``.
 """
 
 import copy
 
-import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from .._base import BaseSAM
-from .._kernel import SAMKernelRidge
-from .._labels import _is_multilabel, binarize_labels, decision_labels
+from .._kernel import KernelSAM
+from .._linear import LinearSAM
 from .._param_docs import fill_doc
-from .._problem import linear_problem
+from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
 from .._validation import check_fit_data
+from ._labels import AccuracyScorePath, _is_multilabel, binarize_labels, decision_labels
 
-__all__ = ["SAMClassifier", "SAMKernelClassifier"]
+__all__ = ["SAMClassifier", "SAMClassifierMixin", "SAMKernelClassifier"]
 
 _CLASS_WEIGHT = {"class_weight": [dict, StrOptions({"balanced"}), None]}
 
+#: Scorings whose value on every step of a path is one vectorised accuracy.
+ACCURACY_SCORINGS = (None, "accuracy")
 
-class _SAMClassifierMixin(ClassifierMixin):
-    """Labels, decision values and predictions shared by the SAM classifiers."""
+
+class SAMClassifierMixin(ClassifierMixin):
+    """Labels, decision values, predictions and the score path of the classifiers.
+
+    Goes before a model base (``LinearSAM``, ``KernelSAM``) whose hooks it wraps:
+    ``_validate_fit_data`` encodes the labels as +/-1 indicators before the
+    model's validation, ``_store_model`` keeps the binarizer, and
+    ``_score_path`` (see ``BaseSAM``) scores the accuracy of the labels.
+    """
+
+    def _validate_fit_data(self, X, y, sample_weight):
+        return self._label_data(X, y, sample_weight, super()._validate_fit_data)
+
+    def _store_model(self, coefficients, intercept, data):
+        super()._store_model(coefficients, intercept, data)
+        self._store_labels(data)
+
+    def _score_path(self, scoring):
+        """The ``AccuracyScorePath`` of ``scoring`` (``None`` or ``"accuracy"``),
+        else ``None``."""
+        if scoring is not None and not isinstance(scoring, str):
+            return None
+        return AccuracyScorePath() if scoring in ACCURACY_SCORINGS else None
 
     def _label_data(self, X, y, sample_weight, validate):
         """``FitData`` of the indicator targets; ``validate`` checks ``X`` with them."""
@@ -143,7 +169,7 @@ class _SAMClassifierMixin(ClassifierMixin):
 
 
 @fill_doc
-class SAMClassifier(_SAMClassifierMixin, BaseSAM):
+class SAMClassifier(SAMClassifierMixin, LinearSAM):
     """Least-squares classifier fitted by ``n_iter`` steps of SAM.
 
     The labels are turned into +/-1 indicator columns (one column for two classes,
@@ -249,7 +275,7 @@ class SAMClassifier(_SAMClassifierMixin, BaseSAM):
     0.867
     """
 
-    _parameter_constraints: dict = {**BaseSAM._parameter_constraints, **_CLASS_WEIGHT}
+    _parameter_constraints: dict = {**SAM_CONSTRAINTS, **_CLASS_WEIGHT}
 
     def __init__(
         self,
@@ -304,47 +330,25 @@ class SAMClassifier(_SAMClassifierMixin, BaseSAM):
         return super().fit(X, y, sample_weight)
 
     def _validate_fit_data(self, X, y, sample_weight):
+        # The labels are decoded on the host: numpy and sparse X only (not the
+        # dask and array API routes of LinearSAM).
         def validate(X, Y, sample_weight):
             return check_fit_data(X, Y, sample_weight, estimator=self)
 
         return self._label_data(X, y, sample_weight, validate)
 
-    def _build_problem(self, X, y, sample_weight, overwrite_X=False):
-        return linear_problem(X, y, sample_weight, self.fit_intercept, overwrite_X)
-
-    def _validate_predict_input(self, X):
-        return validate_data(
-            self,
-            X,
-            accept_sparse=("csr", "csc", "coo"),
-            dtype=[np.float64, np.float32],
-            reset=False,
-        )
-
     def _store_model(self, coefficients, intercept, data):
-        coef = coefficients.T.astype(data.dtype, copy=False)
-        # Two classes: one indicator column, coef_ 1-D as in RidgeClassifier.
-        self.coef_ = coef[0] if coef.shape[0] == 1 else coef
+        super()._store_model(coefficients, intercept, data)
+        # As RidgeClassifier: one intercept per indicator column (shape (1,) for
+        # two classes), 0.0 without an intercept.
         if self.fit_intercept:
             self.intercept_ = intercept.astype(data.dtype, copy=False)
         else:
             self.intercept_ = 0.0
-        self._store_labels(data)
-
-    def _test_features(self, X, X_fit=None):
-        return X
-
-    def _predict(self, X):
-        return np.asarray(X @ self.coef_.T) + self.intercept_
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
 
 
 @fill_doc
-class SAMKernelClassifier(_SAMClassifierMixin, SAMKernelRidge):
+class SAMKernelClassifier(SAMClassifierMixin, KernelSAM):
     """Kernel least-squares classifier fitted by ``n_iter`` function-space SAM steps.
 
     :class:`SAMKernelRidge` fitted to the +/-1 indicator columns of the labels (as
@@ -443,7 +447,8 @@ class SAMKernelClassifier(_SAMClassifierMixin, SAMKernelRidge):
     """
 
     _parameter_constraints: dict = {
-        **SAMKernelRidge._parameter_constraints,
+        **SAM_CONSTRAINTS,
+        **KERNEL_CONSTRAINTS,
         **_CLASS_WEIGHT,
     }
 
@@ -469,25 +474,23 @@ class SAMKernelClassifier(_SAMClassifierMixin, SAMKernelRidge):
         verbose=0,
         class_weight=None,
     ):
-        super().__init__(
-            rho=rho,
-            n_iter=n_iter,
-            relative_rho=relative_rho,
-            kernel=kernel,
-            gamma=gamma,
-            degree=degree,
-            coef0=coef0,
-            kernel_params=kernel_params,
-            learning_rate=learning_rate,
-            variant=variant,
-            fit_intercept=fit_intercept,
-            solver=solver,
-            batch_size=batch_size,
-            random_state=random_state,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            verbose=verbose,
-        )
+        self.rho = rho
+        self.n_iter = n_iter
+        self.relative_rho = relative_rho
+        self.kernel = kernel
+        self.gamma = gamma
+        self.degree = degree
+        self.coef0 = coef0
+        self.kernel_params = kernel_params
+        self.learning_rate = learning_rate
+        self.variant = variant
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.batch_size = batch_size
+        self.random_state = random_state
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.verbose = verbose
         self.class_weight = class_weight
 
     def fit(self, X, y, sample_weight=None):
@@ -509,10 +512,3 @@ class SAMKernelClassifier(_SAMClassifierMixin, SAMKernelRidge):
             The fitted estimator.
         """
         return super().fit(X, y, sample_weight)
-
-    def _validate_fit_data(self, X, y, sample_weight):
-        return self._label_data(X, y, sample_weight, super()._validate_fit_data)
-
-    def _store_model(self, coefficients, intercept, data):
-        super()._store_model(coefficients, intercept, data)
-        self._store_labels(data)

@@ -2,13 +2,13 @@
 
 The search of ``SAMRegressorCV`` (``_cv``) on the classifier: one decomposition per
 split scores every ``(n_iter, rho)`` for all the classes; accuracy is read off the
-decision values of the whole path in one vectorised pass (``_labels``).
+decision values of the whole path in one vectorised pass (the classifier's
+``_score_path``, ``_labels.AccuracyScorePath``).
 """
 
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._labels import accuracy_path
 from .._selection._cv import BaseSAMCV
 from ._classifier import _CLASS_WEIGHT, SAMClassifier
 
@@ -139,7 +139,6 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
     """
 
     _copied_attributes = ("coef_", "intercept_", "classes_")
-    _vectorised_scorers = {None: (accuracy_path, 1.0), "accuracy": (accuracy_path, 1.0)}
     _parameter_constraints: dict = {**BaseSAMCV._parameter_constraints, **_CLASS_WEIGHT}
 
     def __init__(

@@ -2,8 +2,12 @@
 
 - ``_search``: what the selection estimators share (grids, results, the selected
   model);
-- ``_cv_scores`` and ``_cv``: scores of a whole grid per split from one
-  decomposition, and ``SAMRegressorCV`` / ``SAMKernelRidgeCV``;
+- ``_cv``: ``SAMRegressorCV`` / ``SAMKernelRidgeCV``, scoring a whole grid per
+  split from one decomposition: ``_cv_scores`` (what the routes share),
+  ``_split_scores`` (a split's data and problem), ``_path_scores`` (the
+  estimator's score path), ``_candidate_scores`` (a custom scorer),
+  ``_dask_scores`` (dask, one pass) and ``_gcv`` (one GCV, also for the IC
+  noise estimate);
 - ``_criteria`` and ``_ic``: Cp, AIC, BIC and the discrepancy principle from exact
   residuals and degrees of freedom, and ``SAMRegressorIC`` / ``SAMKernelRidgeIC``.
 """

@@ -15,6 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._core._spectral import rss_path
 from .._warnings import warn
+from ._gcv import gcv_criterion
 
 __all__ = [
     "criterion_values",
@@ -85,16 +86,16 @@ def least_squares_noise_variance(factor, y_sq_norm, sum_weights, dof_ls):
     return rss_ls / (sum_weights - dof_ls)
 
 
-def gcv_noise_variance(rss, dof, sum_weights):
+def gcv_noise_variance(rss, dof, sum_weights, n_obs):
     """``RSS / (S - dof)`` at each target's GCV minimiser; ``None`` if there is none.
 
-    ``GCV = (RSS / S) / (1 - dof / S)^2`` over the grid (points with ``dof >= S``
-    excluded); ``rss`` (n_targets, n_rhos, n_iters), ``dof`` (n_rhos, n_iters).
+    The GCV of ``cv="gcv"`` (``_gcv.gcv_criterion``; the IC estimators pass the
+    weight sum ``S`` as ``n_obs``) over the grid, non-finite points excluded;
+    ``rss`` (n_targets, n_rhos, n_iters), ``dof`` (n_rhos, n_iters).
     """
     n_targets = rss.shape[0]
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        gcv = (rss / sum_weights) / (1.0 - dof / sum_weights) ** 2
-    gcv = np.where(np.isfinite(gcv) & (dof < sum_weights), gcv, np.inf)
+    gcv = gcv_criterion(rss, dof, sum_weights, n_obs)
+    gcv = np.where(np.isfinite(gcv), gcv, np.inf)
     gcv = gcv.reshape(n_targets, -1)
     best = np.argmin(gcv, axis=1)
     if not np.all(np.isfinite(gcv[np.arange(n_targets), best])):

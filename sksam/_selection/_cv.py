@@ -1,7 +1,7 @@
 """SAMRegressorCV and SAMKernelRidgeCV: stopping time and rho by cross-validation.
 
 Every ``(n_iter, rho)`` pair of the grid is scored on each split from one
-decomposition of that split's training part (``_cv_scores``); the scores, the
+decomposition of that split's training part (``_split_scores``); the scores, the
 ranking and the refit are those of ``GridSearchCV`` over the same estimator, grid,
 splits and scorer.
 """
@@ -11,7 +11,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import sklearn
-from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.base import BaseEstimator, RegressorMixin, clone, is_classifier
 from sklearn.metrics import check_scoring, get_scorer, get_scorer_names
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import StrOptions
@@ -26,30 +26,34 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _num_samples, indexable
 
-from .._array_api import like_input, namespace_of
+from .._array_api import like_input
 from .._doc_link import DocLinkMixin
 from .._kernel import SAMKernelRidge
 from .._linear import SAMRegressor
 from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
 from .._warnings import warn
-from ._cv_scores import dask_split_scores, gcv_scores, split_scores
+from ._cv_scores import SplitGrid, SplitScores
+from ._dask_scores import dask_split_scores
+from ._gcv import gcv_n_obs, gcv_scores
 from ._search import (
     N_ITER_AT_EDGE_DOC,
-    VECTORISED_SCORERS,
     SelectedModelMixin,
     grid_edge,
     resolve_grid,
     search_results,
 )
+from ._split_scores import split_scores
 
 __all__ = ["BaseSAMCV", "SAMKernelRidgeCV", "SAMRegressorCV"]
 
 
 class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
-    """Shared fit of the SAM cross-validation estimators (see ``SAMRegressorCV``)."""
+    """Shared fit of the SAM cross-validation estimators (see ``SAMRegressorCV``).
 
-    #: Scorings computed for a whole path per split by one vectorised call.
-    _vectorised_scorers = VECTORISED_SCORERS
+    Neither a regressor nor a classifier: the concrete searches add
+    ``RegressorMixin`` or ``ClassifierMixin``. Which scorings are scored for a
+    whole path at once is the estimator's (its ``_score_path``).
+    """
 
     _parameter_constraints: dict = {
         "n_iters": ["array-like", None],
@@ -124,10 +128,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             if self.scoring is not None:
                 raise ValueError("scoring must be None with cv='gcv'.")
             _raise_for_params(params, self, "fit")
-            n_obs = problem.n_samples
-            if data.sample_weight is not None:
-                xp = namespace_of(data.sample_weight)[0] or np
-                n_obs = int(xp.count_nonzero(data.sample_weight))
+            n_obs = gcv_n_obs(problem, data.sample_weight)
             scores = gcv_scores(
                 problem, n_iters, rhos, self._gcv_plan(estimator), n_obs
             )
@@ -135,11 +136,17 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             for key in ("split0_test_score", "std_test_score"):
                 del results[key]
         else:
-            scores, n_diverged, scoring_error, timings, min_test = self._cv_scores(
+            split, min_test = self._cv_scores(
                 estimator, X, y, sample_weight, params, (n_iters, rhos), data
             )
             results = search_results(
-                scores, n_iters, rhos, n_diverged, scoring_error, timings, min_test
+                split.scores,
+                n_iters,
+                rhos,
+                split.n_diverged,
+                split.error,
+                (split.fit_time, split.score_time),
+                min_test,
             )
         best = int(results["rank_test_score"].argmin())
         params = results["params"][best]
@@ -190,9 +197,9 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         return check_scoring(self._make_estimator(), scoring=self.scoring)
 
     def _cv_scores(self, estimator, X, y, sample_weight, params, grid, data):
-        """Split scores of shape (n_iters, n_rhos, n_splits) and what goes with them:
-        ``(scores, n_diverged, scoring_error, (fit_time, score_time), min_test)``;
-        ``data`` is the validated ``FitData`` of all the rows (``split_scores``)."""
+        """``(SplitScores, min_test)``: the scores (and times) of shape (n_iters,
+        n_rhos, n_splits), and the size of the smallest test fold; ``data`` is the
+        validated ``FitData`` of all the rows (``split_scores``)."""
         X, y = indexable(X, y)
         if sample_weight is not None:
             params = {**params, "sample_weight": sample_weight}
@@ -208,11 +215,6 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                 score_params = {"sample_weight": sample_weight}
         fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
         cv = check_cv(self.cv, y, classifier=is_classifier(estimator))
-        vectorised = (
-            self._vectorised_scorers.get(self.scoring)
-            if (self.scoring is None or isinstance(self.scoring, str))
-            else None
-        )
         splits = list(cv.split(X, y, **split_params))
         min_test = min((len(test) for _, test in splits), default=None)
         n_candidates = grid[0].size * grid[1].size
@@ -222,13 +224,13 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                 f"totalling {len(splits) * n_candidates} fits (one decomposition "
                 "per fold)"
             )
-        grid = (*grid, scorer, vectorised)
+        grid = SplitGrid(*grid, scorer, self.scoring)
         if estimator._reduces_dask(X, y, sample_weight):
             # All folds in one pass of dask, scored from their moments (_dask.py).
-            scores, n_diverged, timings = dask_split_scores(
+            split = dask_split_scores(
                 clone(estimator), X, y, splits, sample_weight, score_params, grid
             )
-            return scores, n_diverged, None, timings, min_test
+            return split, min_test
         per_split = Parallel(n_jobs=self.n_jobs)(
             delayed(self._split_scores)(
                 clone(estimator),
@@ -243,13 +245,15 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             )
             for index, (train, test) in enumerate(splits)
         )
-        scores = np.stack([result[0] for result in per_split], axis=-1)
-        n_diverged = sum(result[1] for result in per_split)
-        errors = [result[2] for result in per_split if result[2] is not None]
-        timings = tuple(
-            np.stack([result[3][k] for result in per_split], axis=-1) for k in (0, 1)
+        errors = [result.error for result in per_split if result.error is not None]
+        split = SplitScores(
+            np.stack([result.scores for result in per_split], axis=-1),
+            sum(result.n_diverged for result in per_split),
+            errors[0] if errors else None,
+            np.stack([result.fit_time for result in per_split], axis=-1),
+            np.stack([result.score_time for result in per_split], axis=-1),
         )
-        return scores, n_diverged, errors[0] if errors else None, timings, min_test
+        return split, min_test
 
     def _split_scores(
         self, estimator, X, y, split, fit_params, score_params, grid, at, data
@@ -259,10 +263,10 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             estimator, X, y, *split, fit_params, score_params, grid, data
         )
         if self.verbose > 1:
-            seconds = result[3][0][:, :, None].max() + result[3][1].sum()
+            seconds = result.fit_time[:, :, None].max() + result.score_time.sum()
             print(
-                f"[CV {at[0] + 1}/{at[1]}] END {result[0].size} candidates; "
-                f"best score {np.nanmax(result[0], initial=-np.inf):.3g}; "
+                f"[CV {at[0] + 1}/{at[1]}] END {result.scores.size} candidates; "
+                f"best score {np.nanmax(result.scores, initial=-np.inf):.3g}; "
                 f"total time {seconds:.2f}s"
             )
         return result
@@ -428,7 +432,7 @@ _LINEAR_RESULTS_DOC = _RESULTS_DOC.format(estimator="SAMRegressor")
 _KERNEL_RESULTS_DOC = _RESULTS_DOC.format(estimator="SAMKernelRidge")
 
 
-class SAMRegressorCV(BaseSAMCV):
+class SAMRegressorCV(RegressorMixin, BaseSAMCV):
     __doc__ = f"""Linear SAM with the stopping time and rho chosen by cross-validation.
 
     Cross-validates :class:`SAMRegressor` over the grid ``n_iters x rhos`` at
@@ -510,7 +514,7 @@ class SAMRegressorCV(BaseSAMCV):
         )
 
 
-class SAMKernelRidgeCV(BaseSAMCV):
+class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
     __doc__ = f"""Kernel SAM with the stopping time and rho chosen by cross-validation.
 
     Cross-validates :class:`SAMKernelRidge` over the grid ``n_iters x rhos`` with

@@ -3,7 +3,7 @@
 from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._array_api import like_input, to_numpy
@@ -112,7 +112,12 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         sum_weights = problem.sum_weights
 
         if self.noise_variance is None:
-            sigma2 = self._estimate_noise_variance(problem, rss, dof, problem.n_samples)
+            # The GCV of cv="gcv" (_gcv), with the weight sum in the role of
+            # n_obs, as the IC estimators have always had it (issue 24 settles
+            # one weight semantics; the count of positive weights changes the
+            # weighted estimates).
+            n_obs = problem.sum_weights
+            sigma2 = self._estimate_noise_variance(problem, rss, dof, n_obs)
             # Noiseless data: keep the criteria finite (documented floor).
             floor = np.finfo(float).eps * to_numpy(problem.y_sq_norm) / sum_weights
             sigma2 = np.maximum(sigma2, np.maximum(floor, np.finfo(float).tiny))
@@ -308,7 +313,7 @@ _LINEAR_ATTRIBUTES_DOC = _ATTRIBUTES_DOC.format(estimator="SAMRegressor")
 _KERNEL_ATTRIBUTES_DOC = _ATTRIBUTES_DOC.format(estimator="SAMKernelRidge")
 
 
-class SAMRegressorIC(BaseSAMIC):
+class SAMRegressorIC(RegressorMixin, BaseSAMIC):
     __doc__ = f"""Linear SAM with the stopping time and rho chosen by a criterion.
 
     Evaluates Mallows' Cp, AIC, BIC or the discrepancy principle for
@@ -391,13 +396,14 @@ class SAMRegressorIC(BaseSAMIC):
             fit_intercept=self.fit_intercept,
         )
 
-    def _estimate_noise_variance(self, problem, rss, dof, n_samples):
+    def _estimate_noise_variance(self, problem, rss, dof, n_obs):
+        n_samples = problem.n_samples
         sum_weights = problem.sum_weights
         rank = problem.factor.lam.shape[0]
         dof_ls = rank + int(self.fit_intercept)
         if not sum_weights > dof_ls:
             # No least-squares residual: the kernel estimators' GCV rule instead.
-            noise_variance = gcv_noise_variance(rss, dof, sum_weights)
+            noise_variance = gcv_noise_variance(rss, dof, sum_weights, n_obs)
             intercept = " + 1 for the intercept" if self.fit_intercept else ""
             detail = (
                 f"n_samples={n_samples} (sum of sample weights {sum_weights:g}) "
@@ -426,7 +432,7 @@ class SAMRegressorIC(BaseSAMIC):
         return to_numpy(noise_variance)
 
 
-class SAMKernelRidgeIC(BaseSAMIC):
+class SAMKernelRidgeIC(RegressorMixin, BaseSAMIC):
     __doc__ = f"""Kernel SAM with the stopping time and rho chosen by a criterion.
 
     Evaluates Mallows' Cp, AIC, BIC or the discrepancy principle for
@@ -536,9 +542,10 @@ class SAMKernelRidgeIC(BaseSAMIC):
             fit_intercept=self.fit_intercept,
         )
 
-    def _estimate_noise_variance(self, problem, rss, dof, n_samples):
+    def _estimate_noise_variance(self, problem, rss, dof, n_obs):
+        n_samples = problem.n_samples
         sum_weights = problem.sum_weights
-        noise_variance = gcv_noise_variance(rss, dof, sum_weights)
+        noise_variance = gcv_noise_variance(rss, dof, sum_weights, n_obs)
         if noise_variance is None:
             raise ValueError(
                 "noise_variance=None estimates the noise variance at the GCV "

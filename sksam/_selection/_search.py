@@ -2,14 +2,6 @@
 
 import numpy as np
 from scipy.stats import rankdata
-from sklearn.base import RegressorMixin
-from sklearn.metrics import (
-    explained_variance_score,
-    mean_absolute_error,
-    mean_squared_error,
-    r2_score,
-    root_mean_squared_error,
-)
 from sklearn.utils.validation import check_is_fitted
 
 from .._array_api import check_same_namespace, to_numpy
@@ -23,7 +15,6 @@ __all__ = [
     "converged_steps",
     "grid_edge",
     "resolve_grid",
-    "VECTORISED_SCORERS",
     "SelectedModelMixin",
     "check_rhos",
     "raise_all_failed",
@@ -46,17 +37,6 @@ CONVERGED = 1e-3
 MAX_STEPS = 10**6
 MAX_STEPS_NORMALIZED = 10**4
 STEPS_PER_DECADE = 20
-
-#: Scorers whose value on every grid point of a split is computed by one vectorised
-#: call of the same metric (identical to calling the scorer on each fitted model).
-VECTORISED_SCORERS = {
-    None: (r2_score, 1.0),  # the estimator's ``score``
-    "r2": (r2_score, 1.0),
-    "explained_variance": (explained_variance_score, 1.0),
-    "neg_mean_squared_error": (mean_squared_error, -1.0),
-    "neg_root_mean_squared_error": (root_mean_squared_error, -1.0),
-    "neg_mean_absolute_error": (mean_absolute_error, -1.0),
-}
 
 
 def check_rhos(rhos):
@@ -274,11 +254,12 @@ def search_results(
     return results
 
 
-class SelectedModelMixin(RegressorMixin):
+class SelectedModelMixin:
     """Prediction of the selection estimators through their ``best_estimator_``.
 
     Shared by the cross-validation (``_cv``) and information-criterion (``_ic``)
-    estimators; subclasses implement ``_make_estimator``.
+    estimators; subclasses implement ``_make_estimator`` and add
+    ``RegressorMixin`` or ``ClassifierMixin``.
     """
 
     def _expose_selected(self, estimator):

@@ -17,7 +17,10 @@ from sklearn.utils import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, _check_y, column_or_1d
 
+from .._score_path import ScorePath
+
 __all__ = [
+    "AccuracyScorePath",
     "DecisionAccuracy",
     "accuracy_path",
     "binarize_labels",
@@ -133,6 +136,30 @@ def accuracy_path(binarizer, y_true, decision, sample_weight=None):
             index = decision.argmax(axis=1)
         correct = index == _class_index(classes, y_true)[:, None]
     return _mean_correct(correct, sample_weight)
+
+
+class AccuracyScorePath(ScorePath):
+    """The accuracy of the labels of every step (a classifier's ``_score_path``).
+
+    ``bind`` takes the held-out labels (``encoded``: their +/-1 indicators) and
+    the binarizer of the training labels (``data.labels``).
+    """
+
+    def bind(self, y_true, sample_weight, data, encoded=False):
+        bound = AccuracyScorePath()
+        if encoded:
+            y_true = data.labels.inverse_transform(y_true)
+        bound.binarizer, bound.y_true = data.labels, y_true
+        bound.sample_weight = sample_weight
+        return bound
+
+    def __call__(self, pred):
+        """``accuracy_path`` of the decision values ``pred``."""
+        return accuracy_path(self.binarizer, self.y_true, pred, self.sample_weight)
+
+    def coordinate_scorer(self):
+        """``DecisionAccuracy`` of the same labels and weights."""
+        return DecisionAccuracy(self.binarizer, self.y_true, self.sample_weight)
 
 
 def _class_index(classes, y_true):

@@ -1,0 +1,102 @@
+"""The regressors' side of the estimator protocol: regression metrics as score paths.
+
+``SAMRegressorMixin`` is ``RegressorMixin`` (``score`` is R^2) plus the
+``_score_path`` hook of ``BaseSAM``: early stopping scores R^2, a search its scoring
+when it is one of ``PATH_METRICS``, every step of a path in one vectorised call
+(``_scores.path_scores``).
+"""
+
+import copy
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import (
+    explained_variance_score,
+    mean_absolute_error,
+    mean_squared_error,
+    r2_score,
+    root_mean_squared_error,
+)
+from sklearn.utils.validation import _num_samples
+
+from ._array_api import namespace_of, to_namespace
+from ._score_path import ScorePath
+from ._scores import DIRECT_METRICS, path_scores
+
+__all__ = ["PATH_METRICS", "MetricScorePath", "SAMRegressorMixin"]
+
+#: Scorings whose value on every step of a path is computed by one vectorised
+#: call of the same metric (identical to calling the scorer on each fitted
+#: model): ``(metric, sign)``; ``None`` is the estimator's ``score``.
+PATH_METRICS = {
+    None: (r2_score, 1.0),
+    "r2": (r2_score, 1.0),
+    "explained_variance": (explained_variance_score, 1.0),
+    "neg_mean_squared_error": (mean_squared_error, -1.0),
+    "neg_root_mean_squared_error": (root_mean_squared_error, -1.0),
+    "neg_mean_absolute_error": (mean_absolute_error, -1.0),
+}
+
+
+class MetricScorePath(ScorePath):
+    """A regression metric of every step against the held-out targets.
+
+    Parameters
+    ----------
+    metric : callable
+        ``metric(y_true, y_pred, sample_weight=..., multioutput="raw_values")``.
+    sign : float
+        Multiplies the metric in ``scores`` (``-1.0`` for a loss).
+    """
+
+    def __init__(self, metric, sign):
+        self.metric, self.sign = metric, sign
+
+    def bind(self, y_true, sample_weight, data, encoded=False):
+        """Bound to ``y_true`` (the targets are their own encoding); scored in
+        the namespace and on the device of ``data.X``."""
+        xp, device = namespace_of(data.X)
+        bound = copy.copy(self)
+        bound.xp = xp
+        n_test = _num_samples(y_true)
+        # Arrays of another namespace (array_api_dispatch): the predictions and
+        # the metric stay in it, on its device; the scores come to the host.
+        if xp is not None:
+            y_true = xp.astype(to_namespace(y_true, xp, device), xp.float64)
+            y_true = xp.reshape(y_true, (n_test, -1))
+            sample_weight = to_namespace(sample_weight, xp, device)
+        else:
+            y_true = np.asarray(y_true, dtype=float).reshape(n_test, -1)
+        bound.y_true, bound.sample_weight = y_true, sample_weight
+        # R^2 of one sample is nan for every step: not a divergence.
+        bound.defined = n_test >= 2 or self.metric is not r2_score
+        return bound
+
+    def __call__(self, pred):
+        return path_scores(self.metric, self.y_true, pred, self.sample_weight)
+
+    def scores(self, pred):
+        """As ``ScorePath.scores``; R^2 and (R)MSE are scored directly from ``pred``
+        (overwritten), non-finite steps ``nan``, without a separate pass."""
+        if self.xp is not None or self.metric not in DIRECT_METRICS:
+            return super().scores(pred)
+        values = path_scores(
+            self.metric, self.y_true, pred, self.sample_weight, overwrite=True
+        )
+        n_diverged = int(np.sum(np.isnan(values))) if self.defined else 0
+        return self.sign * values, n_diverged
+
+
+class SAMRegressorMixin(RegressorMixin):
+    """``RegressorMixin`` and the regressors' ``_score_path`` (see ``BaseSAM``)."""
+
+    def _score_path(self, scoring):
+        """The ``MetricScorePath`` of ``scoring`` (``None``: R^2), or ``None``.
+
+        ``None`` when ``scoring`` is not one of ``PATH_METRICS`` (a search then
+        calls its scorer on each fitted candidate).
+        """
+        if scoring is not None and not isinstance(scoring, str):
+            return None
+        entry = PATH_METRICS.get(scoring)
+        return None if entry is None else MetricScorePath(*entry)

@@ -1,0 +1,88 @@
+"""Per-candidate scoring of a split: the search's scorer on each fitted candidate.
+
+For a scoring the estimator has no ``ScorePath`` of (a callable, a scorer name
+outside its path metrics, metadata besides ``sample_weight``), each candidate's
+model is set from the path of the split's one decomposition (``_set_fitted``) and
+the scorer called on it, as ``GridSearchCV`` calls it on its refitted models.
+"""
+
+from time import perf_counter
+
+import numpy as np
+
+from .._score_path import finite_steps
+from .._warnings import warn
+from ._cv_scores import SplitScores, timed_chunks
+
+__all__ = ["candidate_scores"]
+
+
+class ScoringFailure:
+    """The first exception a scorer raised (to name the cause if all fail), and
+    how many calls failed on the split (one warning per split says so)."""
+
+    def __init__(self):
+        self.error = None
+        self.count = 0
+
+    def warn(self, n_candidates):
+        if self.count:
+            warn(
+                f"Scoring failed for {self.count} of {n_candidates} candidates on "
+                f"this split; their scores are set to nan. First error: "
+                f"{self.error!r}",
+                UserWarning,
+            )
+
+
+def _score_point(scorer, estimator, X_test, y_test, score_params, failures):
+    """The scorer on one fitted grid point; ``nan`` if it fails (counted)."""
+    try:
+        return float(scorer(estimator, X_test, y_test, **score_params))
+    except Exception as exc:  # as GridSearchCV with error_score=np.nan
+        if failures.error is None:
+            failures.error = exc
+        failures.count += 1
+        return np.nan
+
+
+def candidate_scores(estimator, problem, data, grid, test, shared, chunk, xp):
+    """``SplitScores`` of every candidate by the search's scorer.
+
+    ``test = (X_test, y_test, score_params)`` of the split; ``shared`` is the
+    split's validation and decomposition time; ``chunk`` the stopping times of one
+    chunk of coefficients; ``xp`` the namespace of the split's data (``None``:
+    numpy).
+    """
+    X_test, y_test, score_params = test
+    n_iters, rhos = grid.n_iters, grid.rhos
+    shape = (n_iters.size, rhos.size)
+    scores = np.full(shape, np.nan)
+    fit_time, score_time = np.full(shape, shared), np.zeros(shape)
+    failures, n_diverged = ScoringFailure(), 0
+    for j, rho in enumerate(rhos):
+        tic = perf_counter()
+        estimator.set_params(rho=rho)  # the scorer sees the estimator's grid point
+        run = estimator._plan_run(
+            problem, int(n_iters.max()), None, solver="spectral", rho=rho
+        )
+        path_time = perf_counter() - tic
+        chunks = problem.spectral_coef_chunks(
+            run.learning_rate, run.rho, n_iters, run.variant, chunk
+        )
+        for index, coefs in timed_chunks(chunks, fit_time, score_time, index_of=j):
+            rows = np.arange(n_iters.size)[index]
+            finite = np.flatnonzero(finite_steps(xp, coefs))
+            n_diverged += rows.size - finite.size
+            for i in finite:
+                k = int(n_iters[rows[i]])
+                estimator.set_params(n_iter=k)
+                estimator._set_fitted(data, run, coefs[:, :, i], k)
+                tic = perf_counter()
+                scores[rows[i], j] = _score_point(
+                    grid.scorer, estimator, X_test, y_test, score_params, failures
+                )
+                score_time[rows[i], j] += perf_counter() - tic
+        fit_time[:, j] += path_time / n_iters.size
+    failures.warn(scores.size)
+    return SplitScores(scores, n_diverged, failures.error, fit_time, score_time)

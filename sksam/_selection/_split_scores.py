@@ -1,0 +1,137 @@
+"""Scores of every ``(n_iter, rho)`` on a split from one decomposition.
+
+``rho`` and ``n_iter`` only change the spectral filter, so a split costs one
+``Problem`` of its training part (decomposed once) and one path per ``rho``, where
+``GridSearchCV`` refits every candidate. The scores are those ``GridSearchCV`` gives
+the same estimator, grid, splits and scorer. This module prepares the split (its
+data, problem and test rows) and hands it to a scoring route: the estimator's
+``ScorePath`` (``_path_scores``) or the scorer on each candidate
+(``_candidate_scores``).
+"""
+
+from time import perf_counter
+
+import numpy as np
+from sklearn.utils._indexing import _safe_indexing
+from sklearn.utils.metaestimators import _safe_split
+from sklearn.utils.validation import _check_method_params
+
+from .._array_api import namespace_of
+from ._candidate_scores import candidate_scores
+from ._cv_scores import grid_chunk_size
+from ._path_scores import coordinate_scores, path_split_scores
+
+__all__ = ["split_scores"]
+
+
+def split_scores(
+    estimator, X, y, train, test, fit_params, score_params, grid, all_data=None
+):
+    """``SplitScores`` of every grid point on one split, shape (n_iters, n_rhos).
+
+    ``grid`` is a ``SplitGrid``. Where the estimator has a ``ScorePath`` of
+    ``grid.scoring`` (``_score_path``), float64 data and no metadata besides
+    ``sample_weight`` go to the scorer, the whole path is scored by it
+    (``_path_scores``: from predictions, or from the fold's eigen-coordinates where
+    the score path can and that is cheaper and safe); otherwise the scorer is
+    called on each candidate (``_candidate_scores``). ``all_data`` is the search's
+    validated ``FitData`` of all the rows: with a score path the split's rows are
+    taken from it where the estimator can (``_fold_fit_data``), instead of
+    splitting ``X`` and validating the parts. The models are those
+    ``estimator.set_params(n_iter=k, rho=r).fit`` on the training part would give;
+    non-finite (diverged) ones score ``nan``, as failed fits do in ``GridSearchCV``.
+    """
+    start = perf_counter()
+    score_params = _check_method_params(X, params=score_params, indices=test)
+    score_path = None
+    if not set(score_params) - {"sample_weight"}:
+        score_path = estimator._score_path(grid.scoring)
+    data = None
+    if score_path is not None and all_data is not None:
+        if all_data.dtype == np.float64:  # (other dtypes are scored by the scorer)
+            data = estimator._fold_fit_data(all_data, train)
+    if data is None:
+        X_train, y_train = _split(estimator, X, y, train)
+        X_test, y_test = _split(estimator, X, y, test, train)
+        fit_params = _check_method_params(X, params=fit_params, indices=train)
+        data = estimator._validate_fit_data(
+            X_train, y_train, fit_params.get("sample_weight")
+        )
+        problem = estimator._build_problem(data.X, data.y, data.sample_weight)
+    else:  # the training rows' copy is the problem's buffer
+        X_test, y_test = None, _safe_indexing(y, test)
+        problem = estimator._build_problem(
+            data.X, data.y, data.sample_weight, overwrite_X=True
+        )
+    problem.factor  # noqa: B018 -- the one decomposition, timed as the fit
+    shared = perf_counter() - start
+    score_weight = score_params.get("sample_weight")
+    # Arrays of another namespace (array_api_dispatch): the paths, predictions and
+    # metrics stay in it, on its device; a mask of finite steps and the scores
+    # come to the host.
+    xp, device = namespace_of(data.X)
+    if data.dtype != (np.float64 if xp is None else xp.float64):
+        score_path = None
+    n_test = len(test)
+    n_targets = problem.n_targets
+    chunk = grid_chunk_size(
+        n_test * n_targets, problem.factor.basis.shape[0] * n_targets
+    )
+    if score_path is None:
+        return candidate_scores(
+            estimator,
+            problem,
+            data,
+            grid,
+            (X_test, y_test, score_params),
+            shared,
+            chunk,
+            xp,
+        )
+    score_path = score_path.bind(y_test, score_weight, data)
+    test = np.asarray(test)
+    X_eval = None
+    scorer = score_path.coordinate_scorer()
+    if scorer is not None:  # from eigen-coordinates where exact and cheaper
+        # Validated test rows are taken in the order the scorer reads them.
+        in_order = X_test is None and scorer.order.size == n_test
+        rows = test[scorer.order] if in_order else test
+        X_eval = _test_rows(estimator, all_data, X_test, rows)
+        test_map = problem.test_map(
+            estimator._test_features(X_eval, data.X), overwrite=in_order
+        )
+        result = coordinate_scores(
+            estimator, problem, test_map, scorer, grid, shared, in_order
+        )
+        if result is not None:
+            return result
+        if in_order:  # the route through the coefficients: in the test order
+            X_eval = None
+    if X_eval is None:
+        X_eval = _test_rows(estimator, all_data, X_test, test)
+        test_map = problem.test_map(estimator._test_features(X_eval, data.X))
+    return path_split_scores(
+        estimator, problem, test_map, score_path, grid, shared, chunk, xp
+    )
+
+
+def _test_rows(estimator, all_data, X_test, rows):
+    """The validated test rows: ``all_data.X[rows]`` if ``X_test`` is None (the
+    search's validated data), else ``X_test`` validated."""
+    if X_test is None:
+        return all_data.X[rows]
+    return estimator._validate_predict_input(X_test)
+
+
+def _split(estimator, X, y, indices, train=None):
+    """``_safe_split``; a precomputed kernel of another namespace is indexed there
+    (rows ``indices``, columns ``train`` or ``indices``) with ``xp.take``."""
+    xp, device = namespace_of(X)
+    if xp is None or not estimator.__sklearn_tags__().input_tags.pairwise:
+        return _safe_split(estimator, X, y, indices, train)
+    rows = xp.asarray(indices, dtype=xp.int64, device=device)
+    columns = (
+        rows if train is None else xp.asarray(train, dtype=xp.int64, device=device)
+    )
+    X_subset = xp.take(xp.take(X, rows, axis=0), columns, axis=1)
+    return X_subset, _safe_indexing(y, indices)
