@@ -30,10 +30,13 @@ from sklearn.model_selection import GridSearchCV
 from threadpoolctl import threadpool_limits
 
 from sksam import SAMKernelRidge, SAMKernelRidgeCV, SAMRegressor, SAMRegressorCV
-from sksam._selection._search import DEFAULT_N_ITERS
 
+# One explicit grid for both sides: the 50 distinct integers from 1 to 1000 that
+# round np.geomspace(1, 1000, 61) (the searches' default grid is scale-free and
+# data-dependent; an explicit one keeps GridSearchCV's work the same).
+N_ITERS = np.unique(np.rint(np.geomspace(1, 1000, 61)).astype(np.int64))
 RHOS = (0.0, 0.1, 1.0)
-GRID = {"n_iter": DEFAULT_N_ITERS.tolist(), "rho": list(RHOS)}
+GRID = {"n_iter": N_ITERS.tolist(), "rho": list(RHOS)}
 ALPHAS = np.logspace(-3, 3, 50)
 
 
@@ -70,7 +73,7 @@ def selected(search):
 
 def linear_row(n, d, repeats, search_repeats):
     X, y = linear_data(n, d)
-    grid = dict(n_iters=DEFAULT_N_ITERS, rhos=RHOS)  # the same grid as GRID
+    grid = dict(n_iters=N_ITERS, rhos=RHOS)  # the same grid as GRID
     t_sam, sam = median_time(lambda: SAMRegressorCV(cv=5, **grid).fit(X, y), repeats)
     t_gcv, _ = median_time(lambda: SAMRegressorCV(cv="gcv", **grid).fit(X, y), repeats)
     t_ridge, _ = median_time(lambda: RidgeCV(alphas=ALPHAS).fit(X, y), repeats)
@@ -101,7 +104,7 @@ def bench_kernel(n, gamma, repeats, search_repeats):
     X, y = kernel_data(n)
     kernel = {"kernel": "rbf", "gamma": gamma}
     t_sam, sam = median_time(
-        lambda: SAMKernelRidgeCV(DEFAULT_N_ITERS, RHOS, **kernel).fit(X, y), repeats
+        lambda: SAMKernelRidgeCV(N_ITERS, RHOS, **kernel).fit(X, y), repeats
     )
     t_kr, _ = median_time(
         lambda: GridSearchCV(KernelRidge(**kernel), {"alpha": ALPHAS}, cv=5).fit(X, y),

@@ -22,7 +22,6 @@ __all__ = [
     "compute_dtype",
     "check_supported",
     "like_input",
-    "namespace_of",
     "to_namespace",
     "to_numpy",
 ]
@@ -30,9 +29,15 @@ __all__ = [
 
 def array_namespace(*arrays):
     """``(xp, device)`` of the data: numpy's module and ``None`` on the numpy route
-    (numpy, sparse or list input, or no ``array_api_dispatch``)."""
-    xp, device = namespace_of(*arrays)
-    return (np, None) if xp is None else (xp, device)
+    (numpy, sparse or list input, or no ``array_api_dispatch``), else the array
+    namespace of the inputs (torch, CuPy, array-api-strict) and their device."""
+    arrays = [a for a in arrays if a is not None and not sparse.issparse(a)]
+    if not arrays or all(isinstance(a, np.ndarray) for a in arrays):
+        return np, None
+    xp, is_array_api, device = get_namespace_and_device(*arrays)
+    if not is_array_api or _is_numpy_namespace(xp):
+        return np, None
+    return xp, device
 
 
 def compute_dtype(xp, device=None):
@@ -44,25 +49,17 @@ def compute_dtype(xp, device=None):
     return _max_precision_float_dtype(xp, device)
 
 
-def namespace_of(*arrays):
-    """``(xp, device)`` of array API inputs outside numpy, or ``(None, None)``.
-
-    ``None`` (the numpy route) without ``array_api_dispatch``, for numpy or sparse
-    input, and for lists.
-    """
-    arrays = [a for a in arrays if a is not None and not sparse.issparse(a)]
-    if not arrays or all(isinstance(a, np.ndarray) for a in arrays):
-        return None, None
-    xp, is_array_api, device = get_namespace_and_device(*arrays)
-    if not is_array_api or _is_numpy_namespace(xp):
-        return None, None
-    return xp, device
-
-
 def to_namespace(array, xp, device):
-    """``array`` in namespace ``xp`` on ``device`` (moved only if it is not there)."""
+    """``array`` in namespace ``xp`` on ``device`` (moved only if it is not there;
+    numpy's module: a numpy array of any array-like on the host)."""
     if array is None:
         return None
+    if xp is np:
+        return (
+            to_numpy(array)
+            if hasattr(array, "__array_namespace__")
+            else (np.asarray(array))
+        )
     if sparse.issparse(array):
         raise TypeError(
             "A sparse matrix cannot be combined with array API inputs: pass a "
@@ -86,8 +83,8 @@ def like_input(array, X):
     """Host ``array`` (a fitted attribute of a search) in the namespace and on the
     device of the training data ``X``, as scikit-learn expects of every fitted array;
     unchanged on the numpy route."""
-    xp, device = namespace_of(X)
-    if xp is None:
+    xp, device = array_namespace(X)
+    if xp is np:
         return array
     if array.dtype.kind == "f":
         array = array.astype(np.float64, copy=False)
@@ -138,11 +135,9 @@ def check_same_namespace(X, estimator, attribute, method):
     if check is not None:
         check(X, estimator, attribute=attribute, method=method)
         return
-    fitted, _ = namespace_of(getattr(estimator, attribute))
-    given, _ = namespace_of(X)
-    if (fitted is None) != (given is None) or (
-        fitted is not None and fitted.__name__ != given.__name__
-    ):
+    fitted, _ = array_namespace(getattr(estimator, attribute))
+    given, _ = array_namespace(X)
+    if fitted.__name__ != given.__name__:
         raise ValueError(
             f"Inputs passed to {type(estimator).__name__}.{method}() must use the "
             "same namespace and the same device as those passed to fit()."

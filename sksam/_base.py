@@ -49,7 +49,8 @@ class BaseSAM(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
       for validated test rows ``X`` (``X`` itself, or its kernel with the training
       rows ``X_fit``, default ``X_fit_``). Called by ``staged_predict``, early
       stopping, the per-split scoring and ``_linear_smoother``.
-    - ``_validate_predict_input(X)``: the validated test rows. Called by
+    - ``_validate_predict_input(X, method="predict")``: the validated test rows
+      (``method`` names the public method in the namespace check). Called by
       ``predict``, ``staged_predict``, the per-split scoring and
       ``_linear_smoother``.
     - ``_store_model(coefficients, intercept, data)``: the model's fitted
@@ -63,7 +64,7 @@ class BaseSAM(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
 
     Hooks with a shared implementation (overridable):
 
-    - ``_plan_run(problem, n_iter, sample_weight, solver=None, rho=None)`` ->
+    - ``_plan_run(problem, n_iter, solver=None, rho=None)`` ->
       ``SAMRun``: the run of this estimator's settings. Called by ``fit``, early
       stopping, the searches and ``_linear_smoother``.
     - ``_fold_fit_data(data, rows)``: the ``FitData`` of some rows taken from
@@ -97,7 +98,7 @@ class BaseSAM(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
         """What multiplies the coefficients for the validated test rows ``X``."""
 
     @abstractmethod
-    def _validate_predict_input(self, X):
+    def _validate_predict_input(self, X, method="predict"):
         """The validated test rows ``X``."""
 
     @abstractmethod
@@ -142,7 +143,7 @@ class BaseSAM(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
         n_iter, validation_score = int(self.n_iter), None
         if self.early_stopping:
             n_iter, validation_score = early_stopping(self, data, rho)
-        run = self._plan_run(problem, n_iter, data.sample_weight, rho=rho)
+        run = self._plan_run(problem, n_iter, rho=rho)
         coef = run.coef(n_iter)
         if self.verbose > 0 and not run.grows_with_steps():
             print(
@@ -161,7 +162,7 @@ class BaseSAM(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
             return 1.0
         return problem.rho_unit(self.variant)
 
-    def _plan_run(self, problem, n_iter, sample_weight, solver=None, rho=None):
+    def _plan_run(self, problem, n_iter, solver=None, rho=None):
         """The ``SAMRun`` of this estimator's settings on ``problem``.
 
         ``rho``: the absolute radius (default: ``self.rho`` in the units of
@@ -285,7 +286,7 @@ class BaseSAM(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
         """
         check_is_fitted(self)
-        X = self._validate_predict_input(X)
+        X = self._validate_predict_input(X, "staged_predict")
         features = self._test_features(X)
         run = self._run
         test_map = run.problem.test_map(features)

@@ -41,7 +41,7 @@ def early_stopping(estimator, data, rho):
         sw_train, sw_val = sample_weight[train], sample_weight[val]
     problem = estimator._build_problem(X_train, y_train, sw_train)
     n_iter = int(estimator.n_iter)
-    run = estimator._plan_run(problem, n_iter, sw_train, rho=rho)
+    run = estimator._plan_run(problem, n_iter, rho=rho)
     offset = problem.y_offset[:, None]
     # y_val holds rows of the encoded targets (a classifier's indicators).
     score = estimator._score_path(None).bind(y_val, sw_val, data, encoded=True)

@@ -1,10 +1,9 @@
 """SAMKernelRidge: early-stopped SAM in a reproducing kernel Hilbert space."""
 
-from sklearn.utils.validation import _num_features, validate_data
+from sklearn.utils.validation import _num_features
 
-from ._array_api import array_namespace, check_same_namespace
 from ._base import BaseSAM
-from ._core._namespaces import astype, is_numpy
+from ._core._namespaces import astype
 from ._kernel_matrix import (
     check_square_kernel,
     kernel_origin,
@@ -18,7 +17,7 @@ from ._param_docs import fill_doc
 from ._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
 from ._problem import kernel_problem
 from ._regression import SAMRegressorMixin
-from ._validation import check_fit_data
+from ._validation import check_fit_data, check_predict_data
 
 __all__ = ["KernelSAM", "SAMKernelRidge"]
 
@@ -68,16 +67,14 @@ class KernelSAM(BaseSAM):
         precision = kernel_precision(X, self.kernel)
         return kernel_problem(K, y, sample_weight, self.fit_intercept, precision)
 
-    def _validate_predict_input(self, X):
-        check_same_namespace(X, self, attribute="dual_coef_", method="predict")
-        xp, _ = array_namespace(X)
+    def _validate_predict_input(self, X, method="predict"):
         try:
-            return validate_data(
+            return check_predict_data(
                 self,
                 X,
-                accept_sparse=("csr", "csc") if is_numpy(xp) else False,
-                dtype=[xp.float64, xp.float32],
-                reset=False,
+                attribute="dual_coef_",
+                method=method,
+                accept_sparse=("csr", "csc"),
             )
         except ValueError as exc:
             hint = self._test_kernel_shape_hint(X)
@@ -135,8 +132,7 @@ class KernelSAM(BaseSAM):
 
     def _predict(self, X):
         pred = self._test_features(X) @ self.dual_coef_ + self._shifted_intercept
-        xp, _ = array_namespace(pred)
-        return astype(xp, pred, self._output_dtype)  # as staged_predict
+        return astype(self._run.problem.xp, pred, self._output_dtype)  # as staged
 
     def _prediction_dtype(self, X):
         return self._output_dtype

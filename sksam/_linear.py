@@ -1,15 +1,15 @@
 """SAMRegressor: exact early-stopped SAM for linear least squares."""
 
-from sklearn.utils.validation import validate_data
-
-from ._array_api import array_namespace, check_same_namespace
 from ._base import BaseSAM
-from ._core._namespaces import astype, is_numpy
-from ._dask import check_dask_predict_input, is_dask_collection
 from ._param_docs import fill_doc
 from ._problem import linear_problem
 from ._regression import SAMRegressorMixin
-from ._validation import check_fit_data
+from ._validation import (
+    as_output,
+    check_fit_data,
+    check_predict_data,
+    takes_dask_route,
+)
 
 __all__ = ["LinearSAM", "SAMRegressor"]
 
@@ -41,32 +41,22 @@ class LinearSAM(BaseSAM):
         )
 
     def _reduces_dask(self, *arrays):
-        return any(map(is_dask_collection, arrays))
+        return takes_dask_route(*arrays)
 
     def _build_problem(self, X, y, sample_weight, overwrite_X=False):
         return linear_problem(X, y, sample_weight, self.fit_intercept, overwrite_X)
 
-    def _validate_predict_input(self, X):
-        if is_dask_collection(X):  # stays lazy: predict returns a dask array
-            return check_dask_predict_input(self, X)
-        check_same_namespace(X, self, attribute="coef_", method="predict")
-        xp, _ = array_namespace(X)  # predicts in the namespace of X
-        return validate_data(
-            self,
-            X,
-            accept_sparse=("csr", "csc", "coo") if is_numpy(xp) else False,
-            dtype=[xp.float64, xp.float32],
-            reset=False,
-        )
+    def _validate_predict_input(self, X, method="predict"):
+        # dask stays lazy; another namespace predicts there.
+        return check_predict_data(self, X, attribute="coef_", method=method)
 
     def _store_model(self, coefficients, intercept, data):
-        xp, _ = array_namespace(coefficients)
         if data.y_ndim == 1:
-            self.coef_ = astype(xp, coefficients[:, 0], data.dtype)
+            self.coef_ = as_output(data, coefficients[:, 0])
             self.intercept_ = float(intercept[0]) if self.fit_intercept else 0.0
         else:
-            self.coef_ = astype(xp, coefficients.T, data.dtype)
-            self.intercept_ = astype(xp, intercept, data.dtype)
+            self.coef_ = as_output(data, coefficients.T)
+            self.intercept_ = as_output(data, intercept)
 
     def _test_features(self, X, X_fit=None):
         return X

@@ -10,6 +10,7 @@ of any point of a curve; ``_core._smoother`` turns them into bias and variance.
 import numpy as np
 
 from ._core._smoother import project_test_points
+from ._core._variants import get_variant
 from ._stability import check_finite
 
 __all__ = ["NOT_LINEAR_HINT", "SpectralSmoother"]
@@ -78,17 +79,15 @@ class SpectralSmoother:
             steps = np.full(len(values), sam.n_iter, dtype=np.int64)
 
         def filters(columns):
-            rho = float(sam.rho)
-            if sam.variant == "normalized" and rho > 0:
+            variant = get_variant(sam.variant if float(sam.rho) > 0 else "unnormalized")
+            if not (variant.linear_in_y and variant.has_filter):
                 raise ValueError(
-                    "method='exact' needs variant='unnormalized' (or rho=0): "
-                    "normalized SAM is not linear in y, so it has no smoother "
-                    "matrix. " + NOT_LINEAR_HINT
+                    f"method='exact' needs the exact smoother matrix of a variant "
+                    f"linear in y (or rho=0); the SAM variant {variant!r} has none "
+                    "(normalized SAM is not linear in y). " + NOT_LINEAR_HINT
                 )
-            run = sam._plan_run(problem, int(steps.max(initial=0)), None, "spectral")
-            return problem.filter(
-                run.learning_rate, run.rho, steps[columns], "unnormalized"
-            )
+            run = sam._plan_run(problem, int(steps.max(initial=0)), "spectral")
+            return problem.filter(run.learning_rate, run.rho, steps[columns], variant)
 
         if name not in ("rho", "learning_rate"):
             psi = filters(slice(None))

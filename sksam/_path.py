@@ -12,7 +12,8 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ._array_api import namespace_of
+from ._array_api import array_namespace
+from ._core._namespaces import permute_dims
 from ._kernel_matrix import (
     check_square_kernel,
     kernel_origin,
@@ -23,7 +24,7 @@ from ._kernel_matrix import (
 from ._kernel_matrix import kernel_params as _kernel_params
 from ._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
 from ._problem import kernel_problem, linear_problem
-from ._run import plan_run
+from ._run import path_solver, plan_run
 from ._stability import check_finite
 from ._validation import check_fit_data
 
@@ -83,13 +84,14 @@ def _path(problem, data, n_iters, rho, learning_rate, variant):
         rho=rho,
         learning_rate=learning_rate,
         variant=variant,
+        solver=path_solver(variant),
         n_iter=int(steps.max()),
     )
-    coefs = problem.spectral_coefs(run.learning_rate, run.rho, steps, variant)
+    ((_, coefs),) = run.coef_chunks(steps, steps.size)
     check_finite(coefs, problem.diverged_message(run.learning_rate, run.rho, variant))
     coefficients, intercepts = problem.to_model(coefs)
     if data.y_ndim == 1:
-        return steps, coefficients[:, 0, :], intercepts[0]
+        return steps, coefficients[:, 0, :], intercepts[0, :]
     return steps, coefficients, intercepts
 
 
@@ -178,12 +180,8 @@ def sam_path(
     )
     # coef_ layout: (n_targets, n_features) with several targets
     if coefs.ndim == 3:
-        xp, _ = namespace_of(coefs)  # None: numpy
-        coefs = (
-            coefs.transpose(1, 0, 2)
-            if xp is None
-            else xp.permute_dims(coefs, (1, 0, 2))
-        )
+        xp, _ = array_namespace(coefs)
+        coefs = permute_dims(xp, coefs, (1, 0, 2))
     return steps, coefs, intercepts
 
 

@@ -19,7 +19,8 @@ from sklearn.metrics import (
 )
 from sklearn.utils.validation import _num_samples
 
-from ._array_api import namespace_of, to_namespace
+from ._array_api import array_namespace, compute_dtype, to_namespace
+from ._core._namespaces import astype, is_numpy
 from ._score_path import ScorePath
 from ._scores import DIRECT_METRICS, path_scores
 
@@ -55,18 +56,15 @@ class MetricScorePath(ScorePath):
     def bind(self, y_true, sample_weight, data, encoded=False):
         """Bound to ``y_true`` (the targets are their own encoding); scored in
         the namespace and on the device of ``data.X``."""
-        xp, device = namespace_of(data.X)
+        xp, device = array_namespace(data.X)
         bound = copy.copy(self)
         bound.xp = xp
         n_test = _num_samples(y_true)
-        # Arrays of another namespace (array_api_dispatch): the predictions and
-        # the metric stay in it, on its device; the scores come to the host.
-        if xp is not None:
-            y_true = xp.astype(to_namespace(y_true, xp, device), xp.float64)
-            y_true = xp.reshape(y_true, (n_test, -1))
-            sample_weight = to_namespace(sample_weight, xp, device)
-        else:
-            y_true = np.asarray(y_true, dtype=float).reshape(n_test, -1)
+        # The predictions and the metric stay in the namespace of the data, on its
+        # device; the scores come to the host.
+        y_true = to_namespace(y_true, xp, device)
+        y_true = xp.reshape(astype(xp, y_true, compute_dtype(xp, device)), (n_test, -1))
+        sample_weight = to_namespace(sample_weight, xp, device)
         bound.y_true, bound.sample_weight = y_true, sample_weight
         # R^2 of one sample is nan for every step: not a divergence.
         bound.defined = n_test >= 2 or self.metric is not r2_score
@@ -78,7 +76,8 @@ class MetricScorePath(ScorePath):
     def scores(self, pred):
         """As ``ScorePath.scores``; R^2 and (R)MSE are scored directly from ``pred``
         (overwritten), non-finite steps ``nan``, without a separate pass."""
-        if self.xp is not None or self.metric not in DIRECT_METRICS:
+        # numpy's direct metrics work in place in the chunk of predictions.
+        if not is_numpy(self.xp) or self.metric not in DIRECT_METRICS:
             return super().scores(pred)
         values = path_scores(
             self.metric, self.y_true, pred, self.sample_weight, overwrite=True

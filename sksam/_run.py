@@ -21,13 +21,13 @@ from ._core._iterative import (
     stochastic_sam_iterates,
     stochastic_sam_loop,
 )
-from ._core._namespaces import is_numpy
+from ._core._namespaces import is_numpy, zeros
 from ._core._progress import Progress
 from ._core._variants import SAMVariant, get_variant
 from ._stability import check_finite, warn_if_kernel_loss_grew, warn_if_loss_grew
 from ._warnings import warn
 
-__all__ = ["MiniBatches", "SAMRun", "plan_run"]
+__all__ = ["MiniBatches", "SAMRun", "path_solver", "plan_run"]
 
 # Iterates of the explicit loop whose test predictions are formed in one product.
 _LOOP_CHUNK = 64
@@ -199,6 +199,34 @@ class SAMRun:
             steps = np.asarray([step for step, _ in chunk])
             yield steps, xp.reshape(pred, (pred.shape[0], n_targets, n_steps))
 
+    def coef_chunks(self, steps, chunk_size):
+        """Yield ``(index, coefs)``: the scaled coefficients (n_params, n_targets,
+        len) after ``steps[index]``, for consecutive slices of at most
+        ``chunk_size`` step counts (any order of ``steps``).
+
+        The spectral route reads them from the factor (``Problem``); the loop runs
+        once up to the largest step and keeps the iterates at ``steps`` (memory:
+        the model size times the number of distinct steps).
+        """
+        steps = np.asarray(steps, dtype=np.int64)
+        if self.solver == "spectral":
+            yield from self.problem.spectral_coef_chunks(
+                self.learning_rate, self.rho, steps, self.variant, chunk_size
+            )
+            return
+        problem, xp = self.problem, self.problem.xp
+        shape = (problem.op.n_params, problem.n_targets)
+        wanted = set(steps.tolist())
+        kept = {0: zeros(xp, shape, problem.y_scaled)} if 0 in wanted else {}
+        copy = (lambda c: c.copy()) if is_numpy(xp) else (lambda c: c)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for step, coef in self.iterates(int(steps.max(initial=0))):
+                if step in wanted:
+                    kept[step] = copy(coef)
+        for start in range(0, steps.size, max(int(chunk_size), 1)):
+            index = slice(start, min(start + chunk_size, steps.size))
+            yield index, xp.stack([kept[int(k)] for k in steps[index]], axis=-1)
+
     def for_replay(self):
         """What a fitted model keeps: the factor alone on the spectral route."""
         if self.solver != "spectral":
@@ -210,6 +238,12 @@ class SAMRun:
             self.variant,
             self.solver,
         )
+
+
+def path_solver(variant):
+    """The solver of a whole path (the searches, ``sam_path``): the exact filter
+    from one decomposition, or the loop for a variant that has none."""
+    return "spectral" if get_variant(variant).has_filter else "iterative"
 
 
 def plan_run(

@@ -12,9 +12,9 @@ labels (``_classification``). The caller binds it to its held-out targets
 from abc import ABC, abstractmethod
 
 import numpy as np
-from sklearn.utils._array_api import device as array_device
 
-from ._array_api import namespace_of, to_numpy
+from ._array_api import array_namespace, to_numpy
+from ._core._namespaces import index_array
 
 __all__ = ["ScorePath", "finite_steps", "take_steps"]
 
@@ -72,14 +72,12 @@ class ScorePath(ABC):
         scores : ndarray of shape (n_steps,)
         n_diverged : int
         """
-        xp = namespace_of(pred)[0]
+        xp, _ = array_namespace(pred)
         ok = finite_steps(xp, pred)
         scores = np.full(ok.shape, np.nan)
         if ok.any():
-            if xp is not None:
+            if not ok.all():
                 pred = take_steps(xp, pred, np.flatnonzero(ok))
-            elif not ok.all():
-                pred = pred[:, :, ok]
             scores[ok] = self.sign * self(pred)
         return scores, int(np.sum(~ok))
 
@@ -98,12 +96,9 @@ class ScorePath(ABC):
 
 def finite_steps(xp, path):
     """Host mask of the steps (last axis) of ``path`` with only finite entries."""
-    if xp is None:
-        return np.isfinite(path).all(axis=(0, 1))
     return to_numpy(xp.all(xp.isfinite(path), axis=(0, 1)))
 
 
 def take_steps(xp, path, steps):
     """``path[:, :, steps]`` in namespace ``xp`` (host integer ``steps``)."""
-    index = xp.asarray(steps, dtype=xp.int64, device=array_device(path))
-    return xp.take(path, index, axis=2)
+    return xp.take(path, index_array(xp, steps, path), axis=2)

@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import mean_squared_error, r2_score, root_mean_squared_error
 
-from ._array_api import namespace_of, to_numpy
+from ._array_api import array_namespace, to_numpy
 from ._warnings import warn
 
 __all__ = ["DIRECT_METRICS", "mse_path", "path_scores", "r2_path"]
@@ -30,7 +30,7 @@ def path_scores(metric, y_true, pred, sample_weight=None, overwrite=False):
     """
     # Arrays of another namespace (array_api_dispatch) are scored by the metric in
     # that namespace, on their device; only the scores come to the host.
-    xp = namespace_of(pred)[0] or np
+    xp, _ = array_namespace(pred)
     if xp is np and metric in DIRECT_METRICS:
         return DIRECT_METRICS[metric](y_true, pred, sample_weight, overwrite=overwrite)
     n_samples, n_targets, n_steps = pred.shape

@@ -1,15 +1,42 @@
-"""Validation of the training data, shared by the estimators and the paths."""
+"""Validation of the data, shared by the estimators and the paths.
+
+The estimators reach the dask and array API routes only through this module (and
+the problem builders of ``_problem``): ``check_fit_data`` and ``check_predict_data``
+validate the training and test data of any namespace (numpy, sparse, dask, torch,
+array-api-strict, ...), ``takes_dask_route`` tells the dask route apart,
+``labels_on_host`` brings class labels to the host, ``as_output`` casts a model's
+arrays to the data's dtype in their namespace.
+"""
 
 from typing import NamedTuple
 
+import numpy as np
 from sklearn.utils.validation import _check_sample_weight, check_X_y, validate_data
 
-from ._array_api import array_namespace, compute_dtype, to_namespace
+from ._array_api import (
+    array_namespace,
+    check_same_namespace,
+    compute_dtype,
+    to_namespace,
+    to_numpy,
+)
 from ._array_api import check_supported as check_array_api_supported
 from ._core._namespaces import astype, is_numpy
-from ._dask import check_supported, is_dask_collection, validate_dask_fit_data
+from ._dask import (
+    check_dask_predict_input,
+    check_supported,
+    is_dask_collection,
+    validate_dask_fit_data,
+)
 
-__all__ = ["FitData", "check_fit_data"]
+__all__ = [
+    "FitData",
+    "as_output",
+    "check_fit_data",
+    "check_predict_data",
+    "labels_on_host",
+    "takes_dask_route",
+]
 
 
 class FitData(NamedTuple):
@@ -28,6 +55,8 @@ class FitData(NamedTuple):
     y_ndim: int
     dtype: object
     labels: object = None
+    #: The array namespace of the data (numpy's module for numpy, sparse, dask).
+    xp: object = np
 
 
 def check_fit_data(
@@ -85,4 +114,47 @@ def check_fit_data(
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=dtype, ensure_non_negative=True
         )
-    return FitData(X, y, sample_weight, y_ndim, X.dtype)
+    return FitData(X, y, sample_weight, y_ndim, X.dtype, xp=xp)
+
+
+def check_predict_data(
+    estimator, X, *, attribute, method="predict", accept_sparse=("csr", "csc", "coo")
+):
+    """Validate test rows ``X`` for a fitted ``estimator`` (``reset=False``).
+
+    A dask ``X`` stays lazy (its predictions are a dask array); ``X`` of another
+    namespace must be that of ``fit`` (``attribute``: a fitted array; ``method``:
+    the public method named in the error) and is predicted there; numpy and
+    sparse ``X`` as scikit-learn validates them.
+    """
+    if is_dask_collection(X):
+        return check_dask_predict_input(estimator, X)
+    check_same_namespace(X, estimator, attribute=attribute, method=method)
+    xp, _ = array_namespace(X)
+    return validate_data(
+        estimator,
+        X,
+        accept_sparse=accept_sparse if is_numpy(xp) else False,
+        dtype=[xp.float64, xp.float32],
+        reset=False,
+    )
+
+
+def takes_dask_route(*arrays):
+    """Whether these arrays take the dask route (row moments; linear models)."""
+    return any(map(is_dask_collection, arrays))
+
+
+def labels_on_host(X, y, sample_weight):
+    """``(y, sample_weight)`` on the host for ``X`` of another namespace (class
+    labels are encoded by numpy, as scikit-learn's ``RidgeClassifier`` does);
+    unchanged for numpy ``X``."""
+    if is_numpy(array_namespace(X)[0]):
+        return y, sample_weight
+    return to_numpy(y), None if sample_weight is None else to_numpy(sample_weight)
+
+
+def as_output(data, array):
+    """A model's ``array`` in the dtype of the training data ``X`` (its namespace
+    kept): float32 data give float32 coefficients, as scikit-learn's do."""
+    return astype(data.xp, array, data.dtype)

@@ -13,9 +13,17 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import pytest  # noqa: E402
 from _data import spread_spectrum_data  # noqa: E402
+from _namespaces import NAMESPACES, Namespace  # noqa: E402
 
 
 @pytest.fixture
 def make_data():
     """``make_data(n, d, **options) -> (X, y, f, X_test)``; see ``_data``."""
     return spread_spectrum_data
+
+
+@pytest.fixture(params=NAMESPACES)
+def namespace(request):
+    """Each available array namespace (numpy, array-api-strict, torch CPU): see
+    ``_namespaces``."""
+    return Namespace(request.param)

@@ -20,7 +20,7 @@ from .._kernel import KernelSAM
 from .._linear import LinearSAM
 from .._param_docs import fill_doc
 from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
-from .._validation import check_fit_data
+from .._validation import as_output, check_fit_data, labels_on_host
 from ._labels import AccuracyScorePath, _is_multilabel, binarize_labels, decision_labels
 
 __all__ = ["SAMClassifier", "SAMClassifierMixin", "SAMKernelClassifier"]
@@ -55,7 +55,13 @@ class SAMClassifierMixin(ClassifierMixin):
         return AccuracyScorePath() if scoring in ACCURACY_SCORINGS else None
 
     def _label_data(self, X, y, sample_weight, validate):
-        """``FitData`` of the indicator targets; ``validate`` checks ``X`` with them."""
+        """``FitData`` of the indicator targets; ``validate`` checks ``X`` with them.
+
+        The labels are encoded on the host (numpy), as scikit-learn's
+        ``RidgeClassifier`` does; ``validate`` moves the indicators (and the
+        weights) to the namespace and device of ``X``.
+        """
+        y, sample_weight = labels_on_host(X, y, sample_weight)
         Y, sample_weight, binarizer = binarize_labels(
             y, sample_weight, self.class_weight, self
         )
@@ -103,7 +109,8 @@ class SAMClassifierMixin(ClassifierMixin):
             class otherwise (the arg-max picks it), one per label for multilabel
             targets.
         """
-        return super().predict(X)
+        check_is_fitted(self)
+        return self._predict(self._validate_predict_input(X, "decision_function"))
 
     def predict(self, X):
         """Predict class labels with the model after ``n_iter_`` steps.
@@ -120,7 +127,8 @@ class SAMClassifierMixin(ClassifierMixin):
             Class labels (a label-indicator matrix for multilabel targets).
         """
         check_is_fitted(self)
-        return decision_labels(self._label_binarizer, self.decision_function(X))
+        decision = self._predict(self._validate_predict_input(X, "predict"))
+        return decision_labels(self._label_binarizer, decision)
 
     def staged_decision_function(self, X):
         """Yield the decision values after steps ``1, 2, ..., n_iter_``.
@@ -163,8 +171,6 @@ class SAMClassifierMixin(ClassifierMixin):
         tags.target_tags.multi_output = False
         tags.target_tags.single_output = True
         tags.classifier_tags.multi_label = True
-        # The labels are decoded by numpy (LabelBinarizer): no array API dispatch.
-        tags.array_api_support = False
         return tags
 
 
@@ -330,10 +336,19 @@ class SAMClassifier(SAMClassifierMixin, LinearSAM):
         return super().fit(X, y, sample_weight)
 
     def _validate_fit_data(self, X, y, sample_weight):
-        # The labels are decoded on the host: numpy and sparse X only (not the
-        # dask and array API routes of LinearSAM).
+        # The labels are decoded on the host: numpy, sparse and array API X (not
+        # the dask route of LinearSAM).
         def validate(X, Y, sample_weight):
-            return check_fit_data(X, Y, sample_weight, estimator=self)
+            return check_fit_data(
+                X,
+                Y,
+                sample_weight,
+                estimator=self,
+                array_api_options={
+                    "early_stopping": self.early_stopping,
+                    "batch_size": self.batch_size,
+                },
+            )
 
         return self._label_data(X, y, sample_weight, validate)
 
@@ -342,7 +357,7 @@ class SAMClassifier(SAMClassifierMixin, LinearSAM):
         # As RidgeClassifier: one intercept per indicator column (shape (1,) for
         # two classes), 0.0 without an intercept.
         if self.fit_intercept:
-            self.intercept_ = intercept.astype(data.dtype, copy=False)
+            self.intercept_ = as_output(data, intercept)
         else:
             self.intercept_ = 0.0
 

@@ -9,6 +9,7 @@ decision values of the whole path in one vectorised pass (the classifier's
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._array_api import check_same_namespace
 from .._selection._cv import BaseSAMCV
 from ._classifier import _CLASS_WEIGHT, SAMClassifier
 
@@ -192,6 +193,7 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
             Decision values (see :meth:`SAMClassifier.decision_function`).
         """
         check_is_fitted(self)
+        check_same_namespace(X, self, self._copied_attributes[0], "decision_function")
         return self.best_estimator_.decision_function(X)
 
     def staged_decision_function(self, X):

@@ -17,6 +17,8 @@ from sklearn.utils import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, _check_y, column_or_1d
 
+from .._array_api import array_namespace, to_namespace, to_numpy
+from .._core._namespaces import is_numpy
 from .._score_path import ScorePath
 
 __all__ = [
@@ -103,7 +105,15 @@ def decision_labels(binarizer, decision):
     The decision rule of scikit-learn's linear classifiers: ``decision > 0`` picks
     the second of two classes, the arg-max the class otherwise (the first on ties);
     for multilabel targets each label is on where its decision is positive.
+    Labels are decoded on the host; numeric labels of decision values of another
+    array namespace are returned in it (as scikit-learn's linear classifiers do).
     """
+    xp, device = array_namespace(decision)
+    if not is_numpy(xp):
+        labels = decision_labels(binarizer, to_numpy(decision))
+        if labels.dtype.kind in "biuf":
+            return to_namespace(labels, xp, device)
+        return labels
     classes = binarizer.classes_
     if _is_multilabel(binarizer):
         return binarizer.inverse_transform(np.where(decision > 0, 1.0, -1.0))
@@ -122,6 +132,7 @@ def accuracy_path(binarizer, y_true, decision, sample_weight=None):
     targets: subset accuracy). Each value equals ``accuracy_score(y_true,
     decision_labels(binarizer, decision[:, :, k]), sample_weight=sample_weight)``.
     """
+    decision = to_numpy(decision)  # labels are compared on the host
     n_samples, n_columns, n_steps = decision.shape
     if _is_multilabel(binarizer):
         truth = y_true.toarray() if sparse.issparse(y_true) else np.asarray(y_true)
@@ -147,10 +158,11 @@ class AccuracyScorePath(ScorePath):
 
     def bind(self, y_true, sample_weight, data, encoded=False):
         bound = AccuracyScorePath()
+        y_true = to_numpy(y_true)  # labels are compared on the host
         if encoded:
             y_true = data.labels.inverse_transform(y_true)
         bound.binarizer, bound.y_true = data.labels, y_true
-        bound.sample_weight = sample_weight
+        bound.sample_weight = None if sample_weight is None else to_numpy(sample_weight)
         return bound
 
     def __call__(self, pred):

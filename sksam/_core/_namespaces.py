@@ -29,6 +29,8 @@ from scipy import linalg
 __all__ = [
     "HoldsNamespace",
     "NUMPY_LAPACK_MAX_SIZE",
+    "index_array",
+    "permute_dims",
     "asarray_like",
     "astype",
     "device_of",
@@ -94,6 +96,20 @@ def asarray_like(xp, values, like):
     if is_numpy(xp):
         return np.asarray(values, dtype=like.dtype)
     return xp.asarray(values, dtype=like.dtype, device=like.device)
+
+
+def index_array(xp, values, like):
+    """Host integers ``values`` as an int64 index array on ``like``'s device."""
+    if is_numpy(xp):
+        return np.asarray(values, dtype=np.int64)
+    return xp.asarray(values, dtype=xp.int64, device=like.device)
+
+
+def permute_dims(xp, array, axes):
+    """``array`` with its axes permuted (``np.transpose`` on numpy < 2)."""
+    if is_numpy(xp):
+        return np.transpose(array, axes)
+    return xp.permute_dims(array, axes)
 
 
 def astype(xp, array, dtype):

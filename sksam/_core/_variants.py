@@ -160,7 +160,11 @@ class SpectralVariant(SAMVariant):
     def filter(self, factor, learning_rate, rho, steps, progress=None):
         lam = factor.lam
         return landweber_psi(
-            factor.xp, lam, self.effective_eigenvalues(lam, rho), learning_rate, steps
+            factor.xp,
+            lam,
+            self.effective_eigenvalues(lam, float(rho)),
+            learning_rate,
+            steps,
         )
 
     def direction_growth(self, lam, learning_rate, rho):
@@ -191,7 +195,8 @@ def landweber_psi(xp, lam, effective, learning_rate, steps):
     its dtype. ``1 - r^k = -expm1(k log1p(-a))`` (``a = eta mu``) keeps the digits of
     tiny ``a``; for ``a >= 1`` the direct power is exact enough.
     """
-    a = (learning_rate * effective)[:, None]
+    # Python floats: a numpy scalar would turn another namespace's array into numpy's.
+    a = (float(learning_rate) * effective)[:, None]
     if is_numpy(xp):
         k = np.asarray(steps, dtype=float)[None, :]
     else:
@@ -377,6 +382,7 @@ class Normalized(SAMVariant):
         told of the work every ``progress.block`` steps.
         """
         xp, lam = factor.xp, factor.lam
+        learning_rate, rho = float(learning_rate), float(rho)
         unit, scale, fitted, e = state
         eta_lam = (learning_rate * lam)[:, None]
         eta_lam2 = eta_lam * lam[:, None]

@@ -10,6 +10,7 @@ from time import perf_counter
 
 import numpy as np
 
+from .._run import path_solver
 from .._score_path import finite_steps
 from .._warnings import warn
 from ._cv_scores import SplitScores, timed_chunks
@@ -51,8 +52,7 @@ def candidate_scores(estimator, problem, data, grid, test, shared, chunk, xp):
 
     ``test = (X_test, y_test, score_params)`` of the split; ``shared`` is the
     split's validation and decomposition time; ``chunk`` the stopping times of one
-    chunk of coefficients; ``xp`` the namespace of the split's data (``None``:
-    numpy).
+    chunk of coefficients; ``xp`` the namespace of the split's data.
     """
     X_test, y_test, score_params = test
     n_iters, rhos = grid.n_iters, grid.rhos
@@ -64,12 +64,13 @@ def candidate_scores(estimator, problem, data, grid, test, shared, chunk, xp):
         tic = perf_counter()
         estimator.set_params(rho=rho)  # the scorer sees the estimator's grid point
         run = estimator._plan_run(
-            problem, int(n_iters.max()), None, solver="spectral", rho=rho
+            problem,
+            int(n_iters.max()),
+            solver=path_solver(estimator.variant),
+            rho=rho,
         )
         path_time = perf_counter() - tic
-        chunks = problem.spectral_coef_chunks(
-            run.learning_rate, run.rho, n_iters, run.variant, chunk
-        )
+        chunks = run.coef_chunks(n_iters, chunk)
         for index, coefs in timed_chunks(chunks, fit_time, score_time, index_of=j):
             rows = np.arange(n_iters.size)[index]
             finite = np.flatnonzero(finite_steps(xp, coefs))

@@ -27,6 +27,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _num_samples, indexable
 
 from .._array_api import like_input
+from .._core._variants import get_variant
 from .._doc_link import DocLinkMixin
 from .._kernel import SAMKernelRidge
 from .._linear import SAMRegressor
@@ -119,11 +120,13 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         n_iters, rhos = grid.n_iters, grid.rhos
         estimator.set_params(n_iter=int(n_iters.max()), rho=float(rhos[0]))
         if isinstance(self.cv, str):
-            if self.variant == "normalized":
+            variant = get_variant(self.variant)
+            if not (variant.linear_in_y and variant.has_filter):
                 raise ValueError(
-                    "cv='gcv' needs the smoother matrix of unnormalized SAM; "
-                    "normalized SAM is not linear in y. Use variant='unnormalized' "
-                    "or a cross-validation splitter."
+                    f"cv='gcv' needs the exact smoother matrix of a variant linear "
+                    f"in y; the SAM variant {variant!r} has none (normalized SAM "
+                    "is not linear in y). Use variant='unnormalized' or a "
+                    "cross-validation splitter."
                 )
             if self.scoring is not None:
                 raise ValueError("scoring must be None with cv='gcv'.")
@@ -153,7 +156,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         # The refit on all the data: exactly ``estimator.fit``, from the problem
         # (and decomposition, if made for the grid or GCV) built above.
         estimator.set_params(**params)
-        run = estimator._plan_run(problem, params["n_iter"], data.sample_weight)
+        run = estimator._plan_run(problem, params["n_iter"])
         estimator._set_fitted(data, run, run.coef(params["n_iter"]), params["n_iter"])
         edge = grid_edge(
             grid,
@@ -172,7 +175,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
     def _gcv_plan(self, estimator):
         def plan(problem, rho):
             return estimator.set_params(rho=rho)._plan_run(
-                problem, int(estimator.n_iter), None, solver="spectral"
+                problem, int(estimator.n_iter), solver="spectral"
             )
 
         return plan

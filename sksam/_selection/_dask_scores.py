@@ -62,7 +62,7 @@ def dask_split_scores(estimator, X, y, splits, sample_weight, score_params, grid
         for j, rho in enumerate(rhos):
             tic = perf_counter()
             estimator.set_params(rho=rho)
-            run = estimator._plan_run(problem, int(n_iters.max()), None, "spectral")
+            run = estimator._plan_run(problem, int(n_iters.max()), "spectral")
             for index, coefs in problem.spectral_coef_chunks(
                 run.learning_rate, run.rho, n_iters, run.variant, chunk
             ):

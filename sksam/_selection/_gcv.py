@@ -10,7 +10,7 @@ minimiser (``_criteria.gcv_noise_variance``).
 
 import numpy as np
 
-from .._array_api import namespace_of
+from .._array_api import array_namespace
 
 __all__ = ["gcv_criterion", "gcv_n_obs", "gcv_scores"]
 
@@ -19,7 +19,7 @@ def gcv_n_obs(problem, sample_weight):
     """``n_obs`` of GCV: the number of samples with a positive weight."""
     n_obs = problem.n_samples
     if sample_weight is not None:
-        xp = namespace_of(sample_weight)[0] or np
+        xp, _ = array_namespace(sample_weight)
         n_obs = int(xp.count_nonzero(sample_weight))
     return n_obs
 
@@ -47,7 +47,7 @@ def gcv_scores(problem, n_iters, rhos, plan, n_obs):
         run = plan(problem, rho)
         eta = run.learning_rate
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            rss = problem.rss(eta, run.rho, n_iters)
-            dof = problem.dof(eta, run.rho, n_iters)
+            rss = problem.rss(eta, run.rho, n_iters, run.variant)
+            dof = problem.dof(eta, run.rho, n_iters, variant=run.variant)
         scores[:, j] = -gcv_criterion(rss, dof, total, n_obs).mean(axis=0)
     return scores

@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._array_api import like_input, to_numpy
+from .._core._variants import get_variant
 from .._doc_link import DocLinkMixin
 from .._kernel import SAMKernelRidge
 from .._linear import SAMRegressor
@@ -71,12 +72,13 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             The fitted estimator.
         """
         self._validate_params()
-        if self.variant != "unnormalized":
+        variant = get_variant(self.variant)
+        if not (variant.linear_in_y and variant.has_filter):
             raise ValueError(
-                f"{type(self).__name__} needs the residuals and degrees of freedom "
-                "of a linear smoother, which only unnormalized SAM has (normalized "
-                "SAM is not linear in y). Use variant='unnormalized', or the "
-                "cross-validated estimators for normalized SAM."
+                f"{type(self).__name__} needs the exact residuals and degrees of "
+                f"freedom of a linear smoother, which the SAM variant {variant!r} "
+                "does not have (normalized SAM is not linear in y). Use "
+                "variant='unnormalized', or the cross-validated estimators."
             )
         estimator = self._make_estimator().set_params(solver="spectral")
         data = estimator._validate_fit_data(X, y, sample_weight)
@@ -92,7 +94,7 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         n_iters, rhos = grid.n_iters, grid.rhos
         estimator.set_params(rho=float(rhos[0]), n_iter=int(n_iters.max()))
         runs = [
-            estimator.set_params(rho=rho)._plan_run(problem, int(n_iters.max()), None)
+            estimator.set_params(rho=rho)._plan_run(problem, int(n_iters.max()))
             for rho in rhos
         ]
         rss, dof = [], []
@@ -103,7 +105,7 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             # In chunks of stopping times: memory does not grow with the grid.
             for start in range(0, n_iters.size, _IC_CHUNK):
                 steps = n_iters[start : start + _IC_CHUNK]
-                psi = problem.filter(run.learning_rate, run.rho, steps, "unnormalized")
+                psi = problem.filter(run.learning_rate, run.rho, steps, variant)
                 rss_j.append(problem.rss(run.learning_rate, run.rho, steps, psi=psi))
                 dof_j.append(problem.dof(run.learning_rate, run.rho, steps, psi=psi))
             rss.append(np.concatenate(rss_j, axis=-1))
@@ -139,7 +141,7 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             float(rhos[best_rho]),
             problem,
             self.learning_rate,
-            "unnormalized",
+            variant,
         )
         estimator.set_params(rho=float(rhos[best_rho]), n_iter=n_iter)
         run = runs[best_rho]

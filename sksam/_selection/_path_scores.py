@@ -12,6 +12,8 @@ from time import perf_counter
 
 import numpy as np
 
+from .._core._namespaces import is_numpy
+from .._run import path_solver
 from .._score_path import finite_steps, take_steps
 from ._cv_scores import SplitScores, grid_chunk_size, timed_chunks
 
@@ -24,8 +26,8 @@ def path_split_scores(
     """``SplitScores`` of every candidate from the test predictions of the path.
 
     ``test_map`` maps coefficients to centred test predictions; ``score_path`` is
-    the estimator's bound ``ScorePath``; ``xp`` the namespace of the split's data
-    (``None``: numpy). Non-finite (diverged) candidates score ``nan``.
+    the estimator's bound ``ScorePath``; ``xp`` the namespace of the split's data.
+    Non-finite (diverged) candidates score ``nan``.
     """
     n_iters, rhos = grid.n_iters, grid.rhos
     shape = (n_iters.size, rhos.size)
@@ -35,25 +37,20 @@ def path_split_scores(
     for j, rho in enumerate(rhos):
         tic = perf_counter()
         run = estimator._plan_run(
-            problem, int(n_iters.max()), None, solver="spectral", rho=rho
+            problem,
+            int(n_iters.max()),
+            solver=path_solver(estimator.variant),
+            rho=rho,
         )
         path_time = perf_counter() - tic
-        chunks = problem.spectral_coef_chunks(
-            run.learning_rate, run.rho, n_iters, run.variant, chunk
-        )
+        chunks = run.coef_chunks(n_iters, chunk)
         for index, coefs in timed_chunks(chunks, fit_time, score_time, index_of=j):
             rows = np.arange(n_iters.size)[index]
             finite = np.flatnonzero(finite_steps(xp, coefs))
             n_diverged += rows.size - finite.size
             tic = perf_counter()
-            if xp is not None:
-                pred = _xp_predictions(xp, coefs, finite, test_map, problem.y_offset)
-            else:
-                with np.errstate(over="ignore", invalid="ignore"):
-                    flat = coefs[:, :, finite].reshape(coefs.shape[0], -1)
-                    pred = test_map(flat)
-                    pred = pred.reshape(pred.shape[0], coefs.shape[1], -1)
-                    pred += problem.y_offset[:, None]
+            with np.errstate(over="ignore", invalid="ignore"):
+                pred = _predictions(xp, coefs, finite, test_map, problem.y_offset)
             values, diverged = score_path.scores(pred)
             n_diverged += diverged
             scores[rows[finite], j] = values
@@ -62,13 +59,16 @@ def path_split_scores(
     return SplitScores(scores, n_diverged, None, fit_time, score_time)
 
 
-def _xp_predictions(xp, coefs, steps, test_map, y_offset):
+def _predictions(xp, coefs, steps, test_map, y_offset):
     """Test predictions (n_test, n_targets, len(steps)) at ``coefs[:, :, steps]``,
-    in the namespace ``xp`` of the coefficients."""
-    coefs = take_steps(xp, coefs, steps)
+    in the namespace ``xp`` of the coefficients (a fresh array)."""
+    if len(steps) < coefs.shape[2]:
+        coefs = take_steps(xp, coefs, steps)
     n_params, n_targets, n_steps = coefs.shape
     pred = test_map(xp.reshape(coefs, (n_params, n_targets * n_steps)))
-    return xp.reshape(pred, (pred.shape[0], n_targets, n_steps)) + y_offset[:, None]
+    pred = xp.reshape(pred, (pred.shape[0], n_targets, n_steps))
+    pred += y_offset[:, None]
+    return pred
 
 
 #: Largest magnitude of the filtered targets (times the sizes of the bases) read
@@ -101,7 +101,7 @@ def coordinate_scores(estimator, problem, test_map, scorer, grid, shared, in_ord
     factor = problem.factor
     n_columns, rank = problem.n_targets, factor.lam.size
     if (
-        factor.xp is not None
+        not is_numpy(factor.xp)  # the labels' coordinates are numpy's
         or scorer.n_samples == 0
         or rank > n_columns * n_iters.size * rhos.size
     ):
@@ -132,7 +132,7 @@ def coordinate_scores(estimator, problem, test_map, scorer, grid, shared, in_ord
     for j, rho in enumerate(rhos):
         tic = perf_counter()
         run = estimator._plan_run(
-            problem, int(n_iters.max()), None, solver="spectral", rho=rho
+            problem, int(n_iters.max()), solver="spectral", rho=rho
         )
         psi = problem.filter(run.learning_rate, run.rho, n_iters, run.variant)
         if psi.ndim == 2:

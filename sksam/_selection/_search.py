@@ -5,11 +5,11 @@ from scipy.stats import rankdata
 from sklearn.utils.validation import check_is_fitted
 
 from .._array_api import check_same_namespace, to_numpy
+from .._core._variants import SpectralVariant, get_variant
 from .._path import check_n_iters
 from .._warnings import warn
 
 __all__ = [
-    "DEFAULT_N_ITERS",
     "DEFAULT_RELATIVE_RHOS",
     "SearchGrid",
     "converged_steps",
@@ -21,17 +21,14 @@ __all__ = [
     "search_results",
 ]
 
-#: Default stopping-time grid: the 50 distinct integers from 1 to 1000 that round
-#: ``np.geomspace(1, 1000, 61)`` (every step up to 10, then about 12% apart).
-DEFAULT_N_ITERS = np.unique(np.rint(np.geomspace(1, 1000, 61)).astype(np.int64))
-
 #: Default SAM radii in units of ``rho_unit`` (``1 / lam_max`` for unnormalized SAM).
 DEFAULT_RELATIVE_RHOS = (0.0, 0.1, 1.0, 10.0)
 
 #: The default stopping-time grid runs until every eigen-direction with an eigenvalue
 #: at least ``EIGEN_FLOOR * lam_max`` has fitted all but ``CONVERGED`` of its part
-#: of ``y``, with at most ``MAX_STEPS`` (``MAX_STEPS_NORMALIZED`` for normalized SAM,
-#: whose recursion costs one step each) and ``STEPS_PER_DECADE`` points a decade.
+#: of ``y``, with at most ``MAX_STEPS`` (``MAX_STEPS_NORMALIZED`` for a route whose
+#: cost grows with the steps: normalized SAM's recursion, the loop of a variant
+#: without a filter) and ``STEPS_PER_DECADE`` points a decade.
 EIGEN_FLOOR = 1e-6
 CONVERGED = 1e-3
 MAX_STEPS = 10**6
@@ -85,10 +82,11 @@ def converged_steps(problem, learning_rate, rho, variant):
         return 1.0
     lam = to_numpy(problem.factor.lam)  # the rank's eigenvalues, on the host
     lam_min = float(np.min(lam[lam >= EIGEN_FLOOR * lam_max], initial=lam_max))
-    if variant == "normalized":
-        rho = 0.0
-    eta = problem.step_size(learning_rate, rho, "unnormalized")
-    contraction = eta * lam_min * (1.0 + rho * lam_min)
+    variant = get_variant(variant)
+    if not isinstance(variant, SpectralVariant):  # the gradient-descent count
+        variant, rho = get_variant("unnormalized"), 0.0
+    eta = problem.step_size(learning_rate, rho, variant)
+    contraction = eta * variant.effective_eigenvalues(lam_min, rho)
     if 0.0 < contraction < 1.0:
         return max(1.0, float(np.log(CONVERGED) / np.log1p(-contraction)))
     return 1.0
@@ -99,10 +97,15 @@ def default_n_iters(problem, learning_rate, rhos, variant):
 
     Returns ``(n_iters, capped)``.
     """
-    cap = MAX_STEPS_NORMALIZED if variant == "normalized" else MAX_STEPS
+    variant = get_variant(variant)
+    # Routes whose cost grows with the steps (a recursion, or the loop of a
+    # variant without a filter) get the shorter cap.
+    grows = not variant.has_filter or any(map(variant.grows_with_steps, rhos))
+    cap = MAX_STEPS_NORMALIZED if grows else MAX_STEPS
+    spectral = isinstance(variant, SpectralVariant)
     needed = max(
         converged_steps(problem, learning_rate, rho, variant)
-        for rho in (rhos if variant != "normalized" else (0.0,))
+        for rho in (rhos if spectral else (0.0,))
     )
     last = int(min(np.ceil(needed), cap))
     n_points = int(np.ceil(np.log10(max(last, 10)) * STEPS_PER_DECADE)) + 1

@@ -16,7 +16,9 @@ from sklearn.utils._indexing import _safe_indexing
 from sklearn.utils.metaestimators import _safe_split
 from sklearn.utils.validation import _check_method_params
 
-from .._array_api import namespace_of
+from .._array_api import array_namespace
+from .._core._namespaces import index_array, is_numpy
+from .._core._variants import get_variant
 from ._candidate_scores import candidate_scores
 from ._cv_scores import grid_chunk_size
 from ._path_scores import coordinate_scores, path_split_scores
@@ -48,7 +50,8 @@ def split_scores(
         score_path = estimator._score_path(grid.scoring)
     data = None
     if score_path is not None and all_data is not None:
-        if all_data.dtype == np.float64:  # (other dtypes are scored by the scorer)
+        float64 = array_namespace(all_data.X)[0].float64
+        if all_data.dtype == float64:  # (other dtypes are scored by the scorer)
             data = estimator._fold_fit_data(all_data, train)
     if data is None:
         X_train, y_train = _split(estimator, X, y, train)
@@ -63,20 +66,20 @@ def split_scores(
         problem = estimator._build_problem(
             data.X, data.y, data.sample_weight, overwrite_X=True
         )
-    problem.factor  # noqa: B018 -- the one decomposition, timed as the fit
+    exact = get_variant(estimator.variant).has_filter
+    if exact:
+        problem.factor  # noqa: B018 -- the one decomposition, timed as the fit
     shared = perf_counter() - start
     score_weight = score_params.get("sample_weight")
     # Arrays of another namespace (array_api_dispatch): the paths, predictions and
     # metrics stay in it, on its device; a mask of finite steps and the scores
     # come to the host.
-    xp, device = namespace_of(data.X)
-    if data.dtype != (np.float64 if xp is None else xp.float64):
+    xp, device = array_namespace(data.X)
+    if data.dtype != xp.float64:
         score_path = None
     n_test = len(test)
     n_targets = problem.n_targets
-    chunk = grid_chunk_size(
-        n_test * n_targets, problem.factor.basis.shape[0] * n_targets
-    )
+    chunk = grid_chunk_size(n_test * n_targets, problem.op.n_params * n_targets)
     if score_path is None:
         return candidate_scores(
             estimator,
@@ -91,7 +94,7 @@ def split_scores(
     score_path = score_path.bind(y_test, score_weight, data)
     test = np.asarray(test)
     X_eval = None
-    scorer = score_path.coordinate_scorer()
+    scorer = score_path.coordinate_scorer() if exact else None
     if scorer is not None:  # from eigen-coordinates where exact and cheaper
         # Validated test rows are taken in the order the scorer reads them.
         in_order = X_test is None and scorer.order.size == n_test
@@ -126,12 +129,10 @@ def _test_rows(estimator, all_data, X_test, rows):
 def _split(estimator, X, y, indices, train=None):
     """``_safe_split``; a precomputed kernel of another namespace is indexed there
     (rows ``indices``, columns ``train`` or ``indices``) with ``xp.take``."""
-    xp, device = namespace_of(X)
-    if xp is None or not estimator.__sklearn_tags__().input_tags.pairwise:
+    xp, device = array_namespace(X)
+    if is_numpy(xp) or not estimator.__sklearn_tags__().input_tags.pairwise:
         return _safe_split(estimator, X, y, indices, train)
-    rows = xp.asarray(indices, dtype=xp.int64, device=device)
-    columns = (
-        rows if train is None else xp.asarray(train, dtype=xp.int64, device=device)
-    )
+    rows = index_array(xp, indices, X)
+    columns = rows if train is None else index_array(xp, train, X)
     X_subset = xp.take(xp.take(X, rows, axis=0), columns, axis=1)
     return X_subset, _safe_indexing(y, indices)
