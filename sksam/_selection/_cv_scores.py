@@ -102,7 +102,10 @@ def split_scores(
         vectorised = None
     data = None
     if vectorised is not None and all_data is not None:
-        if all_data.dtype == np.float64:  # (other dtypes are scored by the scorer)
+        # numpy float64 only (other dtypes and namespaces are scored by the scorer);
+        # an array API dtype is not compared with numpy's (array-api-strict warns).
+        dtype = all_data.dtype
+        if isinstance(dtype, np.dtype) and dtype == np.float64:
             data = estimator._fold_fit_data(all_data, train)
     if data is None:
         X_train, y_train = _split(estimator, X, y, train)
