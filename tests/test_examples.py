@@ -77,6 +77,17 @@ def test_documentation_snippets_run(path, figures, capsys):
         exec(compile(block, str(path), "exec"), namespace)
 
 
+def test_readme_quickstart_shows_what_it_prints(figures, capsys):
+    """The README's quickstart prints exactly the lines its comments show."""
+    block = next(b for b in _python_blocks(ROOT / "README.md") if "SAMRegressorCV" in b)
+    exec(compile(block, "README.md", "exec"), {"__name__": "__main__"})
+    printed = capsys.readouterr().out.rstrip("\n").split("\n")
+    shown = [line[2:] for line in block.split("\n") if line.startswith("# ")]
+    assert len(printed) == 5
+    for line in printed:
+        assert line in shown, f"the README does not show the printed line {line!r}"
+
+
 def test_api_reference_lists_every_public_name():
     api = (ROOT / "docs" / "api.rst").read_text()
     listed = set(re.findall(r"^ {4}(\w+)\s*$", api, flags=re.MULTILINE))
