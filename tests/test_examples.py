@@ -88,6 +88,18 @@ def test_readme_quickstart_shows_what_it_prints(figures, capsys):
         assert line in shown, f"the README does not show the printed line {line!r}"
 
 
+def test_when_sam_helps_page_shows_what_its_snippet_prints(figures, capsys):
+    """The page "When does SAM help?" prints what it says its code prints."""
+    page = ROOT / "docs" / "user_guide" / "when_sam_helps.rst"
+    namespace = {"__name__": "__main__"}
+    for block in _python_blocks(page):
+        exec(compile(block, str(page), "exec"), namespace)
+    printed = capsys.readouterr().out.rstrip("\n").split("\n")
+    text = page.read_text()
+    shown = text.split("This prints::\n\n", 1)[1].split("\n\n", 1)[0]
+    assert printed == [line[4:] for line in shown.split("\n")]
+
+
 def test_api_reference_lists_every_public_name():
     api = (ROOT / "docs" / "api.rst").read_text()
     listed = set(re.findall(r"^ {4}(\w+)\s*$", api, flags=re.MULTILINE))
