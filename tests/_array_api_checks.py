@@ -106,8 +106,9 @@ def parametrize_with_available_checks(estimators, **kwargs):
         parametrize_with_checks,
     )
 
-    mark = parametrize_with_checks(estimators, **kwargs)
-    argnames, cases = mark.args[0], mark.args[1]
+    mark = parametrize_with_checks(estimators, **kwargs).mark
+    names = ("argnames", "argvalues")
+    argnames, cases = (*mark.args, *(mark.kwargs[name] for name in names))[:2]
     kept, reasons = [], []
     for case in cases:
         values = case.values if hasattr(case, "values") else case

@@ -5,8 +5,8 @@ formulas in another namespace); float32 inputs compute in float32 and agree to
 ``FLOAT32_RTOL`` (the user guide, "Fitting on a GPU"). Parametrized over the
 namespaces, devices and dtypes of ``yield_namespace_device_dtype_combinations``
 as scikit-learn's own tests are, collecting only those that are here: the ones
-that are not (torch is optional, a GPU is rare) are one skipped case per test,
-which lists them with the reasons.
+that are not (torch is optional, a GPU is rare) are listed, with the reasons, by
+one skipped test (and without array API dispatch the module is one skip).
 """
 
 import numpy as np
