@@ -107,8 +107,9 @@ def parametrize_with_available_checks(estimators, **kwargs):
     )
 
     mark = parametrize_with_checks(estimators, **kwargs).mark
-    names = ("argnames", "argvalues")
-    argnames, cases = (*mark.args, *(mark.kwargs[name] for name in names))[:2]
+    args, named = list(mark.args), mark.kwargs
+    argnames = args[0] if args else named["argnames"]
+    cases = args[1] if len(args) > 1 else named["argvalues"]
     kept, reasons = [], []
     for case in cases:
         values = case.values if hasattr(case, "values") else case
