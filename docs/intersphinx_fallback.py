@@ -1,15 +1,20 @@
 """Offline fallback inventories for intersphinx (used by ``conf.py``).
 
-Each project of :data:`PROJECTS` is looked up at its real site first; when the site
-cannot be reached, Sphinx reads the small inventory that :func:`write` makes here from
-:data:`OBJECTS`: the external objects that the sksam documentation links to, at the
-addresses the real inventories give them (pages as of scikit-learn 1.x, numpy 2.x,
-scipy 1.x, matplotlib 3.x, dask, pandas 2.x and Python 3). A link target that is not
-listed is plain text in an offline build. To add one, copy its line from the real
-inventory (``python -m sphinx.ext.intersphinx <url>/objects.inv`` prints it where the
-site is reachable).
+Each project of :data:`PROJECTS` whose site answers is looked up there first, with
+the small inventory that :func:`write` makes here from :data:`OBJECTS` as its
+fallback; a project whose site does not answer (offline) gets only that inventory, so
+Sphinx never tries the network and prints no connection error. :data:`OBJECTS` lists
+the external objects that the sksam documentation links to, at the addresses the
+real inventories give them (pages as of scikit-learn 1.x, numpy 2.x, scipy 1.x,
+matplotlib 3.x, dask, pandas 2.x and Python 3). A link target that is not listed is
+plain text in an offline build. To add one, copy its line from the real inventory
+(``python -m sphinx.ext.intersphinx <url>/objects.inv`` prints it where the site is
+reachable).
 """
 
+import threading
+import urllib.error
+import urllib.request
 import zlib
 from pathlib import Path
 
@@ -145,21 +150,71 @@ def write(project, path):
     return path
 
 
-def mapping(directory):
-    """``intersphinx_mapping``: each site's inventory first, the fallback second.
+def reachable(sites, timeout=3.0):
+    """Which of ``sites`` answer an HTTP request for their inventory.
+
+    The sites are probed in parallel (``HEAD <site>objects.inv``, the proxies of
+    the environment honoured); any HTTP answer counts, an error status included. A
+    site that has not answered after ``timeout`` seconds (plus one, for name
+    resolution) counts as unreachable.
+
+    Parameters
+    ----------
+    sites : list of str
+        Base addresses, ending with ``/``.
+    timeout : float, default=3.0
+        Seconds to wait for the answers.
+
+    Returns
+    -------
+    answers : dict
+        ``{site: bool}``.
+    """
+    answers = dict.fromkeys(sites, False)
+
+    def probe(site):
+        request = urllib.request.Request(site + "objects.inv", method="HEAD")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout):
+                pass
+        except urllib.error.HTTPError:
+            pass  # the site answered
+        except (OSError, ValueError):
+            return
+        answers[site] = True
+
+    threads = [threading.Thread(target=probe, args=(s,), daemon=True) for s in sites]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout + 1.0)
+    return dict(answers)
+
+
+def mapping(directory, offline=False):
+    """``intersphinx_mapping``: each reachable site's inventory, then the fallback.
 
     Parameters
     ----------
     directory : pathlib.Path
         Where the fallback inventories are written.
+    offline : bool, default=False
+        Do not probe the sites: every project takes its fallback only.
 
     Returns
     -------
     mapping : dict
-        ``{project: (site, (None, fallback_path))}``.
+        ``{project: (site, (None, fallback_path))}`` for a site that answers,
+        ``{project: (site, fallback_path)}`` for one that does not.
     """
     directory = Path(directory)
-    return {
-        project: (site, (None, str(write(project, directory / f"{project}.inv"))))
-        for project, site in PROJECTS.items()
-    }
+    online = (
+        dict.fromkeys(PROJECTS.values(), False)
+        if offline
+        else reachable(list(PROJECTS.values()))
+    )
+    result = {}
+    for project, site in PROJECTS.items():
+        fallback = str(write(project, directory / f"{project}.inv"))
+        result[project] = (site, (None, fallback) if online[site] else fallback)
+    return result

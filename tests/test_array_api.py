@@ -5,13 +5,16 @@ implementation for every namespace); float32 inputs compute in float64 on every
 route and agree to float32 rounding, ``FLOAT32_RTOL`` (the user guide, "Fitting on
 a GPU"). Parametrized over the
 namespaces, devices and dtypes of ``yield_namespace_device_dtype_combinations``
-as scikit-learn's own tests are; a namespace that is not installed (torch is
-optional) or a device that is absent is skipped with the reason.
+as scikit-learn's own tests are, collecting only those that are here: the ones
+that are not (torch is optional, a GPU is rare) are listed, with the reasons, by
+one skipped test (and without array API dispatch the module is one skip).
 """
 
 import numpy as np
 import pytest
 import sklearn
+from _array_api_checks import dispatch_unavailable, namespace_unavailable, not_run_here
+from _warning_checks import fit_search
 from sklearn.utils._array_api import yield_namespace_device_dtype_combinations
 
 from sksam import SAMKernelRidge, SAMRegressor, sam_path
@@ -19,40 +22,43 @@ from sksam._array_api import to_numpy
 
 FLOAT32_RTOL = 1e-6
 
-
-def _dispatch_unavailable():
-    """Why ``array_api_dispatch=True`` cannot be set here (None if it can)."""
-    try:
-        with sklearn.config_context(array_api_dispatch=True):
-            pass
-    except (ImportError, RuntimeError) as exc:
-        return str(exc)
-    return None
+_REASON = dispatch_unavailable()
+if _REASON is not None:  # one skip for the module
+    pytest.skip(_REASON, allow_module_level=True)
 
 
-_REASON = _dispatch_unavailable()
-pytestmark = pytest.mark.skipif(
-    _REASON is not None, reason=f"array_api_dispatch unavailable: {_REASON}"
-)
+def _unavailable(namespace, device):
+    """Why ``namespace`` on ``device`` is not tested here (None if it is)."""
+    reason = namespace_unavailable(namespace)
+    if reason is None and namespace == "torch" and device == "mps":
+        reason = "torch: the MPS device has no float64 eigh"
+    if reason is None and namespace == "torch":
+        reason = namespace_unavailable(namespace, device)
+    return reason
 
-COMBINATIONS = [
-    combo
-    for combo in yield_namespace_device_dtype_combinations()
-    if combo[0] in ("array_api_strict", "torch")
-]
+
+COMBINATIONS, _LEFT_OUT = [], []
+for _combo in yield_namespace_device_dtype_combinations():
+    if _combo[0] in ("array_api_strict", "torch"):
+        _reason = _unavailable(*_combo[:2])
+        if _reason is None:
+            COMBINATIONS.append(_combo)
+        else:
+            _LEFT_OUT.append(_reason)
+
+
+def test_namespaces_and_devices_left_out():
+    """The combinations that are not collected here, in one skip with the reasons."""
+    assert COMBINATIONS, "array-api-strict is a test dependency"
+    for summary in not_run_here(_LEFT_OUT):
+        pytest.skip(f"not collected here: {summary}")
 
 
 def _namespace(name, device, dtype):
-    """The namespace, device and dtype to test, or a skip with the reason."""
-    module = pytest.importorskip(name, reason=f"{name} is not installed")
+    """The namespace module, device object and dtype name of a combination."""
+    module = __import__(name)
     if name == "torch":
-        if device == "mps":
-            pytest.skip("torch: the MPS device has no float64 eigh")
         device = module.device(device or "cpu")
-        try:
-            module.zeros(1, device=device)
-        except (RuntimeError, AssertionError) as exc:
-            pytest.skip(f"torch: no usable {device} device ({exc})")
     elif name == "array_api_strict":
         device = module.Device(device) if device else module.Device("CPU_DEVICE")
     return module, device, dtype
@@ -293,10 +299,10 @@ def test_sam_regressor_cv_matches_numpy(
         "store_cv_results": True,
         **settings,
     }
-    expected = SAMRegressorCV(**params).fit(X, y, sample_weight=sw)
+    expected = fit_search(SAMRegressorCV(**params), X, y, sample_weight=sw)
     with sklearn.config_context(array_api_dispatch=True):
         Xx, yx, swx = _to(xp, device, X, y, sw)
-        search = SAMRegressorCV(**params).fit(Xx, yx, sample_weight=swx)
+        search = fit_search(SAMRegressorCV(**params), Xx, yx, sample_weight=swx)
         pred = search.predict(Xx)
     _assert_same_search(search, expected, dtype, xp)
     _assert_close(search.coef_, expected.coef_, dtype, xp)
@@ -335,10 +341,10 @@ def test_sam_kernel_ridge_cv_matches_numpy(
         "store_cv_results": True,
         **settings,
     }
-    expected = SAMKernelRidgeCV(**params).fit(X, y, sample_weight=sw)
+    expected = fit_search(SAMKernelRidgeCV(**params), X, y, sample_weight=sw)
     with sklearn.config_context(array_api_dispatch=True):
         Xx, yx, swx = _to(xp, device, X, y, sw)
-        search = SAMKernelRidgeCV(**params).fit(Xx, yx, sample_weight=swx)
+        search = fit_search(SAMKernelRidgeCV(**params), Xx, yx, sample_weight=swx)
         pred = search.predict(xp.asarray(X_test, device=device))
     _assert_same_search(search, expected, dtype, xp)
     _assert_close(search.dual_coef_, expected.dual_coef_, dtype, xp)
@@ -367,10 +373,10 @@ def test_ic_estimators_match_numpy(
     else:
         make, name = SAMKernelRidgeIC, "dual_coef_"
         params.update(kernel=kernel, degree=2, gamma=0.2)
-    expected = make(**params).fit(X, y, sample_weight=sw)
+    expected = fit_search(make(**params), X, y, sample_weight=sw)
     with sklearn.config_context(array_api_dispatch=True):
         Xx, yx, swx = _to(xp, device, X, y, sw)
-        search = make(**params).fit(Xx, yx, sample_weight=swx)
+        search = fit_search(make(**params), Xx, yx, sample_weight=swx)
         pred = search.predict(Xx)
     _assert_same_search(search, expected, dtype, xp, results=False)
     rtol = 1e-8 if dtype == "float64" else FLOAT32_RTOL
@@ -394,10 +400,12 @@ def test_cv_default_grid_matches_numpy():
         (SAMRegressorCV, {"variant": "normalized"}),
         (SAMKernelRidgeCV, {"kernel": "rbf", "gamma": 0.2}),
     ]:
-        expected = search_class(**params).fit(X, y[:, 0], sample_weight=sw)
+        expected = fit_search(search_class(**params), X, y[:, 0], sample_weight=sw)
         with sklearn.config_context(array_api_dispatch=True):
             args = [torch.asarray(a) for a in (X, y[:, 0], sw)]
-            search = search_class(**params).fit(*args[:2], sample_weight=args[2])
+            search = fit_search(
+                search_class(**params), *args[:2], sample_weight=args[2]
+            )
         np.testing.assert_array_equal(search.n_iters_.numpy(), expected.n_iters_)
         # The unit 1 / lam_max from torch's eigh: equal to the last bits.
         np.testing.assert_allclose(search.rhos_.numpy(), expected.rhos_, rtol=1e-12)
@@ -412,10 +420,13 @@ def test_cv_with_numpy_weights_and_torch_data():
 
     X, y, sw = _data(40, 4, "float64", n_targets=1)
     params = {"n_iters": [1, 5, 20], "rhos": [0.0, 1.0], "store_cv_results": True}
-    expected = SAMRegressorCV(**params).fit(X, y[:, 0], sample_weight=sw)
+    expected = fit_search(SAMRegressorCV(**params), X, y[:, 0], sample_weight=sw)
     with sklearn.config_context(array_api_dispatch=True):
-        search = SAMRegressorCV(**params).fit(
-            torch.asarray(X), torch.asarray(y[:, 0]), sample_weight=sw
+        search = fit_search(
+            SAMRegressorCV(**params),
+            torch.asarray(X),
+            torch.asarray(y[:, 0]),
+            sample_weight=sw,
         )
     _assert_same_search(search, expected, "float64", torch)
 
@@ -426,8 +437,8 @@ def test_search_predict_in_another_namespace_raises():
 
     X, y, _ = _data(30, 3, "float64", n_targets=1)
     with sklearn.config_context(array_api_dispatch=True):
-        search = SAMRegressorCV(n_iters=[1, 5], cv=3).fit(
-            xps.asarray(X), xps.asarray(y[:, 0])
+        search = fit_search(
+            SAMRegressorCV(n_iters=[1, 5], cv=3), xps.asarray(X), xps.asarray(y[:, 0])
         )
         with pytest.raises(ValueError, match=r"SAMRegressorCV\.predict\(\)"):
             search.predict(X)
@@ -446,10 +457,10 @@ def test_cv_callable_scorer_runs_in_the_namespace(namespace, device, dtype):
     scoring = make_scorer(mean_squared_error, greater_is_better=False)
     params = {"n_iters": [1, 5, 20], "rhos": [0.0, 1.0], "cv": 3}
     params.update(scoring=scoring, store_cv_results=True)
-    expected = SAMRegressorCV(**params).fit(X, y[:, 0])
+    expected = fit_search(SAMRegressorCV(**params), X, y[:, 0])
     with sklearn.config_context(array_api_dispatch=True):
         Xx, yx = _to(xp, device, X, y[:, 0])
-        search = SAMRegressorCV(**params).fit(Xx, yx)
+        search = fit_search(SAMRegressorCV(**params), Xx, yx)
     _assert_same_search(search, expected, dtype, xp)
 
 
@@ -487,7 +498,11 @@ def test_fitted_models_pickle(namespace, device, dtype, make):
     X, y, _ = _data(30, 4, dtype, n_targets=1)
     with sklearn.config_context(array_api_dispatch=True):
         Xx, yx = _to(xp, device, X, y[:, 0])
-        model = make().fit(Xx, yx)
+        model = make()
+        if hasattr(model, "n_iters"):
+            fit_search(model, Xx, yx)
+        else:
+            model.fit(Xx, yx)
         loaded = pickle.loads(pickle.dumps(model))
         assert_same = np.testing.assert_array_equal
         assert_same(to_numpy(loaded.predict(Xx)), to_numpy(model.predict(Xx)))

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _warning_checks import fit_search
 from scipy import sparse
 from sklearn.base import clone
 from sklearn.datasets import (
@@ -248,7 +249,7 @@ def test_cv_is_stratified_by_default(binary):
     X, y = binary
     n_iters, rhos = [2, 5, 20], [0.0, 1.0]
     search = SAMClassifierCV(n_iters=n_iters, rhos=rhos, store_cv_results=True)
-    search.fit(X, y)
+    fit_search(search, X, y)
     stratified = GridSearchCV(
         SAMClassifier(), {"n_iter": n_iters, "rho": rhos}, cv=StratifiedKFold(5)
     ).fit(X, y)
@@ -279,13 +280,15 @@ def test_cv_with_sample_weight_and_sparse_input(multiclass):
 
 def test_cv_staged_methods_and_gcv():
     X, y = load_iris(return_X_y=True)
-    search = SAMClassifierCV(n_iters=[5, 50], rhos=[0.0]).fit(X, y)
+    search = fit_search(SAMClassifierCV(n_iters=[5, 50], rhos=[0.0]), X, y)
     stages = list(search.staged_predict(X))
     assert len(stages) == search.n_iter_
     np.testing.assert_array_equal(stages[-1], search.predict(X))
     decisions = list(search.staged_decision_function(X))
     np.testing.assert_allclose(decisions[-1], search.decision_function(X))
-    gcv = SAMClassifierCV(n_iters=[5, 50, 500], rhos=[0.0, 1.0], cv="gcv").fit(X, y)
+    gcv = fit_search(
+        SAMClassifierCV(n_iters=[5, 50, 500], rhos=[0.0, 1.0], cv="gcv"), X, y
+    )
     assert gcv.n_iter_ in (5, 50, 500)
     assert gcv.best_score_ < 0
     assert gcv.score(X, y) > 0.8

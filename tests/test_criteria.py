@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from _data import spread_spectrum_data
 from _reference import kernel_sam, linear_sam
+from _warning_checks import fit_search
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
@@ -112,13 +113,18 @@ def test_linear_criteria_match_explicit_smoothers(criterion, weighted, fit_inter
     ]
     sigma2 = least_squares_noise(X, y, s, fit_intercept)
     rss, dof, expected = explicit_criteria(smoothers, y, s, sigma2, tau=1.5)
-    model = SAMRegressorIC(
-        GRID,
-        RHOS,
-        criterion=criterion,
-        discrepancy_tau=1.5,
-        fit_intercept=fit_intercept,
-    ).fit(X, y, sample_weight=s if weighted else None)
+    model = fit_search(
+        SAMRegressorIC(
+            GRID,
+            RHOS,
+            criterion=criterion,
+            discrepancy_tau=1.5,
+            fit_intercept=fit_intercept,
+        ),
+        X,
+        y,
+        sample_weight=s if weighted else None,
+    )
     assert_allclose(model.noise_variance_, sigma2, rtol=1e-10)
     assert_allclose(model.dof_, dof, rtol=1e-10)
     assert_allclose(model.criterion_, expected[criterion], rtol=1e-8, atol=1e-10)
@@ -132,7 +138,7 @@ def test_linear_criteria_match_explicit_smoothers(criterion, weighted, fit_inter
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_noise_estimate_equals_lasso_lars_ic(fit_intercept):
     X, _, y = make_problem(n=50, d=8, seed=4)
-    ours = SAMRegressorIC(GRID, RHOS, fit_intercept=fit_intercept).fit(X, y)
+    ours = fit_search(SAMRegressorIC(GRID, RHOS, fit_intercept=fit_intercept), X, y)
     theirs = LassoLarsIC(fit_intercept=fit_intercept).fit(X, y)
     assert_allclose(ours.noise_variance_, theirs.noise_variance_, rtol=1e-9)
 
@@ -190,7 +196,9 @@ def test_cp_is_unbiased_for_the_exact_risk_curve(kernel, estimated):
     rng = np.random.default_rng(42)
     draws = np.array(
         [
-            search.fit(X, f + sigma * rng.standard_normal(f.shape)).criterion_[0]
+            fit_search(search, X, f + sigma * rng.standard_normal(f.shape)).criterion_[
+                0
+            ]
             for _ in range(n_draws)
         ]
     )
@@ -237,7 +245,7 @@ def test_discrepancy_not_reached_warns_and_uses_the_last_step():
     X, _, y = make_problem()
     model = SAMRegressorIC([1, 2], RHOS, criterion="discrepancy", noise_variance=1e-9)
     with pytest.warns(ConvergenceWarning, match="discrepancy_tau"):
-        model.fit(X, y)
+        fit_search(model, X, y)
     assert model.n_iter_ == 2
     assert np.all(model.criterion_ > 0)
 
@@ -252,7 +260,7 @@ def test_selected_model_equals_a_refit(kernel):
     else:
         model = SAMRegressorIC(GRID, RHOS, criterion="bic")
         attrs = ("coef_", "intercept_", "learning_rate_", "n_iter_")
-    model.fit(X, y, sample_weight=s)
+    fit_search(model, X, y, sample_weight=s)
     base = model.best_estimator_
     assert (base.rho, base.n_iter, base.solver) == (
         model.rho_,
@@ -278,8 +286,8 @@ def test_linear_kernel_selects_what_the_linear_model_selects():
     for criterion in CRITERIA:
         lin = SAMRegressorIC(GRID, RHOS, criterion=criterion, noise_variance=0.3)
         ker = SAMKernelRidgeIC(GRID, RHOS, criterion=criterion, noise_variance=0.3)
-        lin.fit(X, y)
-        ker.fit(X, y)
+        fit_search(lin, X, y)
+        fit_search(ker, X, y)
         assert (lin.rho_, lin.n_iter_) == (ker.rho_, ker.n_iter_)
         assert_allclose(lin.criterion_, ker.criterion_, rtol=1e-9)
         assert_allclose(lin.dof_, ker.dof_, rtol=1e-9)
@@ -291,8 +299,10 @@ def test_integer_weights_equal_repeated_rows():
     counts = np.random.default_rng(2).integers(1, 4, X.shape[0])
     Xr, yr = np.repeat(X, counts, axis=0), np.repeat(y, counts)
     for criterion in CRITERIA:
-        weighted = SAMRegressorIC(GRID, RHOS, criterion=criterion).fit(X, y, counts)
-        repeated = SAMRegressorIC(GRID, RHOS, criterion=criterion).fit(Xr, yr)
+        weighted = fit_search(
+            SAMRegressorIC(GRID, RHOS, criterion=criterion), X, y, counts
+        )
+        repeated = fit_search(SAMRegressorIC(GRID, RHOS, criterion=criterion), Xr, yr)
         assert_allclose(weighted.noise_variance_, repeated.noise_variance_, rtol=1e-9)
         assert_allclose(weighted.criterion_, repeated.criterion_, rtol=1e-9, atol=1e-12)
         assert (weighted.rho_, weighted.n_iter_) == (repeated.rho_, repeated.n_iter_)
@@ -303,9 +313,9 @@ def test_multi_output_averages_per_target_criteria():
     Y[:, 1] *= 10.0  # very different noise levels per target
     grid = np.append(GRID, 1000)
     for criterion in CRITERIA:
-        both = SAMRegressorIC(grid, RHOS, criterion=criterion).fit(X, Y)
+        both = fit_search(SAMRegressorIC(grid, RHOS, criterion=criterion), X, Y)
         alone = [
-            SAMRegressorIC(grid, RHOS, criterion=criterion).fit(X, Y[:, j])
+            fit_search(SAMRegressorIC(grid, RHOS, criterion=criterion), X, Y[:, j])
             for j in range(3)
         ]
         assert_allclose(both.noise_variance_, [m.noise_variance_ for m in alone])
@@ -347,17 +357,15 @@ def test_noiseless_data_keep_finite_criteria():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         # Noiseless data pick the last point of GRID, short of the converged path:
-        # the one warning expected (the edge-of-grid rule).
-        warnings.filterwarnings(
-            "ignore", "The selected n_iter=.* is the largest of the grid", UserWarning
-        )
+        # the one warning expected (the edge-of-grid rule), checked by fit_search.
         for criterion in ("cp", "aic", "bic"):
-            model = SAMRegressorIC(GRID, RHOS, criterion=criterion).fit(X, f)
+            model = fit_search(SAMRegressorIC(GRID, RHOS, criterion=criterion), X, f)
+            assert model.n_iter_at_edge_ == "upper"
             assert np.all(np.isfinite(model.criterion_))
             assert 0 < model.noise_variance_ < 1e-12
         constant = SAMKernelRidgeIC(GRID, RHOS, criterion="aic").fit(X, np.ones(30))
     with pytest.warns(ConvergenceWarning, match="discrepancy"):
-        SAMRegressorIC(GRID, RHOS, criterion="discrepancy").fit(X, f)
+        fit_search(SAMRegressorIC(GRID, RHOS, criterion="discrepancy"), X, f)
     assert np.all(np.isfinite(constant.criterion_))
     assert constant.n_iter_ == 0
 
@@ -405,8 +413,8 @@ def test_sparse_input_selects_like_dense(shape):
     X, _, y = make_problem(*shape, seed=6)
     X[np.abs(X) < 0.3 * np.abs(X).max(axis=0)] = 0.0
     params = {"n_iters": GRID, "rhos": RHOS, "noise_variance": 0.2}
-    dense = SAMRegressorIC(**params).fit(X, y)
-    csr = SAMRegressorIC(**params).fit(sparse.csr_matrix(X), y)
+    dense = fit_search(SAMRegressorIC(**params), X, y)
+    csr = fit_search(SAMRegressorIC(**params), sparse.csr_matrix(X), y)
     assert (dense.rho_, dense.n_iter_) == (csr.rho_, csr.n_iter_)
     assert_allclose(csr.criterion_, dense.criterion_, rtol=1e-9)
     assert_allclose(csr.coef_, dense.coef_, rtol=1e-9, atol=1e-12)

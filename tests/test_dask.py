@@ -8,6 +8,7 @@ from collections import Counter
 import numpy as np
 import pytest
 from _reference import linear_sam
+from _warning_checks import fit_search
 from numpy.testing import assert_allclose
 from sklearn.kernel_approximation import Nystroem
 from sklearn.model_selection import KFold, ShuffleSplit, check_cv
@@ -252,9 +253,9 @@ def test_cv_on_dask_matches_numpy(da, splitter, scoring, weighted):
         scoring=scoring,
         store_cv_results=True,
     )
-    expected = SAMRegressorCV(**params).fit(X, y, sample_weight=sw)
+    expected = fit_search(SAMRegressorCV(**params), X, y, sample_weight=sw)
     Xd = da.from_array(X, chunks=90)
-    got = SAMRegressorCV(**params).fit(Xd, da.from_array(y, chunks=90), sw)
+    got = fit_search(SAMRegressorCV(**params), Xd, da.from_array(y, chunks=90), sw)
     assert (got.n_iter_, got.rho_) == (expected.n_iter_, expected.rho_)
     n_splits = 4 if splitter == "kfold" else 3
     for key in [f"split{k}_test_score" for k in range(n_splits)] + ["mean_test_score"]:
@@ -269,8 +270,8 @@ def test_cv_gcv_and_explained_variance_on_dask(da):
     Xd, yd = da.from_array(X, chunks=64), da.from_array(y[:, 0], chunks=64)
     for params in [{"cv": "gcv"}, {"scoring": "explained_variance"}]:
         params.update(n_iters=[1, 4, 16, 64], rhos=(0.0, 1.0), store_cv_results=True)
-        expected = SAMRegressorCV(**params).fit(X, y[:, 0])
-        got = SAMRegressorCV(**params).fit(Xd, yd)
+        expected = fit_search(SAMRegressorCV(**params), X, y[:, 0])
+        got = fit_search(SAMRegressorCV(**params), Xd, yd)
         assert_rel_close(
             got.cv_results_["mean_test_score"], expected.cv_results_["mean_test_score"]
         )
@@ -316,8 +317,8 @@ def test_kernel_models_compute_dask_input_in_memory(da):
     X, y = make_problem(n=60, d=3, n_targets=1)
     Xd, yd = da.from_array(X, chunks=20), da.from_array(y[:, 0], chunks=20)
     params = dict(n_iters=[1, 10], rhos=(0.0, 1.0), kernel="rbf", gamma=0.5)
-    expected = SAMKernelRidgeCV(**params).fit(X, y[:, 0])
-    got = SAMKernelRidgeCV(**params).fit(Xd, yd)
+    expected = fit_search(SAMKernelRidgeCV(**params), X, y[:, 0])
+    got = fit_search(SAMKernelRidgeCV(**params), Xd, yd)
     assert (got.n_iter_, got.rho_) == (expected.n_iter_, expected.rho_)
     assert_rel_close(got.dual_coef_, expected.dual_coef_)
 
@@ -333,7 +334,7 @@ def test_cv_on_dask_reads_each_chunk_once_for_all_folds(da):
 
     Xd = da.from_array(X, chunks=(100, 8)).map_blocks(produce, dtype=float)
     cv = KFold(5, shuffle=True, random_state=0)
-    model = SAMRegressorCV(n_iters=[1, 10], rhos=(0.0,), cv=cv).fit(Xd, y[:, 0])
+    model = fit_search(SAMRegressorCV(n_iters=[1, 10], rhos=(0.0,), cv=cv), Xd, y[:, 0])
     # the folds in one pass + the refit in one pass, plus the shift chunk each time
     assert counts == Counter({0: 4, 1: 2, 2: 2, 3: 2, 4: 2, 5: 2})
     with pytest.raises(ValueError, match="supports only the squared-error scorings"):
@@ -431,12 +432,12 @@ def test_joblib_dask_backend_gives_the_default_results(client):
         random_state=0,
     )
     # Reference: the default backend, sequential (loky's process start-up is slow).
-    expected_cv = SAMRegressorCV(**cv_params, store_cv_results=True).fit(X, y)
+    expected_cv = fit_search(SAMRegressorCV(**cv_params, store_cv_results=True), X, y)
     expected_bv = bias_variance_decomposition(*bv_args, **bv_kwargs)
     with parallel_config("dask", client=client):
         with get_task_stream(client) as cv_tasks:
             cv = SAMRegressorCV(**cv_params, n_jobs=2, store_cv_results=True)
-            cv.fit(X, y)
+            fit_search(cv, X, y)
         with get_task_stream(client) as bv_tasks:
             bv = bias_variance_decomposition(*bv_args, **bv_kwargs, n_jobs=2)
     # the splits and the rounds ran on the cluster (joblib batches them into tasks)

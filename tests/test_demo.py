@@ -7,7 +7,9 @@ import sys
 
 import numpy as np
 import pytest
+from sklearn.datasets import load_diabetes
 from sklearn.linear_model import Ridge
+from sklearn.model_selection import train_test_split
 
 from sksam import _demo
 
@@ -21,17 +23,23 @@ def test_cli_quick_prints_tables_and_writes_figure(tmp_path):
     for header in (
         "GD bias^2",
         "SAM bias^2",
+        "GD own step, best k",
         "Ridge at SAM's dof",
         "Ridge, best alpha",
+        "dof  grid end",
     ):
         assert header in text
     for model in (
-        "GD (SAMRegressorCV",
-        "SAM (SAMRegressorCV",
+        "GD, SAM's step (SAMRegressorCV)",
+        "GD, own step (SAMRegressorCV)",
+        "SAM, rho=",
         "RidgeCV (same folds)",
         "RidgeCV (leave-one-out)",
     ):
         assert model in text
+    # Both comparisons are said in words: one shared step, and GD's own.
+    assert "shared by GD: the paper's comparison" in text
+    assert "GD at SAM's automatic step" in text.replace("\n    ", " ")
     # The table says what its fit time is, and why RidgeCV's default is fast.
     assert "fit time: the whole selection" in text
     assert "leave-one-out in closed form" in text
@@ -147,7 +155,7 @@ def test_unusable_seed_is_a_usage_error(seed, capsys):
 
 def test_diabetes_part_reports_library_scores():
     res = _demo.diabetes_part(seed=1, quick=True)
-    assert len(res.models) == 4
+    assert len(res.models) == 5
     # RidgeCV's default leave-one-out is timed too, scored by R^2 like the others.
     loo = res.models["RidgeCV (leave-one-out)"][-1]
     assert loo.cv is None and 0 < loo.best_score_ < 1
@@ -157,3 +165,47 @@ def test_diabetes_part_reports_library_scores():
     for n_iters, r2, chosen in res.test_curves.values():
         assert chosen in n_iters
         assert r2.shape == n_iters.shape and np.all(r2 < 1)
+
+
+def test_gd_at_its_own_step_reaches_the_same_best_risk(synthetic):
+    # GD's automatic step 1 / lam_max is (1 + RHO_SCALE) times SAM's: the same fit
+    # in about that many times fewer steps.
+    assert synthetic.gd_own_learning_rate == pytest.approx(
+        (1 + _demo.RHO_SCALE) * synthetic.learning_rate
+    )
+    own, shared = synthetic.gd_own, synthetic.gd
+    best_own = own.expected_loss[own.oracle_index]
+    best_shared = shared.expected_loss[shared.oracle_index]
+    assert best_own == pytest.approx(best_shared, rel=0.02)
+    assert own.oracle_param < shared.oracle_param
+
+
+def test_diabetes_degrees_of_freedom_and_grid_ends():
+    from sklearn.preprocessing import StandardScaler
+
+    res = _demo.diabetes_part(seed=3)
+    # seed 3: least squares wins; every selection sits at an end of its grid, and
+    # the table says which (the RidgeCV grid's smallest alpha, the SAM/GD paths'
+    # converged end), without a warning.
+    ridge = res.models["RidgeCV (same folds)"]
+    assert res.grid_end["RidgeCV (same folds)"] == "lower"
+    for name, model in res.models.items():
+        if name.endswith("(SAMRegressorCV)"):
+            assert res.grid_end[name] == "converged"
+            assert model[-1].n_iter_at_edge_ is None
+        assert f"{res.dof[name]:.4g}" in res.table
+    # The dof of a selected model is the trace of its smoother (fit n unit vectors).
+    X, y = load_diabetes(return_X_y=True)
+    X_train = train_test_split(X, y, test_size=0.25, random_state=3)[0]
+    X_scaled = StandardScaler().fit_transform(X_train)
+    n = len(X_train)
+    for name, model in res.models.items():
+        final = model[-1]
+        base = (
+            Ridge(alpha=final.alpha_)
+            if name.startswith("RidgeCV")
+            else final.best_estimator_
+        )
+        smoother = base.fit(X_scaled, np.eye(n)).predict(X_scaled)
+        assert np.trace(smoother) == pytest.approx(res.dof[name], rel=1e-6)
+    assert ridge[-1].alpha_ == pytest.approx(1e-3)

@@ -77,6 +77,29 @@ def test_documentation_snippets_run(path, figures, capsys):
         exec(compile(block, str(path), "exec"), namespace)
 
 
+def test_readme_quickstart_shows_what_it_prints(figures, capsys):
+    """The README's quickstart prints exactly the lines its comments show."""
+    block = next(b for b in _python_blocks(ROOT / "README.md") if "SAMRegressorCV" in b)
+    exec(compile(block, "README.md", "exec"), {"__name__": "__main__"})
+    printed = capsys.readouterr().out.rstrip("\n").split("\n")
+    shown = [line[2:] for line in block.split("\n") if line.startswith("# ")]
+    assert len(printed) == 5
+    for line in printed:
+        assert line in shown, f"the README does not show the printed line {line!r}"
+
+
+def test_when_sam_helps_page_shows_what_its_snippet_prints(figures, capsys):
+    """The page "When does SAM help?" prints what it says its code prints."""
+    page = ROOT / "docs" / "user_guide" / "when_sam_helps.rst"
+    namespace = {"__name__": "__main__"}
+    for block in _python_blocks(page):
+        exec(compile(block, str(page), "exec"), namespace)
+    printed = capsys.readouterr().out.rstrip("\n").split("\n")
+    text = page.read_text()
+    shown = text.split("This prints::\n\n", 1)[1].split("\n\n", 1)[0]
+    assert printed == [line[4:] for line in shown.split("\n")]
+
+
 def test_api_reference_lists_every_public_name():
     api = (ROOT / "docs" / "api.rst").read_text()
     listed = set(re.findall(r"^ {4}(\w+)\s*$", api, flags=re.MULTILINE))

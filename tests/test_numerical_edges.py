@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _warning_checks import fit_search
 from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics.pairwise import linear_kernel, rbf_kernel
@@ -192,7 +193,8 @@ def test_indefinite_kernel_warns_on_every_route():
     with pytest.warns(ConvergenceWarning, match="not positive semi-definite"):
         SAMKernelRidgeIC(kernel="precomputed").fit(K, y)
     with pytest.warns(ConvergenceWarning, match="not positive semi-definite"):
-        SAMKernelRidgeCV(kernel="precomputed", n_iters=[10, 100], cv=3).fit(K, y)
+        search = SAMKernelRidgeCV(kernel="precomputed", n_iters=[10, 100], cv=3)
+        fit_search(search, K, y)
     with pytest.warns(ConvergenceWarning, match="not positive semi-definite"):
         bias_variance_decomposition(
             SAMKernelRidge(kernel="precomputed", n_iter=100),
@@ -220,8 +222,8 @@ def test_staged_predict_has_the_dtype_of_predict(model, solver):
 
 def test_scalar_sample_weight_in_cv():
     X, y = regression()
-    ref = SAMRegressorCV(n_iters=[5, 20], cv=3).fit(X, y)
-    model = SAMRegressorCV(n_iters=[5, 20], cv=3).fit(X, y, sample_weight=2.0)
+    ref = fit_search(SAMRegressorCV(n_iters=[5, 20], cv=3), X, y)
+    model = fit_search(SAMRegressorCV(n_iters=[5, 20], cv=3), X, y, sample_weight=2.0)
     assert model.n_iter_ == ref.n_iter_
     assert_allclose(model.best_score_, ref.best_score_, rtol=1e-12)
 

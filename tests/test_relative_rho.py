@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from _reference import linear_sam, weighted_centring
+from _warning_checks import fit_search
 from numpy.testing import assert_allclose
 from sklearn.model_selection import GridSearchCV
 
@@ -88,7 +89,7 @@ def test_relative_rho_normalized_and_early_stopping_and_classifiers():
 def test_best_params_of_a_relative_search_refit_the_selected_model(search):
     X, y, sw = _data(3)
     grid = dict(n_iters=[1, 3, 10, 30, 100], rhos=[0.0, 0.5, 5.0])
-    model = search(**grid, relative_rho=True).fit(X, y, sample_weight=sw)
+    model = fit_search(search(**grid, relative_rho=True), X, y, sample_weight=sw)
     assert_allclose(model.rhos_, np.array(grid["rhos"]) * model.rho_unit_)
     # best_params_ holds the absolute radius: SAMRegressor(**best_params_) refits
     # the selected model, as GridSearchCV's best_params_ would.
@@ -108,7 +109,7 @@ def test_best_params_of_a_relative_search_refit_the_selected_model(search):
 def test_relative_search_equals_grid_search_over_its_absolute_grid():
     X, y, _ = _data(4)
     grid = dict(n_iters=[1, 3, 10, 30], rhos=[0.0, 1.0, 10.0])
-    model = SAMRegressorCV(**grid, relative_rho=True, cv=3).fit(X, y)
+    model = fit_search(SAMRegressorCV(**grid, relative_rho=True, cv=3), X, y)
     search = GridSearchCV(
         SAMRegressor(), {"n_iter": grid["n_iters"], "rho": list(model.rhos_)}, cv=3
     ).fit(X, y)

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 import sklearn
 from _array_api_checks import array_api_skip_reason
+from _warning_checks import fit_search
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.model_selection import (
     GridSearchCV,
     LeaveOneOut,
@@ -42,7 +44,7 @@ def test_routing_with_default_scoring(cv_class):
     sw = np.random.default_rng(1).uniform(0.5, 2.0, X.shape[0])
     with sklearn.config_context(enable_metadata_routing=True):
         model = cv_class(**GRID, cv=3, store_cv_results=True)
-        model.set_fit_request(sample_weight=True).fit(X, y, sample_weight=sw)
+        fit_search(model.set_fit_request(sample_weight=True), X, y, sample_weight=sw)
         # the default scorer requests the weights: weighted R^2 on each fold
         base = (SAMRegressor if cv_class is SAMRegressorCV else SAMKernelRidge)()
         search = GridSearchCV(
@@ -61,29 +63,33 @@ def test_routing_with_default_scoring(cv_class):
         pipe = make_pipeline(scaler, cv_class(**GRID, cv=3))
         pipe[-1].set_fit_request(sample_weight=True)
         pipe.fit(X, y, sample_weight=sw)
-        outer = GridSearchCV(
-            cv_class(**GRID, cv=3)
-            .set_fit_request(sample_weight=True)
-            .set_score_request(sample_weight=True),
-            {"rhos": [[0.0], [0.0, 0.5]]},
-            cv=3,
-        ).fit(X, y, sample_weight=sw)
+        # The searches fitted inside GridSearchCV and cross_validate pick the end
+        # of GRID on some of their folds, and say so.
+        with pytest.warns(UserWarning, match="The selected n_iter=64 is the largest"):
+            outer = GridSearchCV(
+                cv_class(**GRID, cv=3)
+                .set_fit_request(sample_weight=True)
+                .set_score_request(sample_weight=True),
+                {"rhos": [[0.0], [0.0, 0.5]]},
+                cv=3,
+            ).fit(X, y, sample_weight=sw)
         assert outer.best_estimator_.n_iter_ in GRID["n_iters"]
-        scores = cross_validate(
-            cv_class(**GRID, cv=3)
-            .set_fit_request(sample_weight=True)
-            .set_score_request(sample_weight=True),
-            X,
-            y,
-            cv=3,
-            params={"sample_weight": sw},
-        )["test_score"]
+        with pytest.warns(UserWarning, match="The selected n_iter=64 is the largest"):
+            scores = cross_validate(
+                cv_class(**GRID, cv=3)
+                .set_fit_request(sample_weight=True)
+                .set_score_request(sample_weight=True),
+                X,
+                y,
+                cv=3,
+                params={"sample_weight": sw},
+            )["test_score"]
         assert np.all(np.isfinite(scores))
 
 
 def test_grid_search_attributes_and_timings():
     X, y = make_problem()
-    model = SAMRegressorCV(**GRID, cv=3, store_cv_results=True).fit(X, y)
+    model = fit_search(SAMRegressorCV(**GRID, cv=3, store_cv_results=True), X, y)
     search = GridSearchCV(
         SAMRegressor(), {"n_iter": GRID["n_iters"], "rho": GRID["rhos"]}, cv=3
     ).fit(X, y)
@@ -97,7 +103,7 @@ def test_grid_search_attributes_and_timings():
     assert_array_equal(model.n_iters_, GRID["n_iters"])
     assert_array_equal(model.rhos_, GRID["rhos"])
     assert model.n_iter_at_edge_ in (None, "lower", "upper")
-    ic = SAMRegressorIC(**GRID).fit(X, y)
+    ic = fit_search(SAMRegressorIC(**GRID), X, y)
     assert ic.best_params_ == {"n_iter": ic.n_iter_, "rho": ic.rho_}
     assert ic.best_index_ == GRID["n_iters"].index(ic.n_iter_) * 2 + GRID["rhos"].index(
         ic.rho_
@@ -106,11 +112,11 @@ def test_grid_search_attributes_and_timings():
 
 def test_verbose(capsys):
     X, y = make_problem()
-    SAMRegressorCV(**GRID, cv=3, verbose=2).fit(X, y)
+    fit_search(SAMRegressorCV(**GRID, cv=3, verbose=2), X, y)
     out = capsys.readouterr().out
     assert "Fitting 3 folds for each of 8 candidates" in out
     assert "[CV 3/3] END" in out
-    SAMKernelRidgeIC(**GRID, kernel="rbf", verbose=1).fit(X, y)
+    fit_search(SAMKernelRidgeIC(**GRID, kernel="rbf", verbose=1), X, y)
     assert "rho 2/2" in capsys.readouterr().out
 
 
@@ -151,10 +157,10 @@ def test_default_grids_are_scale_free(cv_class, params):
         assert_allclose(model.predict(scale * X), base.predict(X), rtol=1e-7)
     # explicit grids are used as given; relative_rho scales them by the unit
     X_last = 0.01 * X  # the data of the last fit (and of params' gamma)
-    given = cv_class(n_iters=[3, 5], rhos=[0.2], **params).fit(X_last, y)
+    given = fit_search(cv_class(n_iters=[3, 5], rhos=[0.2], **params), X_last, y)
     assert_array_equal(given.rhos_, [0.2]) and given.rho_unit_ == 1.0
     rel = cv_class(n_iters=[3, 5], rhos=[0.2], relative_rho=True, **params)
-    assert_allclose(rel.fit(X_last, y).rhos_, [0.2 * fits[-1].rho_unit_])
+    assert_allclose(fit_search(rel, X_last, y).rhos_, [0.2 * fits[-1].rho_unit_])
 
 
 def test_default_rhos_match_grid_search_on_the_exposed_grid():
@@ -174,15 +180,21 @@ def test_default_rhos_match_grid_search_on_the_exposed_grid():
 @pytest.mark.parametrize("cv_class", [SAMRegressorCV, SAMKernelRidgeCV])
 def test_one_sample_folds(cv_class):
     X, y = make_problem(n=6, d=3)
-    with pytest.raises(ValueError, match="single sample"):
-        cv_class(n_iters=[1, 5], cv=LeaveOneOut()).fit(X, y)
-    model = cv_class(
-        n_iters=[1, 5],
-        rhos=[0.0],
-        cv=LeaveOneOut(),
-        scoring="neg_mean_squared_error",
-        store_cv_results=True,
-    ).fit(X, y)
+    # R^2 (the default scoring) on one sample: warned about, then refused.
+    with pytest.warns(UndefinedMetricWarning, match="with less than two samples"):
+        with pytest.raises(ValueError, match="single sample"):
+            cv_class(n_iters=[1, 5], cv=LeaveOneOut()).fit(X, y)
+    model = fit_search(
+        cv_class(
+            n_iters=[1, 5],
+            rhos=[0.0],
+            cv=LeaveOneOut(),
+            scoring="neg_mean_squared_error",
+            store_cv_results=True,
+        ),
+        X,
+        y,
+    )
     base = SAMRegressor() if cv_class is SAMRegressorCV else SAMKernelRidge()
     search = GridSearchCV(
         base,
@@ -205,8 +217,8 @@ def test_one_sample_folds_on_dask():
         n_iters=[1, 5], rhos=[0.0, 0.5], cv=LeaveOneOut(), store_cv_results=True
     )
     kwargs["scoring"] = "neg_mean_squared_error"
-    lazy = SAMRegressorCV(**kwargs).fit(Xd, yd)
-    eager = SAMRegressorCV(**kwargs).fit(X, y)
+    lazy = fit_search(SAMRegressorCV(**kwargs), Xd, yd)
+    eager = fit_search(SAMRegressorCV(**kwargs), X, y)
     assert_allclose(
         lazy.cv_results_["mean_test_score"], eager.cv_results_["mean_test_score"]
     )

@@ -2,16 +2,20 @@
 
 Part (a) uses a synthetic fixed design with a decaying spectrum and a known truth: the
 exact bias^2, variance and risk of gradient descent (GD) and SAM over the stopping time,
-at one float learning rate, and of Ridge over ``alpha``, matched by effective degrees
-of freedom. Part (b) cross-validates the stopping time of GD and SAM on scikit-learn's
-diabetes data (shipped with scikit-learn: no download) against ``RidgeCV``. Every number
-printed is computed by sksam and scikit-learn at run time.
+at one float learning rate (SAM's automatic step, shared by GD), of GD at its own
+automatic step too, and of Ridge over ``alpha``, matched by effective degrees of
+freedom. Part (b) cross-validates the stopping time of GD (at SAM's step and at its own)
+and SAM on scikit-learn's diabetes data (shipped with scikit-learn: no download) against
+``RidgeCV``, with the effective degrees of freedom of each selected model and whether
+the selection sits at an end of its grid. Every number printed is computed by sksam and
+scikit-learn at run time.
 """
 
 import argparse
 import importlib.util
 import os
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -110,7 +114,8 @@ def synthetic_part(seed=0, quick=False):
     -------
     result : Bunch
         ``gd``, ``sam``, ``ridge`` (bias-variance results over ``n_iters`` and
-        ``alphas``), ``learning_rate``, ``rho``, ``lam_max``, ``matched``
+        ``alphas``), ``gd_own`` (GD at its own automatic step
+        ``gd_own_learning_rate``), ``learning_rate``, ``rho``, ``lam_max``, ``matched``
         (Ridge at the degrees of freedom of the best GD and SAM stopping times) and
         the two tables as text.
     """
@@ -129,6 +134,8 @@ def synthetic_part(seed=0, quick=False):
     n_iters = np.arange(1, 3001)
     gd = _exact(SAMRegressor(rho=0.0, learning_rate=eta), X, f, "n_iter", n_iters)
     sam = _exact(SAMRegressor(rho=rho, learning_rate=eta), X, f, "n_iter", n_iters)
+    # GD at its own automatic step 1 / lam_max (larger: fewer steps to the same fit).
+    gd_own = _exact(SAMRegressor(rho=0.0), X, f, "n_iter", n_iters)
     alphas = np.geomspace(1e-2, 1e5, 15 if quick else 60)
     ridge = _exact(Ridge(), X, f, "alpha", alphas)
 
@@ -176,6 +183,10 @@ def synthetic_part(seed=0, quick=False):
         ratio = alpha / matched[name].rule
         best_rows.append(row(f"Ridge at {name}'s dof", f"alpha={alpha:.4g}", at_dof))
         best_rows[-1].append(f"{ratio:.2f}")
+    i = gd_own.oracle_index
+    best_rows.insert(
+        1, row("GD own step, best k", f"n_iter={int(n_iters[i])}", gd_own, i)
+    )
     alpha, best_ridge = _best_ridge(X, f, alphas, ridge.oracle_index)
     best_rows.append(row("Ridge, best alpha", f"alpha={alpha:.4g}", best_ridge))
     for r in best_rows:
@@ -195,6 +206,8 @@ def synthetic_part(seed=0, quick=False):
     return Bunch(
         gd=gd,
         sam=sam,
+        gd_own=gd_own,
+        gd_own_learning_rate=1.0 / lam_max,
         ridge=ridge,
         n_iters=n_iters,
         alphas=alphas,
@@ -224,70 +237,89 @@ def diabetes_part(seed=0, quick=False):
     result : Bunch
         ``models`` (name -> fitted pipeline), ``cv_curves`` (name -> (n_iters, mean
         CV R^2)), ``test_curves`` (name -> test R^2 after every step), ``ridge_r2``,
-        ``learning_rate``, ``rho`` and the table as text.
+        ``learning_rate`` (SAM's automatic step, shared by one GD search),
+        ``gd_own_learning_rate``, ``rho``, ``dof`` (name -> effective degrees of
+        freedom of the selected model), ``grid_end`` (name -> ``"lower"``,
+        ``"upper"``, ``"converged"`` or None) and the table as text.
     """
     X, y = load_diabetes(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.25, random_state=seed
     )
     scaler = StandardScaler().fit(X_train)
-    lam_max = (
-        1.0
-        / SAMRegressor(rho=0.0, n_iter=0)
-        .fit(scaler.transform(X_train), y_train)
-        .learning_rate_
-    )
+    X_scaled = scaler.transform(X_train)
+    # Eigenvalues of the centred Gram matrix of the standardized training data: the
+    # effective degrees of freedom of every selected model follow from them.
+    centred = X_scaled - X_scaled.mean(axis=0)
+    lam = np.clip(np.linalg.eigvalsh(centred.T @ centred / len(y_train)), 0.0, None)
+    lam_max = lam.max()
     rho = 1.0 / lam_max
-    eta = 1.0 / (lam_max * (1.0 + rho * lam_max))  # SAM's "auto" step, for both
+    eta = 1.0 / (lam_max * (1.0 + rho * lam_max))  # SAM's "auto" step
     n_iters = np.unique(np.geomspace(1, 1e4, 40 if quick else 120).astype(int))
     cv = KFold(3 if quick else 5, shuffle=True, random_state=seed)
     alphas = np.geomspace(1e-3, 1e4, 30 if quick else 100)
 
+    def search(rho, learning_rate):
+        return SAMRegressorCV(
+            n_iters,
+            rhos=(rho,),
+            cv=cv,
+            learning_rate=learning_rate,
+            store_cv_results=True,
+        )
+
     candidates = {
-        "GD (SAMRegressorCV, rho=0)": SAMRegressorCV(
-            n_iters, rhos=(0.0,), cv=cv, learning_rate=eta, store_cv_results=True
-        ),
-        f"SAM (SAMRegressorCV, rho={rho:.3g})": SAMRegressorCV(
-            n_iters, rhos=(rho,), cv=cv, learning_rate=eta, store_cv_results=True
-        ),
+        "GD, SAM's step (SAMRegressorCV)": search(0.0, eta),
+        "GD, own step (SAMRegressorCV)": search(0.0, "auto"),
+        f"SAM, rho={rho:.3g} (SAMRegressorCV)": search(rho, eta),
         "RidgeCV (same folds)": RidgeCV(alphas=alphas, cv=cv),
         # RidgeCV's default cv=None: leave-one-out in closed form (no refits), in
         # milliseconds; scored by R^2 of the leave-one-out predictions like the rest.
         "RidgeCV (leave-one-out)": RidgeCV(alphas=alphas, scoring="r2"),
     }
-    rows, models, cv_curves, test_curves = [], {}, {}, {}
+    rows, models, cv_curves, test_curves, dofs, ends = [], {}, {}, {}, {}, {}
     for name, estimator in candidates.items():
         tic = time.perf_counter()
-        model = make_pipeline(StandardScaler(), estimator).fit(X_train, y_train)
+        with warnings.catch_warnings():
+            # A selection at an end of its grid is reported in the table instead.
+            warnings.filterwarnings("ignore", "The selected n_iter=", UserWarning)
+            model = make_pipeline(StandardScaler(), estimator).fit(X_train, y_train)
         seconds = time.perf_counter() - tic
         final = model[-1]
         pred = model.predict(X_test)
         if isinstance(final, SAMRegressorCV):
-            alpha_rule = len(y_train) / (eta * final.n_iter_)
-            param = f"n_iter={final.n_iter_} (alpha ~ {alpha_rule:.3g})"
+            param = f"n_iter={final.n_iter_}"
+            step = final.learning_rate_
+            r = 1.0 - step * lam * (1.0 + final.rho_ * lam)
+            dof = 1.0 + np.sum(1.0 - r**final.n_iter_)
+            edge = final.n_iter_at_edge_
+            if edge is None and final.n_iter_ == n_iters.max():
+                edge = "converged"  # the end of the grid, where the path has converged
             cv_curves[name] = (n_iters, final.cv_results_["mean_test_score"])
             # Test score at every stopping time of the grid, from one decomposition.
             _, coefs, intercepts = sam_path(
-                model[0].transform(X_train),
-                y_train,
-                n_iters,
-                rho=final.rho_,
-                learning_rate=eta,
+                X_scaled, y_train, n_iters, rho=final.rho_, learning_rate=step
             )
             pred_path = model[0].transform(X_test) @ coefs + intercepts
             resid = ((pred_path - y_test[:, None]) ** 2).mean(axis=0)
             test_curves[name] = (n_iters, 1 - resid / np.var(y_test), final.n_iter_)
         else:
             param = f"alpha={final.alpha_:.3g}"
+            dof = 1.0 + np.sum(lam / (lam + final.alpha_ / len(y_train)))
+            edge = {alphas.min(): "lower", alphas.max(): "upper"}.get(final.alpha_)
         models[name] = model
+        dofs[name], ends[name] = float(dof), edge
         rows.append(
-            [name, param, final.best_score_, model.score(X_test, y_test)]
-            + [mean_squared_error(y_test, pred), f"{1000 * seconds:.0f} ms"]
+            [name, param, float(dof), edge or "no", final.best_score_]
+            + [model.score(X_test, y_test), mean_squared_error(y_test, pred)]
+            + [f"{1000 * seconds:.0f} ms"]
         )
     table = _format_table(
         [
             "model",
-            "selected (alpha ~ n/(eta k))",
+            "selected",
+            "dof",
+            "grid end",
             "CV score",
             "test R^2",
             "test MSE",
@@ -299,8 +331,11 @@ def diabetes_part(seed=0, quick=False):
         models=models,
         cv_curves=cv_curves,
         test_curves=test_curves,
-        ridge_r2=rows[2][3],  # RidgeCV on the folds of SAMRegressorCV
+        ridge_r2=models["RidgeCV (same folds)"].score(X_test, y_test),
+        dof=dofs,
+        grid_end=ends,
         learning_rate=eta,
+        gd_own_learning_rate=1.0 / lam_max,
         rho=rho,
         n_train=len(y_train),
         n_test=len(y_test),
@@ -335,8 +370,10 @@ def run_demo(output_dir="sksam_demo_output", seed=0, quick=False, out=print):
         f"{NOISE_STD:g}, known truth.\n    Exact in-sample bias^2, variance and risk "
         "(= bias^2 + variance) after k steps of GD and SAM\n    at ONE learning rate "
         f"{syn.learning_rate:.4g} (SAM's monotone step for rho = {syn.rho:.3g} = "
-        f"{RHO_SCALE:g} / lam_max);\n    dof = effective degrees of freedom (trace of "
-        "the smoother).\n"
+        f"{RHO_SCALE:g} / lam_max,\n    shared by GD: the paper's comparison; GD's own "
+        f"automatic step, 1 / lam_max = {syn.gd_own_learning_rate:.4g},\n    is "
+        f"{syn.gd_own_learning_rate / syn.learning_rate:.3g} times larger); "
+        "dof = effective degrees of freedom (trace of the smoother).\n"
     )
     out(syn.steps_table + "\n")
     out(
@@ -344,20 +381,28 @@ def run_demo(output_dir="sksam_demo_output", seed=0, quick=False, out=print):
         f"{syn.sam_bias_below}; SAM variance > GD variance: {syn.sam_variance_above}.\n"
     )
     out(
-        "    Best stopping times, best Ridge penalty, and Ridge matched to the best "
-        "GD and SAM fits\n    by effective degrees of freedom (last column: the "
-        "matched alpha over the rule n / (eta k)):\n"
+        "    Best stopping times (GD also at its own step: about the same fit, in "
+        "fewer steps), best\n    Ridge penalty, and Ridge matched to the best GD and "
+        "SAM fits by effective degrees of\n    freedom (last column: the matched alpha "
+        "over the rule of thumb n / (eta k), the rule's\n    measured error):\n"
     )
     out(syn.best_table + "\n")
     dia = diabetes_part(seed, quick)
     out(
         f"(b) Diabetes ({dia.n_train} train / {dia.n_test} test samples, standardized "
-        f"features): stopping time by {3 if quick else 5}-fold CV\n    for GD and SAM "
-        f"(same learning rate {dia.learning_rate:.3g}) vs RidgeCV on the same folds "
-        "and with its\n    default leave-one-out; scores are R^2.\n"
+        f"features): stopping time by {3 if quick else 5}-fold CV\n    for SAM and GD "
+        f"at SAM's automatic step {dia.learning_rate:.3g} and for GD at its own, "
+        f"{dia.gd_own_learning_rate:.3g},\n    vs RidgeCV on the same folds and with "
+        "its default leave-one-out; scores are R^2.\n"
     )
     out(dia.table + "\n")
     out(
+        "    dof: effective degrees of freedom of the selected model (trace of its "
+        "smoother, intercept\n    included): equal dof, equal complexity. grid end: "
+        "lower / upper when the selection is\n    at an end of its grid that may "
+        "have cut the search short (n_iter_at_edge_ of the CV\n    searches), "
+        "converged when it is the last stopping time and the path has converged "
+        "there.\n"
         "    fit time: the whole selection (every candidate on every fold) plus the "
         "refit, in the pipeline.\n"
         "    SAMRegressorCV scores all stopping times from one decomposition per fold; "

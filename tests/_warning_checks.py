@@ -1,0 +1,54 @@
+"""sksam's own warnings in the tests.
+
+``pyproject.toml`` turns sksam's warnings into errors wherever a test does not
+expect them. A test that expects one asserts it with ``pytest.warns``; the
+grid-edge warning of the CV and IC searches depends on where the selected
+``n_iter`` falls, which many tests do not fix in advance: ``fit_search`` fits a
+search and asserts that it warned exactly when its ``n_iter_at_edge_`` says the
+grid's end truncated the search (the documented rule), and no more than once.
+"""
+
+import warnings
+
+EDGE_MESSAGE = "The selected n_iter="
+
+
+def _is_edge_warning(record):
+    return issubclass(record.category, UserWarning) and str(record.message).startswith(
+        EDGE_MESSAGE
+    )
+
+
+def edge_warning_expected(search):
+    """Whether the fitted ``search`` must have warned about its grid's edge: an
+    ``"upper"`` pick, or a ``"lower"`` pick above one step."""
+    edge = search.n_iter_at_edge_
+    return edge == "upper" or (edge == "lower" and int(search.n_iter_) > 1)
+
+
+def fit_search(search, *args, **kwargs):
+    """``search.fit(*args, **kwargs)``, checking its grid-edge ``UserWarning``.
+
+    Every other warning is emitted again, to the test's filters (so sksam's other
+    warnings stay errors unless the test expects them).
+
+    Returns
+    -------
+    search : the fitted search.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        search.fit(*args, **kwargs)
+    edge = [w for w in caught if _is_edge_warning(w)]
+    expected = edge_warning_expected(search)
+    assert len(edge) == int(expected), (
+        f"n_iter_={search.n_iter_}, n_iter_at_edge_={search.n_iter_at_edge_!r}: "
+        f"expected {int(expected)} grid-edge warning(s), got "
+        f"{[str(w.message) for w in edge]}"
+    )
+    if expected:
+        assert f"{EDGE_MESSAGE}{int(search.n_iter_)} " in str(edge[0].message)
+    for w in caught:
+        if not _is_edge_warning(w):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return search
