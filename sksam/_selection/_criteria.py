@@ -15,7 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._core._spectral import rss_path
 from .._warnings import warn
-from ._gcv import gcv_criterion
+from ._gcv import gcv_criterion, ratio_rss
 
 __all__ = [
     "criterion_values",
@@ -68,8 +68,10 @@ def criterion_values(criterion, rss, dof, sum_weights, noise_variance, tau=1.0):
     return values.mean(axis=0)
 
 
-def least_squares_noise_variance(factor, y_sq_norm, sum_weights, dof_ls):
-    """``RSS_LS / (S - dof_ls)`` per target, ``RSS_LS`` the least-squares residual.
+def least_squares_noise_variance(factor, y_sq_norm, sum_weights, dof_ls, n_obs=None):
+    """``RSS_LS / (n_obs - dof_ls)`` per target, ``RSS_LS`` the least-squares residual
+    of the weights rescaled to sum to ``n_obs`` (``_gcv.ratio_rss``; ``n_obs``
+    defaults to ``sum_weights``).
 
     The least-squares fit is the ``k -> inf`` limit of the path: the filter is 1 on
     every retained direction (the ``k -> inf`` limit of the filter), so ``RSS_LS`` is
@@ -83,15 +85,17 @@ def least_squares_noise_variance(factor, y_sq_norm, sum_weights, dof_ls):
         y_sq_norm=y_sq_norm,
         sum_weights=sum_weights,
     )[:, 0]
-    return rss_ls / (sum_weights - dof_ls)
+    n_obs = sum_weights if n_obs is None else n_obs
+    return ratio_rss(rss_ls, sum_weights, n_obs) / (n_obs - dof_ls)
 
 
 def gcv_noise_variance(rss, dof, sum_weights, n_obs):
     """``RSS / (S - dof)`` at each target's GCV minimiser; ``None`` if there is none.
 
-    The GCV of ``cv="gcv"`` (``_gcv.gcv_criterion``; the IC estimators pass the
-    weight sum ``S`` as ``n_obs``) over the grid, non-finite points excluded;
-    ``rss`` (n_targets, n_rhos, n_iters), ``dof`` (n_rhos, n_iters).
+    The GCV of ``cv="gcv"`` (``_gcv.gcv_criterion``) over the grid, non-finite
+    points excluded; ``rss`` (n_targets, n_rhos, n_iters), ``dof`` (n_rhos,
+    n_iters). The IC estimators pass the residuals of the weight rule
+    (``_gcv.ratio_rss``) with ``S = n_obs``.
     """
     n_targets = rss.shape[0]
     gcv = gcv_criterion(rss, dof, sum_weights, n_obs)
