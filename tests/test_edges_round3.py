@@ -109,3 +109,28 @@ def test_kernel_undefined_on_test_rows_raises(namespace, classifier):
         to_numpy(model.predict(to_ns(X_test[:3])))  # defined there
         with pytest.raises(ValueError, match="2 of the 5 test rows.*non-finite"):
             model.predict(to_ns(X_test))
+
+
+# --------------------------------------------------------------------- point 3
+def _near_interpolating_rbf_problem(seed):
+    rng = np.random.default_rng(seed)
+    n, d = 40, rng.integers(1, 4)
+    X = rng.uniform(-2, 2, (n, d))
+    gamma = float(rng.choice([0.5, 2.0, 5.0, 10.0]))
+    y = np.sin(2 * X).sum(1) + 0.3 * rng.standard_normal(n)  # noise variance 0.09
+    return X, y, gamma
+
+
+@pytest.mark.parametrize("seed", [3, 7, 16, 18, 20])
+def test_gcv_noise_estimate_does_not_collapse_near_interpolation(seed):
+    """These 5 of 30 random RBF problems gave estimates 2e-8 .. 9e-5 (true 0.09)."""
+    from sksam import SAMKernelRidgeIC
+
+    X, y, gamma = _near_interpolating_rbf_problem(seed)
+    model = SAMKernelRidgeIC(kernel="rbf", gamma=gamma)
+    with pytest.warns(UserWarning, match="near interpolation"):
+        model.fit(X, y)
+    assert 0.09 / 10 < model.noise_variance_ < 0.09 * 10
+    r = int(np.flatnonzero(np.asarray(model.rhos_) == model.rho_)[0])
+    k = int(np.flatnonzero(np.asarray(model.n_iters_) == model.n_iter_)[0])
+    assert model.dof_[r, k] < 0.95 * X.shape[0]  # not an interpolant

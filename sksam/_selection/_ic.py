@@ -309,9 +309,12 @@ _KERNEL_NOISE_NOTES = """
     ``(rho, n_iter)`` that minimises generalized cross-validation,
     ``GCV_k = (RSS_k / n) / (1 - dof_k / n)^2`` (the criterion of
     ``SAMKernelRidgeCV(cv="gcv")``), as ``sigma^2 = RSS_k / (n - dof_k)`` there
-    (Wahba's residual-variance estimate for linear smoothers). It depends on the
-    grid and is an approximation; pass ``noise_variance`` when it is known. It
-    needs a grid point with ``dof_k < n``, otherwise ``fit`` raises a
+    (Wahba's residual-variance estimate for linear smoothers), over the grid
+    points with ``dof_k <= 0.9 n``: near interpolation both ``RSS_k`` and
+    ``n - dof_k`` are tiny and the estimate collapses, so where GCV is smallest
+    there a ``UserWarning`` says so. It depends on the grid and is an
+    approximation; pass ``noise_variance`` when it is known. It needs a grid
+    point with ``dof_k <= 0.9 n``, otherwise ``fit`` raises a
     ``ValueError``.
 """
 
