@@ -15,7 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._core._spectral import rss_path
 from .._warnings import warn
-from ._gcv import gcv_criterion, ratio_rss
+from ._gcv import gcv_criterion
 
 __all__ = [
     "GCV_MIN_RESIDUAL_FRACTION",
@@ -69,10 +69,8 @@ def criterion_values(criterion, rss, dof, sum_weights, noise_variance, tau=1.0):
     return values.mean(axis=0)
 
 
-def least_squares_noise_variance(factor, y_sq_norm, sum_weights, dof_ls, n_obs=None):
-    """``RSS_LS / (n_obs - dof_ls)`` per target, ``RSS_LS`` the least-squares residual
-    of the weights rescaled to sum to ``n_obs`` (``_gcv.ratio_rss``; ``n_obs``
-    defaults to ``sum_weights``).
+def least_squares_noise_variance(factor, y_sq_norm, sum_weights, dof_ls):
+    """``RSS_LS / (S - dof_ls)`` per target, ``RSS_LS`` the least-squares residual.
 
     The least-squares fit is the ``k -> inf`` limit of the path: the filter is 1 on
     every retained direction (the ``k -> inf`` limit of the filter), so ``RSS_LS`` is
@@ -86,8 +84,7 @@ def least_squares_noise_variance(factor, y_sq_norm, sum_weights, dof_ls, n_obs=N
         y_sq_norm=y_sq_norm,
         sum_weights=sum_weights,
     )[:, 0]
-    n_obs = sum_weights if n_obs is None else n_obs
-    return ratio_rss(rss_ls, sum_weights, n_obs) / (n_obs - dof_ls)
+    return rss_ls / (sum_weights - dof_ls)
 
 
 #: The GCV noise estimate ``RSS / (n - dof)`` only uses grid points that leave at
@@ -103,8 +100,8 @@ def gcv_noise_variance(rss, dof, sum_weights, n_obs):
     The GCV of ``cv="gcv"`` (``_gcv.gcv_criterion``) over the grid points with
     ``dof <= (1 - GCV_MIN_RESIDUAL_FRACTION) n_obs``, non-finite points excluded
     (a ``UserWarning`` when that excludes the unrestricted minimiser); ``rss``
-    (n_targets, n_rhos, n_iters), ``dof`` (n_rhos, n_iters). The IC estimators
-    pass the residuals of the weight rule (``_gcv.ratio_rss``) with ``S = n_obs``.
+    (n_targets, n_rhos, n_iters), ``dof`` (n_rhos, n_iters); ``n_obs = S`` (the
+    weight rule of ``_gcv``).
     """
     n_targets = rss.shape[0]
     gcv = gcv_criterion(rss, dof, sum_weights, n_obs)
@@ -120,8 +117,8 @@ def gcv_noise_variance(rss, dof, sum_weights, n_obs):
         worst = float(dof.ravel()[unrestricted].max())
         warn(
             "noise_variance=None: generalized cross-validation is smallest near "
-            f"interpolation (dof {worst:.4g} of n={n_obs:g} samples of positive "
-            "weight), where its noise estimate RSS / (n - dof) collapses; it is "
+            f"interpolation (dof {worst:.4g} of n={n_obs:g} samples, the sum of "
+            "the weights), where its noise estimate RSS / (n - dof) collapses; it is "
             "taken at the GCV minimiser among the grid points with dof <= "
             f"{max_dof:.4g} instead. Pass noise_variance when it is known.",
             UserWarning,

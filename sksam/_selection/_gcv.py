@@ -1,53 +1,38 @@
 """Generalized cross-validation and the one weight rule of every criterion.
 
 The weight rule (the user guide, "The update rules and conventions", "Sample weights
-in the criteria"): the criteria (GCV, Cp, AIC, BIC, the discrepancy principle and the
-noise estimates) depend on the weights only through their ratios. They are the
-unweighted formulas applied to the weights rescaled to sum to ``n_obs``, the number of
-samples with a positive weight (``gcv_n_obs``): the residual sum of squares becomes
-``RSS * n_obs / S`` (``ratio_rss``) and ``n_obs`` takes the place of ``n``. Uniform
-weights ``c`` give the unweighted result for every ``c`` and a zero weight is the same
-as dropping the row; integer weights are not repeated rows here (they are in the fit).
+in the criteria"): sample weights are frequency weights in every criterion (GCV, Cp,
+AIC, BIC, the discrepancy principle and the noise estimates), as in scikit-learn's
+sample-weight equivalence checks: the number of samples is ``S``, the sum of the
+weights (``gcv_n_obs``), so integer weights give exactly the criteria of repeated
+rows and a zero weight is the same as dropping the row; rescaling every weight
+rescales the sample count.
 
-``GCV_k = (RSS_k / S) / (1 - dof_k / n_obs)^2`` with the weighted training residual
-sum of squares ``RSS_k``, ``S`` the sum of the weights and ``dof_k`` the trace of the
-smoother (+1 with an intercept); ``dof_k >= n_obs`` gives ``GCV = inf``.
-``SAMRegressorCV(cv="gcv")`` scores ``-GCV``; the IC estimators estimate the noise
-variance at the GCV minimiser (``_criteria.gcv_noise_variance``).
+``GCV_k = (RSS_k / S) / (1 - dof_k / S)^2`` with the weighted training residual
+sum of squares ``RSS_k`` and ``dof_k`` the trace of the smoother (+1 with an
+intercept); ``dof_k >= S`` gives ``GCV = inf``. ``SAMRegressorCV(cv="gcv")`` scores
+``-GCV``; the IC estimators estimate the noise variance at the GCV minimiser
+(``_criteria.gcv_noise_variance``).
 """
 
 import numpy as np
 
-from .._array_api import namespace_of
-
-__all__ = ["gcv_criterion", "gcv_n_obs", "gcv_scores", "ratio_rss"]
+__all__ = ["gcv_criterion", "gcv_n_obs", "gcv_scores"]
 
 
 def gcv_n_obs(problem, sample_weight=None):
-    """``n_obs`` of every criterion: the number of samples with a positive weight.
+    """``n_obs`` of every criterion: the sum of the weights (frequency weights).
 
-    ``sample_weight`` defaults to the problem's own weights.
+    ``sample_weight`` is accepted for the callers' convenience; the problem's
+    weight sum is the one the fit divides by.
     """
-    if sample_weight is None:
-        sample_weight = getattr(problem, "sample_weight", None)
-    n_obs = problem.n_samples
-    if sample_weight is not None:
-        xp = namespace_of(sample_weight)[0] or np
-        n_obs = int(xp.count_nonzero(sample_weight))
-    return n_obs
-
-
-def ratio_rss(rss, sum_weights, n_obs):
-    """``RSS * n_obs / S``: the residual sum of squares of the weights rescaled to
-    sum to ``n_obs`` (the weight rule of the module docstring)."""
-    return rss * (n_obs / sum_weights)
+    return problem.sum_weights
 
 
 def gcv_criterion(rss, dof, sum_weights, n_obs):
     """``GCV = (RSS / S) / (1 - dof / n_obs)^2``, ``inf`` where ``dof >= n_obs``.
 
-    ``rss`` of shape (n_targets, ...) and ``dof`` broadcasting with it; only the
-    ratios of the weights matter in ``RSS / S``.
+    ``rss`` of shape (n_targets, ...) and ``dof`` broadcasting with it.
     """
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         gcv = (rss / sum_weights) / (1.0 - dof / n_obs) ** 2

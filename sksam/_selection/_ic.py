@@ -19,7 +19,7 @@ from ._criteria import (
     gcv_noise_variance,
     least_squares_noise_variance,
 )
-from ._gcv import gcv_n_obs, ratio_rss
+from ._gcv import gcv_n_obs
 from ._search import (
     N_ITER_AT_EDGE_DOC,
     SelectedModelMixin,
@@ -63,10 +63,9 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
-            Only their ratios matter (the weight rule of the user guide,
-            "Sample weights in the criteria"): the criteria and the noise estimate
-            see the weights rescaled to sum to ``n``, the number of samples of
-            positive weight.
+            Frequency weights (the weight rule of the user guide, "Sample weights
+            in the criteria"): ``n = sum(sample_weight)`` is the number of
+            samples in the criteria and in the noise estimate.
 
         Returns
         -------
@@ -112,12 +111,9 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             rss.append(np.concatenate(rss_j, axis=-1))
             dof.append(np.concatenate(dof_j))
         rss, dof = np.stack(rss, axis=1), np.stack(dof)
-        # The one weight rule (_gcv): only the ratios of the weights matter; the
-        # criteria see the weights rescaled to sum to n_obs, the number of samples
-        # of positive weight.
-        n_obs = gcv_n_obs(problem, data.sample_weight)
+        # The one weight rule (_gcv): frequency weights, n_obs = S.
+        n_obs = gcv_n_obs(problem)
         y_mean_sq = to_numpy(problem.y_sq_norm) / problem.sum_weights
-        rss = ratio_rss(rss, problem.sum_weights, n_obs)
         sum_weights = n_obs
 
         if self.noise_variance is None:
@@ -253,10 +249,10 @@ _ATTRIBUTES_DOC = (
 )
 
 _NOTES_DOC = """
-    With ``n`` the number of samples of positive weight, sample weights ``s_i``
-    rescaled to sum to ``n`` (``s_i n / sum_j s_j``; all ones without weights),
-    the fitted values ``f_k`` after ``k`` steps, the weighted residual sum of
-    squares ``RSS_k = sum_i s_i (y_i - f_k(x_i))^2``, the degrees of freedom
+    With sample weights ``s_i`` (frequency weights: ``n = sum_i s_i`` is the number
+    of samples; all ones without weights), the fitted values ``f_k`` after ``k``
+    steps, the weighted residual sum of squares
+    ``RSS_k = sum_i s_i (y_i - f_k(x_i))^2``, the degrees of freedom
     ``dof_k = sum_i (1 - r_i^k) + fit_intercept`` (``r_i = 1 - eta lam_i (1 + rho
     lam_i)`` over the eigenvalues ``lam_i`` of the weighted, centred Gram or kernel
     matrix divided by the weight sum) and the noise variance ``sigma^2``:
@@ -286,10 +282,11 @@ _NOTES_DOC = """
     The other criteria select the grid point with the smallest value (ties: the
     fewest steps, then the first ``rho``). With several targets each has its own
     ``sigma^2`` and the criteria are averaged over targets (the criterion of the
-    stacked problem). Only the ratios of the weights matter (the one weight rule
-    of every criterion, :ref:`update_rules`): uniform weights give the unweighted
-    criteria and a zero weight drops the row; integer weights are not repeated
-    rows here (``n`` counts samples), although the fit itself is the same.
+    stacked problem). Sample weights act as frequency weights (the one weight rule
+    of every criterion, :ref:`sample_weight_rule`): integer weights give exactly
+    the criteria of the data with row ``i`` repeated ``s_i`` times, a zero weight
+    drops the row, and rescaling all weights changes ``n``, as repeating every row
+    would.
 {noise_notes}
     An estimated ``sigma^2`` is floored at machine epsilon times ``||y_c||^2 / n``
     (centred targets) so that noiseless data keep finite criteria.
@@ -414,9 +411,10 @@ class SAMRegressorIC(RegressorMixin, BaseSAMIC):
             noise_variance = gcv_noise_variance(rss, dof, n_obs, n_obs)
             intercept = " + 1 for the intercept" if self.fit_intercept else ""
             detail = (
-                f"n_samples={n_samples} ({n_obs} of positive weight) "
-                f"for {dof_ls} least-squares degrees of freedom (rank {rank} of "
-                f"the centred design{intercept})"
+                f"a sum of sample weights S={n_obs:g} (the number of samples, "
+                f"frequency weights; n_samples={n_samples}) for {dof_ls} "
+                f"least-squares degrees of freedom (rank {rank} of the centred "
+                f"design{intercept})"
             )
             if noise_variance is None:
                 raise ValueError(
@@ -426,16 +424,16 @@ class SAMRegressorIC(RegressorMixin, BaseSAMIC):
                     "noise_variance (a known value or a pilot estimate)."
                 )
             warn(
-                "noise_variance=None: the least-squares residual is zero with "
-                f"{detail}; the noise variance is estimated at the GCV minimiser "
-                "of the grid instead (an approximation). Pass noise_variance when "
-                "it is known.",
+                "noise_variance=None: the least-squares estimate RSS / (S - dof) "
+                f"needs more samples than degrees of freedom; got {detail}; the "
+                "noise variance is estimated at the GCV minimiser of the grid "
+                "instead (an approximation). Pass noise_variance when it is known.",
                 UserWarning,
             )
             return noise_variance
         with np.errstate(invalid="ignore"):  # r^inf = 0 (array-api-strict warns)
             noise_variance = least_squares_noise_variance(
-                problem.factor, problem.y_sq_norm, problem.sum_weights, dof_ls, n_obs
+                problem.factor, problem.y_sq_norm, n_obs, dof_ls
             )
         return to_numpy(noise_variance)
 
@@ -557,7 +555,8 @@ class SAMKernelRidgeIC(RegressorMixin, BaseSAMIC):
             raise ValueError(
                 "noise_variance=None estimates the noise variance at the GCV "
                 "minimiser, which needs a grid point with fewer degrees of freedom "
-                f"than samples; got n_samples={n_samples} ({n_obs} of positive "
-                "weight) and no such point. Pass noise_variance."
+                f"than samples; got n_samples={n_samples} (sum of sample weights "
+                f"{n_obs:g}, the number of samples) and no such point. Pass "
+                "noise_variance."
             )
         return noise_variance
