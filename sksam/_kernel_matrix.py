@@ -173,7 +173,19 @@ def test_kernel(X, X_fit, kernel, params, origin=None):
         return astype(xp, K, compute_dtype(xp, device))
     if origin is not None and sparse.issparse(X):
         X = X.toarray()
-    return _pairwise(X, X_fit, kernel, params, origin)
+    K = _pairwise(X, X_fit, kernel, params, origin)
+    xp, _ = array_namespace(K)
+    finite = xp.all(xp.isfinite(K), axis=1)
+    if not bool(xp.all(finite)):
+        bad = int(K.shape[0] - int(xp.sum(astype(xp, finite, K.dtype))))
+        raise ValueError(
+            f"The kernel between {bad} of the {K.shape[0]} test rows and the "
+            "training rows has non-finite values (NaN or inf): the kernel is not "
+            "defined on these rows with these parameters (e.g. a 'poly' kernel "
+            "with a non-integer degree on negative inner products), or it "
+            "overflows float64. Predictions there would be NaN."
+        )
+    return K
 
 
 def check_square_kernel(kernel, X):

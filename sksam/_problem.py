@@ -25,10 +25,10 @@ import numpy as np
 from scipy import sparse
 
 from ._array_api import array_namespace, to_numpy
-from ._core._namespaces import astype, eps_of, full, zeros
+from ._core._namespaces import asarray_like, astype, eps_of, full, zeros
 from ._core._operators import GramDesign, ScaledDesign, ScaledKernel
 from ._core._spectral import coef_path, dof_path, rss_path
-from ._core._variants import get_variant
+from ._core._variants import GRADIENT_FLOOR_ULPS, get_variant
 from ._dask import is_dask_collection, reduce_row_moments
 from ._outputs import KernelOutput, LinearOutput
 from ._stability import (
@@ -111,6 +111,9 @@ class Problem:
         self.negative_floor = 0.0
         #: Whether ``check_definite`` found growing negative directions.
         self.indefinite = False
+        self._gradient_floor = None
+        if op is not None:
+            op.gradient_floor = self.gradient_floor
 
     # -------------------------------------------------------------- the data
     @property
@@ -142,12 +145,33 @@ class Problem:
             self._y_sq_norm = self.xp.sum(self.y_scaled**2, axis=0)
         return self._y_sq_norm
 
+    def gradient_floor(self):
+        """Per target, the gradient norm that is rounding: normalized SAM takes no
+        perturbation at or below it (``_variants.GRADIENT_FLOOR_ULPS``).
+
+        The (RKHS) gradient ``A^T diag(s) r / S`` has norm at most
+        ``sqrt(lam_max) * rms(r)``; the centred residual carries rounding of the
+        order of the unit roundoff times the targets' weighted root mean square
+        *before* centring (a constant target centres to rounding, not to zero).
+        """
+        if self._gradient_floor is None:
+            xp = self.xp
+            mean_sq = self.y_sq_norm / self.sum_weights
+            if self.fit_intercept:
+                offset = asarray_like(xp, self.y_offset, mean_sq)
+                mean_sq = mean_sq + offset * offset
+            lam_max = max(float(self.lam_max), 0.0)
+            unit = GRADIENT_FLOOR_ULPS * eps_of(xp, mean_sq.dtype) * lam_max**0.5
+            self._gradient_floor = unit * xp.sqrt(mean_sq)
+        return self._gradient_floor
+
     # -------------------------------------------------------- decomposition
     @property
     def factor(self):
         """The ``SpectralFactor``: the one eigendecomposition, made on first use."""
         if self._factor is None:
             self._factor = self._decompose(lambda: self.op.factor(self.y_scaled))
+            self._factor.gradient_floor = self.gradient_floor()
         return self._factor
 
     def _decompose(self, compute):

@@ -202,12 +202,19 @@ def warn_if_kernel_loss_grew(op, y_scaled, coef, learning_rate, lam_max, rho, va
         return  # already warned about; the loss says nothing more
     xp, _ = array_namespace(coef)
     if bool(xp.all(xp.isfinite(coef))):
-        warn_if_loss_grew(op, y_scaled, coef, _KERNEL_LOSS_GREW)
+        # A rise within the rounding of the targets is no evidence (a constant
+        # target centres to rounding): the residual of the gradient floor.
+        tol = 0.0
+        if op.gradient_floor is not None and lam_max > 0.0:
+            floor = op.gradient_floor()
+            tol = float(op.sum_weights) * (floor * floor) / lam_max
+        warn_if_loss_grew(op, y_scaled, coef, _KERNEL_LOSS_GREW, tol)
 
 
-def warn_if_loss_grew(op, y_scaled, coef, message):
-    """Warn with ``message`` when ``coef`` has a larger training loss than 0."""
+def warn_if_loss_grew(op, y_scaled, coef, message, tol=0.0):
+    """Warn with ``message`` when ``coef`` has a larger training loss than 0 (by
+    more than ``tol``, per target)."""
     xp, _ = array_namespace(coef)
     loss = xp.sum((op.apply(coef) - y_scaled) ** 2, axis=0)
-    if bool(xp.any(loss > xp.sum(y_scaled**2, axis=0))):
+    if bool(xp.any(loss > xp.sum(y_scaled**2, axis=0) + tol)):
         warn(message, ConvergenceWarning)

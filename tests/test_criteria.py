@@ -9,6 +9,7 @@ from _reference import kernel_sam, linear_sam
 from _warning_checks import fit_search
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LassoLarsIC
 from sklearn.metrics.pairwise import rbf_kernel
@@ -418,3 +419,65 @@ def test_sparse_input_selects_like_dense(shape):
     assert (dense.rho_, dense.n_iter_) == (csr.rho_, csr.n_iter_)
     assert_allclose(csr.criterion_, dense.criterion_, rtol=1e-9)
     assert_allclose(csr.coef_, dense.coef_, rtol=1e-9, atol=1e-12)
+
+
+# One weight semantics (issue 24, point 4): every criterion takes sample weights as
+# frequency weights (n = S, the sum of the weights), cv="gcv" included.
+LONG_GRID = np.array([0, 1, 3, 10, 30, 100, 1000, 30000])
+SEARCH_IDS = ["linear-ic-cp", "linear-ic-bic", "kernel-ic", "linear-gcv", "kernel-gcv"]
+
+
+def _weight_rule_searches():
+    from sksam import SAMKernelRidgeCV, SAMRegressorCV
+
+    return [
+        SAMRegressorIC(LONG_GRID, RHOS),
+        SAMRegressorIC(LONG_GRID, RHOS, criterion="bic"),
+        SAMKernelRidgeIC(LONG_GRID, RHOS, kernel="rbf", gamma=0.5),
+        SAMRegressorCV(LONG_GRID, RHOS, cv="gcv"),
+        SAMKernelRidgeCV(LONG_GRID, RHOS, cv="gcv", kernel="rbf", gamma=0.5),
+    ]
+
+
+def _selection_summary(model):
+    summary = [model.rho_, model.n_iter_]
+    for name in ("noise_variance_", "criterion_", "dof_", "best_score_"):
+        if hasattr(model, name):
+            summary.append(np.asarray(getattr(model, name), dtype=float))
+    return summary
+
+
+def _assert_same_selection(got, expected):
+    assert got[:2] == expected[:2]
+    for a, b in zip(got[2:], expected[2:], strict=True):
+        assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("search", _weight_rule_searches(), ids=SEARCH_IDS)
+@pytest.mark.parametrize("c", [2, 3])
+def test_uniform_integer_weights_equal_repeated_rows(search, c):
+    # The short grid: rho does not matter on a converged path, where the
+    # criteria of different rhos tie to rounding.
+    search = clone(search).set_params(n_iters=GRID)
+    X, _, y = make_problem(n=20, d=6, seed=2)
+    expected = _selection_summary(fit_search(search, np.tile(X, (c, 1)), np.tile(y, c)))
+    got = _selection_summary(fit_search(search, X, y, sample_weight=np.full(20, c)))
+    _assert_same_selection(got, expected)
+
+
+@pytest.mark.parametrize("search", _weight_rule_searches(), ids=SEARCH_IDS)
+def test_zero_weight_equals_dropping_the_row(search):
+    X, _, y = make_problem(n=40, d=6, seed=2)
+    s = np.random.default_rng(3).integers(1, 4, 40).astype(float)
+    s[[4, 17]] = 0.0
+    keep = s > 0
+    expected = _selection_summary(
+        fit_search(search, X[keep], y[keep], sample_weight=s[keep])
+    )
+    got = _selection_summary(fit_search(search, X, y, sample_weight=s))
+    _assert_same_selection(got, expected)
+    # ... and integer weights are repeated rows, for GCV as for the IC.
+    rows = np.repeat(np.arange(40), s.astype(int))
+    _assert_same_selection(
+        _selection_summary(fit_search(search, X[rows], y[rows])), got
+    )

@@ -251,9 +251,8 @@ def test_gcv_against_explicit_smoother(kernel, weighted, fit_intercept):
         for i, hat in enumerate(hats):
             rss = s @ (y - hat @ y) ** 2
             dof = np.trace(hat)
-            # dof per sample with a positive weight: only weight ratios matter
-            n_obs = np.count_nonzero(s)
-            expected[i, j] = (rss / s.sum()) / (1.0 - dof / n_obs) ** 2
+            # frequency weights: the number of samples is the weight sum
+            expected[i, j] = (rss / s.sum()) / (1.0 - dof / s.sum()) ** 2
     scores = model.cv_results_["mean_test_score"]
     assert_allclose(-scores, expected.ravel(), rtol=1e-9)
     assert "split0_test_score" not in model.cv_results_

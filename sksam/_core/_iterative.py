@@ -174,8 +174,13 @@ def sam_batch_iterates(op, y_scaled, learning_rate, rho, variant, batches):
     """
     variant = get_variant(variant)
     coef = np.zeros((op.n_params, y_scaled.shape[1]))
+    floor = op.gradient_floor() if op.gradient_floor is not None else None
     for step, (rows, batch_weight_sum) in enumerate(batches, start=1):
         batch = op.rows(rows)
+        if floor is not None:
+            # A batch's top eigenvalue is at most S / S_B times the full one.
+            scaled = floor * float(np.sqrt(op.sum_weights / batch_weight_sum))
+            batch.gradient_floor = lambda scaled=scaled: scaled
         resid = batch.apply(coef) - y_scaled.take(rows, axis=0)
         if rho > 0.0:
             # The residual at the perturbed point is resid + A_B p, with p the

@@ -48,6 +48,11 @@ class RowOperator(ABC):
     rkhs: bool
     #: The array namespace of the operator's arrays.
     xp = np
+    #: Zero-argument callable giving, per target, the gradient norm at or below
+    #: which a gradient is rounding (``_problem.Problem.gradient_floor``), or None.
+    #: Set by the problem that owns the operator; a normalized step treats such a
+    #: gradient as zero.
+    gradient_floor = None
 
     @abstractmethod
     def apply(self, coef):

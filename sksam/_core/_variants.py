@@ -41,6 +41,7 @@ from ._namespaces import (
 )
 
 __all__ = [
+    "GRADIENT_FLOOR_ULPS",
     "Normalized",
     "RESIDUAL_FLOOR",
     "SAMVariant",
@@ -247,10 +248,16 @@ def gradient_norm(xp, grad, fitted_step, rkhs):
     return ldexp(xp, xp.sqrt(ldexp(xp, sq, total & 1)), total >> 1)
 
 
-def perturbation_radius(xp, rho, grad, fitted_step, rkhs):
-    """``rho / ||g||`` per column (0 where ``||g|| == 0``: no perturbation)."""
+#: A gradient norm at most ``GRADIENT_FLOOR_ULPS`` unit roundoffs of the targets'
+#: scale (``_problem.Problem.gradient_floor``) is rounding and counts as zero.
+GRADIENT_FLOOR_ULPS = 64.0
+
+
+def perturbation_radius(xp, rho, grad, fitted_step, rkhs, floor=None):
+    """``rho / ||g||`` per column (0 where ``||g|| <= floor``, default 0: no
+    perturbation; ``floor`` per column, see ``GRADIENT_FLOOR_ULPS``)."""
     norm = gradient_norm(xp, grad, fitted_step, rkhs)
-    positive = norm > 0.0
+    positive = norm > (0.0 if floor is None else floor)
     safe = xp.where(positive, norm, xp.ones_like(norm))
     return xp.where(positive, rho / safe, xp.zeros_like(norm))
 
@@ -267,11 +274,15 @@ class Normalized(SAMVariant):
     linear_in_y = False
 
     def ascent(self, op, grad, rho):
+        # A gradient at rounding level (``op.gradient_floor``) counts as zero: its
+        # direction is noise, and normalizing it would take a full rho step.
         xp = op.xp
+        floor = op.gradient_floor() if op.gradient_floor is not None else None
         if op.rkhs:  # the RKHS norm needs A g first
             fitted_step = op.apply_gradient(grad)
-            return fitted_step * perturbation_radius(xp, rho, grad, fitted_step, True)
-        radius = perturbation_radius(xp, rho, grad, None, False)
+            radius = perturbation_radius(xp, rho, grad, fitted_step, True, floor)
+            return fitted_step * radius
+        radius = perturbation_radius(xp, rho, grad, None, False, floor)
         return op.apply_gradient(radius * grad)
 
     def auto_learning_rate(self, lam_max, rho):
@@ -390,6 +401,9 @@ class Normalized(SAMVariant):
         floor = asarray_like(xp, floor_value, lam)
         zero = asarray_like(xp, 0.0, lam)
         one = asarray_like(xp, 1.0, lam)
+        # A gradient at rounding level counts as zero (as in ``ascent``).
+        grad_floor = getattr(factor, "gradient_floor", None)
+        grad_floor = zero if grad_floor is None else grad_floor
         out = zeros(xp, (lam.shape[0], fitted.shape[1], len(steps)), lam)
         step = start
         for index, target in enumerate(steps):
@@ -400,7 +414,7 @@ class Normalized(SAMVariant):
                 while step < stop:
                     sq_norm = xp.sum(unit * (e * e), axis=0)
                     norm = scale * xp.sqrt(xp.where(sq_norm > 0.0, sq_norm, zero))
-                    positive = norm > 0.0
+                    positive = norm > grad_floor
                     radius = xp.where(
                         positive, rho / xp.where(positive, norm, one), zero
                     )

@@ -18,6 +18,7 @@ from .._warnings import warn
 from ._gcv import gcv_criterion
 
 __all__ = [
+    "GCV_MIN_RESIDUAL_FRACTION",
     "criterion_values",
     "discrepancy_choice",
     "first_best",
@@ -86,21 +87,43 @@ def least_squares_noise_variance(factor, y_sq_norm, sum_weights, dof_ls):
     return rss_ls / (sum_weights - dof_ls)
 
 
+#: The GCV noise estimate ``RSS / (n - dof)`` only uses grid points that leave at
+#: least this fraction of the samples as residual degrees of freedom: near
+#: interpolation both factors are rounding-sized and GCV's minimum collapses the
+#: estimate (issue 24: 5 of 30 random RBF problems, estimates 4e-9 .. 1e-4 of 0.09).
+GCV_MIN_RESIDUAL_FRACTION = 0.1
+
+
 def gcv_noise_variance(rss, dof, sum_weights, n_obs):
     """``RSS / (S - dof)`` at each target's GCV minimiser; ``None`` if there is none.
 
-    The GCV of ``cv="gcv"`` (``_gcv.gcv_criterion``; the IC estimators pass the
-    weight sum ``S`` as ``n_obs``) over the grid, non-finite points excluded;
-    ``rss`` (n_targets, n_rhos, n_iters), ``dof`` (n_rhos, n_iters).
+    The GCV of ``cv="gcv"`` (``_gcv.gcv_criterion``) over the grid points with
+    ``dof <= (1 - GCV_MIN_RESIDUAL_FRACTION) n_obs``, non-finite points excluded
+    (a ``UserWarning`` when that excludes the unrestricted minimiser); ``rss``
+    (n_targets, n_rhos, n_iters), ``dof`` (n_rhos, n_iters); ``n_obs = S`` (the
+    weight rule of ``_gcv``).
     """
     n_targets = rss.shape[0]
     gcv = gcv_criterion(rss, dof, sum_weights, n_obs)
-    gcv = np.where(np.isfinite(gcv), gcv, np.inf)
-    gcv = gcv.reshape(n_targets, -1)
-    best = np.argmin(gcv, axis=1)
-    if not np.all(np.isfinite(gcv[np.arange(n_targets), best])):
+    gcv = np.where(np.isfinite(gcv), gcv, np.inf).reshape(n_targets, -1)
+    max_dof = (1.0 - GCV_MIN_RESIDUAL_FRACTION) * n_obs
+    kept = np.where((dof <= max_dof).ravel()[None, :], gcv, np.inf)
+    best = np.argmin(kept, axis=1)
+    rows = np.arange(n_targets)
+    if not np.all(np.isfinite(kept[rows, best])):
         return None
-    best_rss = rss.reshape(n_targets, -1)[np.arange(n_targets), best]
+    unrestricted = np.argmin(gcv, axis=1)
+    if np.any(gcv[rows, unrestricted] < kept[rows, best]):
+        worst = float(dof.ravel()[unrestricted].max())
+        warn(
+            "noise_variance=None: generalized cross-validation is smallest near "
+            f"interpolation (dof {worst:.4g} of n={n_obs:g} samples, the sum of "
+            "the weights), where its noise estimate RSS / (n - dof) collapses; it is "
+            "taken at the GCV minimiser among the grid points with dof <= "
+            f"{max_dof:.4g} instead. Pass noise_variance when it is known.",
+            UserWarning,
+        )
+    best_rss = rss.reshape(n_targets, -1)[rows, best]
     return best_rss / (sum_weights - dof.ravel()[best])
 
 

@@ -131,7 +131,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             if self.scoring is not None:
                 raise ValueError("scoring must be None with cv='gcv'.")
             _raise_for_params(params, self, "fit")
-            n_obs = gcv_n_obs(problem, data.sample_weight)
+            n_obs = gcv_n_obs(problem)
             scores = gcv_scores(
                 problem, n_iters, rhos, self._gcv_plan(estimator), n_obs
             )

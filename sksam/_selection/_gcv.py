@@ -1,34 +1,35 @@
-"""Generalized cross-validation: one formula for ``cv="gcv"`` and the IC noise estimate.
+"""Generalized cross-validation and the one weight rule of every criterion.
 
-``GCV_k = (RSS_k / S) / (1 - dof_k / n_obs)^2`` with the weighted training residual
-sum of squares ``RSS_k``, ``S`` the sum of the weights, ``dof_k`` the trace of the
-smoother (+1 with an intercept) and ``n_obs`` the number of samples with a positive
-weight (``gcv_n_obs``); ``dof_k >= n_obs`` gives ``GCV = inf``. ``SAMRegressorCV(cv=
-"gcv")`` scores ``-GCV``; the IC estimators estimate the noise variance at the GCV
-minimiser (``_criteria.gcv_noise_variance``).
+The weight rule (the user guide, "The update rules and conventions", "Sample weights
+in the criteria"): sample weights are frequency weights in every criterion (GCV, Cp,
+AIC, BIC, the discrepancy principle and the noise estimates), as in scikit-learn's
+sample-weight equivalence checks: the number of samples is ``S``, the sum of the
+weights (``gcv_n_obs``), so integer weights give exactly the criteria of repeated
+rows and a zero weight is the same as dropping the row; rescaling every weight
+rescales the sample count.
+
+``GCV_k = (RSS_k / S) / (1 - dof_k / S)^2`` with the weighted training residual
+sum of squares ``RSS_k`` and ``dof_k`` the trace of the smoother (+1 with an
+intercept); ``dof_k >= S`` gives ``GCV = inf``. ``SAMRegressorCV(cv="gcv")`` scores
+``-GCV``; the IC estimators estimate the noise variance at the GCV minimiser
+(``_criteria.gcv_noise_variance``).
 """
 
 import numpy as np
 
-from .._array_api import array_namespace
-
 __all__ = ["gcv_criterion", "gcv_n_obs", "gcv_scores"]
 
 
-def gcv_n_obs(problem, sample_weight):
-    """``n_obs`` of GCV: the number of samples with a positive weight."""
-    n_obs = problem.n_samples
-    if sample_weight is not None:
-        xp, _ = array_namespace(sample_weight)
-        n_obs = int(xp.count_nonzero(sample_weight))
-    return n_obs
+def gcv_n_obs(problem):
+    """``n_obs`` of every criterion: the sum of the weights (frequency weights;
+    the user guide, "Sample weights in the criteria")."""
+    return problem.sum_weights
 
 
 def gcv_criterion(rss, dof, sum_weights, n_obs):
     """``GCV = (RSS / S) / (1 - dof / n_obs)^2``, ``inf`` where ``dof >= n_obs``.
 
-    ``rss`` of shape (n_targets, ...) and ``dof`` broadcasting with it; only the
-    ratios of the weights matter in ``RSS / S``.
+    ``rss`` of shape (n_targets, ...) and ``dof`` broadcasting with it.
     """
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         gcv = (rss / sum_weights) / (1.0 - dof / n_obs) ** 2

@@ -20,6 +20,7 @@ from ._criteria import (
     gcv_noise_variance,
     least_squares_noise_variance,
 )
+from ._gcv import gcv_n_obs
 from ._search import (
     N_ITER_AT_EDGE_DOC,
     SelectedModelMixin,
@@ -63,7 +64,8 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
-            Frequency weights: ``S = sum(sample_weight)`` replaces the number of
+            Frequency weights (the weight rule of the user guide, "Sample weights
+            in the criteria"): ``n = sum(sample_weight)`` is the number of
             samples in the criteria and in the noise estimate.
 
         Returns
@@ -111,17 +113,15 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             rss.append(np.concatenate(rss_j, axis=-1))
             dof.append(np.concatenate(dof_j))
         rss, dof = np.stack(rss, axis=1), np.stack(dof)
-        sum_weights = problem.sum_weights
+        # The one weight rule (_gcv): frequency weights, n_obs = S.
+        n_obs = gcv_n_obs(problem)
+        y_mean_sq = to_numpy(problem.y_sq_norm) / problem.sum_weights
+        sum_weights = n_obs
 
         if self.noise_variance is None:
-            # The GCV of cv="gcv" (_gcv), with the weight sum in the role of
-            # n_obs, as the IC estimators have always had it (issue 24 settles
-            # one weight semantics; the count of positive weights changes the
-            # weighted estimates).
-            n_obs = problem.sum_weights
             sigma2 = self._estimate_noise_variance(problem, rss, dof, n_obs)
             # Noiseless data: keep the criteria finite (documented floor).
-            floor = np.finfo(float).eps * to_numpy(problem.y_sq_norm) / sum_weights
+            floor = np.finfo(float).eps * y_mean_sq
             sigma2 = np.maximum(sigma2, np.maximum(floor, np.finfo(float).tiny))
         else:
             sigma2 = np.full(problem.n_targets, float(self.noise_variance))
@@ -195,10 +195,10 @@ _LINEAR_NOISE_RULE = """
         ``None`` estimates it from the residual of the weighted least-squares fit
         (with fewer samples than that needs, by the GCV rule of
         :class:`SAMKernelRidgeIC`, with a ``UserWarning``),
-        ``sigma^2 = RSS_LS / (S - r - fit_intercept)``, with ``r`` the rank of the
+        ``sigma^2 = RSS_LS / (n - r - fit_intercept)``, with ``r`` the rank of the
         centred design (``n_features`` unless columns are collinear), as
         :class:`~sklearn.linear_model.LassoLarsIC` does. This needs
-        ``S > r + fit_intercept`` (more samples than features); otherwise ``fit``
+        ``n > r + fit_intercept`` (more samples than features); otherwise ``fit``
         raises a ``ValueError`` asking for ``noise_variance``."""
 
 _KERNEL_NOISE_RULE = """
@@ -216,7 +216,7 @@ _ATTRIBUTES_DOC = (
     criterion_ : ndarray of shape (n_rhos, n_iters)
         The criterion at every grid point (``criterion_[i, j]`` for ``rhos_[i]``
         and ``n_iters_[j]``), averaged over targets; for ``"discrepancy"``,
-        ``RSS / S - tau * sigma^2``. Diverged points are ``inf`` or ``nan``.
+        ``RSS / n - tau * sigma^2``. Diverged points are ``inf`` or ``nan``.
     dof_ : ndarray of shape (n_rhos, n_iters)
         Degrees of freedom ``sum_i (1 - r_i^k)`` (+1 with an intercept): the trace
         of the training smoother.
@@ -251,28 +251,29 @@ _ATTRIBUTES_DOC = (
 )
 
 _NOTES_DOC = """
-    With sample weights ``s_i`` (``S = sum_i s_i``, the number of samples without
-    weights), the fitted values ``f_k`` after ``k`` steps, the weighted residual
-    sum of squares ``RSS_k = sum_i s_i (y_i - f_k(x_i))^2``, the degrees of freedom
+    With sample weights ``s_i`` (frequency weights: ``n = sum_i s_i`` is the number
+    of samples; all ones without weights), the fitted values ``f_k`` after ``k``
+    steps, the weighted residual sum of squares
+    ``RSS_k = sum_i s_i (y_i - f_k(x_i))^2``, the degrees of freedom
     ``dof_k = sum_i (1 - r_i^k) + fit_intercept`` (``r_i = 1 - eta lam_i (1 + rho
     lam_i)`` over the eigenvalues ``lam_i`` of the weighted, centred Gram or kernel
-    matrix divided by ``S``) and the noise variance ``sigma^2``:
+    matrix divided by the weight sum) and the noise variance ``sigma^2``:
 
     - ``"cp"`` (Mallows' Cp, Stein's unbiased risk estimate):
-      ``Cp_k = RSS_k / S + 2 sigma^2 dof_k / S``. For ``y = f + eps`` with
+      ``Cp_k = RSS_k / n + 2 sigma^2 dof_k / n``. For ``y = f + eps`` with
       independent noise of variance ``sigma^2`` (unit weights),
       ``E[Cp_k] = E ||f_k - f||^2 / n + sigma^2``: the expected mean squared
       error on fresh labels at the training inputs (in-sample risk plus noise).
       It is unbiased for a known ``sigma^2`` and for any unbiased estimate of
       it, since ``dof_k`` does not depend on ``y``.
     - ``"aic"`` (as :class:`~sklearn.linear_model.LassoLarsIC`):
-      ``S log(2 pi sigma^2) + RSS_k / sigma^2 + 2 dof_k``. With ``sigma^2`` fixed
-      it is ``S Cp_k / sigma^2`` plus a constant, so it selects what ``"cp"``
+      ``n log(2 pi sigma^2) + RSS_k / sigma^2 + 2 dof_k``. With ``sigma^2`` fixed
+      it is ``n Cp_k / sigma^2`` plus a constant, so it selects what ``"cp"``
       selects (for one target).
-    - ``"bic"``: ``S log(2 pi sigma^2) + RSS_k / sigma^2 + log(S) dof_k``.
+    - ``"bic"``: ``n log(2 pi sigma^2) + RSS_k / sigma^2 + log(n) dof_k``.
     - ``"discrepancy"`` (Morozov's discrepancy principle, the data-driven
       stopping rule of the early-stopping literature): for each ``rho``, stop at
-      the smallest ``n_iter`` of the grid with ``RSS_k / S <= tau sigma^2``
+      the smallest ``n_iter`` of the grid with ``RSS_k / n <= tau sigma^2``
       (``tau = discrepancy_tau``): the fit is stopped as soon as its residual is
       no larger than the noise. The residual decreases with ``k`` at any stable
       step size, so this is the first crossing. ``rho_`` is then the radius
@@ -283,11 +284,13 @@ _NOTES_DOC = """
     The other criteria select the grid point with the smallest value (ties: the
     fewest steps, then the first ``rho``). With several targets each has its own
     ``sigma^2`` and the criteria are averaged over targets (the criterion of the
-    stacked problem). Sample weights act as frequency weights: integer weights
-    give exactly the criteria of the data with row ``i`` repeated ``s_i`` times
-    (rescaling all weights changes ``S``, as it would change ``n``).
+    stacked problem). Sample weights act as frequency weights (the one weight rule
+    of every criterion, :ref:`sample_weight_rule`): integer weights give exactly
+    the criteria of the data with row ``i`` repeated ``s_i`` times, a zero weight
+    drops the row, and rescaling all weights changes ``n``, as repeating every row
+    would.
 {noise_notes}
-    An estimated ``sigma^2`` is floored at machine epsilon times ``||y_c||^2 / S``
+    An estimated ``sigma^2`` is floored at machine epsilon times ``||y_c||^2 / n``
     (centred targets) so that noiseless data keep finite criteria.
 
     Cost: one eigendecomposition, the one a ``solver="spectral"`` fit makes;
@@ -303,11 +306,14 @@ _LINEAR_NOISE_NOTES = """
 _KERNEL_NOISE_NOTES = """
     Without ``noise_variance``, each target's ``sigma^2`` comes from the grid point
     ``(rho, n_iter)`` that minimises generalized cross-validation,
-    ``GCV_k = (RSS_k / S) / (1 - dof_k / S)^2`` (the criterion of
-    ``SAMKernelRidgeCV(cv="gcv")``), as ``sigma^2 = RSS_k / (S - dof_k)`` there
-    (Wahba's residual-variance estimate for linear smoothers). It depends on the
-    grid and is an approximation; pass ``noise_variance`` when it is known. It
-    needs a grid point with ``dof_k < S``, otherwise ``fit`` raises a
+    ``GCV_k = (RSS_k / n) / (1 - dof_k / n)^2`` (the criterion of
+    ``SAMKernelRidgeCV(cv="gcv")``), as ``sigma^2 = RSS_k / (n - dof_k)`` there
+    (Wahba's residual-variance estimate for linear smoothers), over the grid
+    points with ``dof_k <= 0.9 n``: near interpolation both ``RSS_k`` and
+    ``n - dof_k`` are tiny and the estimate collapses, so where GCV is smallest
+    there a ``UserWarning`` says so. It depends on the grid and is an
+    approximation; pass ``noise_variance`` when it is known. It needs a grid
+    point with ``dof_k <= 0.9 n``, otherwise ``fit`` raises a
     ``ValueError``.
 """
 
@@ -400,17 +406,17 @@ class SAMRegressorIC(RegressorMixin, BaseSAMIC):
 
     def _estimate_noise_variance(self, problem, rss, dof, n_obs):
         n_samples = problem.n_samples
-        sum_weights = problem.sum_weights
         rank = problem.factor.lam.shape[0]
         dof_ls = rank + int(self.fit_intercept)
-        if not sum_weights > dof_ls:
+        if not n_obs > dof_ls:
             # No least-squares residual: the kernel estimators' GCV rule instead.
-            noise_variance = gcv_noise_variance(rss, dof, sum_weights, n_obs)
+            noise_variance = gcv_noise_variance(rss, dof, n_obs, n_obs)
             intercept = " + 1 for the intercept" if self.fit_intercept else ""
             detail = (
-                f"n_samples={n_samples} (sum of sample weights {sum_weights:g}) "
-                f"for {dof_ls} least-squares degrees of freedom (rank {rank} of "
-                f"the centred design{intercept})"
+                f"a sum of sample weights S={n_obs:g} (the number of samples, "
+                f"frequency weights; n_samples={n_samples}) for {dof_ls} "
+                f"least-squares degrees of freedom (rank {rank} of the centred "
+                f"design{intercept})"
             )
             if noise_variance is None:
                 raise ValueError(
@@ -420,16 +426,16 @@ class SAMRegressorIC(RegressorMixin, BaseSAMIC):
                     "noise_variance (a known value or a pilot estimate)."
                 )
             warn(
-                "noise_variance=None: the least-squares residual is zero with "
-                f"{detail}; the noise variance is estimated at the GCV minimiser "
-                "of the grid instead (an approximation). Pass noise_variance when "
-                "it is known.",
+                "noise_variance=None: the least-squares estimate RSS / (S - dof) "
+                f"needs more samples than degrees of freedom; got {detail}; the "
+                "noise variance is estimated at the GCV minimiser of the grid "
+                "instead (an approximation). Pass noise_variance when it is known.",
                 UserWarning,
             )
             return noise_variance
         with np.errstate(invalid="ignore"):  # r^inf = 0 (array-api-strict warns)
             noise_variance = least_squares_noise_variance(
-                problem.factor, problem.y_sq_norm, sum_weights, dof_ls
+                problem.factor, problem.y_sq_norm, n_obs, dof_ls
             )
         return to_numpy(noise_variance)
 
@@ -546,13 +552,13 @@ class SAMKernelRidgeIC(RegressorMixin, BaseSAMIC):
 
     def _estimate_noise_variance(self, problem, rss, dof, n_obs):
         n_samples = problem.n_samples
-        sum_weights = problem.sum_weights
-        noise_variance = gcv_noise_variance(rss, dof, sum_weights, n_obs)
+        noise_variance = gcv_noise_variance(rss, dof, n_obs, n_obs)
         if noise_variance is None:
             raise ValueError(
                 "noise_variance=None estimates the noise variance at the GCV "
                 "minimiser, which needs a grid point with fewer degrees of freedom "
                 f"than samples; got n_samples={n_samples} (sum of sample weights "
-                f"{sum_weights:g}) and no such point. Pass noise_variance."
+                f"{n_obs:g}, the number of samples) and no such point. Pass "
+                "noise_variance."
             )
         return noise_variance

@@ -1,0 +1,150 @@
+"""Edge cases of issue 24 ("correct at the edges, round 3").
+
+Bad-input and edge tests run on numpy and, where the estimators take array API
+input, on array-api-strict and torch (CPU) under ``array_api_dispatch=True``.
+"""
+
+import contextlib
+import warnings
+
+import numpy as np
+import pytest
+import sklearn
+from numpy.testing import assert_allclose
+
+from sksam import (
+    SAMClassifier,
+    SAMKernelRidge,
+    SAMRegressor,
+)
+from sksam._array_api import to_numpy
+
+NAMESPACES = ["numpy", "array_api_strict", "torch"]
+
+
+def _converter(name):
+    """``(to_namespace, context)`` for the namespace ``name`` (or a skip)."""
+    if name == "numpy":
+        return (lambda a: a), contextlib.nullcontext
+    module = pytest.importorskip(name)
+    try:
+        with sklearn.config_context(array_api_dispatch=True):
+            pass
+    except (ImportError, RuntimeError) as exc:
+        pytest.skip(f"array_api_dispatch unavailable: {exc}")
+    if name == "torch":
+        device = module.device("cpu")
+
+        def to_namespace(a):
+            return module.asarray(np.asarray(a), device=device)
+
+    else:
+
+        def to_namespace(a):
+            return module.asarray(np.asarray(a))
+
+    return to_namespace, lambda: sklearn.config_context(array_api_dispatch=True)
+
+
+# --------------------------------------------------------------------- point 1
+@pytest.mark.parametrize("namespace", NAMESPACES)
+@pytest.mark.parametrize("kernel", [False, True])
+@pytest.mark.parametrize("solver", ["spectral", "iterative"])
+def test_normalized_sam_on_a_constant_target_stays_constant(namespace, kernel, solver):
+    """A gradient at rounding level counts as zero: no rho-sized step on noise."""
+    to_ns, context = _converter(namespace)
+    rng = np.random.default_rng(0)
+    X, X_test = rng.standard_normal((30, 4)), rng.standard_normal((200, 4))
+    y = np.full(30, 0.1)
+    params = dict(rho=1.0, n_iter=26, variant="normalized", solver=solver)
+    model = SAMKernelRidge(kernel="rbf", **params) if kernel else SAMRegressor(**params)
+    with context(), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pred = to_numpy(model.fit(to_ns(X), to_ns(y)).predict(to_ns(X_test)))
+    assert_allclose(pred, 0.1, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kernel", [False, True])
+def test_normalized_classifier_column_of_zero_weights_fitted_as_if_alone(kernel):
+    rng = np.random.default_rng(1)
+    X, X_test = rng.standard_normal((60, 3)), rng.standard_normal((400, 3))
+    y = np.repeat([0, 1, 2], 20)
+    X[y == 1] += 2.0
+    X[y == 2] -= 2.0
+    sw = np.where(y == 2, 0.0, 1.0)
+    if kernel:
+        from sksam import SAMKernelClassifier
+
+        model = SAMKernelClassifier(rho=1.0, variant="normalized", kernel="rbf")
+    else:
+        model = SAMClassifier(rho=1.0, variant="normalized")
+    model.fit(X, y, sample_weight=sw)
+    # Class 2 has no weight: its indicator is -1 on every weighted sample, so its
+    # column is the constant -1, never the largest decision.
+    decision = model.decision_function(X_test)
+    assert_allclose(decision[:, 2], -1.0, rtol=1e-12)
+    assert not np.any(model.predict(X_test) == 2)
+
+
+# --------------------------------------------------------------------- point 2
+@pytest.mark.parametrize(
+    "namespace, classifier",
+    # The classifiers take numpy input only.
+    [(name, False) for name in NAMESPACES] + [("numpy", True)],
+)
+def test_kernel_undefined_on_test_rows_raises(namespace, classifier):
+    from sksam import SAMKernelClassifier
+
+    to_ns, context = _converter(namespace)
+    rng = np.random.default_rng(0)
+    X = np.abs(rng.standard_normal((20, 3)))  # nonnegative inner products
+    X_test = np.vstack([X[:3], -5.0 * X[:2]])  # two rows with x.x' << 0
+    params = dict(kernel="poly", degree=2.5, n_iter=5)
+    if classifier:
+        model, y = SAMKernelClassifier(**params), np.arange(20) % 2
+    else:
+        model, y = SAMKernelRidge(**params), X.sum(axis=1)
+    with context():
+        model.fit(to_ns(X), to_ns(y))
+        to_numpy(model.predict(to_ns(X_test[:3])))  # defined there
+        with pytest.raises(ValueError, match="2 of the 5 test rows.*non-finite"):
+            model.predict(to_ns(X_test))
+
+
+# --------------------------------------------------------------------- point 3
+def _near_interpolating_rbf_problem(seed):
+    rng = np.random.default_rng(seed)
+    n, d = 40, rng.integers(1, 4)
+    X = rng.uniform(-2, 2, (n, d))
+    gamma = float(rng.choice([0.5, 2.0, 5.0, 10.0]))
+    y = np.sin(2 * X).sum(1) + 0.3 * rng.standard_normal(n)  # noise variance 0.09
+    return X, y, gamma
+
+
+@pytest.mark.parametrize("seed", [3, 7, 16, 18, 20])
+def test_gcv_noise_estimate_does_not_collapse_near_interpolation(seed):
+    """These 5 of 30 random RBF problems gave estimates 2e-8 .. 9e-5 (true 0.09)."""
+    from sksam import SAMKernelRidgeIC
+
+    X, y, gamma = _near_interpolating_rbf_problem(seed)
+    model = SAMKernelRidgeIC(kernel="rbf", gamma=gamma)
+    with pytest.warns(UserWarning, match="near interpolation"):
+        model.fit(X, y)
+    assert 0.09 / 10 < model.noise_variance_ < 0.09 * 10
+    r = int(np.flatnonzero(np.asarray(model.rhos_) == model.rho_)[0])
+    k = int(np.flatnonzero(np.asarray(model.n_iters_) == model.n_iter_)[0])
+    assert model.dof_[r, k] < 0.95 * X.shape[0]  # not an interpolant
+
+
+# -------------------------------------------------------------------- point 10
+def test_ic_small_uniform_weights_warning_names_the_weight_sum():
+    """Weights 0.2 (n=25, d=6) are 5 samples (frequency weights): the warning says
+    so; it used to claim that the least-squares residual is zero, which is false."""
+    from sksam import SAMRegressorIC
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((25, 6))
+    y = X @ rng.standard_normal(6) + 0.5 * rng.standard_normal(25)
+    grid = [1, 3, 10, 30, 100, 1000, 10000]
+    with pytest.warns(UserWarning, match=r"sum of sample weights S=5 \(the number"):
+        SAMRegressorIC(grid).fit(X, y, sample_weight=np.full(25, 0.2))
