@@ -10,8 +10,9 @@ product. This script times, at several sizes m, one symmetric eigendecomposition
 - ``after product``: right after numpy forms ``A^T A`` (untimed), as in a fit;
 
 for ``numpy.linalg.eigh`` and ``scipy.linalg.eigh(driver="evd", overwrite_a=True)``,
-and prints the medians and the ratio scipy / numpy. ``sksam._core._spectral`` uses numpy
-up to ``NUMPY_LAPACK_MAX_SIZE`` and scipy (no copy of the Gram) above.
+and prints the medians and the ratio scipy / numpy. sksam's ``symmetric_eigh``
+(``sksam._core._namespaces``) uses numpy up to ``NUMPY_LAPACK_MAX_SIZE`` and scipy
+(no copy of the Gram) above.
 
 Run:  python benchmarks/bench_eigh.py [--sizes 100 300 1000 2000 3000] [--repeat 7]
 """
@@ -24,7 +25,7 @@ import numpy as np
 from scipy import linalg
 from threadpoolctl import threadpool_info
 
-from sksam._core._spectral import NUMPY_LAPACK_MAX_SIZE
+from sksam._core._namespaces import NUMPY_LAPACK_MAX_SIZE
 
 
 def median_time(func, repeat, setup=None):

@@ -171,12 +171,10 @@ def calibrate(repeats):
     from sksam._core import _operators
     from sksam._core._costs import COSTS
     from sksam._core._iterative import sam_loop
+    from sksam._core._namespaces import largest_eigenvalue, symmetric_eigh
     from sksam._core._operators import ScaledDesign
-    from sksam._core._spectral import (
-        _psi_normalized,
-        largest_eigenvalue,
-        symmetric_eigh,
-    )
+    from sksam._core._spectral import SpectralFactor
+    from sksam._core._variants import Normalized
 
     def design(X):
         mean = np.asarray(X.mean(axis=0)).ravel()
@@ -240,10 +238,10 @@ def calibrate(repeats):
         A = rng.standard_normal((m + 10, m))
         gram = A.T @ A
         eigh.append(
-            median_time(lambda g=gram: symmetric_eigh(g.copy()), repeats) / m**3
+            median_time(lambda g=gram: symmetric_eigh(np, g.copy()), repeats) / m**3
         )
         eigvalsh.append(
-            median_time(lambda g=gram: largest_eigenvalue(g.copy()), repeats) / m**3
+            median_time(lambda g=gram: largest_eigenvalue(np, g.copy()), repeats) / m**3
         )
     measured["eigh"] = 1e9 * np.mean(eigh)
     measured["eigvalsh"] = 1e9 * np.mean(eigvalsh)
@@ -262,11 +260,10 @@ def calibrate(repeats):
         pairs.append(count[0])
     measured["lanczos_pairs"] = np.mean(pairs)
     lam = np.geomspace(0.01, 1.0, 100)
+    factor = SpectralFactor(lam, np.eye(100), np.ones((100, 1)), np.ones((100, 1)), 1.0)
     measured["recursion_step"] = (
         1e9
-        * median_time(
-            lambda: _psi_normalized(lam, np.ones((100, 1)), 0.5, 0.1, [2000]), repeats
-        )
+        * median_time(lambda: Normalized().filter(factor, 0.5, 0.1, [2000]), repeats)
         / 2000
     )
 

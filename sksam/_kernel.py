@@ -8,14 +8,12 @@ from ._kernel_matrix import (
     check_square_kernel,
     kernel_origin,
     kernel_params,
-    kernel_precision,
     shifted_intercept_term,
     test_kernel,
-    training_kernel,
 )
 from ._param_docs import fill_doc
 from ._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
-from ._problem import kernel_problem
+from ._problem import kernel_data_problem
 from ._regression import SAMRegressorMixin
 from ._validation import check_fit_data, check_predict_data
 
@@ -61,11 +59,9 @@ class KernelSAM(BaseSAM):
         return kernel_origin(X_fit, self.kernel, self.fit_intercept)
 
     def _build_problem(self, X, y, sample_weight, overwrite_X=False):
-        # X is read only: the kernel matrix is the problem's own buffer.
-        origin = self._origin(X)
-        K = training_kernel(X, self.kernel, self._kernel_params(), origin)
-        precision = kernel_precision(X, self.kernel)
-        return kernel_problem(K, y, sample_weight, self.fit_intercept, precision)
+        return kernel_data_problem(
+            X, y, sample_weight, self.fit_intercept, self.kernel, self._kernel_params()
+        )
 
     def _validate_predict_input(self, X, method="predict"):
         try:

@@ -17,13 +17,11 @@ from ._core._namespaces import permute_dims
 from ._kernel_matrix import (
     check_square_kernel,
     kernel_origin,
-    kernel_precision,
     shifted_intercept_term,
-    training_kernel,
 )
 from ._kernel_matrix import kernel_params as _kernel_params
 from ._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
-from ._problem import kernel_problem, linear_problem
+from ._problem import kernel_data_problem, linear_problem
 from ._run import path_solver, plan_run
 from ._stability import check_finite
 from ._validation import check_fit_data
@@ -269,10 +267,10 @@ def sam_kernel_path(
     data = check_fit_data(X, y, sample_weight, accept_sparse=("csr", "csc"))
     check_square_kernel(kernel, data.X)
     params = _kernel_params(kernel, gamma, degree, coef0, kernel_params)
+    problem = kernel_data_problem(
+        data.X, data.y, data.sample_weight, fit_intercept, kernel, params
+    )
     origin = kernel_origin(data.X, kernel, fit_intercept)
-    K = training_kernel(data.X, kernel, params, origin)
-    precision = kernel_precision(data.X, kernel)
-    problem = kernel_problem(K, data.y, data.sample_weight, fit_intercept, precision)
     steps, coefficients, intercepts = _path(
         problem, data, n_iters, rho, learning_rate, variant
     )

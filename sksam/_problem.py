@@ -30,6 +30,7 @@ from ._core._operators import GramDesign, ScaledDesign, ScaledKernel
 from ._core._spectral import coef_path, dof_path, rss_path
 from ._core._variants import GRADIENT_FLOOR_ULPS, get_variant
 from ._dask import is_dask_collection, reduce_row_moments
+from ._kernel_matrix import kernel_origin, kernel_precision, training_kernel
 from ._outputs import KernelOutput, LinearOutput
 from ._stability import (
     NEGATIVE_TOL,
@@ -44,6 +45,7 @@ __all__ = [
     "KernelOutput",
     "LinearOutput",
     "Problem",
+    "kernel_data_problem",
     "kernel_problem",
     "linear_problem",
     "moment_problem",
@@ -526,6 +528,22 @@ def kernel_problem(K, y, sample_weight, fit_intercept, precision=np.float64):
         K.shape[0] / sum_weights
     )
     return problem
+
+
+def kernel_data_problem(X, y, sample_weight, fit_intercept, kernel, params):
+    """The problem of a kernel model on training rows ``X`` (the square training
+    kernel for ``kernel="precomputed"``): the one builder of ``SAMKernelRidge``,
+    the kernel classifiers and ``sam_kernel_path``.
+
+    The kernel is computed in the compute dtype from inputs shifted to
+    ``kernel_origin`` (digits of a large common offset kept; ``X`` is read only,
+    the kernel is the problem's own buffer), then centred and weighted by
+    ``kernel_problem``.
+    """
+    origin = kernel_origin(X, kernel, fit_intercept)
+    K = training_kernel(X, kernel, params, origin)
+    precision = kernel_precision(X, kernel)
+    return kernel_problem(K, y, sample_weight, fit_intercept, precision)
 
 
 def moment_problem(moments, fit_intercept, n_samples):

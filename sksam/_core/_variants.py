@@ -400,10 +400,12 @@ class Normalized(SAMVariant):
         floor_value = max(RESIDUAL_FLOOR, eps_of(xp, lam.dtype) / 2)
         floor = asarray_like(xp, floor_value, lam)
         zero = asarray_like(xp, 0.0, lam)
-        one = asarray_like(xp, 1.0, lam)
-        # A gradient at rounding level counts as zero (as in ``ascent``).
+        # A gradient at rounding level counts as zero (as in ``ascent``): with
+        # ||g|| = scale sqrt(sq), ||g|| > floor is sq > (floor / scale)^2. The
+        # smallest normal number under the root keeps every division finite.
         grad_floor = getattr(factor, "gradient_floor", None)
-        grad_floor = zero if grad_floor is None else grad_floor
+        sq_floor = zero if grad_floor is None else (grad_floor / scale) ** 2
+        tiny = asarray_like(xp, float(xp.finfo(lam.dtype).smallest_normal), lam)
         out = zeros(xp, (lam.shape[0], fitted.shape[1], len(steps)), lam)
         step = start
         for index, target in enumerate(steps):
@@ -412,16 +414,17 @@ class Normalized(SAMVariant):
                     target if progress is None else min(target, step + progress.block)
                 )
                 while step < stop:
+                    # Few array calls a step (their overhead is the cost at small
+                    # ranks); in-place where the standard allows it.
                     sq_norm = xp.sum(unit * (e * e), axis=0)
-                    norm = scale * xp.sqrt(xp.where(sq_norm > 0.0, sq_norm, zero))
-                    positive = norm > grad_floor
-                    radius = xp.where(
-                        positive, rho / xp.where(positive, norm, one), zero
-                    )
-                    ae = (eta_lam + eta_lam2 * radius[None, :]) * e
+                    radius = rho / (scale * xp.sqrt(xp.maximum(sq_norm, tiny)))
+                    radius = xp.where(sq_norm > sq_floor, radius, zero)
+                    ae = eta_lam2 * radius
+                    ae += eta_lam
+                    ae *= e
                     fitted += ae
                     e -= ae
-                    e = xp.where(e < 0.0, -xp.maximum(-e, floor), xp.maximum(e, floor))
+                    e = xp.copysign(xp.maximum(xp.abs(e), floor), e)
                     step += 1
                 if progress is not None:
                     progress.update(step - start)
