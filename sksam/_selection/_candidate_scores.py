@@ -10,10 +10,8 @@ from time import perf_counter
 
 import numpy as np
 
-from .._run import path_solver
-from .._score_path import finite_steps
 from .._warnings import warn
-from ._cv_scores import SplitScores, timed_chunks
+from ._cv_scores import SplitScores, grid_path_chunks
 
 __all__ = ["candidate_scores"]
 
@@ -60,30 +58,17 @@ def candidate_scores(estimator, problem, data, grid, test, shared, chunk, xp):
     scores = np.full(shape, np.nan)
     fit_time, score_time = np.full(shape, shared), np.zeros(shape)
     failures, n_diverged = ScoringFailure(), 0
-    for j, rho in enumerate(rhos):
-        tic = perf_counter()
-        estimator.set_params(rho=rho)  # the scorer sees the estimator's grid point
-        run = estimator._plan_run(
-            problem,
-            int(n_iters.max()),
-            solver=path_solver(estimator.variant),
-            rho=rho,
-        )
-        path_time = perf_counter() - tic
-        chunks = run.coef_chunks(n_iters, chunk)
-        for index, coefs in timed_chunks(chunks, fit_time, score_time, index_of=j):
-            rows = np.arange(n_iters.size)[index]
-            finite = np.flatnonzero(finite_steps(xp, coefs))
-            n_diverged += rows.size - finite.size
-            for i in finite:
-                k = int(n_iters[rows[i]])
-                estimator.set_params(n_iter=k)
-                estimator._set_fitted(data, run, coefs[:, :, i], k)
-                tic = perf_counter()
-                scores[rows[i], j] = _score_point(
-                    grid.scorer, estimator, X_test, y_test, score_params, failures
-                )
-                score_time[rows[i], j] += perf_counter() - tic
-        fit_time[:, j] += path_time / n_iters.size
+    paths = grid_path_chunks(estimator, problem, grid, chunk, fit_time, score_time, xp)
+    for j, run, rows, coefs, finite in paths:
+        n_diverged += rows.size - finite.size
+        for i in finite:
+            k = int(n_iters[rows[i]])
+            estimator.set_params(n_iter=k)
+            estimator._set_fitted(data, run, coefs[:, :, i], k)
+            tic = perf_counter()
+            scores[rows[i], j] = _score_point(
+                grid.scorer, estimator, X_test, y_test, score_params, failures
+            )
+            score_time[rows[i], j] += perf_counter() - tic
     failures.warn(scores.size)
     return SplitScores(scores, n_diverged, failures.error, fit_time, score_time)

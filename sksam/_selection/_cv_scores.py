@@ -17,6 +17,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._run import path_solver
+from .._score_path import finite_steps
+
 __all__ = [
     "CHUNK_ENTRIES",
     "SplitGrid",
@@ -79,3 +82,30 @@ def timed_chunks(chunks, fit_time, score_time, index_of):
         rows = np.arange(n_rows)[index]
         fit_time[rows, index_of] += (perf_counter() - tic) / max(rows.size, 1)
         yield index, coefs
+
+
+def grid_path_chunks(estimator, problem, grid, chunk, fit_time, score_time, xp):
+    """Yield ``(j, run, rows, coefs, finite)``: the coefficients of the stopping
+    times ``grid.n_iters[rows]`` at ``grid.rhos[j]``, in chunks, from the split's one
+    problem (the variant's filter, or the loop for a variant without one).
+
+    The estimator's ``rho`` is set to the grid point's (what a scorer sees); the
+    time of each run's set-up and chunks is added to ``fit_time``; ``finite``
+    indexes the chunk's steps whose coefficients are all finite (``xp``: the
+    namespace of the coefficients).
+    """
+    n_iters = grid.n_iters
+    for j, rho in enumerate(grid.rhos):
+        tic = perf_counter()
+        estimator.set_params(rho=rho)
+        run = estimator._plan_run(
+            problem,
+            int(n_iters.max()),
+            solver=path_solver(estimator.variant),
+            rho=rho,
+        )
+        fit_time[:, j] += (perf_counter() - tic) / n_iters.size
+        chunks = run.coef_chunks(n_iters, chunk)
+        for index, coefs in timed_chunks(chunks, fit_time, score_time, index_of=j):
+            rows = np.arange(n_iters.size)[index]
+            yield j, run, rows, coefs, np.flatnonzero(finite_steps(xp, coefs))

@@ -13,9 +13,8 @@ from time import perf_counter
 import numpy as np
 
 from .._core._namespaces import is_numpy
-from .._run import path_solver
-from .._score_path import finite_steps, take_steps
-from ._cv_scores import SplitScores, grid_chunk_size, timed_chunks
+from .._score_path import take_steps
+from ._cv_scores import SplitScores, grid_chunk_size, grid_path_chunks
 
 __all__ = ["coordinate_scores", "path_split_scores"]
 
@@ -34,28 +33,16 @@ def path_split_scores(
     scores = np.full(shape, np.nan)
     fit_time, score_time = np.full(shape, shared), np.zeros(shape)
     n_diverged = 0
-    for j, rho in enumerate(rhos):
+    paths = grid_path_chunks(estimator, problem, grid, chunk, fit_time, score_time, xp)
+    for j, _, rows, coefs, finite in paths:
+        n_diverged += rows.size - finite.size
         tic = perf_counter()
-        run = estimator._plan_run(
-            problem,
-            int(n_iters.max()),
-            solver=path_solver(estimator.variant),
-            rho=rho,
-        )
-        path_time = perf_counter() - tic
-        chunks = run.coef_chunks(n_iters, chunk)
-        for index, coefs in timed_chunks(chunks, fit_time, score_time, index_of=j):
-            rows = np.arange(n_iters.size)[index]
-            finite = np.flatnonzero(finite_steps(xp, coefs))
-            n_diverged += rows.size - finite.size
-            tic = perf_counter()
-            with np.errstate(over="ignore", invalid="ignore"):
-                pred = _predictions(xp, coefs, finite, test_map, problem.y_offset)
-            values, diverged = score_path.scores(pred)
-            n_diverged += diverged
-            scores[rows[finite], j] = values
-            score_time[rows, j] += (perf_counter() - tic) / rows.size
-        fit_time[:, j] += path_time / n_iters.size
+        with np.errstate(over="ignore", invalid="ignore"):
+            pred = _predictions(xp, coefs, finite, test_map, problem.y_offset)
+        values, diverged = score_path.scores(pred)
+        n_diverged += diverged
+        scores[rows[finite], j] = values
+        score_time[rows, j] += (perf_counter() - tic) / rows.size
     return SplitScores(scores, n_diverged, None, fit_time, score_time)
 
 
