@@ -18,6 +18,7 @@ import numpy as np
 
 from ._namespaces import (
     HoldsNamespace,
+    astype,
     eps_of,
     full,
     is_numpy,
@@ -167,7 +168,7 @@ def _truncated_eigh(xp, gram, keep_null_space=False):
     if lam_max <= 0.0:
         return lam[:0], vecs[:, :0], 0.0
     # Ascending eigenvalues: the kept ones are a suffix, and a slice copies nothing.
-    first = int(xp.sum(xp.astype(lam <= lam_max * eps * size, xp.int64)))
+    first = int(xp.sum(astype(xp, lam <= lam_max * eps * size, xp.int64)))
     return lam[first:], vecs[:, first:], lam_max
 
 
