@@ -10,7 +10,9 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
+from _warning_checks import fit_search
 from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
 
 from sksam import (
     SAMClassifier,
@@ -148,3 +150,41 @@ def test_ic_small_uniform_weights_warning_names_the_weight_sum():
     grid = [1, 3, 10, 30, 100, 1000, 10000]
     with pytest.warns(UserWarning, match=r"sum of sample weights S=5 \(the number"):
         SAMRegressorIC(grid).fit(X, y, sample_weight=np.full(25, 0.2))
+
+
+@pytest.mark.parametrize("seed", [3, 16, 20])
+def test_gcv_search_does_not_pick_an_interpolant(seed):
+    """cv="gcv" picked the interpolants of these problems silently, with GCV 0.003 ..
+    0.13 far below the noise (0.09): the pick excludes dof > 0.9 n, and warns."""
+    from sksam import SAMKernelRidgeCV
+
+    X, y, gamma = _near_interpolating_rbf_problem(seed)
+    search = SAMKernelRidgeCV(kernel="rbf", gamma=gamma, cv="gcv")
+    search.set_params(store_cv_results=True)
+    with pytest.warns(UserWarning, match="cv='gcv'.*near interpolation"):
+        fit_search(search, X, y)
+    assert -search.best_score_ > 0.09
+    results = search.cv_results_
+    best = search.best_index_
+    assert results["rank_test_score"][best] == 1
+    # the excluded interpolants score better but rank after every kept candidate
+    better = results["mean_test_score"] > results["mean_test_score"][best]
+    assert better.any()
+    assert np.all(results["rank_test_score"][better] > 1)
+
+
+# --------------------------------------------------------------------- point 8
+@pytest.mark.parametrize("name", ["SAMRegressorCV", "SAMKernelRidgeCV"])
+def test_gcv_every_candidate_diverged_names_the_divergence(name):
+    """It said "no split gave a finite score (test folds too small)"; GCV has no
+    splits."""
+    import sksam
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3))
+    y = X[:, 0] + 0.1 * rng.standard_normal(20)
+    search = getattr(sksam, name)([100, 1000], cv="gcv", learning_rate=1e6)
+    with pytest.warns(ConvergenceWarning, match="not stable"):
+        with pytest.raises(ValueError, match="diverged") as info:
+            search.fit(X, y)
+    assert "split" not in str(info.value)

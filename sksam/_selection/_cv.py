@@ -35,7 +35,7 @@ from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
 from .._warnings import warn
 from ._cv_scores import SplitGrid, SplitScores
 from ._dask_scores import dask_split_scores
-from ._gcv import gcv_n_obs, gcv_scores
+from ._gcv import gcv_n_obs, gcv_pick, gcv_scores
 from ._search import (
     N_ITER_AT_EDGE_DOC,
     SelectedModelMixin,
@@ -132,10 +132,13 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                 raise ValueError("scoring must be None with cv='gcv'.")
             _raise_for_params(params, self, "fit")
             n_obs = gcv_n_obs(problem)
-            scores = gcv_scores(
+            scores, dof, diverged = gcv_scores(
                 problem, n_iters, rhos, self._gcv_plan(estimator), n_obs
             )
-            results = search_results(scores[:, :, None], n_iters, rhos)
+            pickable = gcv_pick(scores, dof, diverged, n_obs, problem.n_samples)
+            results = search_results(
+                scores[:, :, None], n_iters, rhos, pickable=pickable
+            )
             for key in ("split0_test_score", "std_test_score"):
                 del results[key]
         else:
@@ -346,6 +349,9 @@ _SEARCH_DOC = """
         shortcut of ``RidgeCV`` does not hold for early stopping); it needs
         ``variant="unnormalized"`` (normalized SAM is not linear in ``y``) and
         ``scoring=None``, and its score is ``-GCV`` (averaged over targets).
+        Grid points with ``dof_k > 0.9 S`` (near interpolation, where GCV
+        collapses below the noise) are not picked: they rank last, with a
+        ``UserWarning`` when the GCV minimiser is among them.
     scoring : str, callable or None, default=None
         A scorer name of :func:`sklearn.metrics.get_scorer_names` or a callable
         ``scorer(estimator, X, y)``; ``None`` is the estimator's ``score`` (R^2).

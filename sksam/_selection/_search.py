@@ -216,6 +216,7 @@ def search_results(
     scoring_error=None,
     timings=None,
     min_test_size=None,
+    pickable=None,
 ):
     """``cv_results_`` in the layout and candidate order of ``GridSearchCV``.
 
@@ -225,6 +226,8 @@ def search_results(
     were not finite) and ``scoring_error`` (the first exception of the scorer) name
     the cause when every candidate failed. ``timings = (fit, score)``, each of
     shape (n_iters, n_rhos, n_splits) in seconds, gives the timing keys.
+    ``pickable`` (boolean, shape (n_iters, n_rhos); ``cv="gcv"``'s guard near
+    interpolation, ``_gcv.gcv_pick``) ranks the other candidates last.
     """
     n_candidates = n_iters.size * rhos.size
     scores = split_scores.reshape(n_candidates, -1)
@@ -244,16 +247,25 @@ def search_results(
         results[f"split{split}_test_score"] = scores[:, split]
     means = np.average(scores, axis=1)
     results["mean_test_score"] = means
-    results["std_test_score"] = np.sqrt(
-        np.average((scores - means[:, None]) ** 2, axis=1)
-    )
+    with np.errstate(invalid="ignore"):  # inf - inf: nan, as GridSearchCV
+        results["std_test_score"] = np.sqrt(
+            np.average((scores - means[:, None]) ** 2, axis=1)
+        )
     if np.isnan(means).all():
         raise_all_failed(n_diverged, scoring_error, min_test_size)
-    if not np.all(np.isfinite(means)):
+    pickable = (
+        np.ones(n_candidates, dtype=bool)
+        if pickable is None
+        else np.asarray(pickable).reshape(n_candidates)
+    )
+    if not np.all(np.isfinite(means[pickable])):
         warn(f"One or more of the test scores are non-finite: {means}", UserWarning)
     # GridSearchCV ranks nan means below the worst finite one.
     ranked = np.where(np.isnan(means), np.nanmin(means) - 1, means)
-    results["rank_test_score"] = rankdata(-ranked, method="min").astype(np.int32)
+    ranks = np.empty(n_candidates, dtype=np.int32)
+    ranks[pickable] = rankdata(-ranked[pickable], method="min")
+    ranks[~pickable] = rankdata(-ranked[~pickable], method="min") + pickable.sum()
+    results["rank_test_score"] = ranks
     return results
 
 
