@@ -219,7 +219,7 @@ class Problem:
         """
         lam_max = self.lam_max
         if self.op is not None:
-            check_eigenvalue_range(lam_max, self.op.max_abs)
+            check_eigenvalue_range(lam_max, self.op.max_abs, kernel=self.rkhs)
         return resolve_learning_rate(learning_rate, lam_max, rho, variant)
 
     def check_definite(self, learning_rate, rho, variant, n_iter):

@@ -105,7 +105,7 @@ def check_finite(coef, message=_UNSTABLE_STEP):
         raise ValueError(message)
 
 
-def check_eigenvalue_range(lam_max, data_max):
+def check_eigenvalue_range(lam_max, data_max, kernel=False):
     """Raise a clear error when the problem's eigenvalues are not representable.
 
     ``lam_max`` is the largest eigenvalue of the scaled Gram (or kernel) matrix,
@@ -114,6 +114,11 @@ def check_eigenvalue_range(lam_max, data_max):
     scale like the square of the data (``(c X, c y)``: ``c^2``); beyond about
     ``1e+-154`` they leave the float64 range, and the learning rate, which scales
     like ``1 / c^2``, with them.
+
+    No positive eigenvalue from data whose squares do not underflow is not a range
+    problem: a Gram matrix is then zero (a centred design of identical rows; sparse
+    ``data_max`` reads the raw, uncentred entries), which is the intercept-only
+    model, and a ``kernel`` matrix is negative semi-definite (raises).
     """
     if np.isfinite(lam_max) and lam_max >= _SMALLEST_EIGENVALUE:
         return
@@ -128,6 +133,17 @@ def check_eigenvalue_range(lam_max, data_max):
         largest = data_max()
         if not largest > 0.0:
             return  # an all-zero (or constant) design: nothing to fit
+        if largest >= _SQUARES_UNDERFLOW:
+            if not kernel:
+                return  # a zero centred design: the intercept-only model
+            raise ValueError(
+                "The kernel matrix has no positive eigenvalue: it is negative "
+                f"semi-definite (largest eigenvalue {lam_max:.3g}, entries up to "
+                f"{largest:.3g} in magnitude), so SAM cannot fit it. Is its sign "
+                "flipped (e.g. a precomputed -K, or a callable kernel returning "
+                "minus a positive semi-definite kernel)? Use a positive "
+                "semi-definite kernel."
+            )
         cause = (
             f"its eigenvalues underflow to 0 although the data do not (largest "
             f"magnitude {largest:.3g}; their squares underflow)"
@@ -143,6 +159,10 @@ def check_eigenvalue_range(lam_max, data_max):
 # Eigenvalues below this are subnormal or close to it (their products with the
 # learning rate lose digits): 2^-1000, about 9e-302.
 _SMALLEST_EIGENVALUE = 2.0**-1000
+# Data at least this large have squares well inside the float64 range: 2^-480,
+# about 3e-145 (a sum of squares of n of them, over S, stays above
+# _SMALLEST_EIGENVALUE).
+_SQUARES_UNDERFLOW = 2.0**-480
 
 
 def warn_if_indefinite(

@@ -188,3 +188,47 @@ def test_gcv_every_candidate_diverged_names_the_divergence(name):
         with pytest.raises(ValueError, match="diverged") as info:
             search.fit(X, y)
     assert "split" not in str(info.value)
+
+
+# --------------------------------------------------------------------- point 5
+def test_negative_definite_kernel_is_named_not_underflow(namespace):
+    """fit(-K) said "eigenvalues underflow ... rescale X"."""
+    from sklearn.metrics.pairwise import rbf_kernel
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3))
+    y = X[:, 0] + 0.1 * rng.standard_normal(20)
+    model = SAMKernelRidge(kernel="precomputed")
+    with pytest.raises(ValueError, match="negative semi-definite") as info:
+        namespace.fit(model, -rbf_kernel(X), y)
+    assert "underflow" not in str(info.value)
+    assert "sign" in str(info.value)
+
+
+# --------------------------------------------------------------------- point 6
+@pytest.mark.parametrize("rows", [1, 4])
+def test_sparse_zero_centred_design_fits_the_intercept(rows):
+    """Sparse X with one row (or identical rows) raised "eigenvalues underflow";
+    dense X fits the intercept-only model."""
+    import scipy.sparse as sp
+
+    X = np.tile([[0.5, 0.0, 2.0]], (rows, 1))
+    y = np.arange(1.0, rows + 1)
+    dense = SAMRegressor(n_iter=5).fit(X, y)
+    sparse = SAMRegressor(n_iter=5).fit(sp.csr_matrix(X), y)
+    assert_allclose(sparse.coef_, dense.coef_, atol=1e-12)
+    assert_allclose(sparse.intercept_, dense.intercept_)
+    assert_allclose(sparse.predict(sp.csr_matrix(X)), np.full(rows, y.mean()))
+
+
+def test_sparse_classifier_cv_with_one_sample_per_class_in_a_fold():
+    import scipy.sparse as sp
+    from sklearn.model_selection import LeaveOneOut
+
+    from sksam import SAMClassifierCV
+
+    X = np.array([[1.0, 0.0], [0.0, 2.0]])
+    y = np.array([0, 1])  # each training fold: one sample of one class
+    dense = fit_search(SAMClassifierCV([1, 10], cv=LeaveOneOut()), X, y)
+    sparse = fit_search(SAMClassifierCV([1, 10], cv=LeaveOneOut()), sp.csr_matrix(X), y)
+    assert_allclose(sparse.coef_, dense.coef_, atol=1e-12)
