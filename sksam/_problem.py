@@ -240,10 +240,11 @@ class Problem:
                 self.negative_floor,
             )
 
-    def diverged_message(self, learning_rate, rho, variant):
-        """The error for non-finite coefficients, naming the actual cause."""
+    def diverged_message(self, learning_rate, rho, variant, dtype="float64"):
+        """The error for non-finite coefficients (or beyond ``dtype``'s range),
+        naming the actual cause."""
         return diverged_message(
-            learning_rate, self.lam_max, rho, variant, self.indefinite
+            learning_rate, self.lam_max, rho, variant, self.indefinite, dtype
         )
 
     # ------------------------------------------------------------ the paths

@@ -18,6 +18,7 @@ from ._warnings import warn
 
 __all__ = [
     "check_eigenvalue_range",
+    "check_output_range",
     "check_finite",
     "diverged_message",
     "resolve_learning_rate",
@@ -65,36 +66,68 @@ def resolve_learning_rate(learning_rate, lam_max, rho, variant):
     return learning_rate
 
 
-_UNSTABLE_STEP = (
-    "SAM diverged: the coefficients are not finite. Lower learning_rate below the "
+_NOT_FINITE = "are not finite"
+
+_UNSTABLE_STEP_TEMPLATE = (
+    "SAM diverged: the coefficients {what}. Lower learning_rate below the "
     "largest stable value named in the ConvergenceWarning, or use "
     "learning_rate='auto'."
 )
+_UNSTABLE_STEP = _UNSTABLE_STEP_TEMPLATE.format(what=_NOT_FINITE)
 
 _INDEFINITE_OVERFLOW = (
-    "SAM diverged: the coefficients are not finite. The kernel matrix is not "
+    "SAM diverged: the coefficients {what}. The kernel matrix is not "
     "positive semi-definite (see the ConvergenceWarning), and the iterates grew "
     "along its negative eigen-directions until they overflowed; lowering "
     "learning_rate does not help. Use a positive semi-definite kernel."
 )
 
 _RANGE_OVERFLOW = (
-    "The coefficients are not finite although the learning rate is stable "
-    "({detail}): the numbers of this problem leave the float64 range. Rescale "
-    "X and y (e.g. sklearn.preprocessing.StandardScaler), or lower n_iter."
+    "The coefficients {what} although the learning rate is stable "
+    "({detail}): the numbers of this problem leave the {dtype} range. Rescale "
+    "X and y (e.g. sklearn.preprocessing.StandardScaler){hint}, or lower n_iter."
 )
 
 
-def diverged_message(learning_rate, lam_max, rho, variant, indefinite=False):
-    """Why SAM's coefficients are not finite, naming the actual cause."""
+def diverged_message(
+    learning_rate, lam_max, rho, variant, indefinite=False, dtype="float64"
+):
+    """Why SAM's coefficients are not finite, naming the actual cause.
+
+    ``dtype``: the name of the dtype the coefficients left (``"float32"``: they
+    are finite in float64 but not representable in the dtype of ``X``, in which
+    they are returned; ``check_output_range``).
+    """
+    what = _NOT_FINITE
+    hint = ""
+    if dtype != "float64":
+        what = f"leave the {dtype} range (the dtype of X, in which they are returned)"
+        hint = ", pass float64 X"
     limit = get_variant(variant).largest_stable_learning_rate(lam_max, rho)
     if learning_rate >= limit:
-        return _UNSTABLE_STEP
+        return _UNSTABLE_STEP_TEMPLATE.format(what=what)
     if indefinite:
-        return _INDEFINITE_OVERFLOW
+        return _INDEFINITE_OVERFLOW.format(what=what)
     return _RANGE_OVERFLOW.format(
-        detail=f"learning_rate={learning_rate:.6g} < {limit:.6g}, the limit"
+        what=what,
+        detail=f"learning_rate={learning_rate:.6g} < {limit:.6g}, the limit",
+        dtype=dtype,
+        hint=hint,
     )
+
+
+def check_output_range(arrays, xp, dtype, message):
+    """Raise a ``ValueError`` when the float64 ``arrays`` of a model (coefficients,
+    intercept) do not fit in ``dtype`` (that of ``X``, in which the model is
+    returned: float32 would make them ``inf``). ``message(dtype_name)`` is the
+    error (``Problem.diverged_message``)."""
+    info = xp.finfo(dtype)
+    if info.bits >= 64:
+        return
+    largest = max(float(xp.max(xp.abs(xp.asarray(a)))) for a in arrays)
+    if not largest <= float(info.max):
+        name = "float16" if info.bits == 16 else "float32"
+        raise ValueError(message(name))
 
 
 def check_finite(coef, message=_UNSTABLE_STEP):

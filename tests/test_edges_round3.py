@@ -232,3 +232,22 @@ def test_sparse_classifier_cv_with_one_sample_per_class_in_a_fold():
     dense = fit_search(SAMClassifierCV([1, 10], cv=LeaveOneOut()), X, y)
     sparse = fit_search(SAMClassifierCV([1, 10], cv=LeaveOneOut()), sp.csr_matrix(X), y)
     assert_allclose(sparse.coef_, dense.coef_, atol=1e-12)
+
+
+# --------------------------------------------------------------------- point 9
+def test_float32_coefficients_beyond_float32_range_are_a_divergence(namespace):
+    """float32 fits returned coef_ = inf with only numpy's "overflow in cast"."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 3))
+    y = X @ [1.0, 2.0, 3.0] + 0.1 * rng.standard_normal(30)
+    X32 = X.astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="SAM diverged: the coefficients leave "):
+            with pytest.warns(ConvergenceWarning, match="not stable"):
+                namespace.fit(SAMRegressor(learning_rate=100, n_iter=50), X32, y)
+        with pytest.raises(ValueError, match="float32 range.*Rescale X and y"):
+            namespace.fit(SAMRegressor(), X32, y * 1e39)
+    # float64 data hold these coefficients
+    model = namespace.fit(SAMRegressor(), X, y * 1e39)
+    assert np.all(np.isfinite(namespace.check(model.coef_)))
