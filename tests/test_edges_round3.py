@@ -251,3 +251,33 @@ def test_float32_coefficients_beyond_float32_range_are_a_divergence(namespace):
     # float64 data hold these coefficients
     model = namespace.fit(SAMRegressor(), X, y * 1e39)
     assert np.all(np.isfinite(namespace.check(model.coef_)))
+
+
+# --------------------------------------------------------------------- point 7
+@pytest.mark.parametrize(
+    "name, scoring",
+    [
+        ("SAMClassifierCV", None),
+        ("SAMRegressorCV", "neg_mean_squared_error"),
+        ("SAMRegressorCV", "neg_mean_absolute_error"),
+    ],
+)
+def test_zero_weight_test_fold_is_named(name, scoring):
+    """LeaveOneOut with one zero weight: the classifier (accuracy) blamed R^2, the
+    MSE search raised the bare "Sample weights must contain at least one non-zero
+    number"."""
+    from sklearn.model_selection import LeaveOneOut
+
+    import sksam
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((8, 2))
+    y = X[:, 0] + 0.1 * rng.standard_normal(8)
+    if name == "SAMClassifierCV":
+        y = (y > 0).astype(int)
+    sample_weight = np.ones(8)
+    sample_weight[3] = 0.0
+    search = getattr(sksam, name)([1, 10], cv=LeaveOneOut(), scoring=scoring)
+    with pytest.raises(ValueError, match=r"weights of test fold 3 .*are all zero") as e:
+        search.fit(X, y, sample_weight=sample_weight)
+    assert "R^2" not in str(e.value)

@@ -26,8 +26,9 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _num_samples, indexable
 
-from .._array_api import like_input
+from .._array_api import like_input, to_numpy
 from .._core._variants import get_variant
+from .._dask import is_dask_collection
 from .._doc_link import DocLinkMixin
 from .._kernel import SAMKernelRidge
 from .._linear import SAMRegressor
@@ -46,6 +47,14 @@ from ._search import (
 from ._split_scores import split_scores
 
 __all__ = ["BaseSAMCV", "SAMKernelRidgeCV", "SAMRegressorCV"]
+
+
+def _zero_weight_folds(score_weight, splits):
+    """The indices of the test folds whose scorer weights are all zero."""
+    if score_weight is None or is_dask_collection(score_weight):
+        return []
+    weights = np.asarray(to_numpy(score_weight), dtype=float).reshape(-1)
+    return [i for i, (_, test) in enumerate(splits) if not np.any(weights[test])]
 
 
 class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
@@ -142,7 +151,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             for key in ("split0_test_score", "std_test_score"):
                 del results[key]
         else:
-            split, min_test = self._cv_scores(
+            split, min_test, zero_weight = self._cv_scores(
                 estimator, X, y, sample_weight, params, (n_iters, rhos), data
             )
             results = search_results(
@@ -153,6 +162,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                 split.error,
                 (split.fit_time, split.score_time),
                 min_test,
+                zero_weight=zero_weight,
             )
         best = int(results["rank_test_score"].argmin())
         params = results["params"][best]
@@ -203,9 +213,11 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         return check_scoring(self._make_estimator(), scoring=self.scoring)
 
     def _cv_scores(self, estimator, X, y, sample_weight, params, grid, data):
-        """``(SplitScores, min_test)``: the scores (and times) of shape (n_iters,
-        n_rhos, n_splits), and the size of the smallest test fold; ``data`` is the
-        validated ``FitData`` of all the rows (``split_scores``)."""
+        """``(SplitScores, min_test, zero_weight)``: the scores (and times) of
+        shape (n_iters, n_rhos, n_splits), the size of the smallest test fold and
+        the indices of the test folds whose weights passed to the scorer are all
+        zero; ``data`` is the validated ``FitData`` of all the rows
+        (``split_scores``)."""
         X, y = indexable(X, y)
         if sample_weight is not None:
             params = {**params, "sample_weight": sample_weight}
@@ -223,6 +235,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         cv = check_cv(self.cv, y, classifier=is_classifier(estimator))
         splits = list(cv.split(X, y, **split_params))
         min_test = min((len(test) for _, test in splits), default=None)
+        zero_weight = _zero_weight_folds(score_params.get("sample_weight"), splits)
         n_candidates = grid[0].size * grid[1].size
         if self.verbose > 0:
             print(
@@ -236,7 +249,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             split = dask_split_scores(
                 clone(estimator), X, y, splits, sample_weight, score_params, grid
             )
-            return split, min_test
+            return split, min_test, zero_weight
         per_split = Parallel(n_jobs=self.n_jobs)(
             delayed(self._split_scores)(
                 clone(estimator),
@@ -259,7 +272,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             np.stack([result.fit_time for result in per_split], axis=-1),
             np.stack([result.score_time for result in per_split], axis=-1),
         )
-        return split, min_test
+        return split, min_test, zero_weight
 
     def _split_scores(
         self, estimator, X, y, split, fit_params, score_params, grid, at, data

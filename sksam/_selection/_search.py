@@ -182,8 +182,24 @@ def grid_edge(grid, n_iter, rho, problem, learning_rate, variant):
     return "upper"
 
 
-def raise_all_failed(n_diverged, scoring_error, min_test_size=None):
-    """The error when no ``(n_iter, rho)`` candidate has a score, naming why."""
+def raise_all_failed(n_diverged, scoring_error, min_test_size=None, zero_weight=()):
+    """The error when no ``(n_iter, rho)`` candidate has a score, naming why.
+
+    ``zero_weight``: the indices of the test folds whose sample weights (passed to
+    the scorer) are all zero, where no weighted score is defined.
+    """
+    if len(zero_weight):
+        folds = ", ".join(map(str, zero_weight[:5])) + (
+            ", ..." if len(zero_weight) > 5 else ""
+        )
+        plural = "s" if len(zero_weight) > 1 else ""
+        raise ValueError(
+            f"Every (n_iter, rho) candidate failed: the sample weights of test "
+            f"fold{plural} {folds} (of the splitter's folds, from 0) are all zero, so "
+            "the weighted score is undefined there and every candidate's mean "
+            "score is nan (as in GridSearchCV). Use splits whose test folds hold "
+            "a positive weight, e.g. drop the zero-weight samples before the search."
+        )
     if min_test_size is not None and min_test_size < 2 and scoring_error is None:
         raise ValueError(
             "Every (n_iter, rho) candidate failed: some test folds have a single "
@@ -217,6 +233,7 @@ def search_results(
     timings=None,
     min_test_size=None,
     pickable=None,
+    zero_weight=(),
 ):
     """``cv_results_`` in the layout and candidate order of ``GridSearchCV``.
 
@@ -228,6 +245,7 @@ def search_results(
     shape (n_iters, n_rhos, n_splits) in seconds, gives the timing keys.
     ``pickable`` (boolean, shape (n_iters, n_rhos); ``cv="gcv"``'s guard near
     interpolation, ``_gcv.gcv_pick``) ranks the other candidates last.
+    ``zero_weight``: see ``raise_all_failed``.
     """
     n_candidates = n_iters.size * rhos.size
     scores = split_scores.reshape(n_candidates, -1)
@@ -252,7 +270,7 @@ def search_results(
             np.average((scores - means[:, None]) ** 2, axis=1)
         )
     if np.isnan(means).all():
-        raise_all_failed(n_diverged, scoring_error, min_test_size)
+        raise_all_failed(n_diverged, scoring_error, min_test_size, zero_weight)
     pickable = (
         np.ones(n_candidates, dtype=bool)
         if pickable is None
