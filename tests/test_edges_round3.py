@@ -281,3 +281,17 @@ def test_zero_weight_test_fold_is_named(name, scoring):
     with pytest.raises(ValueError, match=r"weights of test fold 3 .*are all zero") as e:
         search.fit(X, y, sample_weight=sample_weight)
     assert "R^2" not in str(e.value)
+
+
+def test_ic_noise_estimate_of_a_diverging_search_names_the_divergence():
+    """SAMKernelRidgeIC(learning_rate=1e6) said "needs a grid point with fewer
+    degrees of freedom than samples"."""
+    from sksam import SAMKernelRidgeIC
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3))
+    y = X[:, 0] + 0.1 * rng.standard_normal(20)
+    with pytest.warns(ConvergenceWarning, match="not stable"):
+        with pytest.raises(ValueError, match="diverge.*learning_rate='auto'") as info:
+            SAMKernelRidgeIC(learning_rate=1e6).fit(X, y)
+    assert "fewer degrees of freedom" not in str(info.value)
