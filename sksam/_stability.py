@@ -22,6 +22,7 @@ __all__ = [
     "check_finite",
     "diverged_message",
     "resolve_learning_rate",
+    "squares_scale",
     "warn_if_indefinite",
     "warn_if_kernel_loss_grew",
     "warn_if_loss_grew",
@@ -264,10 +265,28 @@ def warn_if_kernel_loss_grew(op, y_scaled, coef, learning_rate, lam_max, rho, va
         warn_if_loss_grew(op, y_scaled, coef, _KERNEL_LOSS_GREW, tol)
 
 
+def squares_scale(largest):
+    """A power of two ``c`` such that sums of squares of numbers up to ``largest``
+    times ``c`` stay in the float64 range: 1 where they do already (``largest``
+    below ``2^400``), so that the scaling is exact and usually a no-op."""
+    largest = float(largest)
+    if not (np.isfinite(largest) and largest > _SQUARES_OVERFLOW):
+        return 1.0
+    return 2.0 ** -int(np.frexp(largest)[1])
+
+
+# Squares of numbers up to 2^400 (sums of up to 2^200 of them) stay in range.
+_SQUARES_OVERFLOW = 2.0**400
+
+
 def warn_if_loss_grew(op, y_scaled, coef, message, tol=0.0):
     """Warn with ``message`` when ``coef`` has a larger training loss than 0 (by
     more than ``tol``, per target)."""
     xp, _ = array_namespace(coef)
-    loss = xp.sum((op.apply(coef) - y_scaled) ** 2, axis=0)
-    if bool(xp.any(loss > xp.sum(y_scaled**2, axis=0) + tol)):
+    residual = op.apply(coef) - y_scaled
+    # the comparison in a scale whose squares do not overflow (targets near 1e200)
+    c = squares_scale(xp.max(xp.abs(y_scaled))) if y_scaled.shape[0] else 1.0
+    with np.errstate(over="ignore"):  # a diverged residual: inf, as it should be
+        loss = xp.sum((residual * c) ** 2, axis=0)
+    if bool(xp.any(loss > xp.sum((y_scaled * c) ** 2, axis=0) + tol * c * c)):
         warn(message, ConvergenceWarning)

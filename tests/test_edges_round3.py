@@ -295,3 +295,82 @@ def test_ic_noise_estimate_of_a_diverging_search_names_the_divergence():
         with pytest.raises(ValueError, match="diverge.*learning_rate='auto'") as info:
             SAMKernelRidgeIC(learning_rate=1e6).fit(X, y)
     assert "fewer degrees of freedom" not in str(info.value)
+
+
+# -------------------------------------------------------------------- point 11
+def test_classifier_gcv_with_one_sample_per_class_warns_nothing():
+    """It warned "invalid value encountered in subtract" (and about non-finite
+    scores) on a fit that succeeds."""
+    from sksam import SAMClassifierCV
+
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]])
+    y = np.array([0, 1, 2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        search = fit_search(SAMClassifierCV([1, 2], cv="gcv"), X, y)
+    assert_allclose(search.predict(X).shape, (3,))
+
+
+def test_huge_targets_fit_without_stray_warnings(namespace):
+    """Targets whose squares overflow (1e200) fit as 1e200 times the fit on y,
+    without numpy's "overflow encountered in square"."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 3))
+    y = X @ [1.0, 2.0, 3.0] + 0.1 * rng.standard_normal(30)
+    for make in (SAMRegressor, SAMKernelRidge):
+        reference = namespace.fit(make(), X, y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            model = namespace.fit(make(), X, y * 1e200)
+        assert_allclose(
+            namespace.predict(model, X), 1e200 * namespace.predict(reference, X)
+        )
+
+
+@pytest.mark.parametrize(
+    "params, scale",
+    [
+        ({"early_stopping": True, "random_state": 0}, 1e200),
+        ({"batch_size": 5, "n_iter": 20, "random_state": 0}, 1e200),
+    ],
+)
+def test_huge_targets_stochastic_and_early_stopping_warn_nothing(params, scale):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 3))
+    y = X @ [1.0, 2.0, 3.0] + 0.1 * rng.standard_normal(30)
+    reference = SAMRegressor(**params).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = SAMRegressor(**params).fit(X, y * scale)
+    assert model.n_iter_ == reference.n_iter_
+    assert_allclose(model.coef_, scale * reference.coef_)
+
+
+def test_cv_std_of_huge_scores_warns_nothing():
+    from sksam import SAMRegressorCV
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 3))
+    y = X @ [1.0, 2.0, 3.0] + 0.1 * rng.standard_normal(30)
+    search = SAMRegressorCV([1, 10], cv=3, scoring="neg_mean_squared_error")
+    reference = fit_search(search.set_params(store_cv_results=True), X, y)
+    std = reference.cv_results_["std_test_score"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        huge = fit_search(search, X, y * 1e100)
+    assert_allclose(huge.cv_results_["std_test_score"], 1e200 * std)
+
+
+@pytest.mark.parametrize(
+    "name", ["SAMRegressorCV", "SAMRegressorIC", "SAMKernelRidgeIC"]
+)
+def test_criteria_on_targets_whose_squares_overflow_name_the_scale(name):
+    """They said the iterates diverged."""
+    import sksam
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 3))
+    y = X @ [1.0, 2.0, 3.0] + 0.1 * rng.standard_normal(30)
+    params = {"cv": "gcv"} if name.endswith("CV") else {}
+    with pytest.raises(ValueError, match=r"squares of the targets overflow.*rescal"):
+        getattr(sksam, name)(**params).fit(X, y * 1e200)

@@ -36,7 +36,7 @@ from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
 from .._warnings import warn
 from ._cv_scores import SplitGrid, SplitScores
 from ._dask_scores import dask_split_scores
-from ._gcv import gcv_n_obs, gcv_pick, gcv_scores
+from ._gcv import check_target_squares, gcv_n_obs, gcv_pick, gcv_scores
 from ._search import (
     N_ITER_AT_EDGE_DOC,
     SelectedModelMixin,
@@ -140,6 +140,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             if self.scoring is not None:
                 raise ValueError("scoring must be None with cv='gcv'.")
             _raise_for_params(params, self, "fit")
+            check_target_squares(problem, "cv='gcv'")
             n_obs = gcv_n_obs(problem)
             scores, dof, diverged = gcv_scores(
                 problem, n_iters, rhos, self._gcv_plan(estimator), n_obs

@@ -23,10 +23,12 @@ the unrestricted minimiser (``gcv_pick``).
 
 import numpy as np
 
+from .._array_api import to_numpy
 from .._warnings import warn
 
 __all__ = [
     "GCV_MIN_RESIDUAL_FRACTION",
+    "check_target_squares",
     "gcv_criterion",
     "gcv_n_obs",
     "gcv_pick",
@@ -38,6 +40,22 @@ __all__ = [
 #: rounding-sized and its minimum collapses (issue 24: 5 of 30 random RBF problems,
 #: GCV noise estimates 4e-9 .. 1e-4 of 0.09, and cv="gcv" picked the interpolants).
 GCV_MIN_RESIDUAL_FRACTION = 0.1
+
+
+def check_target_squares(problem, criterion):
+    """Raise a ``ValueError`` when the targets' weighted sum of squares overflows
+    float64 (``|y|`` beyond about ``1e154``): every residual sum of squares of the
+    criteria would be ``inf``, which reads as a divergence. ``criterion`` names the
+    caller's criterion in the message."""
+    if np.all(np.isfinite(to_numpy(problem.y_sq_norm))):
+        return
+    raise ValueError(
+        f"{criterion} needs the training residual sums of squares, and the squares "
+        "of the targets overflow float64 (|y| beyond about 1e154). The selection "
+        "is invariant to rescaling y: divide y by a constant (e.g. its largest "
+        "magnitude; noise_variance, if given, by its square) and multiply the "
+        "predictions back."
+    )
 
 
 def gcv_n_obs(problem):

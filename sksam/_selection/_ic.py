@@ -20,7 +20,7 @@ from ._criteria import (
     gcv_noise_variance,
     least_squares_noise_variance,
 )
-from ._gcv import gcv_n_obs
+from ._gcv import check_target_squares, gcv_n_obs
 from ._search import (
     N_ITER_AT_EDGE_DOC,
     SelectedModelMixin,
@@ -99,6 +99,7 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             estimator.set_params(rho=rho)._plan_run(problem, int(n_iters.max()))
             for rho in rhos
         ]
+        check_target_squares(problem, f"criterion={self.criterion!r}")
         rss, dof = [], []
         for j, run in enumerate(runs):
             if self.verbose > 0:

@@ -7,6 +7,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._array_api import check_same_namespace, to_numpy
 from .._core._variants import SpectralVariant, get_variant
 from .._path import check_n_iters
+from .._stability import squares_scale
 from .._warnings import warn
 
 __all__ = [
@@ -266,8 +267,14 @@ def search_results(
     means = np.average(scores, axis=1)
     results["mean_test_score"] = means
     with np.errstate(invalid="ignore"):  # inf - inf: nan, as GridSearchCV
-        results["std_test_score"] = np.sqrt(
-            np.average((scores - means[:, None]) ** 2, axis=1)
+        deviation = scores - means[:, None]
+    # scaled by a power of two where the squares would overflow (exact)
+    scale = squares_scale(
+        np.max(np.abs(deviation), initial=0.0, where=np.isfinite(deviation))
+    )
+    with np.errstate(invalid="ignore"):
+        results["std_test_score"] = (
+            np.sqrt(np.average((deviation * scale) ** 2, axis=1)) / scale
         )
     if np.isnan(means).all():
         raise_all_failed(n_diverged, scoring_error, min_test_size, zero_weight)
