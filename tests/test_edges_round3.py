@@ -298,17 +298,24 @@ def test_ic_noise_estimate_of_a_diverging_search_names_the_divergence():
 
 
 # -------------------------------------------------------------------- point 11
-def test_classifier_gcv_with_one_sample_per_class_warns_nothing():
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_classifier_gcv_with_one_sample_per_class_warns_only_its_cause(n_classes):
     """It warned "invalid value encountered in subtract" (and about non-finite
-    scores) on a fit that succeeds."""
+    scores) on a fit that succeeds; with two samples GCV is infinite at every grid
+    point (dof = n after one step), which is now said (the pick was silent)."""
     from sksam import SAMClassifierCV
 
-    X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]])
-    y = np.array([0, 1, 2])
+    X = np.eye(n_classes)
+    y = np.arange(n_classes)
+    search = SAMClassifierCV([1, 2], cv="gcv")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        search = fit_search(SAMClassifierCV([1, 2], cv="gcv"), X, y)
-    assert_allclose(search.predict(X).shape, (3,))
+        # two samples: dof = n wherever a step is taken; three: GCV is finite
+        # only near interpolation (dof > 0.9 n), infinite elsewhere
+        cause = "undefined at every" if n_classes == 2 else "near interpolation"
+        with pytest.warns(UserWarning, match=f"cv='gcv'.*{cause}"):
+            fit_search(search, X, y)
+    assert search.predict(X).shape == (n_classes,)
 
 
 def test_huge_targets_fit_without_stray_warnings(namespace):

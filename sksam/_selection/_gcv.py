@@ -103,7 +103,9 @@ def gcv_pick(scores, dof, diverged, n_obs, n_samples):
     GCV is used only where ``dof <= (1 - GCV_MIN_RESIDUAL_FRACTION) n_obs``
     (module docstring); a ``UserWarning`` when that excludes the unrestricted
     minimiser, or when no grid point qualifies (then every finite one may be
-    picked). Raises ``ValueError`` naming the cause when no GCV is finite.
+    picked), or when GCV is infinite wherever the iterates did not diverge
+    (``dof >= n_obs``: then any of them, the first). Raises ``ValueError`` when
+    every grid point diverged.
     """
     finite = np.isfinite(scores)
     if not finite.any():
@@ -114,15 +116,16 @@ def gcv_pick(scores, dof, diverged, n_obs, n_samples):
                 "points), so no generalized cross-validation score is finite. Use "
                 "learning_rate='auto' or a smaller learning_rate."
             )
-        raise ValueError(
-            "Every (n_iter, rho) candidate failed: generalized cross-validation "
-            "is undefined where the degrees of freedom reach the number of "
-            f"samples (S={n_obs:g}, the sum of the weights; n_samples={n_samples}), "
-            "and every grid point "
-            f"that did not diverge has dof >= S (smallest dof "
-            f"{float(dof[~diverged].min()):.4g}). Use a cross-validation splitter "
-            "or fewer steps."
+        warn(
+            "cv='gcv': generalized cross-validation is undefined at every grid "
+            "point that did not diverge: their degrees of freedom reach the number "
+            f"of samples (dof >= {n_obs:g}, the sum of the weights; n_samples="
+            f"{n_samples}; smallest dof {float(dof[~diverged].min()):.4g}), so GCV "
+            "cannot choose; the first grid point is picked. Use a cross-validation "
+            "splitter, or more samples.",
+            UserWarning,
         )
+        return ~diverged
     max_dof = (1.0 - GCV_MIN_RESIDUAL_FRACTION) * n_obs
     kept = finite & (dof <= max_dof)
     best = np.unravel_index(np.argmax(np.where(finite, scores, -np.inf)), dof.shape)

@@ -245,7 +245,8 @@ def search_results(
     the cause when every candidate failed. ``timings = (fit, score)``, each of
     shape (n_iters, n_rhos, n_splits) in seconds, gives the timing keys.
     ``pickable`` (boolean, shape (n_iters, n_rhos); ``cv="gcv"``'s guard near
-    interpolation, ``_gcv.gcv_pick``) ranks the other candidates last.
+    interpolation, ``_gcv.gcv_pick``, which warns about its non-finite scores
+    itself) ranks the other candidates last.
     ``zero_weight``: see ``raise_all_failed``.
     """
     n_candidates = n_iters.size * rhos.size
@@ -278,12 +279,13 @@ def search_results(
         )
     if np.isnan(means).all():
         raise_all_failed(n_diverged, scoring_error, min_test_size, zero_weight)
+    given_pickable = pickable
     pickable = (
         np.ones(n_candidates, dtype=bool)
         if pickable is None
         else np.asarray(pickable).reshape(n_candidates)
     )
-    if not np.all(np.isfinite(means[pickable])):
+    if given_pickable is None and not np.all(np.isfinite(means)):
         warn(f"One or more of the test scores are non-finite: {means}", UserWarning)
     # GridSearchCV ranks nan means below the worst finite one.
     ranked = np.where(np.isnan(means), np.nanmin(means) - 1, means)
