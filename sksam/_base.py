@@ -22,6 +22,7 @@ from ._early_stopping import early_stopping
 from ._linear_smoother import SpectralSmoother
 from ._params import SAM_CONSTRAINTS
 from ._run import plan_run
+from ._stability import check_output_range
 
 __all__ = ["BaseSAM"]
 
@@ -241,6 +242,16 @@ class BaseSAM(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
         scorers and the IC estimators' selected model all come here).
         """
         coefficients, intercept = run.problem.to_model(coef)
+        # Computed in float64, returned in X's dtype: beyond its range they
+        # would be inf (a divergence, reported as float64's is).
+        check_output_range(
+            (coefficients, intercept),
+            run.problem.xp,
+            data.dtype,
+            lambda dtype: run.problem.diverged_message(
+                run.learning_rate, run.rho, run.variant, dtype
+            ),
+        )
         self._y_ndim = data.y_ndim
         self._output_dtype = data.dtype
         self._store_model(coefficients, intercept, data)

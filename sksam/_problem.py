@@ -144,7 +144,10 @@ class Problem:
     def y_sq_norm(self):
         """``||y_s||^2`` per target: the weighted centred total sum of squares."""
         if self._y_sq_norm is None:
-            self._y_sq_norm = self.xp.sum(self.y_scaled**2, axis=0)
+            # inf where the squares overflow (|y| > 1e154): the true value, which
+            # the criteria then read as such; no stray numpy warning.
+            with np.errstate(over="ignore"):
+                self._y_sq_norm = self.xp.sum(self.y_scaled**2, axis=0)
         return self._y_sq_norm
 
     def gradient_floor(self):
@@ -158,13 +161,20 @@ class Problem:
         """
         if self._gradient_floor is None:
             xp = self.xp
-            mean_sq = self.y_sq_norm / self.sum_weights
+            if self.y_scaled is None:  # a moments problem: ||y_s||^2 is all there is
+                scale = 1.0
+                mean_sq = self.y_sq_norm / self.sum_weights
+            else:  # scaled by max |y|: the root mean square stays finite
+                y = self.y_scaled
+                scale = xp.max(xp.abs(y), axis=0) if y.shape[0] else 0.0
+                scale = xp.where(scale > 0.0, scale, xp.ones_like(scale))
+                mean_sq = xp.sum((y / scale) ** 2, axis=0) / self.sum_weights
             if self.fit_intercept:
-                offset = asarray_like(xp, self.y_offset, mean_sq)
+                offset = asarray_like(xp, self.y_offset, mean_sq) / scale
                 mean_sq = mean_sq + offset * offset
             lam_max = max(float(self.lam_max), 0.0)
             unit = GRADIENT_FLOOR_ULPS * eps_of(xp, mean_sq.dtype) * lam_max**0.5
-            self._gradient_floor = unit * xp.sqrt(mean_sq)
+            self._gradient_floor = unit * scale * xp.sqrt(mean_sq)
         return self._gradient_floor
 
     # -------------------------------------------------------- decomposition
@@ -221,7 +231,7 @@ class Problem:
         """
         lam_max = self.lam_max
         if self.op is not None:
-            check_eigenvalue_range(lam_max, self.op.max_abs)
+            check_eigenvalue_range(lam_max, self.op.max_abs, kernel=self.rkhs)
         return resolve_learning_rate(learning_rate, lam_max, rho, variant)
 
     def check_definite(self, learning_rate, rho, variant, n_iter):
@@ -242,10 +252,11 @@ class Problem:
                 self.negative_floor,
             )
 
-    def diverged_message(self, learning_rate, rho, variant):
-        """The error for non-finite coefficients, naming the actual cause."""
+    def diverged_message(self, learning_rate, rho, variant, dtype="float64"):
+        """The error for non-finite coefficients (or beyond ``dtype``'s range),
+        naming the actual cause."""
         return diverged_message(
-            learning_rate, self.lam_max, rho, variant, self.indefinite
+            learning_rate, self.lam_max, rho, variant, self.indefinite, dtype
         )
 
     # ------------------------------------------------------------ the paths

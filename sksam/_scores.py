@@ -12,6 +12,7 @@ from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import mean_squared_error, r2_score, root_mean_squared_error
 
 from ._array_api import array_namespace, to_numpy
+from ._stability import squares_scale
 from ._warnings import warn
 
 __all__ = ["DIRECT_METRICS", "mse_path", "path_scores", "r2_path"]
@@ -119,6 +120,11 @@ def r2_path(y_true, pred, sample_weight=None, overwrite=False):
         )
         return np.full(n_steps, np.nan)
     weights = _weights(sample_weight)
+    # R^2 is scale-free: targets whose squares overflow (|y| near 1e154 and above)
+    # are scored scaled by a power of two (exact; 1 otherwise).
+    scale = squares_scale(np.max(np.abs(y_true)))
+    if scale != 1.0:
+        y_true, pred, overwrite = y_true * scale, pred * scale, True
     numerator = _squared_residuals(y_true, pred, weights, overwrite)
     mean = np.average(y_true, axis=0, weights=weights)
     deviation = (y_true - mean) ** 2

@@ -18,9 +18,11 @@ from ._warnings import warn
 
 __all__ = [
     "check_eigenvalue_range",
+    "check_output_range",
     "check_finite",
     "diverged_message",
     "resolve_learning_rate",
+    "squares_scale",
     "warn_if_indefinite",
     "warn_if_kernel_loss_grew",
     "warn_if_loss_grew",
@@ -65,36 +67,68 @@ def resolve_learning_rate(learning_rate, lam_max, rho, variant):
     return learning_rate
 
 
-_UNSTABLE_STEP = (
-    "SAM diverged: the coefficients are not finite. Lower learning_rate below the "
+_NOT_FINITE = "are not finite"
+
+_UNSTABLE_STEP_TEMPLATE = (
+    "SAM diverged: the coefficients {what}. Lower learning_rate below the "
     "largest stable value named in the ConvergenceWarning, or use "
     "learning_rate='auto'."
 )
+_UNSTABLE_STEP = _UNSTABLE_STEP_TEMPLATE.format(what=_NOT_FINITE)
 
 _INDEFINITE_OVERFLOW = (
-    "SAM diverged: the coefficients are not finite. The kernel matrix is not "
+    "SAM diverged: the coefficients {what}. The kernel matrix is not "
     "positive semi-definite (see the ConvergenceWarning), and the iterates grew "
     "along its negative eigen-directions until they overflowed; lowering "
     "learning_rate does not help. Use a positive semi-definite kernel."
 )
 
 _RANGE_OVERFLOW = (
-    "The coefficients are not finite although the learning rate is stable "
-    "({detail}): the numbers of this problem leave the float64 range. Rescale "
-    "X and y (e.g. sklearn.preprocessing.StandardScaler), or lower n_iter."
+    "The coefficients {what} although the learning rate is stable "
+    "({detail}): the numbers of this problem leave the {dtype} range. Rescale "
+    "X and y (e.g. sklearn.preprocessing.StandardScaler){hint}, or lower n_iter."
 )
 
 
-def diverged_message(learning_rate, lam_max, rho, variant, indefinite=False):
-    """Why SAM's coefficients are not finite, naming the actual cause."""
+def diverged_message(
+    learning_rate, lam_max, rho, variant, indefinite=False, dtype="float64"
+):
+    """Why SAM's coefficients are not finite, naming the actual cause.
+
+    ``dtype``: the name of the dtype the coefficients left (``"float32"``: they
+    are finite in float64 but not representable in the dtype of ``X``, in which
+    they are returned; ``check_output_range``).
+    """
+    what = _NOT_FINITE
+    hint = ""
+    if dtype != "float64":
+        what = f"leave the {dtype} range (the dtype of X, in which they are returned)"
+        hint = ", pass float64 X"
     limit = get_variant(variant).largest_stable_learning_rate(lam_max, rho)
     if learning_rate >= limit:
-        return _UNSTABLE_STEP
+        return _UNSTABLE_STEP_TEMPLATE.format(what=what)
     if indefinite:
-        return _INDEFINITE_OVERFLOW
+        return _INDEFINITE_OVERFLOW.format(what=what)
     return _RANGE_OVERFLOW.format(
-        detail=f"learning_rate={learning_rate:.6g} < {limit:.6g}, the limit"
+        what=what,
+        detail=f"learning_rate={learning_rate:.6g} < {limit:.6g}, the limit",
+        dtype=dtype,
+        hint=hint,
     )
+
+
+def check_output_range(arrays, xp, dtype, message):
+    """Raise a ``ValueError`` when the float64 ``arrays`` of a model (coefficients,
+    intercept) do not fit in ``dtype`` (that of ``X``, in which the model is
+    returned: float32 would make them ``inf``). ``message(dtype_name)`` is the
+    error (``Problem.diverged_message``)."""
+    info = xp.finfo(dtype)
+    if info.bits >= 64:
+        return
+    largest = max(float(xp.max(xp.abs(xp.asarray(a)))) for a in arrays)
+    if not largest <= float(info.max):
+        name = "float16" if info.bits == 16 else "float32"
+        raise ValueError(message(name))
 
 
 def check_finite(coef, message=_UNSTABLE_STEP):
@@ -105,7 +139,7 @@ def check_finite(coef, message=_UNSTABLE_STEP):
         raise ValueError(message)
 
 
-def check_eigenvalue_range(lam_max, data_max):
+def check_eigenvalue_range(lam_max, data_max, kernel=False):
     """Raise a clear error when the problem's eigenvalues are not representable.
 
     ``lam_max`` is the largest eigenvalue of the scaled Gram (or kernel) matrix,
@@ -114,6 +148,11 @@ def check_eigenvalue_range(lam_max, data_max):
     scale like the square of the data (``(c X, c y)``: ``c^2``); beyond about
     ``1e+-154`` they leave the float64 range, and the learning rate, which scales
     like ``1 / c^2``, with them.
+
+    No positive eigenvalue from data whose squares do not underflow is not a range
+    problem: a Gram matrix is then zero (a centred design of identical rows; sparse
+    ``data_max`` reads the raw, uncentred entries), which is the intercept-only
+    model, and a ``kernel`` matrix is negative semi-definite (raises).
     """
     if np.isfinite(lam_max) and lam_max >= _SMALLEST_EIGENVALUE:
         return
@@ -128,6 +167,17 @@ def check_eigenvalue_range(lam_max, data_max):
         largest = data_max()
         if not largest > 0.0:
             return  # an all-zero (or constant) design: nothing to fit
+        if largest >= _SQUARES_UNDERFLOW:
+            if not kernel:
+                return  # a zero centred design: the intercept-only model
+            raise ValueError(
+                "The kernel matrix has no positive eigenvalue: it is negative "
+                f"semi-definite (largest eigenvalue {lam_max:.3g}, entries up to "
+                f"{largest:.3g} in magnitude), so SAM cannot fit it. Is its sign "
+                "flipped (e.g. a precomputed -K, or a callable kernel returning "
+                "minus a positive semi-definite kernel)? Use a positive "
+                "semi-definite kernel."
+            )
         cause = (
             f"its eigenvalues underflow to 0 although the data do not (largest "
             f"magnitude {largest:.3g}; their squares underflow)"
@@ -143,6 +193,10 @@ def check_eigenvalue_range(lam_max, data_max):
 # Eigenvalues below this are subnormal or close to it (their products with the
 # learning rate lose digits): 2^-1000, about 9e-302.
 _SMALLEST_EIGENVALUE = 2.0**-1000
+# Data at least this large have squares well inside the float64 range: 2^-480,
+# about 3e-145 (a sum of squares of n of them, over S, stays above
+# _SMALLEST_EIGENVALUE).
+_SQUARES_UNDERFLOW = 2.0**-480
 
 
 def warn_if_indefinite(
@@ -211,10 +265,28 @@ def warn_if_kernel_loss_grew(op, y_scaled, coef, learning_rate, lam_max, rho, va
         warn_if_loss_grew(op, y_scaled, coef, _KERNEL_LOSS_GREW, tol)
 
 
+def squares_scale(largest):
+    """A power of two ``c`` such that sums of squares of numbers up to ``largest``
+    times ``c`` stay in the float64 range: 1 where they do already (``largest``
+    below ``2^400``), so that the scaling is exact and usually a no-op."""
+    largest = float(largest)
+    if not (np.isfinite(largest) and largest > _SQUARES_OVERFLOW):
+        return 1.0
+    return 2.0 ** -int(np.frexp(largest)[1])
+
+
+# Squares of numbers up to 2^400 (sums of up to 2^200 of them) stay in range.
+_SQUARES_OVERFLOW = 2.0**400
+
+
 def warn_if_loss_grew(op, y_scaled, coef, message, tol=0.0):
     """Warn with ``message`` when ``coef`` has a larger training loss than 0 (by
     more than ``tol``, per target)."""
     xp, _ = array_namespace(coef)
-    loss = xp.sum((op.apply(coef) - y_scaled) ** 2, axis=0)
-    if bool(xp.any(loss > xp.sum(y_scaled**2, axis=0) + tol)):
+    residual = op.apply(coef) - y_scaled
+    # the comparison in a scale whose squares do not overflow (targets near 1e200)
+    c = squares_scale(xp.max(xp.abs(y_scaled))) if y_scaled.shape[0] else 1.0
+    with np.errstate(over="ignore"):  # a diverged residual: inf, as it should be
+        loss = xp.sum((residual * c) ** 2, axis=0)
+    if bool(xp.any(loss > xp.sum((y_scaled * c) ** 2, axis=0) + tol * c * c)):
         warn(message, ConvergenceWarning)

@@ -10,7 +10,9 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
+from _warning_checks import fit_search
 from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
 
 from sksam import (
     SAMClassifier,
@@ -148,3 +150,234 @@ def test_ic_small_uniform_weights_warning_names_the_weight_sum():
     grid = [1, 3, 10, 30, 100, 1000, 10000]
     with pytest.warns(UserWarning, match=r"sum of sample weights S=5 \(the number"):
         SAMRegressorIC(grid).fit(X, y, sample_weight=np.full(25, 0.2))
+
+
+@pytest.mark.parametrize("seed", [3, 16, 20])
+def test_gcv_search_does_not_pick_an_interpolant(seed):
+    """cv="gcv" picked the interpolants of these problems silently, with GCV 0.003 ..
+    0.13 far below the noise (0.09): the pick excludes dof > 0.9 n, and warns."""
+    from sksam import SAMKernelRidgeCV
+
+    X, y, gamma = _near_interpolating_rbf_problem(seed)
+    search = SAMKernelRidgeCV(kernel="rbf", gamma=gamma, cv="gcv")
+    search.set_params(store_cv_results=True)
+    with pytest.warns(UserWarning, match="cv='gcv'.*near interpolation"):
+        fit_search(search, X, y)
+    assert -search.best_score_ > 0.09
+    results = search.cv_results_
+    best = search.best_index_
+    assert results["rank_test_score"][best] == 1
+    # the excluded interpolants score better but rank after every kept candidate
+    better = results["mean_test_score"] > results["mean_test_score"][best]
+    assert better.any()
+    assert np.all(results["rank_test_score"][better] > 1)
+
+
+# --------------------------------------------------------------------- point 8
+@pytest.mark.parametrize("name", ["SAMRegressorCV", "SAMKernelRidgeCV"])
+def test_gcv_every_candidate_diverged_names_the_divergence(name):
+    """It said "no split gave a finite score (test folds too small)"; GCV has no
+    splits."""
+    import sksam
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3))
+    y = X[:, 0] + 0.1 * rng.standard_normal(20)
+    search = getattr(sksam, name)([100, 1000], cv="gcv", learning_rate=1e6)
+    with pytest.warns(ConvergenceWarning, match="not stable"):
+        with pytest.raises(ValueError, match="diverged") as info:
+            search.fit(X, y)
+    assert "split" not in str(info.value)
+
+
+# --------------------------------------------------------------------- point 5
+def test_negative_definite_kernel_is_named_not_underflow(namespace):
+    """fit(-K) said "eigenvalues underflow ... rescale X"."""
+    from sklearn.metrics.pairwise import rbf_kernel
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3))
+    y = X[:, 0] + 0.1 * rng.standard_normal(20)
+    model = SAMKernelRidge(kernel="precomputed")
+    with pytest.raises(ValueError, match="negative semi-definite") as info:
+        namespace.fit(model, -rbf_kernel(X), y)
+    assert "underflow" not in str(info.value)
+    assert "sign" in str(info.value)
+
+
+# --------------------------------------------------------------------- point 6
+@pytest.mark.parametrize("rows", [1, 4])
+def test_sparse_zero_centred_design_fits_the_intercept(rows):
+    """Sparse X with one row (or identical rows) raised "eigenvalues underflow";
+    dense X fits the intercept-only model."""
+    import scipy.sparse as sp
+
+    X = np.tile([[0.5, 0.0, 2.0]], (rows, 1))
+    y = np.arange(1.0, rows + 1)
+    dense = SAMRegressor(n_iter=5).fit(X, y)
+    sparse = SAMRegressor(n_iter=5).fit(sp.csr_matrix(X), y)
+    assert_allclose(sparse.coef_, dense.coef_, atol=1e-12)
+    assert_allclose(sparse.intercept_, dense.intercept_)
+    assert_allclose(sparse.predict(sp.csr_matrix(X)), np.full(rows, y.mean()))
+
+
+def test_sparse_classifier_cv_with_one_sample_per_class_in_a_fold():
+    import scipy.sparse as sp
+    from sklearn.model_selection import LeaveOneOut
+
+    from sksam import SAMClassifierCV
+
+    X = np.array([[1.0, 0.0], [0.0, 2.0]])
+    y = np.array([0, 1])  # each training fold: one sample of one class
+    dense = fit_search(SAMClassifierCV([1, 10], cv=LeaveOneOut()), X, y)
+    sparse = fit_search(SAMClassifierCV([1, 10], cv=LeaveOneOut()), sp.csr_matrix(X), y)
+    assert_allclose(sparse.coef_, dense.coef_, atol=1e-12)
+
+
+# --------------------------------------------------------------------- point 9
+def test_float32_coefficients_beyond_float32_range_are_a_divergence(namespace):
+    """float32 fits returned coef_ = inf with only numpy's "overflow in cast"."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 3))
+    y = X @ [1.0, 2.0, 3.0] + 0.1 * rng.standard_normal(30)
+    X32 = X.astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="SAM diverged: the coefficients leave "):
+            with pytest.warns(ConvergenceWarning, match="not stable"):
+                namespace.fit(SAMRegressor(learning_rate=100, n_iter=50), X32, y)
+        with pytest.raises(ValueError, match="float32 range.*Rescale X and y"):
+            namespace.fit(SAMRegressor(), X32, y * 1e39)
+    # float64 data hold these coefficients
+    model = namespace.fit(SAMRegressor(), X, y * 1e39)
+    assert np.all(np.isfinite(namespace.check(model.coef_)))
+
+
+# --------------------------------------------------------------------- point 7
+@pytest.mark.parametrize(
+    "name, scoring",
+    [
+        ("SAMClassifierCV", None),
+        ("SAMRegressorCV", "neg_mean_squared_error"),
+        ("SAMRegressorCV", "neg_mean_absolute_error"),
+    ],
+)
+def test_zero_weight_test_fold_is_named(name, scoring):
+    """LeaveOneOut with one zero weight: the classifier (accuracy) blamed R^2, the
+    MSE search raised the bare "Sample weights must contain at least one non-zero
+    number"."""
+    from sklearn.model_selection import LeaveOneOut
+
+    import sksam
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((8, 2))
+    y = X[:, 0] + 0.1 * rng.standard_normal(8)
+    if name == "SAMClassifierCV":
+        y = (y > 0).astype(int)
+    sample_weight = np.ones(8)
+    sample_weight[3] = 0.0
+    search = getattr(sksam, name)([1, 10], cv=LeaveOneOut(), scoring=scoring)
+    with pytest.raises(ValueError, match=r"weights of test fold 3 .*are all zero") as e:
+        search.fit(X, y, sample_weight=sample_weight)
+    assert "R^2" not in str(e.value)
+
+
+def test_ic_noise_estimate_of_a_diverging_search_names_the_divergence():
+    """SAMKernelRidgeIC(learning_rate=1e6) said "needs a grid point with fewer
+    degrees of freedom than samples"."""
+    from sksam import SAMKernelRidgeIC
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3))
+    y = X[:, 0] + 0.1 * rng.standard_normal(20)
+    with pytest.warns(ConvergenceWarning, match="not stable"):
+        with pytest.raises(ValueError, match="diverge.*learning_rate='auto'") as info:
+            SAMKernelRidgeIC(learning_rate=1e6).fit(X, y)
+    assert "fewer degrees of freedom" not in str(info.value)
+
+
+# -------------------------------------------------------------------- point 11
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_classifier_gcv_with_one_sample_per_class_warns_only_its_cause(n_classes):
+    """It warned "invalid value encountered in subtract" (and about non-finite
+    scores) on a fit that succeeds; with two samples GCV is infinite at every grid
+    point (dof = n after one step), which is now said (the pick was silent)."""
+    from sksam import SAMClassifierCV
+
+    X = np.eye(n_classes)
+    y = np.arange(n_classes)
+    search = SAMClassifierCV([1, 2], cv="gcv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # two samples: dof = n wherever a step is taken; three: GCV is finite
+        # only near interpolation (dof > 0.9 n), infinite elsewhere
+        cause = "undefined at every" if n_classes == 2 else "near interpolation"
+        with pytest.warns(UserWarning, match=f"cv='gcv'.*{cause}"):
+            fit_search(search, X, y)
+    assert search.predict(X).shape == (n_classes,)
+
+
+def test_huge_targets_fit_without_stray_warnings(namespace):
+    """Targets whose squares overflow (1e200) fit as 1e200 times the fit on y,
+    without numpy's "overflow encountered in square"."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 3))
+    y = X @ [1.0, 2.0, 3.0] + 0.1 * rng.standard_normal(30)
+    for make in (SAMRegressor, SAMKernelRidge):
+        reference = namespace.fit(make(), X, y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            model = namespace.fit(make(), X, y * 1e200)
+        assert_allclose(
+            namespace.predict(model, X), 1e200 * namespace.predict(reference, X)
+        )
+
+
+@pytest.mark.parametrize(
+    "params, scale",
+    [
+        ({"early_stopping": True, "random_state": 0}, 1e200),
+        ({"batch_size": 5, "n_iter": 20, "random_state": 0}, 1e200),
+    ],
+)
+def test_huge_targets_stochastic_and_early_stopping_warn_nothing(params, scale):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 3))
+    y = X @ [1.0, 2.0, 3.0] + 0.1 * rng.standard_normal(30)
+    reference = SAMRegressor(**params).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = SAMRegressor(**params).fit(X, y * scale)
+    assert model.n_iter_ == reference.n_iter_
+    assert_allclose(model.coef_, scale * reference.coef_)
+
+
+def test_cv_std_of_huge_scores_warns_nothing():
+    from sksam import SAMRegressorCV
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 3))
+    y = X @ [1.0, 2.0, 3.0] + 0.1 * rng.standard_normal(30)
+    search = SAMRegressorCV([1, 10], cv=3, scoring="neg_mean_squared_error")
+    reference = fit_search(search.set_params(store_cv_results=True), X, y)
+    std = reference.cv_results_["std_test_score"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        huge = fit_search(search, X, y * 1e100)
+    assert_allclose(huge.cv_results_["std_test_score"], 1e200 * std)
+
+
+@pytest.mark.parametrize(
+    "name", ["SAMRegressorCV", "SAMRegressorIC", "SAMKernelRidgeIC"]
+)
+def test_criteria_on_targets_whose_squares_overflow_name_the_scale(name):
+    """They said the iterates diverged."""
+    import sksam
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 3))
+    y = X @ [1.0, 2.0, 3.0] + 0.1 * rng.standard_normal(30)
+    params = {"cv": "gcv"} if name.endswith("CV") else {}
+    with pytest.raises(ValueError, match=r"squares of the targets overflow.*rescal"):
+        getattr(sksam, name)(**params).fit(X, y * 1e200)

@@ -318,8 +318,10 @@ def test_bad_grids(params, message):
 # scikit-learn's checks fit on data of their own, where the short grid may pick its
 # end (the grid-edge rule and its warning are tested in test_selection_usability;
 # the gcv search cannot take a grid reaching the interpolating path instead, where
-# GCV is undefined on the checks' small samples).
+# GCV is undefined on the checks' small samples; where its minimum is near
+# interpolation there, cv="gcv" warns that it picks among dof <= 0.9 n instead).
 @pytest.mark.filterwarnings("ignore:The selected n_iter=:UserWarning")
+@pytest.mark.filterwarnings("ignore:cv='gcv'. generalized cross-validation:UserWarning")
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 

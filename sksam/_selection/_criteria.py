@@ -15,7 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._core._spectral import rss_path
 from .._warnings import warn
-from ._gcv import gcv_criterion
+from ._gcv import GCV_MIN_RESIDUAL_FRACTION, gcv_criterion
 
 __all__ = [
     "GCV_MIN_RESIDUAL_FRACTION",
@@ -85,13 +85,6 @@ def least_squares_noise_variance(factor, y_sq_norm, sum_weights, dof_ls):
         sum_weights=sum_weights,
     )[:, 0]
     return rss_ls / (sum_weights - dof_ls)
-
-
-#: The GCV noise estimate ``RSS / (n - dof)`` only uses grid points that leave at
-#: least this fraction of the samples as residual degrees of freedom: near
-#: interpolation both factors are rounding-sized and GCV's minimum collapses the
-#: estimate (issue 24: 5 of 30 random RBF problems, estimates 4e-9 .. 1e-4 of 0.09).
-GCV_MIN_RESIDUAL_FRACTION = 0.1
 
 
 def gcv_noise_variance(rss, dof, sum_weights, n_obs):

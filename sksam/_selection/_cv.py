@@ -26,8 +26,9 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _num_samples, indexable
 
-from .._array_api import like_input
+from .._array_api import like_input, to_numpy
 from .._core._variants import get_variant
+from .._dask import is_dask_collection
 from .._doc_link import DocLinkMixin
 from .._kernel import SAMKernelRidge
 from .._linear import SAMRegressor
@@ -35,7 +36,7 @@ from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
 from .._warnings import warn
 from ._cv_scores import SplitGrid, SplitScores
 from ._dask_scores import dask_split_scores
-from ._gcv import gcv_n_obs, gcv_scores
+from ._gcv import check_target_squares, gcv_n_obs, gcv_pick, gcv_scores
 from ._search import (
     N_ITER_AT_EDGE_DOC,
     SelectedModelMixin,
@@ -46,6 +47,14 @@ from ._search import (
 from ._split_scores import split_scores
 
 __all__ = ["BaseSAMCV", "SAMKernelRidgeCV", "SAMRegressorCV"]
+
+
+def _zero_weight_folds(score_weight, splits):
+    """The indices of the test folds whose scorer weights are all zero."""
+    if score_weight is None or is_dask_collection(score_weight):
+        return []
+    weights = np.asarray(to_numpy(score_weight), dtype=float).reshape(-1)
+    return [i for i, (_, test) in enumerate(splits) if not np.any(weights[test])]
 
 
 class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
@@ -131,15 +140,19 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             if self.scoring is not None:
                 raise ValueError("scoring must be None with cv='gcv'.")
             _raise_for_params(params, self, "fit")
+            check_target_squares(problem, "cv='gcv'")
             n_obs = gcv_n_obs(problem)
-            scores = gcv_scores(
+            scores, dof, diverged = gcv_scores(
                 problem, n_iters, rhos, self._gcv_plan(estimator), n_obs
             )
-            results = search_results(scores[:, :, None], n_iters, rhos)
+            pickable = gcv_pick(scores, dof, diverged, n_obs, problem.n_samples)
+            results = search_results(
+                scores[:, :, None], n_iters, rhos, pickable=pickable
+            )
             for key in ("split0_test_score", "std_test_score"):
                 del results[key]
         else:
-            split, min_test = self._cv_scores(
+            split, min_test, zero_weight = self._cv_scores(
                 estimator, X, y, sample_weight, params, (n_iters, rhos), data
             )
             results = search_results(
@@ -150,6 +163,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                 split.error,
                 (split.fit_time, split.score_time),
                 min_test,
+                zero_weight=zero_weight,
             )
         best = int(results["rank_test_score"].argmin())
         params = results["params"][best]
@@ -200,9 +214,11 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         return check_scoring(self._make_estimator(), scoring=self.scoring)
 
     def _cv_scores(self, estimator, X, y, sample_weight, params, grid, data):
-        """``(SplitScores, min_test)``: the scores (and times) of shape (n_iters,
-        n_rhos, n_splits), and the size of the smallest test fold; ``data`` is the
-        validated ``FitData`` of all the rows (``split_scores``)."""
+        """``(SplitScores, min_test, zero_weight)``: the scores (and times) of
+        shape (n_iters, n_rhos, n_splits), the size of the smallest test fold and
+        the indices of the test folds whose weights passed to the scorer are all
+        zero; ``data`` is the validated ``FitData`` of all the rows
+        (``split_scores``)."""
         X, y = indexable(X, y)
         if sample_weight is not None:
             params = {**params, "sample_weight": sample_weight}
@@ -220,6 +236,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         cv = check_cv(self.cv, y, classifier=is_classifier(estimator))
         splits = list(cv.split(X, y, **split_params))
         min_test = min((len(test) for _, test in splits), default=None)
+        zero_weight = _zero_weight_folds(score_params.get("sample_weight"), splits)
         n_candidates = grid[0].size * grid[1].size
         if self.verbose > 0:
             print(
@@ -233,7 +250,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             split = dask_split_scores(
                 clone(estimator), X, y, splits, sample_weight, score_params, grid
             )
-            return split, min_test
+            return split, min_test, zero_weight
         per_split = Parallel(n_jobs=self.n_jobs)(
             delayed(self._split_scores)(
                 clone(estimator),
@@ -256,7 +273,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             np.stack([result.fit_time for result in per_split], axis=-1),
             np.stack([result.score_time for result in per_split], axis=-1),
         )
-        return split, min_test
+        return split, min_test, zero_weight
 
     def _split_scores(
         self, estimator, X, y, split, fit_params, score_params, grid, at, data
@@ -346,6 +363,9 @@ _SEARCH_DOC = """
         shortcut of ``RidgeCV`` does not hold for early stopping); it needs
         ``variant="unnormalized"`` (normalized SAM is not linear in ``y``) and
         ``scoring=None``, and its score is ``-GCV`` (averaged over targets).
+        Grid points with ``dof_k > 0.9 S`` (near interpolation, where GCV
+        collapses below the noise) are not picked: they rank last, with a
+        ``UserWarning`` when the GCV minimiser is among them.
     scoring : str, callable or None, default=None
         A scorer name of :func:`sklearn.metrics.get_scorer_names` or a callable
         ``scorer(estimator, X, y)``; ``None`` is the estimator's ``score`` (R^2).

@@ -20,7 +20,7 @@ from ._criteria import (
     gcv_noise_variance,
     least_squares_noise_variance,
 )
-from ._gcv import gcv_n_obs
+from ._gcv import check_target_squares, gcv_n_obs
 from ._search import (
     N_ITER_AT_EDGE_DOC,
     SelectedModelMixin,
@@ -99,6 +99,7 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             estimator.set_params(rho=rho)._plan_run(problem, int(n_iters.max()))
             for rho in rhos
         ]
+        check_target_squares(problem, f"criterion={self.criterion!r}")
         rss, dof = [], []
         for j, run in enumerate(runs):
             if self.verbose > 0:
@@ -119,7 +120,11 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         sum_weights = n_obs
 
         if self.noise_variance is None:
-            sigma2 = self._estimate_noise_variance(problem, rss, dof, n_obs)
+            try:
+                sigma2 = self._estimate_noise_variance(problem, rss, dof, n_obs)
+            except ValueError as exc:
+                _raise_if_every_rho_diverges(problem, runs, variant, exc)
+                raise
             # Noiseless data: keep the criteria finite (documented floor).
             floor = np.finfo(float).eps * y_mean_sq
             sigma2 = np.maximum(sigma2, np.maximum(floor, np.finfo(float).tiny))
@@ -562,3 +567,19 @@ class SAMKernelRidgeIC(RegressorMixin, BaseSAMIC):
                 "noise_variance."
             )
         return noise_variance
+
+
+def _raise_if_every_rho_diverges(problem, runs, variant, cause):
+    """The error of a failed noise estimate when the learning rate is unstable at
+    every rho: the divergence, not the grid, is what to fix."""
+    limits = [
+        variant.largest_stable_learning_rate(problem.lam_max, run.rho) for run in runs
+    ]
+    if all(run.learning_rate >= limit for run, limit in zip(runs, limits, strict=True)):
+        raise ValueError(
+            "noise_variance=None: the SAM iterates diverge at every rho of the grid "
+            f"(learning_rate={runs[0].learning_rate:.6g}; the largest stable one is "
+            f"{max(limits):.6g}, see the ConvergenceWarning), so no grid point gives "
+            "a noise estimate (their degrees of freedom leave [0, n]). Use "
+            "learning_rate='auto' or a smaller learning_rate, or pass noise_variance."
+        ) from cause

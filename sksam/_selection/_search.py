@@ -7,6 +7,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._array_api import check_same_namespace, to_numpy
 from .._core._variants import SpectralVariant, get_variant
 from .._path import check_n_iters
+from .._stability import squares_scale
 from .._warnings import warn
 
 __all__ = [
@@ -182,8 +183,24 @@ def grid_edge(grid, n_iter, rho, problem, learning_rate, variant):
     return "upper"
 
 
-def raise_all_failed(n_diverged, scoring_error, min_test_size=None):
-    """The error when no ``(n_iter, rho)`` candidate has a score, naming why."""
+def raise_all_failed(n_diverged, scoring_error, min_test_size=None, zero_weight=()):
+    """The error when no ``(n_iter, rho)`` candidate has a score, naming why.
+
+    ``zero_weight``: the indices of the test folds whose sample weights (passed to
+    the scorer) are all zero, where no weighted score is defined.
+    """
+    if len(zero_weight):
+        folds = ", ".join(map(str, zero_weight[:5])) + (
+            ", ..." if len(zero_weight) > 5 else ""
+        )
+        plural = "s" if len(zero_weight) > 1 else ""
+        raise ValueError(
+            f"Every (n_iter, rho) candidate failed: the sample weights of test "
+            f"fold{plural} {folds} (of the splitter's folds, from 0) are all zero, so "
+            "the weighted score is undefined there and every candidate's mean "
+            "score is nan (as in GridSearchCV). Use splits whose test folds hold "
+            "a positive weight, e.g. drop the zero-weight samples before the search."
+        )
     if min_test_size is not None and min_test_size < 2 and scoring_error is None:
         raise ValueError(
             "Every (n_iter, rho) candidate failed: some test folds have a single "
@@ -216,6 +233,8 @@ def search_results(
     scoring_error=None,
     timings=None,
     min_test_size=None,
+    pickable=None,
+    zero_weight=(),
 ):
     """``cv_results_`` in the layout and candidate order of ``GridSearchCV``.
 
@@ -225,6 +244,10 @@ def search_results(
     were not finite) and ``scoring_error`` (the first exception of the scorer) name
     the cause when every candidate failed. ``timings = (fit, score)``, each of
     shape (n_iters, n_rhos, n_splits) in seconds, gives the timing keys.
+    ``pickable`` (boolean, shape (n_iters, n_rhos); ``cv="gcv"``'s guard near
+    interpolation, ``_gcv.gcv_pick``, which warns about its non-finite scores
+    itself) ranks the other candidates last.
+    ``zero_weight``: see ``raise_all_failed``.
     """
     n_candidates = n_iters.size * rhos.size
     scores = split_scores.reshape(n_candidates, -1)
@@ -244,16 +267,32 @@ def search_results(
         results[f"split{split}_test_score"] = scores[:, split]
     means = np.average(scores, axis=1)
     results["mean_test_score"] = means
-    results["std_test_score"] = np.sqrt(
-        np.average((scores - means[:, None]) ** 2, axis=1)
+    with np.errstate(invalid="ignore"):  # inf - inf: nan, as GridSearchCV
+        deviation = scores - means[:, None]
+    # scaled by a power of two where the squares would overflow (exact)
+    scale = squares_scale(
+        np.max(np.abs(deviation), initial=0.0, where=np.isfinite(deviation))
     )
+    with np.errstate(invalid="ignore"):
+        results["std_test_score"] = (
+            np.sqrt(np.average((deviation * scale) ** 2, axis=1)) / scale
+        )
     if np.isnan(means).all():
-        raise_all_failed(n_diverged, scoring_error, min_test_size)
-    if not np.all(np.isfinite(means)):
+        raise_all_failed(n_diverged, scoring_error, min_test_size, zero_weight)
+    given_pickable = pickable
+    pickable = (
+        np.ones(n_candidates, dtype=bool)
+        if pickable is None
+        else np.asarray(pickable).reshape(n_candidates)
+    )
+    if given_pickable is None and not np.all(np.isfinite(means)):
         warn(f"One or more of the test scores are non-finite: {means}", UserWarning)
     # GridSearchCV ranks nan means below the worst finite one.
     ranked = np.where(np.isnan(means), np.nanmin(means) - 1, means)
-    results["rank_test_score"] = rankdata(-ranked, method="min").astype(np.int32)
+    ranks = np.empty(n_candidates, dtype=np.int32)
+    ranks[pickable] = rankdata(-ranked[pickable], method="min")
+    ranks[~pickable] = rankdata(-ranked[~pickable], method="min") + pickable.sum()
+    results["rank_test_score"] = ranks
     return results
 
 

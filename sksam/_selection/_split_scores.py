@@ -16,11 +16,11 @@ from sklearn.utils._indexing import _safe_indexing
 from sklearn.utils.metaestimators import _safe_split
 from sklearn.utils.validation import _check_method_params
 
-from .._array_api import array_namespace
+from .._array_api import array_namespace, to_numpy
 from .._core._namespaces import index_array, is_numpy
 from .._core._variants import get_variant
 from ._candidate_scores import candidate_scores
-from ._cv_scores import grid_chunk_size
+from ._cv_scores import SplitScores, grid_chunk_size
 from ._path_scores import coordinate_scores, path_split_scores
 
 __all__ = ["split_scores"]
@@ -77,6 +77,14 @@ def split_scores(
     xp, device = array_namespace(data.X)
     if data.dtype != xp.float64:
         score_path = None
+    if score_path is not None and _all_zero(score_weight):
+        # No weighted metric is defined on this test fold: nan for every
+        # candidate, as the metric's error gives in GridSearchCV (the search
+        # names the fold, _search.raise_all_failed).
+        shape = (grid.n_iters.size, grid.rhos.size)
+        return SplitScores(
+            np.full(shape, np.nan), 0, None, np.full(shape, shared), np.zeros(shape)
+        )
     n_test = len(test)
     n_targets = problem.n_targets
     chunk = grid_chunk_size(n_test * n_targets, problem.op.n_params * n_targets)
@@ -116,6 +124,10 @@ def split_scores(
     return path_split_scores(
         estimator, problem, test_map, score_path, grid, shared, chunk, xp
     )
+
+
+def _all_zero(weights):
+    return weights is not None and not np.any(to_numpy(weights))
 
 
 def _test_rows(estimator, all_data, X_test, rows):
