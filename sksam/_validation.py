@@ -1,11 +1,13 @@
 """Validation of the data, shared by the estimators and the paths.
 
-The estimators reach the dask and array API routes only through this module (and
-the problem builders of ``_problem``): ``check_fit_data`` and ``check_predict_data``
-validate the training and test data of any namespace (numpy, sparse, dask, torch,
-array-api-strict, ...), ``takes_dask_route`` tells the dask route apart,
-``labels_on_host`` brings class labels to the host, ``as_output`` casts a model's
-arrays to the data's dtype in their namespace.
+The estimators, searches and classifiers reach the dask and array API routes only
+through this module (and the problem builders of ``_problem``): ``check_fit_data``
+and ``check_predict_data`` validate the training and test data of any namespace
+(numpy, sparse, dask, torch, array-api-strict, ...), ``takes_dask_route`` tells the
+dask route apart, ``labels_on_host`` brings class labels to the host, ``as_output``
+casts a model's arrays to the data's dtype in their namespace; ``like_input``,
+``to_namespace``, ``to_numpy``, ``array_namespace`` and ``check_same_namespace``
+(from ``_array_api``) move results between the host and the data's namespace.
 """
 
 from typing import NamedTuple
@@ -17,6 +19,7 @@ from ._array_api import (
     array_namespace,
     check_same_namespace,
     compute_dtype,
+    like_input,
     to_namespace,
     to_numpy,
 )
@@ -31,11 +34,16 @@ from ._dask import (
 
 __all__ = [
     "FitData",
+    "array_namespace",
     "as_output",
     "check_fit_data",
     "check_predict_data",
+    "check_same_namespace",
     "labels_on_host",
+    "like_input",
     "takes_dask_route",
+    "to_namespace",
+    "to_numpy",
 ]
 
 

@@ -9,8 +9,8 @@ decision values of the whole path in one vectorised pass (the classifier's
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._array_api import check_same_namespace
 from .._selection._cv import BaseSAMCV
+from .._validation import check_same_namespace
 from ._classifier import _CLASS_WEIGHT, SAMClassifier
 
 __all__ = ["SAMClassifierCV"]

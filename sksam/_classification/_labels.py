@@ -17,9 +17,9 @@ from sklearn.utils import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, _check_y, column_or_1d
 
-from .._array_api import array_namespace, to_namespace, to_numpy
 from .._core._namespaces import is_numpy
 from .._score_path import ScorePath
+from .._validation import array_namespace, to_namespace, to_numpy
 
 __all__ = [
     "AccuracyScorePath",

@@ -26,13 +26,12 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _num_samples, indexable
 
-from .._array_api import like_input, to_numpy
 from .._core._variants import get_variant
-from .._dask import is_dask_collection
 from .._doc_link import DocLinkMixin
 from .._kernel import SAMKernelRidge
 from .._linear import SAMRegressor
 from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
+from .._validation import like_input, takes_dask_route, to_numpy
 from .._warnings import warn
 from ._cv_scores import SplitGrid, SplitScores
 from ._dask_scores import dask_split_scores
@@ -51,7 +50,7 @@ __all__ = ["BaseSAMCV", "SAMKernelRidgeCV", "SAMRegressorCV"]
 
 def _zero_weight_folds(score_weight, splits):
     """The indices of the test folds whose scorer weights are all zero."""
-    if score_weight is None or is_dask_collection(score_weight):
+    if score_weight is None or takes_dask_route(score_weight):
         return []
     weights = np.asarray(to_numpy(score_weight), dtype=float).reshape(-1)
     return [i for i, (_, test) in enumerate(splits) if not np.any(weights[test])]

@@ -6,12 +6,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._array_api import like_input, to_numpy
 from .._core._variants import get_variant
 from .._doc_link import DocLinkMixin
 from .._kernel import SAMKernelRidge
 from .._linear import SAMRegressor
 from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
+from .._validation import like_input, to_numpy
 from .._warnings import warn
 from ._criteria import (
     criterion_values,

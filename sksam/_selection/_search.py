@@ -4,10 +4,10 @@ import numpy as np
 from scipy.stats import rankdata
 from sklearn.utils.validation import check_is_fitted
 
-from .._array_api import check_same_namespace, to_numpy
 from .._core._variants import SpectralVariant, get_variant
 from .._path import check_n_iters
 from .._stability import squares_scale
+from .._validation import check_same_namespace, to_numpy
 from .._warnings import warn
 
 __all__ = [
