@@ -23,3 +23,12 @@ def spread_spectrum_data(
     y = X @ coef + noise * rng.standard_normal(shape) + offset
     X_test = rng.standard_normal((n_test, d))
     return X, y, X @ coef + offset, X_test
+
+
+def small_regression(n=50, d=3, seed=0):
+    """``(X, y)``: Gaussian features and ``y = X @ [1, ..., d] + 0.3 noise``, the
+    small problem of the edge-case tests."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    y = X @ np.arange(1.0, d + 1) + 0.3 * rng.standard_normal(n)
+    return X, y

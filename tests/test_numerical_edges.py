@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _data import small_regression
 from _warning_checks import fit_search
 from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
@@ -29,10 +30,7 @@ from sksam import (
 
 
 def regression(n=50, d=3, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, d))
-    y = X @ np.arange(1.0, d + 1) + 0.3 * rng.standard_normal(n)
-    return X, y
+    return small_regression(n, d, seed)
 
 
 def indefinite_kernel():
