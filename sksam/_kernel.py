@@ -191,9 +191,10 @@ class SAMKernelRidge(SAMRegressorMixin, KernelSAM):
         Step size; ``"auto"`` is ``1 / (mu_max (1 + rho mu_max))`` (``1 / mu_max``
         for normalized SAM), ``mu_max`` the largest eigenvalue of the weighted,
         centred kernel ``D^1/2 K_c D^1/2 / S``.
-    variant : {"unnormalized", "normalized"}, default="unnormalized"
+    variant : {"unnormalized", "normalized"} or SAMVariant, default="unnormalized"
         ``"normalized"`` divides the ascent step by the RKHS norm of the gradient
-        (the SAM of Foret et al. [2]_).
+        (the SAM of Foret et al. [2]_); a ``SAMVariant`` instance declares another
+        variant (the user guide, "Your own variant").
     fit_intercept : bool, default=True
         Fit an unpenalized intercept by weighted centring of the kernel in feature
         space (exact at every step).

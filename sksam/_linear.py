@@ -110,10 +110,11 @@ class SAMRegressor(SAMRegressorMixin, LinearSAM):
         step as ``rho`` grows, compare SAM with GD at one fixed float learning rate.
         Unnormalized SAM diverges for ``eta lam_max (1 + rho lam_max) >= 2``; such a
         value gives a ``ConvergenceWarning``.
-    variant : {"unnormalized", "normalized"}, default="unnormalized"
+    variant : {"unnormalized", "normalized"} or SAMVariant, default="unnormalized"
         ``"normalized"`` is the SAM of Foret et al. [2]_; it does not converge to
         the least-squares solution but ends up bouncing along the top
-        eigen-direction.
+        eigen-direction. An instance of ``sksam._core._variants.SAMVariant``
+        declares another variant (the user guide, "Your own variant").
     fit_intercept : bool, default=True
         Fit an unpenalized intercept by weighted centring; the intercept is exact at
         every step (never shrunk by early stopping).

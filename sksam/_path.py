@@ -127,7 +127,7 @@ def sam_path(
         SAM radius (``0`` is gradient descent).
     learning_rate : "auto" or float, default="auto"
         As in :class:`SAMRegressor`.
-    variant : {"unnormalized", "normalized"}, default="unnormalized"
+    variant : {"unnormalized", "normalized"} or SAMVariant, default="unnormalized"
         As in :class:`SAMRegressor`.
     fit_intercept : bool, default=True
         Fit an unpenalized intercept by weighted centring.
@@ -225,7 +225,7 @@ def sam_kernel_path(
         The kernel, as in :class:`SAMKernelRidge`.
     learning_rate : "auto" or float, default="auto"
         As in :class:`SAMKernelRidge`.
-    variant : {"unnormalized", "normalized"}, default="unnormalized"
+    variant : {"unnormalized", "normalized"} or SAMVariant, default="unnormalized"
         As in :class:`SAMKernelRidge`.
     fit_intercept : bool, default=True
         Fit an unpenalized intercept by weighted centring of the kernel.

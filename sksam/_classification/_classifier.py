@@ -200,9 +200,10 @@ class SAMClassifier(SAMClassifierMixin, LinearSAM):
         Step size, as in :class:`SAMRegressor` (``"auto"``: ``1 / (lam_max (1 +
         rho lam_max))``, or ``1 / lam_max`` for normalized SAM). Compare SAM with
         GD at one fixed float learning rate.
-    variant : {"unnormalized", "normalized"}, default="unnormalized"
+    variant : {"unnormalized", "normalized"} or SAMVariant, default="unnormalized"
         ``"normalized"`` is the SAM of Foret et al. (2021); its perturbation is
-        normalised per indicator column.
+        normalised per indicator column. A ``SAMVariant`` instance declares
+        another variant.
     fit_intercept : bool, default=True
         Fit an unpenalized intercept (one per column) by weighted centring.
     solver : {"auto", "spectral", "iterative"}, default="auto"
@@ -395,8 +396,9 @@ class SAMKernelClassifier(SAMClassifierMixin, KernelSAM):
         Extra parameters of a callable kernel.
     learning_rate : "auto" or float, default="auto"
         Step size, as in :class:`SAMKernelRidge`.
-    variant : {"unnormalized", "normalized"}, default="unnormalized"
-        ``"normalized"`` is the SAM of Foret et al. (2021) (RKHS norm, per column).
+    variant : {"unnormalized", "normalized"} or SAMVariant, default="unnormalized"
+        ``"normalized"`` is the SAM of Foret et al. (2021) (RKHS norm, per column);
+        a ``SAMVariant`` instance declares another variant.
     fit_intercept : bool, default=True
         Centre the kernel in feature space with the weighted means.
     solver : {"auto", "spectral", "iterative"}, default="auto"

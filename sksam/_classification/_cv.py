@@ -61,8 +61,9 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
     learning_rate : "auto" or float, default="auto"
         Step size as in :class:`SAMClassifier` (``"auto"`` is resolved on each
         training part, as in the models ``GridSearchCV`` would fit).
-    variant : {"unnormalized", "normalized"}, default="unnormalized"
-        Normalized SAM runs its exact recursion once per ``rho`` and split.
+    variant : {"unnormalized", "normalized"} or SAMVariant, default="unnormalized"
+        Normalized SAM runs its exact recursion once per ``rho`` and split; a
+        variant without an exact filter runs its loop once per ``rho`` and split.
     fit_intercept : bool, default=True
         Fit an unpenalized intercept per indicator column.
     class_weight : dict, "balanced" or None, default=None

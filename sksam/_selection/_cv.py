@@ -385,8 +385,9 @@ _SEARCH_DOC = """
         Step size as in the base estimator. ``"auto"`` depends on ``rho`` and on
         the top eigenvalue of each training part, exactly as in the models that
         ``GridSearchCV`` would fit.
-    variant : {"unnormalized", "normalized"}, default="unnormalized"
-        Normalized SAM runs its exact recursion once per ``rho`` and split.
+    variant : {"unnormalized", "normalized"} or SAMVariant, default="unnormalized"
+        Normalized SAM runs its exact recursion once per ``rho`` and split; a
+        variant without an exact filter runs its loop once per ``rho`` and split.
     fit_intercept : bool, default=True
         Fit an unpenalized intercept."""
 

@@ -188,9 +188,10 @@ _PARAMS_DOC = """
         earlier.
     learning_rate : "auto" or float, default="auto"
         Step size as in the base estimator; ``"auto"`` depends on ``rho``.
-    variant : {{"unnormalized"}}, default="unnormalized"
-        Only unnormalized SAM is a linear smoother with exact degrees of freedom;
-        ``"normalized"`` raises a ``ValueError`` in ``fit``.
+    variant : {{"unnormalized"}} or SAMVariant, default="unnormalized"
+        A variant that is a linear smoother with an exact filter (exact degrees of
+        freedom): unnormalized SAM, or a ``SAMVariant`` with ``linear_in_y`` and
+        ``has_filter``; ``"normalized"`` raises a ``ValueError`` in ``fit``.
     fit_intercept : bool, default=True
         Fit an unpenalized intercept (it counts as one degree of freedom).
     verbose : int, default=0
