@@ -30,8 +30,8 @@ def _is_rho_edge_warning(record):
 
 def rho_edge_warning_expected(search):
     """Whether the fitted ``search`` must have warned about its radius grid's edge:
-    the largest radius of the default grid (``rhos=None``)."""
-    return search.rhos is None and search.rho_at_edge_ == "upper"
+    none yet (``rho_at_edge_`` is a flag only)."""
+    return False  # rho_at_edge_ is a flag only, for now: never warned
 
 
 def edge_warning_expected(search):

@@ -40,7 +40,6 @@ ESTIMATORS = [
     SAMKernelClassifier(kernel="rbf", variant="normalized"),
     SAMClassifierCV(),
     SAMKernelClassifierCV(),
-    SAMKernelClassifierCV(kernel="precomputed"),
 ]
 
 

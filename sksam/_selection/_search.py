@@ -84,26 +84,18 @@ RHO_AT_EDGE_DOC = """    rho_at_edge_ : {{"lower", "upper"}} or None
         Whether ``rho_`` is at an end of the radius grid (of two radii or more):
         ``"upper"`` when it is the largest radius, ``"lower"`` when it is the
         smallest and positive (``rho=0``, gradient descent, bounds the radii from
-        below and is not an edge). Larger (or smaller) radii may score better. A
-        ``UserWarning`` says so on the default grid (``rhos=None``) when the pick is
-        its largest radius (``10 / lam_max``); an explicit grid's ends are the
-        user's choice and only flagged."""
+        below and is not an edge). Larger (or smaller) radii may score better;
+        on the default grid (``rhos=None``) ``"upper"`` is its largest radius,
+        ``10 / lam_max``. A flag only, no warning."""
 
 
 def rho_edge(grid, rho):
     """``"lower"``, ``"upper"`` or ``None``: whether the selected radius is at an
-    end of the grid (``RHO_AT_EDGE_DOC``); warns on the default grid's top."""
+    end of the grid (``RHO_AT_EDGE_DOC``)."""
     rhos = grid.rhos
     if rhos.size < 2:
         return None
     if rho == rhos.max():
-        if grid.default_rhos:
-            warn(
-                f"The selected rho={rho:.6g} is the largest of the default grid rhos "
-                f"({rhos.max() / grid.rho_unit:g} / lam_max): larger radii may score "
-                "better. Give rhos, e.g. relative_rho=True with rhos=(1, 10, 100).",
-                UserWarning,
-            )
         return "upper"
     if rho == rhos.min() and rho > 0:
         return "lower"
