@@ -55,7 +55,7 @@ grid_seconds = time.perf_counter() - tic
 # grid from one decomposition per fold.
 tic = time.perf_counter()
 pipe_cv = make_pipeline(
-    features, SAMRegressorCV(n_iters=n_iters, rhos=rhos, cv=cv, store_cv_results=True)
+    features, SAMRegressorCV(n_iters=n_iters, rhos=rhos, cv=cv)
 ).fit(X, y)
 cv_seconds = time.perf_counter() - tic
 sam_cv = pipe_cv[-1]

@@ -71,10 +71,10 @@ def select(y):
     """The stopping time chosen by each rule, and their criterion curves."""
     cp = SAMRegressorIC(n_iters, (rho,), criterion="cp").fit(X, y)
     disc = SAMRegressorIC(n_iters, (rho,), criterion="discrepancy").fit(X, y)
-    gcv = SAMRegressorCV(n_iters, (rho,), cv="gcv", store_cv_results=True).fit(X, y)
-    cv = SAMRegressorCV(
-        n_iters, (rho,), cv=5, scoring="neg_mean_squared_error", store_cv_results=True
-    ).fit(X, y)
+    gcv = SAMRegressorCV(n_iters, (rho,), cv="gcv").fit(X, y)
+    cv = SAMRegressorCV(n_iters, (rho,), cv=5, scoring="neg_mean_squared_error").fit(
+        X, y
+    )
     chosen = {
         "Cp": cp.n_iter_,
         "GCV": gcv.n_iter_,

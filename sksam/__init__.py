@@ -5,7 +5,12 @@ matrix, so one eigendecomposition gives the exact iterate for any number of step
 """
 
 from ._bias_variance import bias_variance_decomposition
-from ._classification import SAMClassifier, SAMClassifierCV, SAMKernelClassifier
+from ._classification import (
+    SAMClassifier,
+    SAMClassifierCV,
+    SAMKernelClassifier,
+    SAMKernelClassifierCV,
+)
 from ._kernel import SAMKernelRidge
 from ._linear import SAMRegressor
 from ._path import sam_kernel_path, sam_path
@@ -22,6 +27,7 @@ __all__ = [
     "SAMClassifier",
     "SAMClassifierCV",
     "SAMKernelClassifier",
+    "SAMKernelClassifierCV",
     "SAMKernelRidge",
     "SAMKernelRidgeCV",
     "SAMKernelRidgeIC",

@@ -5,18 +5,33 @@ expect them. A test that expects one asserts it with ``pytest.warns``; the
 grid-edge warning of the CV and IC searches depends on where the selected
 ``n_iter`` falls, which many tests do not fix in advance: ``fit_search`` fits a
 search and asserts that it warned exactly when its ``n_iter_at_edge_`` says the
-grid's end truncated the search (the documented rule), and no more than once.
+grid's end truncated the search (the documented rule), and no more than once;
+likewise the rho-edge warning, exactly when ``rho_at_edge_ == "upper"`` on the
+default radius grid (``rhos=None``).
 """
 
 import warnings
 
 EDGE_MESSAGE = "The selected n_iter="
+RHO_EDGE_MESSAGE = "The selected rho="
 
 
 def _is_edge_warning(record):
     return issubclass(record.category, UserWarning) and str(record.message).startswith(
         EDGE_MESSAGE
     )
+
+
+def _is_rho_edge_warning(record):
+    return issubclass(record.category, UserWarning) and str(record.message).startswith(
+        RHO_EDGE_MESSAGE
+    )
+
+
+def rho_edge_warning_expected(search):
+    """Whether the fitted ``search`` must have warned about its radius grid's edge:
+    none yet (``rho_at_edge_`` is a flag only)."""
+    return False  # rho_at_edge_ is a flag only, for now: never warned
 
 
 def edge_warning_expected(search):
@@ -48,7 +63,14 @@ def fit_search(search, *args, **kwargs):
     )
     if expected:
         assert f"{EDGE_MESSAGE}{int(search.n_iter_)} " in str(edge[0].message)
+    rho_edge = [w for w in caught if _is_rho_edge_warning(w)]
+    expected = rho_edge_warning_expected(search)
+    assert len(rho_edge) == int(expected), (
+        f"rho_={search.rho_}, rhos={search.rhos!r}, rho_at_edge_="
+        f"{search.rho_at_edge_!r}: expected {int(expected)} rho-edge warning(s), "
+        f"got {[str(w.message) for w in rho_edge]}"
+    )
     for w in caught:
-        if not _is_edge_warning(w):
+        if not (_is_edge_warning(w) or _is_rho_edge_warning(w)):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return search

@@ -296,7 +296,6 @@ def test_sam_regressor_cv_matches_numpy(
         "n_iters": [0, 1, 3, 10, 30, 100],
         "rhos": [0.0, 0.3, 2.0],
         "cv": 4,
-        "store_cv_results": True,
         **settings,
     }
     expected = fit_search(SAMRegressorCV(**params), X, y, sample_weight=sw)
@@ -338,7 +337,6 @@ def test_sam_kernel_ridge_cv_matches_numpy(
         "n_iters": [0, 1, 3, 10, 30, 100],
         "rhos": [0.0, 0.5],
         "cv": 3,
-        "store_cv_results": True,
         **settings,
     }
     expected = fit_search(SAMKernelRidgeCV(**params), X, y, sample_weight=sw)
@@ -419,7 +417,7 @@ def test_cv_with_numpy_weights_and_torch_data():
     from sksam import SAMRegressorCV
 
     X, y, sw = _data(40, 4, "float64", n_targets=1)
-    params = {"n_iters": [1, 5, 20], "rhos": [0.0, 1.0], "store_cv_results": True}
+    params = {"n_iters": [1, 5, 20], "rhos": [0.0, 1.0]}
     expected = fit_search(SAMRegressorCV(**params), X, y[:, 0], sample_weight=sw)
     with sklearn.config_context(array_api_dispatch=True):
         search = fit_search(
@@ -456,7 +454,7 @@ def test_cv_callable_scorer_runs_in_the_namespace(namespace, device, dtype):
     X, y, sw = _data(40, 4, dtype, n_targets=1)
     scoring = make_scorer(mean_squared_error, greater_is_better=False)
     params = {"n_iters": [1, 5, 20], "rhos": [0.0, 1.0], "cv": 3}
-    params.update(scoring=scoring, store_cv_results=True)
+    params.update(scoring=scoring)
     expected = fit_search(SAMRegressorCV(**params), X, y[:, 0])
     with sklearn.config_context(array_api_dispatch=True):
         Xx, yx = _to(xp, device, X, y[:, 0])

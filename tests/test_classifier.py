@@ -223,9 +223,9 @@ def test_cv_equals_grid_search(multiclass, scoring, cv):
     X, y = multiclass
     labels = np.array(["cat", "dog", "eel"])[y]
     n_iters, rhos = [1, 3, 10, 30, 100], [0.0, 0.5, 2.0]
-    search = SAMClassifierCV(
-        n_iters=n_iters, rhos=rhos, cv=cv, scoring=scoring, store_cv_results=True
-    ).fit(X, labels)
+    search = SAMClassifierCV(n_iters=n_iters, rhos=rhos, cv=cv, scoring=scoring).fit(
+        X, labels
+    )
     grid = GridSearchCV(
         SAMClassifier(), {"n_iter": n_iters, "rho": rhos}, cv=cv, scoring=scoring
     ).fit(X, labels)
@@ -248,7 +248,7 @@ def test_cv_equals_grid_search(multiclass, scoring, cv):
 def test_cv_is_stratified_by_default(binary):
     X, y = binary
     n_iters, rhos = [2, 5, 20], [0.0, 1.0]
-    search = SAMClassifierCV(n_iters=n_iters, rhos=rhos, store_cv_results=True)
+    search = SAMClassifierCV(n_iters=n_iters, rhos=rhos)
     fit_search(search, X, y)
     stratified = GridSearchCV(
         SAMClassifier(), {"n_iter": n_iters, "rho": rhos}, cv=StratifiedKFold(5)
@@ -265,7 +265,7 @@ def test_cv_with_sample_weight_and_sparse_input(multiclass):
     sw = np.random.default_rng(2).uniform(0.2, 3.0, len(y))
     n_iters, rhos = [1, 4, 16, 64], [0.0, 1.0]
     Xs = sparse.csr_matrix(X)
-    search = SAMClassifierCV(n_iters=n_iters, rhos=rhos, store_cv_results=True)
+    search = SAMClassifierCV(n_iters=n_iters, rhos=rhos)
     search.fit(Xs, y, sample_weight=sw)
     grid = GridSearchCV(SAMClassifier(), {"n_iter": n_iters, "rho": rhos}, cv=5)
     grid.fit(Xs, y, sample_weight=sw)
@@ -297,7 +297,7 @@ def test_cv_staged_methods_and_gcv():
 def test_cv_multilabel_equals_grid_search():
     X, Y = make_multilabel_classification(n_samples=120, n_classes=4, random_state=0)
     n_iters, rhos = [1, 5, 20, 100], [0.0, 1.0]
-    search = SAMClassifierCV(n_iters=n_iters, rhos=rhos, store_cv_results=True)
+    search = SAMClassifierCV(n_iters=n_iters, rhos=rhos)
     search.fit(X, Y)
     grid = GridSearchCV(SAMClassifier(), {"n_iter": n_iters, "rho": rhos}).fit(X, Y)
     np.testing.assert_array_equal(
@@ -364,11 +364,9 @@ def test_default_grid_equals_grid_search_with_many_classes():
         n_clusters_per_class=1,
         random_state=3,
     )
-    search = SAMClassifierCV(store_cv_results=True).fit(X, y)
+    search = SAMClassifierCV().fit(X, y)
     for n_iters in (search.n_iters_, np.concatenate([[0], search.n_iters_[::9]])):
-        search = SAMClassifierCV(
-            n_iters=n_iters, rhos=search.rhos_, store_cv_results=True
-        ).fit(X, y)
+        search = SAMClassifierCV(n_iters=n_iters, rhos=search.rhos_).fit(X, y)
         grid = GridSearchCV(
             SAMClassifier(), {"n_iter": list(n_iters), "rho": list(search.rhos_)}
         ).fit(X, y)
@@ -396,7 +394,7 @@ def test_cv_unstable_and_wide_cases_equal_grid_search(
     # their coefficients could overflow leave the split to that route too.
     X, y = multiclass
     params = dict(learning_rate=learning_rate)
-    search = SAMClassifierCV(n_iters, rhos, store_cv_results=True, **params)
+    search = SAMClassifierCV(n_iters, rhos, **params)
     grid = GridSearchCV(SAMClassifier(**params), {"n_iter": n_iters, "rho": rhos})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -466,7 +464,7 @@ def test_cv_with_folds_missing_a_class_equals_grid_search(multiclass):
     n_iters, rhos = [1, 4, 16, 64], [0.0, 1.0]
     for class_weight in (None, "balanced", {0: 2.0, 1: 1.0, 2: 0.5}):
         search = SAMClassifierCV(
-            n_iters, rhos, cv=splits, class_weight=class_weight, store_cv_results=True
+            n_iters, rhos, cv=splits, class_weight=class_weight
         ).fit(X, y, sample_weight=sw)
         grid = GridSearchCV(
             SAMClassifier(class_weight=class_weight),

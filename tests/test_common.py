@@ -14,6 +14,7 @@ from sksam import (
     SAMClassifier,
     SAMClassifierCV,
     SAMKernelClassifier,
+    SAMKernelClassifierCV,
     SAMKernelRidge,
     SAMKernelRidgeIC,
     SAMRegressor,
@@ -38,6 +39,7 @@ ESTIMATORS = [
     SAMKernelClassifier(),
     SAMKernelClassifier(kernel="rbf", variant="normalized"),
     SAMClassifierCV(),
+    SAMKernelClassifierCV(),
 ]
 
 

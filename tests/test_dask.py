@@ -251,7 +251,6 @@ def test_cv_on_dask_matches_numpy(da, splitter, scoring, weighted):
         rhos=(0.0, 0.3, 3.0),
         cv=CV_SPLITTERS[splitter],
         scoring=scoring,
-        store_cv_results=True,
     )
     expected = fit_search(SAMRegressorCV(**params), X, y, sample_weight=sw)
     Xd = da.from_array(X, chunks=90)
@@ -269,7 +268,7 @@ def test_cv_gcv_and_explained_variance_on_dask(da):
     X, y = make_problem(n=300, d=5, n_targets=1)
     Xd, yd = da.from_array(X, chunks=64), da.from_array(y[:, 0], chunks=64)
     for params in [{"cv": "gcv"}, {"scoring": "explained_variance"}]:
-        params.update(n_iters=[1, 4, 16, 64], rhos=(0.0, 1.0), store_cv_results=True)
+        params.update(n_iters=[1, 4, 16, 64], rhos=(0.0, 1.0))
         expected = fit_search(SAMRegressorCV(**params), X, y[:, 0])
         got = fit_search(SAMRegressorCV(**params), Xd, yd)
         assert_rel_close(
@@ -432,11 +431,11 @@ def test_joblib_dask_backend_gives_the_default_results(client):
         random_state=0,
     )
     # Reference: the default backend, sequential (loky's process start-up is slow).
-    expected_cv = fit_search(SAMRegressorCV(**cv_params, store_cv_results=True), X, y)
+    expected_cv = fit_search(SAMRegressorCV(**cv_params), X, y)
     expected_bv = bias_variance_decomposition(*bv_args, **bv_kwargs)
     with parallel_config("dask", client=client):
         with get_task_stream(client) as cv_tasks:
-            cv = SAMRegressorCV(**cv_params, n_jobs=2, store_cv_results=True)
+            cv = SAMRegressorCV(**cv_params, n_jobs=2)
             fit_search(cv, X, y)
         with get_task_stream(client) as bv_tasks:
             bv = bias_variance_decomposition(*bv_args, **bv_kwargs, n_jobs=2)

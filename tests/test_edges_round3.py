@@ -161,7 +161,6 @@ def test_gcv_search_does_not_pick_an_interpolant(seed):
 
     X, y, gamma = _near_interpolating_rbf_problem(seed)
     search = SAMKernelRidgeCV(kernel="rbf", gamma=gamma, cv="gcv")
-    search.set_params(store_cv_results=True)
     with pytest.warns(UserWarning, match="cv='gcv'.*near interpolation"):
         fit_search(search, X, y)
     assert -search.best_score_ > 0.09
@@ -367,7 +366,7 @@ def test_cv_std_of_huge_scores_warns_nothing():
     X = rng.standard_normal((30, 3))
     y = X @ [1.0, 2.0, 3.0] + 0.1 * rng.standard_normal(30)
     search = SAMRegressorCV([1, 10], cv=3, scoring="neg_mean_squared_error")
-    reference = fit_search(search.set_params(store_cv_results=True), X, y)
+    reference = fit_search(search, X, y)
     std = reference.cv_results_["std_test_score"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")

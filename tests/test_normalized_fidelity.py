@@ -267,9 +267,9 @@ def test_path_cv_and_kernel_get_the_recursion():
     assert np.linalg.norm(diff) <= 1e-4 * np.linalg.norm(pred_loop)
 
     # CV: its fold paths give what refitting SAMRegressor on each fold gives.
-    cv = SAMRegressorCV(
-        n_iters=[1000], rhos=[rho], cv=3, variant="normalized", store_cv_results=True
-    ).fit(X, y)
+    cv = SAMRegressorCV(n_iters=[1000], rhos=[rho], cv=3, variant="normalized").fit(
+        X, y
+    )
     scores = []
     for train, test in _folds(len(X)):
         est = SAMRegressor(

@@ -69,9 +69,7 @@ def run_both(kernel, variant, sample_weight, scoring=None, cv=None, **fit_params
     X, y = make_problem()
     cv = KFold(3, shuffle=True, random_state=0) if cv is None else cv
     cv_class, base, params = pair(kernel, variant=variant)
-    model = cv_class(
-        N_ITERS, RHOS, cv=cv, scoring=scoring, store_cv_results=True, **params
-    )
+    model = cv_class(N_ITERS, RHOS, cv=cv, scoring=scoring, **params)
     fit_search(model, X, y, sample_weight=sample_weight, **fit_params)
     grid = {"n_iter": N_ITERS, "rho": RHOS}
     search = GridSearchCV(base, grid, cv=cv, scoring=scoring)
@@ -113,7 +111,7 @@ def test_ties_follow_grid_search_order():
     X, y = make_problem()
     X[:] = 0.0
     for n_iters in ([1, 5, 20], [20, 5, 1]):
-        model = SAMRegressorCV(n_iters, (1.0, 0.0), cv=3, store_cv_results=True)
+        model = SAMRegressorCV(n_iters, (1.0, 0.0), cv=3)
         model.fit(X, y)
         search = GridSearchCV(
             SAMRegressor(), {"n_iter": n_iters, "rho": [1.0, 0.0]}, cv=3
@@ -130,7 +128,7 @@ def test_diverging_candidates_score_nan_like_grid_search():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = SAMRegressorCV(
-            grid["n_iter"], grid["rho"], cv=3, learning_rate=eta, store_cv_results=True
+            grid["n_iter"], grid["rho"], cv=3, learning_rate=eta
         ).fit(X, y)
         search = GridSearchCV(SAMRegressor(learning_rate=eta), grid, cv=3).fit(X, y)
     assert np.isnan(search.cv_results_["mean_test_score"][-1])
@@ -154,7 +152,6 @@ def test_metadata_routing_and_groups():
                     RHOS,
                     cv=GroupKFold(3),
                     scoring=scorer,
-                    store_cv_results=True,
                 ),
                 X,
                 y,
@@ -176,7 +173,7 @@ def test_precomputed_kernel_equals_grid_search():
     X, y = make_problem()
     K = pairwise_kernels(X, metric="rbf", gamma=0.3)
     model = SAMKernelRidgeCV(N_ITERS, RHOS, cv=3, kernel="precomputed")
-    model.set_params(store_cv_results=True).fit(K, y)
+    model.fit(K, y)
     search = GridSearchCV(
         SAMKernelRidge(kernel="precomputed"), {"n_iter": N_ITERS, "rho": RHOS}, cv=3
     ).fit(K, y)
@@ -191,7 +188,7 @@ def test_precomputed_kernel_equals_grid_search():
 
 def test_results_layout_default_grid_and_parallel():
     X, y = make_problem()
-    model = SAMRegressorCV(store_cv_results=True).fit(X, y)
+    model = SAMRegressorCV().fit(X, y)
     assert_array_equal(
         model.cv_results_["param_n_iter"][:: len(model.rhos_)], model.n_iters_
     )
@@ -201,9 +198,9 @@ def test_results_layout_default_grid_and_parallel():
     frame = pd.DataFrame(model.cv_results_)
     assert frame.shape[0] == 4 * model.n_iters_.size
     assert {"param_rho", "rank_test_score"} <= set(frame)
-    assert not hasattr(SAMRegressorCV(cv=3).fit(X, y), "cv_results_")
+    assert hasattr(SAMRegressorCV(cv=3).fit(X, y), "cv_results_")  # always
     with joblib.parallel_config(backend="threading"):
-        parallel = SAMRegressorCV(store_cv_results=True, n_jobs=2).fit(X, y)
+        parallel = SAMRegressorCV(n_jobs=2).fit(X, y)
     assert_allclose(
         parallel.cv_results_["mean_test_score"], model.cv_results_["mean_test_score"]
     )
@@ -243,7 +240,7 @@ def test_gcv_against_explicit_smoother(kernel, weighted, fit_intercept):
     s = np.ones(18) if sw is None else sw
     steps, rhos = [1, 3, 10, 50], [0.0, 0.5]
     cv_class, _, params = pair(kernel, fit_intercept=fit_intercept)
-    model = cv_class(steps, rhos, cv="gcv", store_cv_results=True, **params)
+    model = cv_class(steps, rhos, cv="gcv", **params)
     fit_search(model, X, y, sample_weight=sw)
     expected = np.empty((len(steps), len(rhos)))
     for j, rho in enumerate(rhos):

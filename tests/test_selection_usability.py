@@ -43,7 +43,7 @@ def test_routing_with_default_scoring(cv_class):
     X, y = make_problem()
     sw = np.random.default_rng(1).uniform(0.5, 2.0, X.shape[0])
     with sklearn.config_context(enable_metadata_routing=True):
-        model = cv_class(**GRID, cv=3, store_cv_results=True)
+        model = cv_class(**GRID, cv=3)
         fit_search(model.set_fit_request(sample_weight=True), X, y, sample_weight=sw)
         # the default scorer requests the weights: weighted R^2 on each fold
         base = (SAMRegressor if cv_class is SAMRegressorCV else SAMKernelRidge)()
@@ -89,7 +89,7 @@ def test_routing_with_default_scoring(cv_class):
 
 def test_grid_search_attributes_and_timings():
     X, y = make_problem()
-    model = fit_search(SAMRegressorCV(**GRID, cv=3, store_cv_results=True), X, y)
+    model = fit_search(SAMRegressorCV(**GRID, cv=3), X, y)
     search = GridSearchCV(
         SAMRegressor(), {"n_iter": GRID["n_iters"], "rho": GRID["rhos"]}, cv=3
     ).fit(X, y)
@@ -132,9 +132,7 @@ def test_verbose(capsys):
 )
 def test_default_grids_are_scale_free(cv_class, params):
     X, y = make_problem(n=60)
-    extra = (
-        {"store_cv_results": True, "cv": 3} if cv_class.__name__[-2:] == "CV" else {}
-    )
+    extra = {"cv": 3} if cv_class.__name__[-2:] == "CV" else {}
     fits = []
     for scale in (1.0, 100.0, 0.01):
         if params.get("kernel") == "rbf":
@@ -165,7 +163,7 @@ def test_default_grids_are_scale_free(cv_class, params):
 
 def test_default_rhos_match_grid_search_on_the_exposed_grid():
     X, y = make_problem()
-    model = SAMRegressorCV(n_iters=[1, 5, 25], cv=3, store_cv_results=True).fit(X, y)
+    model = SAMRegressorCV(n_iters=[1, 5, 25], cv=3).fit(X, y)
     search = GridSearchCV(
         SAMRegressor(), {"n_iter": [1, 5, 25], "rho": model.rhos_.tolist()}, cv=3
     ).fit(X, y)
@@ -190,7 +188,6 @@ def test_one_sample_folds(cv_class):
             rhos=[0.0],
             cv=LeaveOneOut(),
             scoring="neg_mean_squared_error",
-            store_cv_results=True,
         ),
         X,
         y,
@@ -213,9 +210,7 @@ def test_one_sample_folds_on_dask():
     Xd, yd = da.from_array(X, chunks=3), da.from_array(y, chunks=3)
     with pytest.raises(ValueError, match="single sample"):
         SAMRegressorCV(n_iters=[1, 5], cv=LeaveOneOut()).fit(Xd, yd)
-    kwargs = dict(
-        n_iters=[1, 5], rhos=[0.0, 0.5], cv=LeaveOneOut(), store_cv_results=True
-    )
+    kwargs = dict(n_iters=[1, 5], rhos=[0.0, 0.5], cv=LeaveOneOut())
     kwargs["scoring"] = "neg_mean_squared_error"
     lazy = fit_search(SAMRegressorCV(**kwargs), Xd, yd)
     eager = fit_search(SAMRegressorCV(**kwargs), X, y)
@@ -242,10 +237,8 @@ def test_gcv_takes_frequency_weights():
     """The one weight rule (issue 24): doubling every weight is repeating every row."""
     X, y = make_problem(n=60)
     sw = np.random.default_rng(2).uniform(0.5, 2.0, 60)
-    doubled = SAMRegressorCV(cv="gcv", store_cv_results=True).fit(
-        X, y, sample_weight=2.0 * sw
-    )
-    repeated = SAMRegressorCV(cv="gcv", store_cv_results=True).fit(
+    doubled = SAMRegressorCV(cv="gcv").fit(X, y, sample_weight=2.0 * sw)
+    repeated = SAMRegressorCV(cv="gcv").fit(
         np.tile(X, (2, 1)), np.tile(y, 2), sample_weight=np.tile(sw, 2)
     )
     assert doubled.n_iter_ == repeated.n_iter_
@@ -261,16 +254,16 @@ def test_long_grid_is_scored_in_chunks(monkeypatch):
 
     X, y = make_problem(n=50)
     grid = np.arange(1, 301)
-    whole = SAMRegressorCV(grid, [0.0, 0.5], cv=3, store_cv_results=True).fit(X, y)
+    whole = SAMRegressorCV(grid, [0.0, 0.5], cv=3).fit(X, y)
     monkeypatch.setattr(_cv_scores, "CHUNK_ENTRIES", 7 * 17)  # chunks of 7 steps
-    chunked = SAMRegressorCV(grid, [0.0, 0.5], cv=3, store_cv_results=True).fit(X, y)
+    chunked = SAMRegressorCV(grid, [0.0, 0.5], cv=3).fit(X, y)
     assert_allclose(
         chunked.cv_results_["mean_test_score"],
         whole.cv_results_["mean_test_score"],
         rtol=1e-12,
     )
     for variant in ("normalized",):
-        a = SAMRegressorCV(grid, [0.5], cv=3, variant=variant, store_cv_results=True)
+        a = SAMRegressorCV(grid, [0.5], cv=3, variant=variant)
         assert np.all(np.isfinite(a.fit(X, y).cv_results_["mean_test_score"]))
 
 

@@ -7,6 +7,11 @@
 """
 
 from ._classifier import SAMClassifier, SAMKernelClassifier
-from ._cv import SAMClassifierCV
+from ._cv import SAMClassifierCV, SAMKernelClassifierCV
 
-__all__ = ["SAMClassifier", "SAMClassifierCV", "SAMKernelClassifier"]
+__all__ = [
+    "SAMClassifier",
+    "SAMClassifierCV",
+    "SAMKernelClassifier",
+    "SAMKernelClassifierCV",
+]

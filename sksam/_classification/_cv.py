@@ -9,11 +9,12 @@ decision values of the whole path in one vectorised pass (the classifier's
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._params import KERNEL_CONSTRAINTS
 from .._selection._cv import BaseSAMCV
 from .._validation import check_same_namespace
-from ._classifier import _CLASS_WEIGHT, SAMClassifier
+from ._classifier import _CLASS_WEIGHT, SAMClassifier, SAMKernelClassifier
 
-__all__ = ["SAMClassifierCV"]
+__all__ = ["SAMClassifierCV", "SAMKernelClassifierCV"]
 
 
 class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
@@ -54,8 +55,8 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
         whose coefficients are set from the path.
     n_jobs : int, default=None
         Number of jobs over the splits.
-    store_cv_results : bool, default=False
-        Store ``cv_results_``.
+    store_cv_results : bool, default="deprecated"
+        Deprecated in 0.1, removed in 0.2: ``cv_results_`` is always set.
     verbose : int, default=0
         Progress messages, as in :class:`SAMRegressorCV`.
     learning_rate : "auto" or float, default="auto"
@@ -98,14 +99,23 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
     n_iter_at_edge_ : {"lower", "upper"} or None
         Whether ``n_iter_`` is at an end of the grid that does not bound the path,
         and when that warns: as in :class:`SAMRegressorCV`.
+    rho_at_edge_ : {"lower", "upper"} or None
+        Whether ``rho_`` is at an end of the radius grid (a flag, no warning): as
+        in :class:`SAMRegressorCV`.
     best_estimator_ : SAMClassifier
         The model with ``n_iter_`` and ``rho_`` refitted on all the data.
     learning_rate_ : float
         Step size of the refitted model.
     cv_results_ : dict of ndarray
-        With ``store_cv_results=True``: the keys of ``GridSearchCV.cv_results_``
-        for the candidates of ``ParameterGrid({"n_iter": n_iters, "rho": rhos})``
-        (see :class:`SAMRegressorCV`).
+        The keys of ``GridSearchCV.cv_results_`` for the candidates of
+        ``ParameterGrid({"n_iter": n_iters, "rho": rhos})`` (see
+        :class:`SAMRegressorCV`).
+    scorer_ : callable or None
+        The scorer of the validation folds; ``None`` for ``cv="gcv"``.
+    n_splits_ : int or None
+        Number of cross-validation splits; ``None`` for ``cv="gcv"``.
+    refit_time_ : float
+        Seconds spent refitting the selected pair on all the data.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -152,7 +162,7 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
         cv=5,
         scoring=None,
         n_jobs=None,
-        store_cv_results=False,
+        store_cv_results="deprecated",
         verbose=0,
         learning_rate="auto",
         variant="unnormalized",
@@ -220,3 +230,175 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
         tags.target_tags = estimator_tags.target_tags
         tags.classifier_tags = estimator_tags.classifier_tags
         return tags
+
+
+class SAMKernelClassifierCV(SAMClassifierCV):
+    """Kernel least-squares SAM classifier with the stopping time and rho by CV.
+
+    :class:`SAMClassifierCV` over :class:`SAMKernelClassifier`: one ``n x n``
+    eigendecomposition per split scores every ``(n_iter, rho)`` for all the
+    classes, then the best pair is refitted on all the data. The picks,
+    ``best_score_`` and the scores of ``cv_results_`` equal those of
+    ``GridSearchCV(SAMKernelClassifier(...), {"n_iter": n_iters, "rho": rhos},
+    cv=cv, scoring=scoring)`` (stratified folds and accuracy by default).
+
+    Parameters
+    ----------
+    n_iters : array-like of int, default=None
+        Stopping times to try, as in :class:`SAMClassifierCV`.
+    rhos : array-like of float, default=None
+        SAM radii to try, as in :class:`SAMClassifierCV` (``None``: ``(0, 0.1,
+        1, 10)`` in units of ``1 / lam_max`` of the training kernel).
+    relative_rho : bool, default=False
+        State ``rhos`` in the units of ``rhos=None`` (stored in ``rho_unit_``).
+    cv : int, cross-validation generator, iterable or "gcv", default=5
+        As in :class:`SAMClassifierCV` (``kernel="precomputed"``: splits take the
+        kernel's rows and training columns).
+    scoring : str, callable or None, default=None
+        As in :class:`SAMClassifierCV` (``None``: accuracy).
+    n_jobs : int, default=None
+        Number of jobs over the splits.
+    store_cv_results : bool, default="deprecated"
+        Deprecated in 0.1, removed in 0.2: ``cv_results_`` is always set.
+    verbose : int, default=0
+        Progress messages, as in :class:`SAMRegressorCV`.
+    learning_rate : "auto" or float, default="auto"
+        Step size as in :class:`SAMKernelClassifier`.
+    variant : {"unnormalized", "normalized"}, default="unnormalized"
+        SAM variant.
+    fit_intercept : bool, default=True
+        Fit an unpenalized intercept per indicator column.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, as in :class:`SAMKernelClassifier`.
+    kernel : str or callable, default="linear"
+        Kernel, as in :class:`SAMKernelClassifier`.
+    gamma : float, default=None
+        Kernel parameter, as in :class:`SAMKernelClassifier`.
+    degree : float, default=3
+        Degree of the polynomial kernel.
+    coef0 : float, default=1
+        Zero coefficient of the polynomial and sigmoid kernels.
+    kernel_params : dict, default=None
+        Extra parameters of a callable kernel.
+
+    Attributes
+    ----------
+    dual_coef_ : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        Dual coefficients of the refitted model.
+    intercept_ : float or ndarray of shape (1,) or (n_classes,)
+        Intercept of the refitted model.
+    X_fit_ : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Training data of the refitted model.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    n_iter_ : int
+        Selected number of steps.
+    rho_ : float
+        Selected SAM radius.
+    best_score_ : float
+        Mean validation score of the selected pair.
+    best_params_ : dict
+        ``{"n_iter": n_iter_, "rho": rho_}``, as in ``GridSearchCV``.
+    best_index_ : int
+        Index of the selected pair in ``cv_results_``.
+    n_iters_ : ndarray of shape (n_n_iters,)
+        The stopping-time grid used.
+    rhos_ : ndarray of shape (n_rhos,)
+        The radius grid used, in absolute units.
+    rho_unit_ : float
+        The unit of relative radii (``1.0`` for explicit absolute ``rhos``).
+    n_iter_at_edge_, rho_at_edge_ : {"lower", "upper"} or None
+        As in :class:`SAMRegressorCV`.
+    best_estimator_ : SAMKernelClassifier
+        The model with ``n_iter_`` and ``rho_`` refitted on all the data.
+    learning_rate_ : float
+        Step size of the refitted model.
+    cv_results_ : dict of ndarray
+        The keys of ``GridSearchCV.cv_results_`` (see :class:`SAMRegressorCV`).
+    scorer_ : callable or None
+        The scorer of the validation folds; ``None`` for ``cv="gcv"``.
+    n_splits_ : int or None
+        Number of cross-validation splits; ``None`` for ``cv="gcv"``.
+    refit_time_ : float
+        Seconds spent refitting the selected pair on all the data.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    SAMKernelClassifier : The classifier with a fixed stopping time.
+    SAMClassifierCV : The same search for the linear classifier.
+    SAMKernelRidgeCV : The same search for kernel regression.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sksam import SAMKernelClassifierCV
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = SAMKernelClassifierCV([1, 10, 100, 1000], [0.0, 1.0], kernel="rbf")
+    >>> clf = clf.fit(X, y)
+    >>> clf.n_iter_, clf.rho_
+    (100, 1.0)
+    """
+
+    _copied_attributes = ("dual_coef_", "intercept_", "X_fit_", "classes_")
+    _parameter_constraints: dict = {
+        **SAMClassifierCV._parameter_constraints,
+        **KERNEL_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        n_iters=None,
+        rhos=None,
+        *,
+        relative_rho=False,
+        cv=5,
+        scoring=None,
+        n_jobs=None,
+        store_cv_results="deprecated",
+        verbose=0,
+        learning_rate="auto",
+        variant="unnormalized",
+        fit_intercept=True,
+        class_weight=None,
+        kernel="linear",
+        gamma=None,
+        degree=3,
+        coef0=1,
+        kernel_params=None,
+    ):
+        super().__init__(
+            n_iters,
+            rhos,
+            relative_rho=relative_rho,
+            cv=cv,
+            scoring=scoring,
+            n_jobs=n_jobs,
+            store_cv_results=store_cv_results,
+            verbose=verbose,
+            learning_rate=learning_rate,
+            variant=variant,
+            fit_intercept=fit_intercept,
+            class_weight=class_weight,
+        )
+        self.kernel = kernel
+        self.gamma = gamma
+        self.degree = degree
+        self.coef0 = coef0
+        self.kernel_params = kernel_params
+
+    def _make_estimator(self):
+        return SAMKernelClassifier(
+            kernel=self.kernel,
+            gamma=self.gamma,
+            degree=self.degree,
+            coef0=self.coef0,
+            kernel_params=self.kernel_params,
+            learning_rate=self.learning_rate,
+            variant=self.variant,
+            fit_intercept=self.fit_intercept,
+            class_weight=self.class_weight,
+        )

@@ -265,7 +265,6 @@ def diabetes_part(seed=0, quick=False):
             rhos=(rho,),
             cv=cv,
             learning_rate=learning_rate,
-            store_cv_results=True,
         )
 
     candidates = {

@@ -6,6 +6,7 @@ ranking and the refit are those of ``GridSearchCV`` over the same estimator, gri
 splits and scorer.
 """
 
+import time
 from inspect import signature
 from numbers import Integral, Real
 
@@ -14,7 +15,7 @@ import sklearn
 from sklearn.base import BaseEstimator, RegressorMixin, clone, is_classifier
 from sklearn.metrics import check_scoring, get_scorer, get_scorer_names
 from sklearn.model_selection import check_cv
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Hidden, StrOptions
 from sklearn.utils.fixes import parse_version
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -38,9 +39,11 @@ from ._dask_scores import dask_split_scores
 from ._gcv import check_target_squares, gcv_n_obs, gcv_pick, gcv_scores
 from ._search import (
     N_ITER_AT_EDGE_DOC,
+    RHO_AT_EDGE_DOC,
     SelectedModelMixin,
     grid_edge,
     resolve_grid,
+    rho_edge,
     search_results,
 )
 from ._split_scores import split_scores
@@ -72,7 +75,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         "cv": ["cv_object", StrOptions({"gcv"})],
         "scoring": [StrOptions(set(get_scorer_names())), callable, None],
         "n_jobs": [Integral, None],
-        "store_cv_results": ["boolean"],
+        "store_cv_results": ["boolean", Hidden(StrOptions({"deprecated"}))],
         **{
             name: SAM_CONSTRAINTS[name]
             for name in ("learning_rate", "variant", "fit_intercept")
@@ -108,6 +111,12 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             The fitted estimator.
         """
         self._validate_params()
+        if self.store_cv_results != "deprecated":
+            warn(
+                "store_cv_results is deprecated in 0.1 and will be removed in 0.2: "
+                "cv_results_ is always set. Leave store_cv_results unset.",
+                FutureWarning,
+            )
         if isinstance(sample_weight, Real):
             # A scalar weight, as the estimators accept it; the scorers need an
             # array (one weight per sample).
@@ -141,15 +150,27 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             _raise_for_params(params, self, "fit")
             check_target_squares(problem, "cv='gcv'")
             n_obs = gcv_n_obs(problem)
+            if self.verbose > 0:
+                print(
+                    f"Scoring {n_iters.size * rhos.size} candidates by GCV "
+                    "(one decomposition of all the data)"
+                )
             scores, dof, diverged = gcv_scores(
                 problem, n_iters, rhos, self._gcv_plan(estimator), n_obs
             )
             pickable = gcv_pick(scores, dof, diverged, n_obs, problem.n_samples)
+            if self.verbose > 1:
+                for j, rho in enumerate(rhos):
+                    print(
+                        f"[GCV rho {j + 1}/{rhos.size}] rho={rho:.4g}; best score "
+                        f"{np.nanmax(scores[:, j], initial=-np.inf):.3g}"
+                    )
             results = search_results(
                 scores[:, :, None], n_iters, rhos, pickable=pickable
             )
             for key in ("split0_test_score", "std_test_score"):
                 del results[key]
+            self.scorer_, self.n_splits_ = None, None
         else:
             split, min_test, zero_weight = self._cv_scores(
                 estimator, X, y, sample_weight, params, (n_iters, rhos), data
@@ -168,9 +189,11 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         params = results["params"][best]
         # The refit on all the data: exactly ``estimator.fit``, from the problem
         # (and decomposition, if made for the grid or GCV) built above.
+        start = time.perf_counter()
         estimator.set_params(**params)
         run = estimator._plan_run(problem, params["n_iter"])
         estimator._set_fitted(data, run, run.coef(params["n_iter"]), params["n_iter"])
+        self.refit_time_ = time.perf_counter() - start
         edge = grid_edge(
             grid,
             params["n_iter"],
@@ -183,6 +206,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         self.rhos_ = like_input(rhos, data.X)
         self.rho_unit_ = grid.rho_unit
         self.n_iter_at_edge_ = edge
+        self.rho_at_edge_ = rho_edge(grid, params["rho"])
         return self._set_selected(results, best, estimator)
 
     def _gcv_plan(self, estimator):
@@ -200,8 +224,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         self.n_iter_ = results["params"][best]["n_iter"]
         self.rho_ = results["params"][best]["rho"]
         self.best_score_ = float(results["mean_test_score"][best])
-        if self.store_cv_results:
-            self.cv_results_ = results
+        self.cv_results_ = results
         self.best_estimator_ = estimator
         return self._expose_selected(estimator)
 
@@ -234,6 +257,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
         cv = check_cv(self.cv, y, classifier=is_classifier(estimator))
         splits = list(cv.split(X, y, **split_params))
+        self.scorer_, self.n_splits_ = scorer, len(splits)
         min_test = min((len(test) for _, test in splits), default=None)
         zero_weight = _zero_weight_folds(score_params.get("sample_weight"), splits)
         n_candidates = grid[0].size * grid[1].size
@@ -259,11 +283,21 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                 fit_params,
                 score_params,
                 grid,
-                (index, len(splits)),
                 data,
             )
-            for index, (train, test) in enumerate(splits)
+            for train, test in splits
         )
+        if self.verbose > 1:
+            # From the parent, in fold order: the lines of parallel folds do not
+            # interleave (and reach the parent's stdout with any backend).
+            for index, result in enumerate(per_split):
+                seconds = result.fit_time[:, :, None].max() + result.score_time.sum()
+                print(
+                    f"[CV {index + 1}/{len(splits)}] END {result.scores.size} "
+                    "candidates; best score "
+                    f"{np.nanmax(result.scores, initial=-np.inf):.3g}; "
+                    f"total time {seconds:.2f}s"
+                )
         errors = [result.error for result in per_split if result.error is not None]
         split = SplitScores(
             np.stack([result.scores for result in per_split], axis=-1),
@@ -275,20 +309,12 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         return split, min_test, zero_weight
 
     def _split_scores(
-        self, estimator, X, y, split, fit_params, score_params, grid, at, data
+        self, estimator, X, y, split, fit_params, score_params, grid, data
     ):
-        """``split_scores`` of one split, with progress at ``verbose > 1``."""
-        result = split_scores(
+        """``split_scores`` of one split (a method: subclasses may wrap it)."""
+        return split_scores(
             estimator, X, y, *split, fit_params, score_params, grid, data
         )
-        if self.verbose > 1:
-            seconds = result.fit_time[:, :, None].max() + result.score_time.sum()
-            print(
-                f"[CV {at[0] + 1}/{at[1]}] END {result.scores.size} candidates; "
-                f"best score {np.nanmax(result.scores, initial=-np.inf):.3g}; "
-                f"total time {seconds:.2f}s"
-            )
-        return result
 
     def _scorer_takes_weights(self, scorer):
         """Whether ``GridSearchCV`` would pass ``sample_weight`` to ``scorer``.
@@ -377,10 +403,14 @@ _SEARCH_DOC = """
     n_jobs : int, default=None
         Number of jobs over the splits (:class:`sklearn.utils.parallel.Parallel`;
         ``None`` is 1 unless in a ``joblib.parallel_config`` context).
-    store_cv_results : bool, default=False
-        Store ``cv_results_``.
+    store_cv_results : bool, default="deprecated"
+        Deprecated in 0.1, removed in 0.2: ``cv_results_`` is always set (as in
+        ``GridSearchCV``); setting it has no effect but a ``FutureWarning``.
     verbose : int, default=0
-        ``1`` prints the number of folds and candidates, ``2`` one line per fold.
+        ``1`` prints the number of folds and candidates, ``2`` one line per fold
+        (printed in fold order once the folds are scored, also with ``n_jobs``).
+        With ``cv="gcv"``: ``1`` prints the number of candidates, ``2`` one line
+        per radius.
     learning_rate : "auto" or float, default="auto"
         Step size as in the base estimator. ``"auto"`` depends on ``rho`` and on
         the top eigenvalue of each training part, exactly as in the models that
@@ -409,6 +439,8 @@ _RESULTS_DOC = (
         The unit of relative radii (``1.0`` for explicit absolute ``rhos``).
 """
     + N_ITER_AT_EDGE_DOC
+    + "\n"
+    + RHO_AT_EDGE_DOC
     + """
     rho_ : float
         Selected SAM radius.
@@ -420,7 +452,7 @@ _RESULTS_DOC = (
     learning_rate_ : float
         Step size of the refitted model.
     cv_results_ : dict of ndarray
-        With ``store_cv_results=True``: the keys of ``GridSearchCV.cv_results_``
+        The keys of ``GridSearchCV.cv_results_``
         (``mean_fit_time``, ``std_fit_time``, ``mean_score_time``,
         ``std_score_time``, ``params``, ``param_n_iter``, ``param_rho``,
         ``split{{k}}_test_score``, ``mean_test_score``, ``std_test_score``,
@@ -432,6 +464,14 @@ _RESULTS_DOC = (
         ``ParameterGrid({{"n_iter": n_iters, "rho": rhos}})`` (``n_iter`` outer,
         ``rho`` inner), so ``pandas.DataFrame(cv_results_)`` works. For
         ``cv="gcv"`` there are no split scores and no ``std_test_score``.
+    scorer_ : callable or None
+        The scorer of the validation folds (as ``GridSearchCV.scorer_``); ``None``
+        for ``cv="gcv"``, whose score is ``-GCV``.
+    n_splits_ : int or None
+        Number of cross-validation splits; ``None`` for ``cv="gcv"``.
+    refit_time_ : float
+        Seconds spent refitting the selected pair on all the data (from the
+        decomposition already made, when the grid made one).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -511,7 +551,7 @@ class SAMRegressorCV(RegressorMixin, BaseSAMCV):
         cv=5,
         scoring=None,
         n_jobs=None,
-        store_cv_results=False,
+        store_cv_results="deprecated",
         verbose=0,
         learning_rate="auto",
         variant="unnormalized",
@@ -609,7 +649,7 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
         cv=5,
         scoring=None,
         n_jobs=None,
-        store_cv_results=False,
+        store_cv_results="deprecated",
         verbose=0,
         learning_rate="auto",
         variant="unnormalized",

@@ -1,5 +1,6 @@
 """SAMRegressorIC and SAMKernelRidgeIC: stopping time and rho by a criterion."""
 
+import time
 from numbers import Real
 
 import numpy as np
@@ -23,9 +24,11 @@ from ._criteria import (
 from ._gcv import check_target_squares, gcv_n_obs
 from ._search import (
     N_ITER_AT_EDGE_DOC,
+    RHO_AT_EDGE_DOC,
     SelectedModelMixin,
     grid_edge,
     resolve_grid,
+    rho_edge,
 )
 
 #: Stopping times whose filter values are formed at once (``rank x chunk``).
@@ -148,14 +151,17 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             self.learning_rate,
             variant,
         )
+        start = time.perf_counter()
         estimator.set_params(rho=float(rhos[best_rho]), n_iter=n_iter)
         run = runs[best_rho]
         estimator._set_fitted(data, run, run.coef(n_iter), n_iter)
+        self.refit_time_ = time.perf_counter() - start
 
         self.n_iters_ = like_input(n_iters, data.X)
         self.rhos_ = like_input(rhos, data.X)
         self.rho_unit_ = grid.rho_unit
         self.n_iter_at_edge_ = edge
+        self.rho_at_edge_ = rho_edge(grid, float(rhos[best_rho]))
         self.best_index_ = int(best_iter * rhos.size + best_rho)
         self.best_params_ = {"n_iter": n_iter, "rho": float(rhos[best_rho])}
         self.criterion_, self.dof_ = like_input(values, data.X), like_input(dof, data.X)
@@ -242,12 +248,19 @@ _ATTRIBUTES_DOC = (
         Index of the selected pair in the order ``n_iter`` outer, ``rho`` inner.
 """
     + N_ITER_AT_EDGE_DOC
+    + "\n"
+    + RHO_AT_EDGE_DOC
     + """
     best_estimator_ : {estimator}
         The selected model, with exactly the fitted attributes of
         ``{estimator}(rho=rho_, n_iter=n_iter_, solver="spectral", ...).fit(X, y,
         sample_weight)``, computed from the decomposition made for the selection;
         ``predict`` and ``staged_predict`` delegate to it.
+    refit_time_ : float
+        Seconds spent setting up the selected model on all the data (read from
+        the decomposition of the selection, no refit), as ``GridSearchCV``'s
+        ``refit_time_``. There is no ``cv_results_``, ``scorer_`` or
+        ``n_splits_``: no splits and no scorer (``criterion_`` holds the scores).
     learning_rate_ : float
         Step size of the selected model.
     n_features_in_ : int

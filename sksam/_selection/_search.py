@@ -15,6 +15,7 @@ __all__ = [
     "SearchGrid",
     "converged_steps",
     "grid_edge",
+    "rho_edge",
     "resolve_grid",
     "SelectedModelMixin",
     "check_rhos",
@@ -52,12 +53,15 @@ def check_rhos(rhos):
 class SearchGrid:
     """The grids of a search in absolute units, and how they were obtained."""
 
-    def __init__(self, n_iters, rhos, rho_unit, default_n_iters, capped=False):
+    def __init__(
+        self, n_iters, rhos, rho_unit, default_n_iters, capped=False, default_rhos=False
+    ):
         self.n_iters = n_iters
         self.rhos = rhos
         self.rho_unit = rho_unit
         self.default_n_iters = default_n_iters
         self.capped = capped
+        self.default_rhos = default_rhos
 
 
 #: The ``n_iter_at_edge_`` entry of the searches' docstrings (a ``str.format``
@@ -72,6 +76,30 @@ N_ITER_AT_EDGE_DOC = """    n_iter_at_edge_ : {{"lower", "upper"}} or None
         a ``"lower"`` pick above one step. One step (the default grid's start) is
         the first step of the path and is not warned about; the end of the
         uncapped default grid is the converged path and is not an edge."""
+
+
+#: The ``rho_at_edge_`` entry of the searches' docstrings (a ``str.format``
+#: template fragment: braces doubled), the rule of ``rho_edge``.
+RHO_AT_EDGE_DOC = """    rho_at_edge_ : {{"lower", "upper"}} or None
+        Whether ``rho_`` is at an end of the radius grid (of two radii or more):
+        ``"upper"`` when it is the largest radius, ``"lower"`` when it is the
+        smallest and positive (``rho=0``, gradient descent, bounds the radii from
+        below and is not an edge). Larger (or smaller) radii may score better;
+        on the default grid (``rhos=None``) ``"upper"`` is its largest radius,
+        ``10 / lam_max``. A flag only, no warning."""
+
+
+def rho_edge(grid, rho):
+    """``"lower"``, ``"upper"`` or ``None``: whether the selected radius is at an
+    end of the grid (``RHO_AT_EDGE_DOC``)."""
+    rhos = grid.rhos
+    if rhos.size < 2:
+        return None
+    if rho == rhos.max():
+        return "upper"
+    if rho == rhos.min() and rho > 0:
+        return "lower"
+    return None
 
 
 def converged_steps(problem, learning_rate, rho, variant):
@@ -129,14 +157,17 @@ def resolve_grid(n_iters, rhos, relative_rho, problem, learning_rate, variant):
     the grids scale with the data and the candidate scores do not.
     """
     unit = 1.0
+    default_rhos = rhos is None
     if rhos is None or relative_rho:
         unit = problem.rho_unit(variant)
     rhos = DEFAULT_RELATIVE_RHOS if rhos is None else rhos
     rhos = check_rhos(rhos) * unit
     if n_iters is not None:
-        return SearchGrid(check_n_iters(n_iters), rhos, unit, False)
+        return SearchGrid(
+            check_n_iters(n_iters), rhos, unit, False, default_rhos=default_rhos
+        )
     grid, capped = default_n_iters(problem, learning_rate, rhos, variant)
-    return SearchGrid(grid, rhos, unit, True, capped)
+    return SearchGrid(grid, rhos, unit, True, capped, default_rhos=default_rhos)
 
 
 def grid_edge(grid, n_iter, rho, problem, learning_rate, variant):
