@@ -150,6 +150,7 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
     0.897
     """
 
+    _estimator_class = SAMClassifier
     _copied_attributes = ("coef_", "intercept_", "classes_")
     _parameter_constraints: dict = {**BaseSAMCV._parameter_constraints, **_CLASS_WEIGHT}
 
@@ -181,14 +182,6 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
         self.variant = variant
         self.fit_intercept = fit_intercept
         self.class_weight = class_weight
-
-    def _make_estimator(self):
-        return SAMClassifier(
-            learning_rate=self.learning_rate,
-            variant=self.variant,
-            fit_intercept=self.fit_intercept,
-            class_weight=self.class_weight,
-        )
 
     def decision_function(self, X):
         """Decision values of the model refitted at ``(n_iter_, rho_)``.
@@ -343,6 +336,7 @@ class SAMKernelClassifierCV(SAMClassifierCV):
     (100, 1.0)
     """
 
+    _estimator_class = SAMKernelClassifier
     _copied_attributes = ("dual_coef_", "intercept_", "X_fit_", "classes_")
     _parameter_constraints: dict = {
         **SAMClassifierCV._parameter_constraints,
@@ -389,16 +383,3 @@ class SAMKernelClassifierCV(SAMClassifierCV):
         self.degree = degree
         self.coef0 = coef0
         self.kernel_params = kernel_params
-
-    def _make_estimator(self):
-        return SAMKernelClassifier(
-            kernel=self.kernel,
-            gamma=self.gamma,
-            degree=self.degree,
-            coef0=self.coef0,
-            kernel_params=self.kernel_params,
-            learning_rate=self.learning_rate,
-            variant=self.variant,
-            fit_intercept=self.fit_intercept,
-            class_weight=self.class_weight,
-        )

@@ -540,6 +540,7 @@ class SAMRegressorCV(RegressorMixin, BaseSAMCV):
     0.93
     """
 
+    _estimator_class = SAMRegressor
     _copied_attributes = ("coef_", "intercept_")
 
     def __init__(
@@ -568,13 +569,6 @@ class SAMRegressorCV(RegressorMixin, BaseSAMCV):
         self.learning_rate = learning_rate
         self.variant = variant
         self.fit_intercept = fit_intercept
-
-    def _make_estimator(self):
-        return SAMRegressor(
-            learning_rate=self.learning_rate,
-            variant=self.variant,
-            fit_intercept=self.fit_intercept,
-        )
 
 
 class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
@@ -634,6 +628,7 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
     0.982
     """
 
+    _estimator_class = SAMKernelRidge
     _copied_attributes = ("dual_coef_", "intercept_", "X_fit_")
     _parameter_constraints: dict = {
         **BaseSAMCV._parameter_constraints,
@@ -676,15 +671,3 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
         self.degree = degree
         self.coef0 = coef0
         self.kernel_params = kernel_params
-
-    def _make_estimator(self):
-        return SAMKernelRidge(
-            kernel=self.kernel,
-            gamma=self.gamma,
-            degree=self.degree,
-            coef0=self.coef0,
-            kernel_params=self.kernel_params,
-            learning_rate=self.learning_rate,
-            variant=self.variant,
-            fit_intercept=self.fit_intercept,
-        )

@@ -40,7 +40,7 @@ __all__ = ["BaseSAMIC", "SAMKernelRidgeIC", "SAMRegressorIC"]
 class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
     """Shared fit of the SAM information-criterion estimators (``_ic.py``).
 
-    Subclasses implement ``_make_estimator`` and ``_estimate_noise_variance``.
+    Subclasses name ``_estimator_class`` and implement ``_estimate_noise_variance``.
     """
 
     _parameter_constraints: dict = {
@@ -389,6 +389,7 @@ class SAMRegressorIC(RegressorMixin, BaseSAMIC):
     True
     """
 
+    _estimator_class = SAMRegressor
     _copied_attributes = ("coef_", "intercept_")
 
     def __init__(
@@ -415,13 +416,6 @@ class SAMRegressorIC(RegressorMixin, BaseSAMIC):
         self.learning_rate = learning_rate
         self.variant = variant
         self.fit_intercept = fit_intercept
-
-    def _make_estimator(self):
-        return SAMRegressor(
-            learning_rate=self.learning_rate,
-            variant=self.variant,
-            fit_intercept=self.fit_intercept,
-        )
 
     def _estimate_noise_variance(self, problem, rss, dof, n_obs):
         n_samples = problem.n_samples
@@ -516,6 +510,7 @@ class SAMKernelRidgeIC(RegressorMixin, BaseSAMIC):
     0.0864
     """
 
+    _estimator_class = SAMKernelRidge
     _copied_attributes = ("dual_coef_", "intercept_", "X_fit_")
     _parameter_constraints: dict = {
         **BaseSAMIC._parameter_constraints,
@@ -556,18 +551,6 @@ class SAMKernelRidgeIC(RegressorMixin, BaseSAMIC):
         self.degree = degree
         self.coef0 = coef0
         self.kernel_params = kernel_params
-
-    def _make_estimator(self):
-        return SAMKernelRidge(
-            kernel=self.kernel,
-            gamma=self.gamma,
-            degree=self.degree,
-            coef0=self.coef0,
-            kernel_params=self.kernel_params,
-            learning_rate=self.learning_rate,
-            variant=self.variant,
-            fit_intercept=self.fit_intercept,
-        )
 
     def _estimate_noise_variance(self, problem, rss, dof, n_obs):
         n_samples = problem.n_samples

@@ -327,13 +327,39 @@ def search_results(
     return results
 
 
+#: The settings a search hands to the estimator it selects for. Not its own
+#: ``verbose`` (progress of the search) nor ``relative_rho`` (the grid's unit).
+ESTIMATOR_PARAMS = (
+    "kernel",
+    "gamma",
+    "degree",
+    "coef0",
+    "kernel_params",
+    "learning_rate",
+    "variant",
+    "fit_intercept",
+    "class_weight",
+)
+
+
 class SelectedModelMixin:
     """Prediction of the selection estimators through their ``best_estimator_``.
 
     Shared by the cross-validation (``_cv``) and information-criterion (``_ic``)
-    estimators; subclasses implement ``_make_estimator`` and add
-    ``RegressorMixin`` or ``ClassifierMixin``.
+    estimators; subclasses name the estimator they select for
+    (``_estimator_class``) and add ``RegressorMixin`` or ``ClassifierMixin``.
     """
+
+    #: The estimator class the search selects ``(n_iter, rho)`` for.
+    _estimator_class: type
+
+    def _make_estimator(self):
+        """An unfitted ``_estimator_class`` with the search's estimator settings
+        (those of ``ESTIMATOR_PARAMS`` the search has)."""
+        params = self.get_params(deep=False)
+        return self._estimator_class(
+            **{name: params[name] for name in ESTIMATOR_PARAMS if name in params}
+        )
 
     def _expose_selected(self, estimator):
         """Copy the selected model's fitted attributes; returns ``self``."""
