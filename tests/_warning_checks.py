@@ -30,8 +30,8 @@ def _is_rho_edge_warning(record):
 
 def rho_edge_warning_expected(search):
     """Whether the fitted ``search`` must have warned about its radius grid's edge:
-    none yet (``rho_at_edge_`` is a flag only)."""
-    return False  # rho_at_edge_ is a flag only, for now: never warned
+    an ``"upper"`` pick on the default radius grid (``rhos=None``)."""
+    return search.rho_at_edge_ == "upper" and search.rhos is None
 
 
 def edge_warning_expected(search):

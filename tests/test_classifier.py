@@ -364,7 +364,7 @@ def test_default_grid_equals_grid_search_with_many_classes():
         n_clusters_per_class=1,
         random_state=3,
     )
-    search = SAMClassifierCV().fit(X, y)
+    search = fit_search(SAMClassifierCV(), X, y)
     for n_iters in (search.n_iters_, np.concatenate([[0], search.n_iters_[::9]])):
         search = SAMClassifierCV(n_iters=n_iters, rhos=search.rhos_).fit(X, y)
         grid = GridSearchCV(

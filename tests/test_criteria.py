@@ -328,8 +328,8 @@ def test_multi_output_averages_per_target_criteria():
 
 def test_aic_selects_like_cp_and_defaults():
     X, _, y = make_problem(n=60, d=8, seed=7)
-    cp = SAMRegressorIC(criterion="cp").fit(X, y)
-    aic = SAMRegressorIC(criterion="aic").fit(X, y)
+    cp = fit_search(SAMRegressorIC(criterion="cp"), X, y)
+    aic = fit_search(SAMRegressorIC(criterion="aic"), X, y)
     assert (cp.rho_, cp.n_iter_) == (aic.rho_, aic.n_iter_)
     S, sigma2 = X.shape[0], cp.noise_variance_
     assert_allclose(

@@ -132,7 +132,7 @@ def test_gcv_noise_estimate_does_not_collapse_near_interpolation(seed):
     X, y, gamma = _near_interpolating_rbf_problem(seed)
     model = SAMKernelRidgeIC(kernel="rbf", gamma=gamma)
     with pytest.warns(UserWarning, match="near interpolation"):
-        model.fit(X, y)
+        fit_search(model, X, y)
     assert 0.09 / 10 < model.noise_variance_ < 0.09 * 10
     r = int(np.flatnonzero(np.asarray(model.rhos_) == model.rho_)[0])
     k = int(np.flatnonzero(np.asarray(model.n_iters_) == model.n_iter_)[0])
@@ -150,7 +150,7 @@ def test_ic_small_uniform_weights_warning_names_the_weight_sum():
     y = X @ rng.standard_normal(6) + 0.5 * rng.standard_normal(25)
     grid = [1, 3, 10, 30, 100, 1000, 10000]
     with pytest.warns(UserWarning, match=r"sum of sample weights S=5 \(the number"):
-        SAMRegressorIC(grid).fit(X, y, sample_weight=np.full(25, 0.2))
+        fit_search(SAMRegressorIC(grid), X, y, sample_weight=np.full(25, 0.2))
 
 
 @pytest.mark.parametrize("seed", [3, 16, 20])

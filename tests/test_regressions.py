@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _warning_checks import fit_search
 from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics.pairwise import rbf_kernel
@@ -164,7 +165,7 @@ def test_indefinite_kernel_warns_on_the_path_and_criterion_routes():
     with pytest.warns(ConvergenceWarning, match="not positive semi-definite"):
         sam_kernel_path(K, y, [10, 1000], kernel="precomputed")
     with pytest.warns(ConvergenceWarning, match="not positive semi-definite"):
-        SAMKernelRidgeIC(kernel="precomputed", noise_variance=0.01).fit(K, y)
+        fit_search(SAMKernelRidgeIC(kernel="precomputed", noise_variance=0.01), K, y)
     _fits_warning_here(
         lambda: SAMKernelRidge(kernel="precomputed", n_iter=1000).fit(K, y)
     )

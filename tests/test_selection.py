@@ -188,7 +188,7 @@ def test_precomputed_kernel_equals_grid_search():
 
 def test_results_layout_default_grid_and_parallel():
     X, y = make_problem()
-    model = SAMRegressorCV().fit(X, y)
+    model = fit_search(SAMRegressorCV(), X, y)
     assert_array_equal(
         model.cv_results_["param_n_iter"][:: len(model.rhos_)], model.n_iters_
     )
@@ -198,9 +198,9 @@ def test_results_layout_default_grid_and_parallel():
     frame = pd.DataFrame(model.cv_results_)
     assert frame.shape[0] == 4 * model.n_iters_.size
     assert {"param_rho", "rank_test_score"} <= set(frame)
-    assert hasattr(SAMRegressorCV(cv=3).fit(X, y), "cv_results_")  # always
+    assert hasattr(fit_search(SAMRegressorCV(cv=3), X, y), "cv_results_")  # always
     with joblib.parallel_config(backend="threading"):
-        parallel = SAMRegressorCV(n_jobs=2).fit(X, y)
+        parallel = fit_search(SAMRegressorCV(n_jobs=2), X, y)
     assert_allclose(
         parallel.cv_results_["mean_test_score"], model.cv_results_["mean_test_score"]
     )
@@ -313,11 +313,13 @@ def test_bad_grids(params, message):
     ]
 )
 # scikit-learn's checks fit on data of their own, where the short grid may pick its
-# end (the grid-edge rule and its warning are tested in test_selection_usability;
+# end (the grid-edge rules and their warnings are tested in test_selection_usability
+# and by fit_search;
 # the gcv search cannot take a grid reaching the interpolating path instead, where
 # GCV is undefined on the checks' small samples; where its minimum is near
 # interpolation there, cv="gcv" warns that it picks among dof <= 0.9 n instead).
 @pytest.mark.filterwarnings("ignore:The selected n_iter=:UserWarning")
+@pytest.mark.filterwarnings("ignore:The selected rho=:UserWarning")
 @pytest.mark.filterwarnings("ignore:cv='gcv'. generalized cross-validation:UserWarning")
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -137,7 +137,7 @@ def test_default_grids_are_scale_free(cv_class, params):
     for scale in (1.0, 100.0, 0.01):
         if params.get("kernel") == "rbf":
             params = {**params, "gamma": 0.2 / scale**2}
-        fits.append(cv_class(**params, **extra).fit(scale * X, y))
+        fits.append(fit_search(cv_class(**params, **extra), scale * X, y))
     base = fits[0]
     for model, scale in zip(fits[1:], (100.0, 0.01), strict=True):
         assert_array_equal(model.n_iters_, base.n_iters_)
@@ -163,7 +163,7 @@ def test_default_grids_are_scale_free(cv_class, params):
 
 def test_default_rhos_match_grid_search_on_the_exposed_grid():
     X, y = make_problem()
-    model = SAMRegressorCV(n_iters=[1, 5, 25], cv=3).fit(X, y)
+    model = fit_search(SAMRegressorCV(n_iters=[1, 5, 25], cv=3), X, y)
     search = GridSearchCV(
         SAMRegressor(), {"n_iter": [1, 5, 25], "rho": model.rhos_.tolist()}, cv=3
     ).fit(X, y)
@@ -237,9 +237,12 @@ def test_gcv_takes_frequency_weights():
     """The one weight rule (issue 24): doubling every weight is repeating every row."""
     X, y = make_problem(n=60)
     sw = np.random.default_rng(2).uniform(0.5, 2.0, 60)
-    doubled = SAMRegressorCV(cv="gcv").fit(X, y, sample_weight=2.0 * sw)
-    repeated = SAMRegressorCV(cv="gcv").fit(
-        np.tile(X, (2, 1)), np.tile(y, 2), sample_weight=np.tile(sw, 2)
+    doubled = fit_search(SAMRegressorCV(cv="gcv"), X, y, sample_weight=2.0 * sw)
+    repeated = fit_search(
+        SAMRegressorCV(cv="gcv"),
+        np.tile(X, (2, 1)),
+        np.tile(y, 2),
+        sample_weight=np.tile(sw, 2),
     )
     assert doubled.n_iter_ == repeated.n_iter_
     assert_allclose(

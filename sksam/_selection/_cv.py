@@ -621,9 +621,14 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.uniform(-3, 3, size=(100, 1))
     >>> y = np.sin(X[:, 0]) + 0.1 * rng.standard_normal(100)
-    >>> model = SAMKernelRidgeCV(kernel="rbf", gamma=0.5).fit(X, y)
+    >>> # the default radii, given explicitly: a pick at the top is flagged only
+    >>> model = SAMKernelRidgeCV(
+    ...     kernel="rbf", gamma=0.5, rhos=[0, 0.1, 1, 10], relative_rho=True
+    ... ).fit(X, y)
     >>> model.n_iter_, round(model.rho_ / model.rho_unit_, 6)  # in units of 1/lam_max
     (70795, 10.0)
+    >>> model.rho_at_edge_
+    'upper'
     >>> round(model.score(X, y), 3)
     0.982
     """

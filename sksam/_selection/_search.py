@@ -86,16 +86,29 @@ RHO_AT_EDGE_DOC = """    rho_at_edge_ : {{"lower", "upper"}} or None
         smallest and positive (``rho=0``, gradient descent, bounds the radii from
         below and is not an edge). Larger (or smaller) radii may score better;
         on the default grid (``rhos=None``) ``"upper"`` is its largest radius,
-        ``10 / lam_max``. A flag only, no warning."""
+        ``10 / lam_max``, and a ``UserWarning`` says so (an explicit grid's ends
+        are the user's choice: flag only). Beyond ``10 / lam_max`` unnormalized
+        SAM's filter changes only in the directions with eigenvalues below a tenth
+        of ``lam_max``, and the scores usually little."""
 
 
 def rho_edge(grid, rho):
     """``"lower"``, ``"upper"`` or ``None``: whether the selected radius is at an
-    end of the grid (``RHO_AT_EDGE_DOC``)."""
+    end of the grid (``RHO_AT_EDGE_DOC``); warns at the top of the default grid."""
     rhos = grid.rhos
     if rhos.size < 2:
         return None
     if rho == rhos.max():
+        if grid.default_rhos:
+            top = max(DEFAULT_RELATIVE_RHOS)
+            warn(
+                f"The selected rho={rho:.6g} is the largest radius of the default "
+                f"grid ({top:g} / lam_max): larger radii may score better, although "
+                "beyond it the scores usually change little. Give rhos extending "
+                f"further, e.g. rhos=[0, 1, {top:g}, {10 * top:g}, {100 * top:g}] "
+                "with relative_rho=True.",
+                UserWarning,
+            )
         return "upper"
     if rho == rhos.min() and rho > 0:
         return "lower"
