@@ -100,7 +100,7 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
         Whether ``n_iter_`` is at an end of the grid that does not bound the path,
         and when that warns: as in :class:`SAMRegressorCV`.
     rho_at_edge_ : {"lower", "upper"} or None
-        Whether ``rho_`` is at an end of the radius grid (a flag, no warning): as
+        Whether ``rho_`` is at an end of the radius grid, and when that warns: as
         in :class:`SAMRegressorCV`.
     best_estimator_ : SAMClassifier
         The model with ``n_iter_`` and ``rho_`` refitted on all the data.
