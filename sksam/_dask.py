@@ -836,13 +836,13 @@ def fold_moments(X, y, sample_weight, fit_intercept, splits, score_weighted):
 
 
 # ------------------------------------------------------------------ row sums
-def _chunk_sums(x, y, w, member, *, func, spec, n_out):
+def _chunk_sums(x, y, w, member, *, scorer, spec, n_out):
     """``func(x, y, w, rows)`` of one chunk (``rows``: index arrays of each set)."""
     rows = [
         np.arange(x.shape[0]) if isinstance(r, slice) else r
         for r in _set_rows(spec, member, x.shape[0])
     ]
-    return np.asarray(func(x, y, w, rows), dtype=np.float64).reshape(1, n_out)
+    return np.asarray(scorer(x, y, w, rows), dtype=np.float64).reshape(1, n_out)
 
 
 def split_row_sums(func, X, y, sample_weight, rowsets, n_out):
@@ -873,7 +873,7 @@ def split_row_sums(func, X, y, sample_weight, rowsets, n_out):
         concatenate=True,
         dtype=np.float64,
         meta=np.empty((0, 0)),
-        func=func,
+        scorer=func,
         spec=rowsets.spec(),
         n_out=n_out,
     )

@@ -20,8 +20,14 @@ from .._kernel import KernelSAM
 from .._linear import LinearSAM
 from .._param_docs import fill_doc
 from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
-from .._validation import as_output, check_fit_data, labels_on_host
-from ._labels import AccuracyScorePath, _is_multilabel, binarize_labels, decision_labels
+from .._validation import as_output, check_fit_data, labels_on_host, takes_dask_route
+from ._labels import (
+    AccuracyScorePath,
+    _is_multilabel,
+    binarize_labels,
+    dask_binarize_labels,
+    decision_labels,
+)
 
 __all__ = ["SAMClassifier", "SAMClassifierMixin", "SAMKernelClassifier"]
 
@@ -337,8 +343,18 @@ class SAMClassifier(SAMClassifierMixin, LinearSAM):
         return super().fit(X, y, sample_weight)
 
     def _validate_fit_data(self, X, y, sample_weight):
-        # The labels are decoded on the host: numpy, sparse and array API X (not
-        # the dask route of LinearSAM).
+        if takes_dask_route(X, y, sample_weight):
+            # Labels from one pass over y, encoded chunk by chunk; then the dask
+            # route of LinearSAM (the Gram reduced over row chunks).
+            X, Y, weights, binarizer, groups = dask_binarize_labels(
+                X, y, sample_weight, self.class_weight, self
+            )
+            data = LinearSAM._validate_fit_data(self, X, Y, weights)
+            return data._replace(
+                y_ndim=1 if Y.shape[1] == 1 else 2, labels=binarizer, row_groups=groups
+            )
+
+        # The labels are decoded on the host: numpy, sparse and array API X.
         def validate(X, Y, sample_weight):
             return check_fit_data(
                 X,

@@ -15,10 +15,12 @@ from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import is_classifier
+from sklearn.exceptions import UndefinedMetricWarning
 
 from .._core._moments import squared_error_scores
 from .._dask import split_moments, split_row_sums, weigh_groups
 from .._problem import moment_problem
+from .._warnings import warn
 from ._cv_scores import SplitScores, grid_chunk_size
 
 __all__ = ["DaskFolds", "dask_fold_pass", "dask_split_scores"]
@@ -145,6 +147,11 @@ def _moment_scores(estimator, path, problems, folds, grid, fit_time, score_time)
         scored = fold.scored
         # As scikit-learn's metrics: R^2 and explained variance of one sample are
         # nan, as is any score of an empty or zero-weight test fold.
+        if metric == "r2" and fold.n_test < 2:
+            warn(
+                "R^2 score is not well-defined with less than two samples.",
+                UndefinedMetricWarning,
+            )
         if (metric in ("r2", "explained_variance") and fold.n_test < 2) or not (
             float(scored.sum_weights) > 0.0
         ):
@@ -174,20 +181,21 @@ def _chunk_scores(
     n_targets = problems[0].n_targets
     models, finite = [], np.zeros((n_iters.size, rhos.size, len(problems)), bool)
     for split, problem in enumerate(problems):
-        # [x, 1] -> decision values of every candidate: W (d + 1, t, n_iters, n_rhos)
-        W = np.zeros((n_features + 1, n_targets, n_iters.size, rhos.size))
+        # [x, 1] -> predictions of every candidate (n_iters, n_rhos, d + 1, t).
+        W = np.zeros((n_iters.size, rhos.size, n_features + 1, n_targets))
         for rows, j, coefs in _candidate_coefs(
             estimator, problem, grid, fit_time, split
         ):
             ok = np.isfinite(coefs).all(axis=(0, 1))
             finite[rows[ok], j, split] = True
             coefs = np.where(ok, coefs, 0.0)
-            W[:n_features, :, rows, j] = coefs
+            W[rows, j, :n_features] = np.moveaxis(coefs, -1, 0)
             offset = problem.y_offset[:, None] - np.einsum(
                 "d,dtk->tk", problem.output.x_mean, coefs
             )
-            W[n_features, :, rows, j] = offset
-        models.append(W.reshape(n_features + 1, n_targets, -1))
+            W[rows, j, n_features] = offset.T
+        # (d + 1, t, K), the candidates in the order of the scores (n_iters, n_rhos)
+        models.append(np.moveaxis(W.reshape(-1, n_features + 1, n_targets), 0, -1))
     scorer = path.chunk_scorer(data)(models)
     tic = perf_counter()
     sums = split_row_sums(
