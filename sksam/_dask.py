@@ -5,9 +5,17 @@ For a ``dask.array`` chunked by rows, dask reduces the weighted row moments of
 a ``dask.distributed`` cluster) and only ``d x d`` results reach this process. The
 linear problem is then known through its Gram matrix (``_problem.moment_problem``) and
 every spectral route (``fit``, ``sam_path``, the CV and IC searches) runs on it as on
-numpy data. The cross-validation reduces the moments of every fold in the same single
-pass (``fold_moments``). What cannot work without random access to rows is refused
-here, in ``check_supported``.
+numpy data.
+
+One pass: each chunk's moments are taken about the chunk's own mean and merged
+pairwise in a tree (``_merge_moments``), so no chunk is read beforehand for a
+centring shift. Several row sets (the folds of a cross-validation) are reduced in
+the same pass without indexing ``X``: a small membership array chunked as the rows
+of ``X`` (a fold label per row, or a bit per split) tells each chunk which of its
+rows belong to which set (``RowSets``, ``split_moments``). A classifier's labels
+come from one pass over ``y`` (``dask_labels``) and its accuracy from one more pass
+over the test rows (``split_row_sums``). What cannot work without random access to
+rows is refused here, in ``check_supported``.
 
 dask is an optional dependency (``pip install sksam[dask]``). Nothing here imports it
 at module level: ``is_dask_collection`` only looks at ``sys.modules`` (an object can

@@ -297,8 +297,8 @@ def test_classifier_gcv_on_dask_equals_numpy():
 
 def test_classifier_passes_over_the_data():
     # The fit: y once for the classes, then X and y once for the moments. The CV:
-    # the moments of every split (and the refit) in one pass, the accuracy of every
-    # candidate in one more pass over the test rows.
+    # the labels once, the moments of every split (and the refit) in one pass over
+    # X, the accuracy of every candidate in one more pass over the test rows.
     X, y = classification()
     Xd, x_counts = counting(X, chunks=50)
     yd, y_counts = counting(y[:, None], chunks=50)
@@ -306,9 +306,12 @@ def test_classifier_passes_over_the_data():
     SAMClassifier().fit(Xd, yd)
     assert x_counts == Counter(dict.fromkeys(range(6), 1))
     assert y_counts == Counter(dict.fromkeys(range(6), 2))
+    # The search reads dask labels once (for the stratified folds too).
     x_counts.clear()
-    fit_search(SAMClassifierCV(**GRID, cv=KFold(3)), Xd, y)
+    y_counts.clear()
+    fit_search(SAMClassifierCV(**CLASS_GRID, cv=5), Xd, yd)
     assert x_counts == Counter(dict.fromkeys(range(6), 2))
+    assert y_counts == Counter(dict.fromkeys(range(6), 1))
 
 
 def test_classifier_dask_errors():

@@ -103,7 +103,7 @@ class SAMClassifierMixin(ClassifierMixin):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Samples (for ``kernel="precomputed"``, the kernel between them and the
             training samples).
 
@@ -113,7 +113,7 @@ class SAMClassifierMixin(ClassifierMixin):
             The fitted values of the +/-1 indicator columns: one column (returned
             as a 1-D array) for two classes, whose sign picks the class, one per
             class otherwise (the arg-max picks it), one per label for multilabel
-            targets.
+            targets. A dask array for a dask ``X`` (computed lazily).
         """
         check_is_fitted(self)
         return self._predict(self._validate_predict_input(X, "decision_function"))
@@ -123,14 +123,15 @@ class SAMClassifierMixin(ClassifierMixin):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Samples (for ``kernel="precomputed"``, the kernel between them and the
             training samples).
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_labels)
-            Class labels (a label-indicator matrix for multilabel targets).
+            Class labels (a label-indicator matrix for multilabel targets). A dask
+            array for a dask ``X`` (computed lazily, chunk by chunk).
         """
         check_is_fitted(self)
         decision = self._predict(self._validate_predict_input(X, "predict"))
@@ -326,8 +327,14 @@ class SAMClassifier(SAMClassifierMixin, LinearSAM):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Training data. A ``dask.array`` chunked by rows is never gathered: the
+            classes come from one pass over ``y`` (``dask.array.unique``), each
+            chunk is encoded into the +/-1 indicators on its own and dask reduces
+            the ``d x d`` Gram matrix over the chunks, as for
+            :class:`SAMRegressor` (``y`` and ``sample_weight`` may then be dask
+            arrays too; multilabel targets, ``solver="iterative"``,
+            ``batch_size`` and ``early_stopping`` are not available).
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels (any hashable values), or a label-indicator matrix for
             multilabel classification.

@@ -102,8 +102,14 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Training data (the square training kernel for ``kernel="precomputed"``).
+            A row-chunked ``dask.array`` (linear models; ``y`` and
+            ``sample_weight`` may be dask arrays too) is read in one pass that
+            reduces the moments of all the rows and of every split (each fold's
+            training problem is the total minus its fold), scored from the test
+            moments (squared-error scorings) or, for the classifier's accuracy,
+            in one more pass over the test rows; the refit reuses the total.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -137,6 +143,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             # array (one weight per sample).
             sample_weight = np.full(_num_samples(X), float(sample_weight))
         estimator = self._make_estimator()
+        y = self._search_targets(y)
         data = estimator._validate_fit_data(X, y, sample_weight)
         if estimator.__sklearn_tags__().input_tags.pairwise:
             X = data.X  # splits index rows and columns of the (checked) kernel
@@ -232,6 +239,10 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         self.n_iter_at_edge_ = edge
         self.rho_at_edge_ = rho_edge(grid, params["rho"])
         return self._set_selected(results, best, estimator)
+
+    def _search_targets(self, y):
+        """The targets as the search reads them: ``y`` as given."""
+        return y
 
     def _gcv_plan(self, estimator):
         def plan(problem, rho):
