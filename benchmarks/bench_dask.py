@@ -2,9 +2,10 @@
 
 The data (default 4,000,000 x 20 float64, 610 MiB) are drawn chunk by chunk by
 ``dask.array.random`` (``y = X beta + noise``, labels ``y > 0``); each case runs in
-its own subprocess so that its peak resident memory (``ru_maxrss``) is its own, and
-is reported above the memory of the process before the call (interpreter, imports,
-the lazy graph; for ``ridge_numpy`` before the data are computed into memory):
+its own subprocess, and its peak resident memory (Linux ``VmHWM``, reset just before
+the call) is reported above the memory of the process before the call (interpreter,
+imports, the lazy graph; for ``ridge_numpy`` before the data are computed into
+memory):
 
 - ``draw_only``: one pass that only draws and sums the chunks (the floor of a pass);
 - ``fit``: ``SAMRegressor(n_iter=100).fit`` (one pass: the Gram reduced per chunk);
@@ -47,9 +48,27 @@ CASES = ("draw_only", "fit", "cv5", "gcv", "ic", "clf", "clf_cv5", "ridge_numpy"
 
 
 def peak_rss_mb():
-    """Peak resident set size of this process so far (Linux: ru_maxrss is in KiB)."""
+    """Peak resident set size of this process since ``reset_peak`` (Linux: VmHWM),
+    or since its start (``ru_maxrss`` elsewhere)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     scale = 1 if sys.platform == "darwin" else 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
+
+
+def reset_peak():
+    """Reset the peak to the current resident set size (Linux >= 4.0), so that the
+    peak of the timed call is its own (not that of the set-up before it)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:
+        pass
 
 
 def lazy_data(n, d, chunk_rows):
@@ -94,6 +113,7 @@ def run_case(case, n, d, chunk_rows):
         # Labels as if stored: computed once (one value per row, 4 MB), so that
         # their passes do not draw X again.
         y = (y > 0).persist()
+    reset_peak()
     before = peak_rss_mb()
     if case == "ridge_numpy":  # its memory includes the data it needs in memory
         X, y = dask.compute(X, y)

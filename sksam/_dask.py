@@ -380,6 +380,14 @@ class _Layout(NamedTuple):
         return np.concatenate([[rows], shift, grams.ravel(), counts.ravel()])
 
 
+def _single(blocks):
+    """The one block of an axis that is not chunked (blockwise hands a list of the
+    blocks along a contracted axis; concatenating one block would copy it)."""
+    if isinstance(blocks, list):
+        return blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=-1)
+    return blocks
+
+
 def _chunk_moments(x, y, w, member, groups, *, spec, n_groups, centre):
     """Moments of the row sets of one chunk, about the chunk's mean: packed (1, P).
 
@@ -388,6 +396,7 @@ def _chunk_moments(x, y, w, member, groups, *, spec, n_groups, centre):
     contiguous block and its transpose share their buffer); the shift ``c`` is the
     chunk's (unweighted) mean with ``centre``, else 0.
     """
+    x, y, member = _single(x), _single(y), _single(member)
     n_rows, n_features = x.shape
     q = n_features + y.shape[1]
     layout = _Layout(q, len(spec.selectors), n_groups)
@@ -486,7 +495,7 @@ def _moment_graph(X, y, sample_weight, rowsets, groups, n_groups, centre):
         *args,
         new_axes={"z": layout.length},
         adjust_chunks={"i": 1},
-        concatenate=True,
+        concatenate=False,
         dtype=np.float64,
         meta=np.empty((0, 0)),
         spec=rowsets.spec(),
@@ -747,6 +756,8 @@ def split_moments(
     if groups is not None:
         n_groups, codes = groups.n_groups, groups.codes
         sample_weight = groups.sample_weight
+        if sample_weight is not None:
+            sample_weight = sample_weight.rechunk((X.chunks[0],))
     scored = score_weighted is not None
     unweighted = scored and sample_weight is not None and not score_weighted
     k = len(splits)
@@ -846,6 +857,7 @@ def fold_moments(X, y, sample_weight, fit_intercept, splits, score_weighted):
 # ------------------------------------------------------------------ row sums
 def _chunk_sums(x, y, w, member, *, scorer, spec, n_out):
     """``func(x, y, w, rows)`` of one chunk (``rows``: index arrays of each set)."""
+    x, y, member = _single(x), _single(y), _single(member)
     rows = [
         np.arange(x.shape[0]) if isinstance(r, slice) else r
         for r in _set_rows(spec, member, x.shape[0])
@@ -878,7 +890,7 @@ def split_row_sums(func, X, y, sample_weight, rowsets, n_out):
         *args,
         new_axes={"z": n_out},
         adjust_chunks={"i": 1},
-        concatenate=True,
+        concatenate=False,
         dtype=np.float64,
         meta=np.empty((0, 0)),
         scorer=func,

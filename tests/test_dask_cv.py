@@ -380,3 +380,12 @@ def test_local_cluster_with_processes():
     assert_same_search(cv, expected_cv, 4)
     assert_same_search(clf, expected_clf, 3)
     assert_array_equal(prediction, expected_clf.predict(Xc))
+
+
+def test_classifier_records_feature_names_with_dask_labels():
+    pd = pytest.importorskip("pandas")
+    X, y = classification(labels="str")
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    got = SAMClassifier().fit(frame, da.from_array(y, chunks=50))
+    assert_array_equal(got.feature_names_in_, ["a", "b", "c", "d"])
+    assert_rel_close(got.coef_, SAMClassifier().fit(X, y).coef_)

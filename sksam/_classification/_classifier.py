@@ -353,9 +353,10 @@ class SAMClassifier(SAMClassifierMixin, LinearSAM):
         if takes_dask_route(X, y, sample_weight):
             # Labels from one pass over y, encoded chunk by chunk; then the dask
             # route of LinearSAM (the Gram reduced over row chunks).
-            X, Y, weights, binarizer, groups = dask_binarize_labels(
+            _, Y, weights, binarizer, groups = dask_binarize_labels(
                 X, y, sample_weight, self.class_weight, self
             )
+            # X as given: its feature names are recorded there.
             data = LinearSAM._validate_fit_data(self, X, Y, weights)
             return data._replace(
                 y_ndim=1 if Y.shape[1] == 1 else 2, labels=binarizer, row_groups=groups
