@@ -10,13 +10,15 @@ memory):
 - ``draw_only``: one pass that only draws and sums the chunks (the floor of a pass);
 - ``fit``: ``SAMRegressor(n_iter=100).fit`` (one pass: the Gram reduced per chunk);
 - ``cv5``: ``SAMRegressorCV(cv=5)`` with its default grid (one pass for all the folds
-  and the refit);
+  and the refit; the default grid is short on these well-conditioned data);
+- ``cv5_grid``: the same with ``LONG_GRID`` (~320 candidates, scored from the moments);
 - ``gcv``: ``SAMRegressorCV(cv="gcv")``; ``ic``: ``SAMRegressorIC()`` (one pass each);
 - ``clf``: ``SAMClassifier(n_iter=100).fit`` on the labels ``y > 0`` (one pass over
   the labels for the classes, one pass over ``X`` for the moments);
 - ``clf_cv5``: ``SAMClassifierCV(cv=5)`` (the labels brought into memory once for
   the stratified folds, one pass over ``X`` for the moments of every split and the
   refit, one more for the accuracy of every candidate on the test rows);
+  ``clf_cv5_grid``: the same with ``LONG_GRID`` (the accuracy pass grows with it);
 
 The classifier cases hold their labels as if stored (``persist``, outside the timed
 call: 4 MB of booleans), since here they are computed from ``X`` and each pass over
@@ -44,7 +46,25 @@ import warnings
 
 import numpy as np
 
-CASES = ("draw_only", "fit", "cv5", "gcv", "ic", "clf", "clf_cv5", "ridge_numpy")
+CASES = (
+    "draw_only",
+    "fit",
+    "cv5",
+    "cv5_grid",
+    "gcv",
+    "ic",
+    "clf",
+    "clf_cv5",
+    "clf_cv5_grid",
+    "ridge_numpy",
+)
+
+#: A long grid: ~80 stopping times up to 10**4 and 4 relative radii.
+LONG_GRID = dict(
+    n_iters=np.unique(np.geomspace(1, 1e4, 100).round().astype(int)),
+    rhos=(0.0, 0.1, 1.0, 10.0),
+    relative_rho=True,
+)
 
 
 def peak_rss_mb():
@@ -102,10 +122,12 @@ def run_case(case, n, d, chunk_rows):
     models = {
         "fit": SAMRegressor(n_iter=100),
         "cv5": SAMRegressorCV(cv=5),
+        "cv5_grid": SAMRegressorCV(cv=5, **LONG_GRID),
         "gcv": SAMRegressorCV(cv="gcv"),
         "ic": SAMRegressorIC(),
         "clf": SAMClassifier(n_iter=100),
         "clf_cv5": SAMClassifierCV(cv=5),
+        "clf_cv5_grid": SAMClassifierCV(cv=5, **LONG_GRID),
         "ridge_numpy": Ridge(alpha=1.0),
     }
     model = models.get(case)
@@ -127,7 +149,13 @@ def run_case(case, n, d, chunk_rows):
         else:
             model.fit(X, y)
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "peak_mb": peak_rss_mb(), "before_mb": before}
+    candidates = len(getattr(model, "cv_results_", {}).get("params", ()))
+    return {
+        "seconds": seconds,
+        "peak_mb": peak_rss_mb(),
+        "before_mb": before,
+        "candidates": candidates,
+    }
 
 
 def spawn(case, args):
@@ -169,6 +197,7 @@ def main():
                 r["peak_mb"] - r["before_mb"] for r in case_runs
             ),
             "peak_mb": statistics.median(r["peak_mb"] for r in case_runs),
+            "candidates": case_runs[0]["candidates"],
         }
     fit = results.get("fit")
     print(
@@ -180,6 +209,7 @@ def main():
         print(
             f"{case:<12} {res['seconds']:9.2f} {ratio} {res['above_mb']:18,.0f} "
             f"{res['peak_mb']:15,.0f}"
+            + (f"   ({res['candidates']} candidates)" if res["candidates"] else "")
         )
 
 
