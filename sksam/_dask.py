@@ -300,18 +300,23 @@ def _indices(rows, n_samples):
 def _mask_member(n_samples, columns):
     """The membership matrix of row index arrays ``columns``: ``(member, packed)``.
 
-    Packed bits (one byte per 8 sets and row) unless a row is repeated in a set.
+    Packed bits (one byte per 8 sets and row) unless a row is repeated in a set
+    (then a count per set and row). One column's temporaries at a time.
     """
-    counts = [np.bincount(rows, minlength=n_samples) for rows in columns]
-    largest = max((int(c.max(initial=0)) for c in counts), default=0)
-    if largest <= 1:
+    repeated = False
+    for rows in columns:
+        seen = np.zeros(n_samples, dtype=bool)
+        seen[rows] = True
+        repeated = repeated or int(np.count_nonzero(seen)) != rows.size
+    if not repeated:
         member = np.zeros((n_samples, -(-len(columns) // 8)), dtype=np.uint8)
         for column, rows in enumerate(columns):
             member[rows, column // 8] |= np.uint8(128 >> (column % 8))
         return member, True
+    largest = max(int(np.bincount(rows).max(initial=0)) for rows in columns)
     member = np.empty((n_samples, len(columns)), dtype=np.min_scalar_type(largest))
-    for column, count in enumerate(counts):
-        member[:, column] = count
+    for column, rows in enumerate(columns):
+        member[:, column] = np.bincount(rows, minlength=n_samples)
     return member, False
 
 
