@@ -1,24 +1,38 @@
-"""SAMRegressor on a dask array that never sits in memory, against Ridge in memory.
+"""SAM on a dask array that never sits in memory: one fit, CV, IC, classifier.
 
-The data (default 2,000,000 x 100 float64, 1.6 GB) are drawn chunk by chunk by
-``dask.array.random``; each case runs in its own subprocess so that its peak resident
-memory (``resource.getrusage(...).ru_maxrss``) is its own:
+The data (default 4,000,000 x 20 float64, 610 MiB) are drawn chunk by chunk by
+``dask.array.random`` (``y = X beta + noise``, labels ``y > 0``); each case runs in
+its own subprocess, and its peak resident memory (Linux ``VmHWM``, reset just before
+the call) is reported above the memory of the process before the call (interpreter,
+imports, the lazy graph; for ``ridge_numpy`` before the data are computed into
+memory):
 
-- ``sam_dask``: ``SAMRegressor.fit`` on the lazy dask array (threaded scheduler): the
-  chunks are generated, reduced to the 100 x 100 Gram and dropped.
+- ``draw_only``: one pass that only draws and sums the chunks (the floor of a pass);
+- ``fit``: ``SAMRegressor(n_iter=100).fit`` (one pass: the Gram reduced per chunk);
+- ``cv5``: ``SAMRegressorCV(cv=5)`` with its default grid (one pass for all the folds
+  and the refit; the default grid is short on these well-conditioned data);
+- ``cv5_grid``: the same with ``LONG_GRID`` (~320 candidates, scored from the moments);
+- ``gcv``: ``SAMRegressorCV(cv="gcv")``; ``ic``: ``SAMRegressorIC()`` (one pass each);
+- ``clf``: ``SAMClassifier(n_iter=100).fit`` on the labels ``y > 0`` (one pass over
+  the labels for the classes, one pass over ``X`` for the moments);
+- ``clf_cv5``: ``SAMClassifierCV(cv=5)`` (the labels brought into memory once for
+  the stratified folds, one pass over ``X`` for the moments of every split and the
+  refit, one more for the accuracy of every candidate on the test rows);
+  ``clf_cv5_grid``: the same with ``LONG_GRID`` (the accuracy pass grows with it);
+
+The classifier cases hold their labels as if stored (``persist``, outside the timed
+call: 4 MB of booleans), since here they are computed from ``X`` and each pass over
+lazy labels would draw ``X`` again.
 - ``ridge_numpy``: the same values computed into one numpy array, then
   ``sklearn.linear_model.Ridge`` (the in-memory baseline).
-- ``sam_numpy``: the same in-memory array fitted by ``SAMRegressor`` (numpy path).
-- ``samcv_dask``: ``SAMRegressorCV(cv=5)`` (150 ``(n_iter, rho)`` candidates) on the
-  dask array: all folds in one pass, the refit in a second one.
 
-The timed part is the ``fit`` call (for ``sam_dask`` it includes drawing the data,
-which happens inside the reduction; ``draw_only`` times one pass that only draws and
-sums the chunks, for reference). Peak memory is that of the whole subprocess. The
-dask cases run with one BLAS thread per dask task (``threadpoolctl``), as dask
-recommends for its threaded scheduler; the in-memory fits use the threaded BLAS.
+Times are medians over ``--repeat`` subprocess runs, and the dask cases are also
+given relative to ``fit`` (the ratios of the medians). The dask cases run on the
+threaded scheduler with one BLAS thread per dask task (``threadpoolctl``), as dask
+recommends; the in-memory fit uses the threaded BLAS.
 
-Run:  python benchmarks/bench_dask.py [--n 2000000] [--d 100] [--repeat 1]
+Run:  python benchmarks/bench_dask.py [--n 4000000] [--d 20] [--chunk-rows 100000]
+      [--repeat 3] [--cases fit,cv5,...]
 """
 
 import argparse
@@ -28,16 +42,53 @@ import statistics
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 
-CASES = ("draw_only", "sam_dask", "ridge_numpy", "sam_numpy", "samcv_dask")
+CASES = (
+    "draw_only",
+    "fit",
+    "cv5",
+    "cv5_grid",
+    "gcv",
+    "ic",
+    "clf",
+    "clf_cv5",
+    "clf_cv5_grid",
+    "ridge_numpy",
+)
+
+#: A long grid: ~80 stopping times up to 10**4 and 4 relative radii.
+LONG_GRID = dict(
+    n_iters=np.unique(np.geomspace(1, 1e4, 100).round().astype(int)),
+    rhos=(0.0, 0.1, 1.0, 10.0),
+    relative_rho=True,
+)
 
 
 def peak_rss_mb():
-    """Peak resident set size of this process so far (Linux: ru_maxrss is in KiB)."""
+    """Peak resident set size of this process since ``reset_peak`` (Linux: VmHWM),
+    or since its start (``ru_maxrss`` elsewhere)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     scale = 1 if sys.platform == "darwin" else 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
+
+
+def reset_peak():
+    """Reset the peak to the current resident set size (Linux >= 4.0), so that the
+    peak of the timed call is its own (not that of the set-up before it)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:
+        pass
 
 
 def lazy_data(n, d, chunk_rows):
@@ -52,23 +103,45 @@ def lazy_data(n, d, chunk_rows):
 
 
 def run_case(case, n, d, chunk_rows):
-    """Body of one subprocess: returns wall time of the fit and memory figures."""
+    """Body of one subprocess: the wall time of the call and memory figures."""
     import dask
     from sklearn.linear_model import Ridge
     from threadpoolctl import threadpool_limits
 
-    from sksam import SAMRegressor, SAMRegressorCV
+    from sksam import (
+        SAMClassifier,
+        SAMClassifierCV,
+        SAMRegressor,
+        SAMRegressorCV,
+        SAMRegressorIC,
+    )
 
+    warnings.simplefilter("ignore")  # grid-edge notes of the default grids
     dask.config.set(scheduler="threads")
     X, y = lazy_data(n, d, chunk_rows)
-    model = SAMRegressorCV(cv=5) if case == "samcv_dask" else SAMRegressor(n_iter=100)
-    if case in ("ridge_numpy", "sam_numpy"):
-        X, y = dask.compute(X, y)
-        model = Ridge(alpha=1.0) if case == "ridge_numpy" else model
-    # dask runs one task per core: one BLAS thread per task avoids oversubscription
-    # (in-memory fits keep the multi-threaded BLAS).
-    blas_threads = None if case.endswith("numpy") else 1
+    models = {
+        "fit": SAMRegressor(n_iter=100),
+        "cv5": SAMRegressorCV(cv=5),
+        "cv5_grid": SAMRegressorCV(cv=5, **LONG_GRID),
+        "gcv": SAMRegressorCV(cv="gcv"),
+        "ic": SAMRegressorIC(),
+        "clf": SAMClassifier(n_iter=100),
+        "clf_cv5": SAMClassifierCV(cv=5),
+        "clf_cv5_grid": SAMClassifierCV(cv=5, **LONG_GRID),
+        "ridge_numpy": Ridge(alpha=1.0),
+    }
+    model = models.get(case)
+    if case.startswith("clf"):
+        # Labels as if stored: computed once (one value per row, 4 MB), so that
+        # their passes do not draw X again.
+        y = (y > 0).persist()
+    reset_peak()
     before = peak_rss_mb()
+    if case == "ridge_numpy":  # its memory includes the data it needs in memory
+        X, y = dask.compute(X, y)
+    # dask runs one task per core: one BLAS thread per task avoids oversubscription
+    # (the in-memory fit keeps the multi-threaded BLAS).
+    blas_threads = None if case == "ridge_numpy" else 1
     start = time.perf_counter()
     with threadpool_limits(blas_threads, user_api="blas"):
         if case == "draw_only":
@@ -76,12 +149,12 @@ def run_case(case, n, d, chunk_rows):
         else:
             model.fit(X, y)
     seconds = time.perf_counter() - start
-    coef = [] if case == "draw_only" else np.ravel(model.coef_).tolist()
+    candidates = len(getattr(model, "cv_results_", {}).get("params", ()))
     return {
         "seconds": seconds,
         "peak_mb": peak_rss_mb(),
         "before_mb": before,
-        "coef": coef,
+        "candidates": candidates,
     }
 
 
@@ -94,10 +167,11 @@ def spawn(case, args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=2_000_000)
-    parser.add_argument("--d", type=int, default=100)
-    parser.add_argument("--chunk-rows", type=int, default=50_000)
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--n", type=int, default=4_000_000)
+    parser.add_argument("--d", type=int, default=20)
+    parser.add_argument("--chunk-rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--case", choices=CASES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
@@ -106,32 +180,37 @@ def main():
 
     x_mb = args.n * args.d * 8 / 2**20
     print(
-        f"X: {args.n:,} x {args.d} float64 = {x_mb:,.0f} MB, dask chunks of "
-        f"{args.chunk_rows:,} rows ({args.chunk_rows * args.d * 8 / 2**20:.0f} MB); "
+        f"X: {args.n:,} x {args.d} float64 = {x_mb:,.0f} MiB, dask chunks of "
+        f"{args.chunk_rows:,} rows ({args.chunk_rows * args.d * 8 / 2**20:.0f} MiB); "
         f"median of {args.repeat} subprocess run(s) per case"
     )
+    cases = args.cases.split(",")
+    runs = {case: [] for case in cases}
+    for _ in range(args.repeat):  # interleaved: a load spike hits every case alike
+        for case in cases:
+            runs[case].append(spawn(case, args))
     results = {}
-    for case in CASES:
-        runs = [spawn(case, args) for _ in range(args.repeat)]
+    for case, case_runs in runs.items():
         results[case] = {
-            key: statistics.median(run[key] for run in runs)
-            for key in ("seconds", "peak_mb", "before_mb")
-        } | {"coef": np.array(runs[0]["coef"])}
-    header = f"{'case':<12} {'fit [s]':>8} {'RSS before fit':>15} {'peak RSS':>9}"
-    print(f"{header} {'peak / size(X)':>15}   (RSS in MB)")
+            "seconds": statistics.median(r["seconds"] for r in case_runs),
+            "above_mb": statistics.median(
+                r["peak_mb"] - r["before_mb"] for r in case_runs
+            ),
+            "peak_mb": statistics.median(r["peak_mb"] for r in case_runs),
+            "candidates": case_runs[0]["candidates"],
+        }
+    fit = results.get("fit")
+    print(
+        f"{'case':<12} {'time [s]':>9} {'/ fit':>7} {'MiB above imports':>18} "
+        f"{'peak RSS [MiB]':>15}"
+    )
     for case, res in results.items():
+        ratio = f"{res['seconds'] / fit['seconds']:7.2f}" if fit else f"{'':>7}"
         print(
-            f"{case:<12} {res['seconds']:8.2f} {res['before_mb']:15,.0f} "
-            f"{res['peak_mb']:9,.0f} {res['peak_mb'] / x_mb:15.2f}"
+            f"{case:<12} {res['seconds']:9.2f} {ratio} {res['above_mb']:18,.0f} "
+            f"{res['peak_mb']:15,.0f}"
+            + (f"   ({res['candidates']} candidates)" if res["candidates"] else "")
         )
-    dask_fit, ridge = results["sam_dask"], results["ridge_numpy"]
-    coef_dask, coef_numpy = dask_fit["coef"], results["sam_numpy"]["coef"]
-    rel = np.abs(coef_dask - coef_numpy).max() / np.abs(coef_numpy).max()
-    print(f"time sam_dask / ridge_numpy: {dask_fit['seconds'] / ridge['seconds']:.2f}")
-    print(f"peak sam_dask / ridge_numpy: {dask_fit['peak_mb'] / ridge['peak_mb']:.3f}")
-    print(f"max |coef_dask - coef_numpy| / max |coef_numpy|: {rel:.1e}")
-    verdict = "below" if dask_fit["peak_mb"] < x_mb else "NOT below"
-    print(f"dask fit peak RSS {dask_fit['peak_mb']:,.0f} MB is {verdict} size(X)")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from ._core._namespaces import astype, is_numpy
 from ._score_path import ScorePath
 from ._scores import DIRECT_METRICS, path_scores
 
-__all__ = ["PATH_METRICS", "MetricScorePath", "SAMRegressorMixin"]
+__all__ = ["MOMENT_METRICS", "PATH_METRICS", "MetricScorePath", "SAMRegressorMixin"]
 
 #: Scorings whose value on every step of a path is computed by one vectorised
 #: call of the same metric (identical to calling the scorer on each fitted
@@ -36,6 +36,16 @@ PATH_METRICS = {
     "neg_mean_squared_error": (mean_squared_error, -1.0),
     "neg_root_mean_squared_error": (root_mean_squared_error, -1.0),
     "neg_mean_absolute_error": (mean_absolute_error, -1.0),
+}
+
+
+#: The metrics of ``PATH_METRICS`` that are functions of the moments of the
+#: scored rows: their names in ``_core._moments.squared_error_scores``.
+MOMENT_METRICS = {
+    r2_score: "r2",
+    explained_variance_score: "explained_variance",
+    mean_squared_error: "mean_squared_error",
+    root_mean_squared_error: "root_mean_squared_error",
 }
 
 
@@ -52,6 +62,7 @@ class MetricScorePath(ScorePath):
 
     def __init__(self, metric, sign):
         self.metric, self.sign = metric, sign
+        self.moment_metric = MOMENT_METRICS.get(metric)
 
     def bind(self, y_true, sample_weight, data, encoded=False):
         """Bound to ``y_true`` (the targets are their own encoding); scored in

@@ -31,9 +31,14 @@ class ScorePath(ABC):
     ----------
     sign : float
         ``1.0``, or ``-1.0`` for a loss scored as its negative (``neg_*`` scorers).
+    moment_metric : str or None
+        The name of the metric in ``_core._moments.squared_error_scores`` when it
+        is a function of the weighted moments of the scored rows (a search on dask
+        scores it from the moments reduced with the folds), else ``None``.
     """
 
     sign = 1.0
+    moment_metric = None
 
     @abstractmethod
     def bind(self, y_true, sample_weight, data, encoded=False):
@@ -90,6 +95,23 @@ class ScorePath(ABC):
         scorer returned here computes the same scores that way (see
         ``_classification._labels.DecisionAccuracy``: ``order``, ``n_samples``,
         ``rows(Z, ones)`` and ``__call__(Z, W)``). ``None``: score predictions.
+        """
+        return None
+
+    def chunk_scorer(self, data):
+        """A maker of scorers of test rows chunk by chunk, or ``None``.
+
+        A search on dask without a ``moment_metric`` scores its candidates in one
+        pass over the test rows (``_dask.split_row_sums``). ``data`` is the
+        validated training data; the maker returned here takes ``models``, one
+        array (n_features + 1, n_outputs, K) per split mapping a row ``[x, 1]``
+        to the predictions of the ``K`` candidates fitted on its training part,
+        and gives a scorer with ``n_out`` and ``__call__(x, y, w, rows)``: the
+        chunk's rows ``x``, targets ``y`` (as passed to ``fit``), scorer weights
+        ``w`` (or ``None``) and the indices of each split's test rows in it ->
+        per split, the total weight of those rows and the metric's sum over them
+        for each candidate (shape ``(n_splits, 1 + K)``). ``None``: the metric
+        cannot be scored so.
         """
         return None
 

@@ -26,19 +26,27 @@ from ._array_api import (
 from ._array_api import check_supported as check_array_api_supported
 from ._core._namespaces import astype, is_numpy
 from ._dask import (
+    RowGroups,
+    Splits,
     check_dask_predict_input,
     check_supported,
+    dask_labels,
+    dask_rows,
     is_dask_collection,
     validate_dask_fit_data,
 )
 
 __all__ = [
     "FitData",
+    "RowGroups",
+    "Splits",
     "array_namespace",
     "as_output",
     "check_fit_data",
     "check_predict_data",
     "check_same_namespace",
+    "dask_labels",
+    "dask_rows",
     "labels_on_host",
     "like_input",
     "takes_dask_route",
@@ -65,6 +73,9 @@ class FitData(NamedTuple):
     labels: object = None
     #: The array namespace of the data (numpy's module for numpy, sparse, dask).
     xp: object = np
+    #: Dask route of a classifier: the rows' classes as ``_dask.RowGroups`` (the
+    #: per-class moments of each training part of a search), else ``None``.
+    row_groups: object = None
 
 
 def check_fit_data(

@@ -20,8 +20,14 @@ from .._kernel import KernelSAM
 from .._linear import LinearSAM
 from .._param_docs import fill_doc
 from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
-from .._validation import as_output, check_fit_data, labels_on_host
-from ._labels import AccuracyScorePath, _is_multilabel, binarize_labels, decision_labels
+from .._validation import as_output, check_fit_data, labels_on_host, takes_dask_route
+from ._labels import (
+    AccuracyScorePath,
+    _is_multilabel,
+    binarize_labels,
+    dask_binarize_labels,
+    decision_labels,
+)
 
 __all__ = ["SAMClassifier", "SAMClassifierMixin", "SAMKernelClassifier"]
 
@@ -97,7 +103,7 @@ class SAMClassifierMixin(ClassifierMixin):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Samples (for ``kernel="precomputed"``, the kernel between them and the
             training samples).
 
@@ -107,7 +113,7 @@ class SAMClassifierMixin(ClassifierMixin):
             The fitted values of the +/-1 indicator columns: one column (returned
             as a 1-D array) for two classes, whose sign picks the class, one per
             class otherwise (the arg-max picks it), one per label for multilabel
-            targets.
+            targets. A dask array for a dask ``X`` (computed lazily).
         """
         check_is_fitted(self)
         return self._predict(self._validate_predict_input(X, "decision_function"))
@@ -117,14 +123,15 @@ class SAMClassifierMixin(ClassifierMixin):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Samples (for ``kernel="precomputed"``, the kernel between them and the
             training samples).
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_labels)
-            Class labels (a label-indicator matrix for multilabel targets).
+            Class labels (a label-indicator matrix for multilabel targets). A dask
+            array for a dask ``X`` (computed lazily, chunk by chunk).
         """
         check_is_fitted(self)
         decision = self._predict(self._validate_predict_input(X, "predict"))
@@ -320,8 +327,14 @@ class SAMClassifier(SAMClassifierMixin, LinearSAM):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Training data. A ``dask.array`` chunked by rows is never gathered: the
+            classes come from one pass over ``y`` (``dask.array.unique``), each
+            chunk is encoded into the +/-1 indicators on its own and dask reduces
+            the ``d x d`` Gram matrix over the chunks, as for
+            :class:`SAMRegressor` (``y`` and ``sample_weight`` may then be dask
+            arrays too; multilabel targets, ``solver="iterative"``,
+            ``batch_size`` and ``early_stopping`` are not available).
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels (any hashable values), or a label-indicator matrix for
             multilabel classification.
@@ -337,8 +350,19 @@ class SAMClassifier(SAMClassifierMixin, LinearSAM):
         return super().fit(X, y, sample_weight)
 
     def _validate_fit_data(self, X, y, sample_weight):
-        # The labels are decoded on the host: numpy, sparse and array API X (not
-        # the dask route of LinearSAM).
+        if takes_dask_route(X, y, sample_weight):
+            # Labels from one pass over y, encoded chunk by chunk; then the dask
+            # route of LinearSAM (the Gram reduced over row chunks).
+            _, Y, weights, binarizer, groups = dask_binarize_labels(
+                X, y, sample_weight, self.class_weight, self
+            )
+            # X as given: its feature names are recorded there.
+            data = LinearSAM._validate_fit_data(self, X, Y, weights)
+            return data._replace(
+                y_ndim=1 if Y.shape[1] == 1 else 2, labels=binarizer, row_groups=groups
+            )
+
+        # The labels are decoded on the host: numpy, sparse and array API X.
         def validate(X, Y, sample_weight):
             return check_fit_data(
                 X,

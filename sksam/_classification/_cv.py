@@ -6,12 +6,13 @@ decision values of the whole path in one vectorised pass (the classifier's
 ``_score_path``, ``_labels.AccuracyScorePath``).
 """
 
+import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._params import KERNEL_CONSTRAINTS
 from .._selection._cv import BaseSAMCV
-from .._validation import check_same_namespace
+from .._validation import check_same_namespace, takes_dask_route
 from ._classifier import _CLASS_WEIGHT, SAMClassifier, SAMKernelClassifier
 
 __all__ = ["SAMClassifierCV", "SAMKernelClassifierCV"]
@@ -182,6 +183,11 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
         self.variant = variant
         self.fit_intercept = fit_intercept
         self.class_weight = class_weight
+
+    def _search_targets(self, y):
+        # Dask labels are small (one per row) and read by the splitter's class
+        # check, stratified splits and the passes over X: one pass brings them here.
+        return np.asarray(y) if takes_dask_route(y) else y
 
     def decision_function(self, X):
         """Decision values of the model refitted at ``(n_iter_, rho_)``.

@@ -8,24 +8,35 @@ arg-max over the class columns, or the sign of each label column.
 """
 
 import copy
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 from scipy import sparse
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import compute_sample_weight
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, _check_y, column_or_1d
 
 from .._core._namespaces import is_numpy
 from .._score_path import ScorePath
-from .._validation import array_namespace, to_namespace, to_numpy
+from .._validation import (
+    RowGroups,
+    array_namespace,
+    dask_labels,
+    dask_rows,
+    takes_dask_route,
+    to_namespace,
+    to_numpy,
+)
 
 __all__ = [
     "AccuracyScorePath",
+    "ChunkAccuracy",
     "DecisionAccuracy",
     "accuracy_path",
     "binarize_labels",
+    "dask_binarize_labels",
     "decision_labels",
 ]
 
@@ -78,13 +89,99 @@ def _binarize_labels(y):
     # A copy of the binarizer fitted on these classes (the folds of a search share
     # their classes); a deep one: a fitted model's classes_ are its own.
     binarizer = copy.deepcopy(_fitted_binarizer(classes.dtype.str, classes.tobytes()))
-    rows = np.arange(y.shape[0])
-    if classes.size <= 2:  # one column: +1 for the second class
-        Y = np.where(codes == 1, 1.0, -1.0)[:, None]
+    return _indicators(codes, classes.size), binarizer
+
+
+def _indicators(codes, n_classes):
+    """The +/-1 indicator columns of class codes (one column for two classes)."""
+    if n_classes <= 2:  # one column: +1 for the second class
+        return np.where(codes == 1, 1.0, -1.0)[:, None]
+    Y = np.full((codes.shape[0], n_classes), -1.0)
+    Y[np.arange(codes.shape[0]), codes] = 1.0
+    return Y
+
+
+def _class_codes(labels, classes):
+    """The index in ``classes`` of each of ``labels`` (all of them classes)."""
+    return np.searchsorted(classes, labels)
+
+
+def _take(codes, values):
+    return values[codes]
+
+
+def dask_binarize_labels(X, y, sample_weight, class_weight, estimator=None):
+    """The dask counterpart of ``binarize_labels``: ``(X, Y, sample_weight,
+    binarizer, groups)``, all lazy but the binarizer.
+
+    The classes (and their counts, for ``"balanced"``) come from one pass over
+    ``y`` (``da.unique``); each chunk of labels is then encoded on its own into the
+    +/-1 indicators of ``binarize_labels`` and the weights of ``class_weight``.
+    ``groups`` (``RowGroups``) are the rows' classes with the class-weight rule, for
+    a search to weigh the classes of each training part as a fit on it would.
+    """
+    if y is None:
+        name = "estimator" if estimator is None else type(estimator).__name__
+        raise ValueError(f"{name} requires y to be passed, but the target y is None.")
+    X, labels, classes, counts = dask_labels(X, y)
+    # The checks of binarize_labels, on the distinct labels.
+    _check_y(classes, multi_output=True, estimator=estimator)
+    y_type = type_of_target(classes, input_name="y")
+    if y_type not in ("binary", "multiclass"):
+        check_classification_targets(classes)
+    if classes.dtype.kind in _NUMPY_LABEL_KINDS:
+        classes = np.asarray(sorted(set(classes)))
+        binarizer = copy.deepcopy(
+            _fitted_binarizer(classes.dtype.str, classes.tobytes())
+        )
     else:
-        Y = np.full((y.shape[0], classes.size), -1.0)
-        Y[rows, codes] = 1.0
-    return Y, binarizer
+        binarizer = LabelBinarizer(pos_label=1, neg_label=-1).fit(classes)
+        classes = binarizer.classes_
+    n_classes = classes.size
+    row_chunks = X.chunks[0]
+    codes = labels.map_blocks(_class_codes, classes=classes, dtype=np.intp)
+    n_columns = 1 if n_classes <= 2 else n_classes
+    Y = codes.map_blocks(
+        _indicators,
+        n_classes=n_classes,
+        new_axis=1,
+        chunks=(row_chunks, (n_columns,)),
+        dtype=np.float64,
+    )
+    if sample_weight is not None:
+        sample_weight = dask_rows(sample_weight, "sample_weight", row_chunks)
+    rule = _ClassWeights(class_weight, classes)
+    weights = sample_weight
+    if class_weight:
+        per_row = codes.map_blocks(
+            _take, values=rule(np.asarray(counts, dtype=np.float64)), dtype=float
+        )
+        weights = per_row if sample_weight is None else sample_weight * per_row
+    groups = RowGroups(codes, n_classes, sample_weight, rule)
+    return X, Y, weights, binarizer, groups
+
+
+class _ClassWeights:
+    """The weight of each class for the row counts of the classes in a training
+    part (``__call__(counts)``), as ``compute_sample_weight(class_weight, y)``
+    gives them: ``n / (n_classes counts)`` for ``"balanced"``, the dict's values
+    (1 for a class it leaves out), or ones."""
+
+    def __init__(self, class_weight, classes):
+        self.balanced = class_weight == "balanced"
+        if self.balanced or not class_weight:
+            self.fixed = np.ones(classes.size)
+        else:
+            self.fixed = np.asarray(
+                compute_class_weight(class_weight, classes=classes, y=classes),
+                dtype=np.float64,
+            )
+
+    def __call__(self, counts):
+        if not self.balanced:
+            return self.fixed
+        counts = np.asarray(counts, dtype=np.float64)
+        return counts.sum() / (counts.size * counts)
 
 
 @lru_cache(maxsize=8)
@@ -108,6 +205,12 @@ def decision_labels(binarizer, decision):
     Labels are decoded on the host; numeric labels of decision values of another
     array namespace are returned in it (as scikit-learn's linear classifiers do).
     """
+    if takes_dask_route(decision):  # labels chunk by chunk, lazily
+        return decision.map_blocks(
+            partial(decision_labels, binarizer),
+            drop_axis=list(range(1, decision.ndim)),
+            dtype=binarizer.classes_.dtype,
+        )
     xp, device = array_namespace(decision)
     if not is_numpy(xp):
         labels = decision_labels(binarizer, to_numpy(decision))
@@ -172,6 +275,10 @@ class AccuracyScorePath(ScorePath):
     def coordinate_scorer(self):
         """``DecisionAccuracy`` of the same labels and weights."""
         return DecisionAccuracy(self.binarizer, self.y_true, self.sample_weight)
+
+    def chunk_scorer(self, data):
+        """Makes the ``ChunkAccuracy`` of the classes of ``data`` for given models."""
+        return partial(ChunkAccuracy, data.labels)
 
 
 def _class_index(classes, y_true):
@@ -261,6 +368,29 @@ class DecisionAccuracy:
 
     def __call__(self, Z, W):
         """Accuracy of each step, shape (n_steps,), of ``Z = rows(...)`` and ``W``."""
+        correct = self._correct_rows(Z, W)
+        if self.sample_weight is None:
+            return np.count_nonzero(correct, axis=0) / self.n_samples
+        return _mean_correct(self._in_weight_order(correct), self.sample_weight)
+
+    def correct_weight(self, Z, W):
+        """The number (unweighted) or the weight of the rows classified right at
+        each step, shape (n_steps,): ``__call__`` before its division by the
+        number or total weight of the rows."""
+        correct = self._correct_rows(Z, W)
+        if self.sample_weight is None:
+            return np.count_nonzero(correct, axis=0).astype(np.float64)
+        correct = np.ascontiguousarray(self._in_weight_order(correct).T, np.float64)
+        return (correct * np.asarray(self.sample_weight, np.float64)).sum(axis=1)
+
+    def _in_weight_order(self, correct):
+        full = np.zeros((self.n_samples, correct.shape[1]), dtype=bool)
+        full[self.order] = correct  # back in the order of the weights
+        return full
+
+    def _correct_rows(self, Z, W):
+        """Whether each row of ``Z`` (in ``order``) is classified right at each
+        step: shape (n_rows, n_steps)."""
         m, n_columns, n_steps = W.shape
         W = np.ascontiguousarray(W).reshape(m, n_columns * n_steps)
         per_row = n_columns * n_steps
@@ -282,11 +412,7 @@ class DecisionAccuracy:
                 if lo < hi:
                     block = P[lo - start : hi - start]
                     correct[lo:hi] = self._correct(c, block, slice(lo, hi))
-        if self.sample_weight is None:
-            return np.count_nonzero(correct, axis=0) / self.n_samples
-        full = np.zeros((self.n_samples, n_steps), dtype=bool)
-        full[self.order] = correct  # back in the order of the weights
-        return _mean_correct(full, self.sample_weight)
+        return correct
 
     def _correct(self, c, P, rows):
         """Whether each row of ``P`` (sorted rows ``rows``, of true class ``c``) is
@@ -303,3 +429,38 @@ class DecisionAccuracy:
         if c + 1 < P.shape[1]:
             ok &= value >= P[:, c + 1 :].max(axis=1)
         return ok
+
+
+class ChunkAccuracy:
+    """The correct weight of every candidate on the test rows of a row chunk.
+
+    A cross-validation on dask scores the accuracy in a pass over the test rows
+    (``_dask.split_row_sums``): for each split ``j``, ``weights[j]`` (d + 1,
+    n_columns, K) maps a test row ``[x, 1]`` to the decision values of the ``K``
+    candidates fitted on its training part. Called on a chunk (``x``, its labels
+    ``y``, the scorer's weights ``w`` or ``None`` and the rows of each split's
+    test fold in it), it returns per split the total weight of those rows and the
+    weight of the rows each candidate classifies right (``DecisionAccuracy``):
+    shape ``(n_splits, 1 + K)``.
+    """
+
+    def __init__(self, binarizer, weights):
+        self.binarizer = binarizer
+        self.weights = weights
+
+    @property
+    def n_out(self):
+        return len(self.weights) * (1 + self.weights[0].shape[-1])
+
+    def __call__(self, x, y, w, rows):
+        out = np.zeros((len(self.weights), 1 + self.weights[0].shape[-1]))
+        for split, (test, W) in enumerate(zip(rows, self.weights, strict=True)):
+            if test.size == 0:
+                continue
+            weight = None if w is None else w[test]
+            scorer = DecisionAccuracy(self.binarizer, y[test], weight)
+            out[split, 0] = test.size if weight is None else weight.sum()
+            if scorer.order.size:
+                Z = scorer.rows(np.asarray(x[test], dtype=np.float64), ones=True)
+                out[split, 1:] = scorer.correct_weight(Z, W)
+        return out

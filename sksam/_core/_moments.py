@@ -68,16 +68,36 @@ class RowMoments:
             np.diag(gram[d:-1, d:-1]).copy(),
         )
 
+    def __add__(self, other):
+        return self._combine(other, 1.0)
+
     def __sub__(self, other):
+        return self._combine(other, -1.0)
+
+    def _combine(self, other, sign):
+        """``self + sign * other`` (moments about the same shift)."""
         return RowMoments(
             self.shift_x,
             self.shift_y,
-            self.sum_weights - other.sum_weights,
-            self.sum_x - other.sum_x,
-            self.sum_y - other.sum_y,
-            self.xx - other.xx,
-            self.xy - other.xy,
-            self.yy - other.yy,
+            self.sum_weights + sign * other.sum_weights,
+            self.sum_x + sign * other.sum_x,
+            self.sum_y + sign * other.sum_y,
+            self.xx + sign * other.xx,
+            self.xy + sign * other.xy,
+            self.yy + sign * other.yy,
+        )
+
+    def scaled(self, factor):
+        """The moments of the same rows with every weight multiplied by ``factor``."""
+        return RowMoments(
+            self.shift_x,
+            self.shift_y,
+            factor * self.sum_weights,
+            factor * self.sum_x,
+            factor * self.sum_y,
+            factor * self.xx,
+            factor * self.xy,
+            factor * self.yy,
         )
 
     def centred(self, fit_intercept):

@@ -9,6 +9,7 @@ splits and scorer.
 import time
 from inspect import signature
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 import sklearn
@@ -32,10 +33,10 @@ from .._doc_link import DocLinkMixin
 from .._kernel import SAMKernelRidge
 from .._linear import SAMRegressor
 from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
-from .._validation import like_input, takes_dask_route, to_numpy
+from .._validation import Splits, like_input, takes_dask_route, to_numpy
 from .._warnings import warn
 from ._cv_scores import SplitGrid, SplitScores
-from ._dask_scores import dask_split_scores
+from ._dask_scores import dask_fold_pass, dask_split_scores
 from ._gcv import check_target_squares, gcv_n_obs, gcv_pick, gcv_scores
 from ._search import (
     N_ITER_AT_EDGE_DOC,
@@ -51,12 +52,26 @@ from ._split_scores import split_scores
 __all__ = ["BaseSAMCV", "SAMKernelRidgeCV", "SAMRegressorCV"]
 
 
-def _zero_weight_folds(score_weight, splits):
+class _SplitSetup(NamedTuple):
+    """The splits of a search and how each is fitted and scored (``X``, ``y``
+    made indexable)."""
+
+    X: object
+    y: object
+    splits: list
+    scorer: object
+    fit_params: dict
+    score_params: dict
+    min_test: object
+    zero_weight: list
+
+
+def _zero_weight_folds(score_weight, tests):
     """The indices of the test folds whose scorer weights are all zero."""
     if score_weight is None or takes_dask_route(score_weight):
         return []
     weights = np.asarray(to_numpy(score_weight), dtype=float).reshape(-1)
-    return [i for i, (_, test) in enumerate(splits) if not np.any(weights[test])]
+    return [i for i, test in enumerate(tests) if not np.any(weights[test])]
 
 
 class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
@@ -87,8 +102,14 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Training data (the square training kernel for ``kernel="precomputed"``).
+            A row-chunked ``dask.array`` (linear models; ``y`` and
+            ``sample_weight`` may be dask arrays too) is read in one pass that
+            reduces the moments of all the rows and of every split (each fold's
+            training problem is the total minus its fold), scored from the test
+            moments (squared-error scorings) or, for the classifier's accuracy,
+            in one more pass over the test rows; the refit reuses the total.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -122,10 +143,22 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             # array (one weight per sample).
             sample_weight = np.full(_num_samples(X), float(sample_weight))
         estimator = self._make_estimator()
+        y = self._search_targets(y)
         data = estimator._validate_fit_data(X, y, sample_weight)
         if estimator.__sklearn_tags__().input_tags.pairwise:
             X = data.X  # splits index rows and columns of the (checked) kernel
-        problem = estimator._build_problem(data.X, data.y, data.sample_weight)
+        setup = folds = None
+        if not isinstance(self.cv, str):
+            setup = self._split_setup(estimator, X, y, sample_weight, params)
+            if estimator._reduces_dask(X, y, sample_weight):
+                # One pass of dask: all the rows (grid, refit) and every split.
+                folds = dask_fold_pass(
+                    estimator, data, setup.splits, setup.score_params, self.scoring
+                )
+        if folds is not None:
+            problem = folds.problem
+        else:
+            problem = estimator._build_problem(data.X, data.y, data.sample_weight)
         grid = resolve_grid(
             self.n_iters,
             self.rhos,
@@ -172,9 +205,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                 del results[key]
             self.scorer_, self.n_splits_ = None, None
         else:
-            split, min_test, zero_weight = self._cv_scores(
-                estimator, X, y, sample_weight, params, (n_iters, rhos), data
-            )
+            split = self._cv_scores(estimator, setup, (n_iters, rhos), data, folds)
             results = search_results(
                 split.scores,
                 n_iters,
@@ -182,8 +213,8 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                 split.n_diverged,
                 split.error,
                 (split.fit_time, split.score_time),
-                min_test,
-                zero_weight=zero_weight,
+                setup.min_test,
+                zero_weight=setup.zero_weight,
             )
         best = int(results["rank_test_score"].argmin())
         params = results["params"][best]
@@ -208,6 +239,10 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         self.n_iter_at_edge_ = edge
         self.rho_at_edge_ = rho_edge(grid, params["rho"])
         return self._set_selected(results, best, estimator)
+
+    def _search_targets(self, y):
+        """The targets as the search reads them: ``y`` as given."""
+        return y
 
     def _gcv_plan(self, estimator):
         def plan(problem, rho):
@@ -235,12 +270,13 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             return get_scorer("r2").set_score_request(sample_weight=True)
         return check_scoring(self._make_estimator(), scoring=self.scoring)
 
-    def _cv_scores(self, estimator, X, y, sample_weight, params, grid, data):
-        """``(SplitScores, min_test, zero_weight)``: the scores (and times) of
-        shape (n_iters, n_rhos, n_splits), the size of the smallest test fold and
-        the indices of the test folds whose weights passed to the scorer are all
-        zero; ``data`` is the validated ``FitData`` of all the rows
-        (``split_scores``)."""
+    def _split_setup(self, estimator, X, y, sample_weight, params):
+        """The splits and how they are fitted and scored: a ``_SplitSetup``.
+
+        Sets ``scorer_`` and ``n_splits_``; ``min_test`` is the size of the
+        smallest test fold and ``zero_weight`` the indices of the test folds whose
+        weights passed to the scorer are all zero.
+        """
         X, y = indexable(X, y)
         if sample_weight is not None:
             params = {**params, "sample_weight": sample_weight}
@@ -256,10 +292,33 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                 score_params = {"sample_weight": sample_weight}
         fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
         cv = check_cv(self.cv, y, classifier=is_classifier(estimator))
-        splits = list(cv.split(X, y, **split_params))
+        splits = cv.split(X, y, **split_params)
+        if estimator._reduces_dask(X, y, sample_weight):
+            # Held compactly (the test folds), consumed one split at a time.
+            splits = Splits(_num_samples(X), splits)
+            tests = splits.tests
+        else:
+            splits = list(splits)
+            tests = [test for _, test in splits]
         self.scorer_, self.n_splits_ = scorer, len(splits)
-        min_test = min((len(test) for _, test in splits), default=None)
-        zero_weight = _zero_weight_folds(score_params.get("sample_weight"), splits)
+        return _SplitSetup(
+            X,
+            y,
+            splits,
+            scorer,
+            fit_params,
+            score_params,
+            min((len(test) for test in tests), default=None),
+            _zero_weight_folds(score_params.get("sample_weight"), tests),
+        )
+
+    def _cv_scores(self, estimator, setup, grid, data, folds=None):
+        """The ``SplitScores`` of shape (n_iters, n_rhos, n_splits) of the splits
+        of ``setup`` (``_split_setup``): scores and times; ``data`` is the
+        validated ``FitData`` of all the rows (``split_scores``), ``folds`` the
+        one pass of dask input (``dask_fold_pass``) or ``None``."""
+        X, y, splits = setup.X, setup.y, setup.splits
+        fit_params, score_params = setup.fit_params, setup.score_params
         n_candidates = grid[0].size * grid[1].size
         if self.verbose > 0:
             print(
@@ -267,13 +326,21 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                 f"totalling {len(splits) * n_candidates} fits (one decomposition "
                 "per fold)"
             )
-        grid = SplitGrid(*grid, scorer, self.scoring)
-        if estimator._reduces_dask(X, y, sample_weight):
-            # All folds in one pass of dask, scored from their moments (_dask.py).
-            split = dask_split_scores(
-                clone(estimator), X, y, splits, sample_weight, score_params, grid
+        grid = SplitGrid(*grid, setup.scorer, self.scoring)
+        if folds is not None:
+            # All folds from one pass of dask, scored from their moments (or in
+            # one more pass over the test rows): _dask_scores.
+            return dask_split_scores(
+                clone(estimator),
+                X,
+                y,
+                splits,
+                fit_params.get("sample_weight"),
+                score_params,
+                grid,
+                data,
+                folds,
             )
-            return split, min_test, zero_weight
         per_split = Parallel(n_jobs=self.n_jobs)(
             delayed(self._split_scores)(
                 clone(estimator),
@@ -299,14 +366,13 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                     f"total time {seconds:.2f}s"
                 )
         errors = [result.error for result in per_split if result.error is not None]
-        split = SplitScores(
+        return SplitScores(
             np.stack([result.scores for result in per_split], axis=-1),
             sum(result.n_diverged for result in per_split),
             errors[0] if errors else None,
             np.stack([result.fit_time for result in per_split], axis=-1),
             np.stack([result.score_time for result in per_split], axis=-1),
         )
-        return split, min_test, zero_weight
 
     def _split_scores(
         self, estimator, X, y, split, fit_params, score_params, grid, data

@@ -1,109 +1,229 @@
-"""Cross-validation scores of dask input: every fold reduced in one pass.
+"""Cross-validation of dask input: every split reduced in one pass over the data.
 
-The training problem of each fold and its validation scores come from the fold
-moments (``_dask.fold_moments``); only squared-error regression metrics have such a
-form (dask input takes this route for ``SAMRegressor`` only: its
-``_reduces_dask``).
+``dask_fold_pass`` reduces, in one pass of dask, the moments of all the rows (the
+problem of the grid and of the refit) and of every split (``_dask.split_moments``):
+each split's training problem is known through its Gram matrix. ``dask_split_scores``
+then scores every candidate of every split: from the moments of the test rows where
+the estimator's score path is a function of them (the squared-error regression
+metrics: ``ScorePath.moment_metric``), else in one more pass over the test rows
+with the score path's chunk scorer (a classifier's accuracy:
+``ScorePath.chunk_scorer``).
 """
 
 from time import perf_counter
+from typing import NamedTuple
 
 import numpy as np
+from sklearn.base import is_classifier
+from sklearn.exceptions import UndefinedMetricWarning
 
 from .._core._moments import squared_error_scores
-from .._dask import fold_moments, validate_dask_fit_data
+from .._dask import split_moments, split_row_sums, weigh_groups
 from .._problem import moment_problem
-from .._regression import PATH_METRICS
+from .._warnings import warn
 from ._cv_scores import SplitScores, grid_chunk_size
 
-__all__ = ["dask_split_scores"]
+__all__ = ["DaskFolds", "dask_fold_pass", "dask_split_scores"]
 
 
-def dask_split_scores(estimator, X, y, splits, sample_weight, score_params, grid):
-    """``SplitScores`` (n_iters, n_rhos, n_splits) with every fold reduced in one pass.
+class DaskFolds(NamedTuple):
+    """What the one pass of a search on dask gives: the ``Problem`` of all the rows,
+    the ``_dask.SplitMoments`` of the splits and the seconds the pass took."""
 
-    The validation scores come from the test-fold moments (``_dask.fold_moments``),
-    weighted iff ``score_params`` holds the ``sample_weight``; only squared-error
-    metrics can be scored so.
+    problem: object
+    moments: object
+    seconds: float
+
+
+def dask_fold_pass(estimator, data, splits, score_params, scoring):
+    """``DaskFolds`` of validated dask ``data`` and ``splits``: one pass of dask.
+
+    The scored (test) moments are reduced too where the score path of ``scoring``
+    has a moment form, weighted iff ``score_params`` holds the ``sample_weight``.
+    Raises before the pass if ``scoring`` cannot be scored on dask.
     """
     if set(score_params) - {"sample_weight"}:
         raise ValueError(
             "With dask arrays the scorer takes no metadata besides sample_weight; "
             f"got {sorted(score_params)}."
         )
-    n_iters, rhos = grid.n_iters, grid.rhos
-    metric, sign = _moment_metric(grid.scoring)
-    X, y, sample_weight, _ = validate_dask_fit_data(X, y, sample_weight)
-    splits = [(np.asarray(train), np.asarray(test)) for train, test in splits]
-    # As scikit-learn's metrics: R^2 and explained variance of one sample are nan.
-    undefined = [
-        metric in ("r2", "explained_variance") and test.size < 2 for _, test in splits
-    ]
+    path = estimator._score_path(scoring)
+    metric = None if path is None else path.moment_metric
+    if metric is None and (path is None or path.chunk_scorer(data) is None):
+        raise ValueError(_unsupported(estimator))
     tic = perf_counter()
-    folds = fold_moments(
-        X,
-        y,
-        sample_weight,
+    groups = data.row_groups
+    moments = split_moments(
+        data.X,
+        data.y,
+        data.sample_weight,
         estimator.fit_intercept,
         splits,
-        "sample_weight" in score_params,
+        None if metric is None else "sample_weight" in score_params,
+        groups,
     )
-    shape = (n_iters.size, rhos.size, len(folds))
-    scores = np.full(shape, np.nan)
+    full = weigh_groups(moments.full, moments.full_counts, groups)
+    problem = moment_problem(full, estimator.fit_intercept, data.X.shape[0])
+    return DaskFolds(problem, moments, perf_counter() - tic)
+
+
+def dask_split_scores(
+    estimator, X, y, splits, sample_weight, score_params, grid, data=None, folds=None
+):
+    """``SplitScores`` (n_iters, n_rhos, n_splits) of every split of dask input.
+
+    ``data`` (the validated data) and ``folds`` (their ``dask_fold_pass``) are
+    computed here when not given. Squared-error metrics are scored from the test
+    moments (weighted iff ``score_params`` holds the ``sample_weight``); other
+    score paths in one pass over the test rows.
+    """
+    if data is None:
+        data = estimator._validate_fit_data(X, y, sample_weight)
+    if folds is None:
+        folds = dask_fold_pass(estimator, data, splits, score_params, grid.scoring)
+    path = estimator._score_path(grid.scoring)
+    n_iters, rhos = grid.n_iters, grid.rhos
+    n_splits = len(folds.moments.folds)
+    shape = (n_iters.size, rhos.size, n_splits)
     # The one pass of dask is shared by the splits and their candidates.
-    fit_time = np.full(shape, (perf_counter() - tic) / max(len(folds), 1))
+    fit_time = np.full(shape, folds.seconds / max(n_splits, 1))
     score_time = np.zeros(shape)
-    n_diverged = 0
-    for split, (train_moments, scored, n_train) in enumerate(folds):
-        if undefined[split] or not float(scored.sum_weights) > 0.0:
-            continue  # a one-sample, empty or zero-weight test fold: nan
-        problem = moment_problem(train_moments, estimator.fit_intercept, n_train)
-        chunk = grid_chunk_size(2 * problem.n_targets * train_moments.xx.shape[0])
-        for j, rho in enumerate(rhos):
-            tic = perf_counter()
-            estimator.set_params(rho=rho)
-            run = estimator._plan_run(problem, int(n_iters.max()), "spectral")
-            for index, coefs in problem.spectral_coef_chunks(
-                run.learning_rate, run.rho, n_iters, run.variant, chunk
-            ):
-                with np.errstate(over="ignore", invalid="ignore"):
-                    values = sign * squared_error_scores(
-                        metric, scored, coefs, problem.output.x_mean, problem.y_offset
-                    )
-                finite = np.isfinite(coefs).all(axis=(0, 1)) & np.isfinite(values)
-                n_diverged += int(np.sum(~finite))
-                scores[np.arange(n_iters.size)[index][finite], j, split] = values[
-                    finite
-                ]
-            elapsed = (perf_counter() - tic) / n_iters.size
-            fit_time[:, j, split] += elapsed / 2
-            score_time[:, j, split] += elapsed / 2
+    problems = _fold_problems(estimator, data, folds)
+    if path.moment_metric is not None:
+        scores, n_diverged = _moment_scores(
+            estimator, path, problems, folds, grid, fit_time, score_time
+        )
+    else:
+        scores, n_diverged, seconds = _chunk_scores(
+            estimator, path, problems, data, folds, y, score_params, grid, fit_time
+        )
+        score_time += seconds / scores.size
     return SplitScores(scores, n_diverged, None, fit_time, score_time)
 
 
-_MOMENT_METRICS = {
-    "r2": "r2",
-    "explained_variance": "explained_variance",
-    "mean_squared_error": "mean_squared_error",
-    "root_mean_squared_error": "root_mean_squared_error",
-}
+def _fold_problems(estimator, data, folds):
+    """The training ``Problem`` of each split (``None``: nothing to fit)."""
+    groups = data.row_groups
+    problems = []
+    for split, fold in enumerate(folds.moments.folds):
+        if groups is not None and np.any(fold.train_counts == 0):
+            missing = data.labels.classes_[fold.train_counts == 0]
+            raise ValueError(
+                f"The training part of split {split} has no sample of the classes "
+                f"{missing.tolist()}: on dask every training part must hold every "
+                "class (its model would know fewer classes). Use a stratified "
+                "splitter."
+            )
+        train = weigh_groups(fold.train, fold.train_counts, groups)
+        problems.append(moment_problem(train, estimator.fit_intercept, fold.n_train))
+    return problems
 
 
-def _moment_metric(scoring):
-    """``(moment metric name, sign)`` of a search's ``scoring`` (a regression
-    metric of ``PATH_METRICS`` with a squared-error form)."""
-    entry = (
-        PATH_METRICS.get(scoring)
-        if scoring is None or isinstance(scoring, str)
-        else None
-    )
-    name = None if entry is None else entry[0].__name__
-    metric = None if name is None else _MOMENT_METRICS.get(name.removesuffix("_score"))
-    if metric is None:
-        raise ValueError(
-            "With dask arrays SAMRegressorCV scores from the reduced moments and "
-            "supports only the squared-error scorings None, 'r2', "
-            "'explained_variance', 'neg_mean_squared_error' and "
-            "'neg_root_mean_squared_error'."
+def _candidate_coefs(estimator, problem, grid, fit_time, split):
+    """``(index, j, coefs)`` chunks of the candidates of ``rhos[j]`` on a split's
+    training problem (coefficients of ``x - x_mean``, see ``squared_error_scores``),
+    each ``rho``'s time added to ``fit_time``."""
+    n_iters, rhos = grid.n_iters, grid.rhos
+    chunk = grid_chunk_size(2 * problem.n_targets * problem.output.x_mean.shape[0])
+    for j, rho in enumerate(rhos):
+        tic = perf_counter()
+        estimator.set_params(rho=rho)
+        run = estimator._plan_run(problem, int(n_iters.max()), "spectral")
+        for index, coefs in problem.spectral_coef_chunks(
+            run.learning_rate, run.rho, n_iters, run.variant, chunk
+        ):
+            yield np.arange(n_iters.size)[index], j, coefs
+        fit_time[:, j, split] += (perf_counter() - tic) / n_iters.size
+
+
+def _moment_scores(estimator, path, problems, folds, grid, fit_time, score_time):
+    """Scores of every candidate from the moments of each split's test rows."""
+    scores = np.full(fit_time.shape, np.nan)
+    n_diverged = 0
+    metric = path.moment_metric
+    for split, (problem, fold) in enumerate(
+        zip(problems, folds.moments.folds, strict=True)
+    ):
+        scored = fold.scored
+        # As scikit-learn's metrics: R^2 and explained variance of one sample are
+        # nan, as is any score of an empty or zero-weight test fold.
+        if metric == "r2" and fold.n_test < 2:
+            warn(
+                "R^2 score is not well-defined with less than two samples.",
+                UndefinedMetricWarning,
+            )
+        if (metric in ("r2", "explained_variance") and fold.n_test < 2) or not (
+            float(scored.sum_weights) > 0.0
+        ):
+            continue
+        for rows, j, coefs in _candidate_coefs(
+            estimator, problem, grid, fit_time, split
+        ):
+            tic = perf_counter()
+            with np.errstate(over="ignore", invalid="ignore"):
+                values = path.sign * squared_error_scores(
+                    metric, scored, coefs, problem.output.x_mean, problem.y_offset
+                )
+            finite = np.isfinite(coefs).all(axis=(0, 1)) & np.isfinite(values)
+            n_diverged += int(np.sum(~finite))
+            scores[rows[finite], j, split] = values[finite]
+            score_time[rows, j, split] += (perf_counter() - tic) / rows.size
+    return scores, n_diverged
+
+
+def _chunk_scores(
+    estimator, path, problems, data, folds, y, score_params, grid, fit_time
+):
+    """``(scores, n_diverged, seconds)`` of every candidate from one more pass
+    over the test rows (the score path's chunk scorer)."""
+    n_iters, rhos = grid.n_iters, grid.rhos
+    n_features = data.X.shape[1]
+    n_targets = problems[0].n_targets
+    models, finite = [], np.zeros((n_iters.size, rhos.size, len(problems)), bool)
+    for split, problem in enumerate(problems):
+        # [x, 1] -> predictions of every candidate (n_iters, n_rhos, d + 1, t).
+        W = np.zeros((n_iters.size, rhos.size, n_features + 1, n_targets))
+        for rows, j, coefs in _candidate_coefs(
+            estimator, problem, grid, fit_time, split
+        ):
+            ok = np.isfinite(coefs).all(axis=(0, 1))
+            finite[rows[ok], j, split] = True
+            coefs = np.where(ok, coefs, 0.0)
+            W[rows, j, :n_features] = np.moveaxis(coefs, -1, 0)
+            offset = problem.y_offset[:, None] - np.einsum(
+                "d,dtk->tk", problem.output.x_mean, coefs
+            )
+            W[rows, j, n_features] = offset.T
+        # (d + 1, t, K), the candidates in the order of the scores (n_iters, n_rhos)
+        models.append(np.moveaxis(W.reshape(-1, n_features + 1, n_targets), 0, -1))
+    scorer = path.chunk_scorer(data)(models)
+    tic = perf_counter()
+    sums = split_row_sums(
+        scorer,
+        data.X,
+        y,
+        score_params.get("sample_weight"),
+        folds.moments.test_rows,
+        scorer.n_out,
+    ).reshape(len(problems), -1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = sums[:, 1:] / sums[:, :1]  # nan for an empty or zero-weight fold
+    values = np.moveaxis(values.reshape(len(problems), n_iters.size, rhos.size), 0, -1)
+    values = np.where(finite, path.sign * values, np.nan)
+    return values, int(np.sum(~finite)), perf_counter() - tic
+
+
+def _unsupported(estimator):
+    """The error message of a scoring that dask input cannot be scored with."""
+    if is_classifier(estimator):
+        return (
+            "With dask arrays SAMClassifierCV scores the accuracy of every "
+            "candidate in one pass over the test rows and supports only the "
+            "scorings None and 'accuracy'."
         )
-    return metric, entry[1]
+    return (
+        "With dask arrays SAMRegressorCV scores from the reduced moments and "
+        "supports only the squared-error scorings None, 'r2', "
+        "'explained_variance', 'neg_mean_squared_error' and "
+        "'neg_root_mean_squared_error'."
+    )

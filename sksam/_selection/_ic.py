@@ -62,8 +62,10 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Training data (the square training kernel for ``kernel="precomputed"``).
+            A row-chunked ``dask.array`` (``SAMRegressorIC``) is read in one pass
+            that reduces its ``d x d`` Gram matrix.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
