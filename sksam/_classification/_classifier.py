@@ -20,7 +20,12 @@ from .._kernel import KernelSAM
 from .._linear import LinearSAM
 from .._param_docs import fill_doc
 from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
-from .._validation import as_output, check_fit_data, labels_on_host
+from .._validation import (
+    as_output,
+    check_fit_data,
+    labels_on_host,
+    takes_dask_route,
+)
 from ._labels import AccuracyScorePath, _is_multilabel, binarize_labels, decision_labels
 
 __all__ = ["SAMClassifier", "SAMClassifierMixin", "SAMKernelClassifier"]
@@ -480,6 +485,7 @@ class SAMKernelClassifier(SAMClassifierMixin, KernelSAM):
         degree=3,
         coef0=1,
         kernel_params=None,
+        n_components=None,
         learning_rate="auto",
         variant="unnormalized",
         fit_intercept=True,
@@ -499,6 +505,7 @@ class SAMKernelClassifier(SAMClassifierMixin, KernelSAM):
         self.degree = degree
         self.coef0 = coef0
         self.kernel_params = kernel_params
+        self.n_components = n_components
         self.learning_rate = learning_rate
         self.variant = variant
         self.fit_intercept = fit_intercept
@@ -529,3 +536,14 @@ class SAMKernelClassifier(SAMClassifierMixin, KernelSAM):
             The fitted estimator.
         """
         return super().fit(X, y, sample_weight)
+
+    def _validate_fit_data(self, X, y, sample_weight):
+        # The Nystroem route keeps dask input lazy (KernelSAM); the labels are
+        # encoded in memory and predict would return numpy: refused for now.
+        if self.n_components is not None and takes_dask_route(X, y, sample_weight):
+            raise ValueError(
+                "SAMKernelClassifier(n_components=...) does not accept dask arrays "
+                "yet: its labels are encoded in memory. Fit on in-memory arrays, or "
+                "use SAMKernelRidge(n_components=...) on dask with +/-1 targets."
+            )
+        return super()._validate_fit_data(X, y, sample_weight)

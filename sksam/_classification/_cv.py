@@ -9,6 +9,7 @@ decision values of the whole path in one vectorised pass (the classifier's
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._kernel import NYSTROEM_ATTRIBUTES
 from .._params import KERNEL_CONSTRAINTS
 from .._selection._cv import BaseSAMCV
 from .._validation import check_same_namespace
@@ -338,6 +339,7 @@ class SAMKernelClassifierCV(SAMClassifierCV):
 
     _estimator_class = SAMKernelClassifier
     _copied_attributes = ("dual_coef_", "intercept_", "X_fit_", "classes_")
+    _optional_attributes = NYSTROEM_ATTRIBUTES
     _parameter_constraints: dict = {
         **SAMClassifierCV._parameter_constraints,
         **KERNEL_CONSTRAINTS,
@@ -363,6 +365,8 @@ class SAMKernelClassifierCV(SAMClassifierCV):
         degree=3,
         coef0=1,
         kernel_params=None,
+        n_components=None,
+        random_state=None,
     ):
         super().__init__(
             n_iters,
@@ -383,3 +387,5 @@ class SAMKernelClassifierCV(SAMClassifierCV):
         self.degree = degree
         self.coef0 = coef0
         self.kernel_params = kernel_params
+        self.n_components = n_components
+        self.random_state = random_state

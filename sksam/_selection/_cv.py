@@ -29,7 +29,7 @@ from sklearn.utils.validation import _num_samples, indexable
 
 from .._core._variants import get_variant
 from .._doc_link import DocLinkMixin
-from .._kernel import SAMKernelRidge
+from .._kernel import NYSTROEM_ATTRIBUTES, SAMKernelRidge
 from .._linear import SAMRegressor
 from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
 from .._validation import like_input, takes_dask_route, to_numpy
@@ -630,6 +630,7 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
 
     _estimator_class = SAMKernelRidge
     _copied_attributes = ("dual_coef_", "intercept_", "X_fit_")
+    _optional_attributes = NYSTROEM_ATTRIBUTES
     _parameter_constraints: dict = {
         **BaseSAMCV._parameter_constraints,
         **KERNEL_CONSTRAINTS,
@@ -654,6 +655,8 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
         degree=3,
         coef0=1,
         kernel_params=None,
+        n_components=None,
+        random_state=None,
     ):
         self.n_iters = n_iters
         self.rhos = rhos
@@ -671,3 +674,5 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
         self.degree = degree
         self.coef0 = coef0
         self.kernel_params = kernel_params
+        self.n_components = n_components
+        self.random_state = random_state

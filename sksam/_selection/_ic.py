@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._core._variants import get_variant
 from .._doc_link import DocLinkMixin
-from .._kernel import SAMKernelRidge
+from .._kernel import NYSTROEM_ATTRIBUTES, SAMKernelRidge
 from .._linear import SAMRegressor
 from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
 from .._validation import like_input, to_numpy
@@ -512,6 +512,7 @@ class SAMKernelRidgeIC(RegressorMixin, BaseSAMIC):
 
     _estimator_class = SAMKernelRidge
     _copied_attributes = ("dual_coef_", "intercept_", "X_fit_")
+    _optional_attributes = NYSTROEM_ATTRIBUTES
     _parameter_constraints: dict = {
         **BaseSAMIC._parameter_constraints,
         **KERNEL_CONSTRAINTS,
@@ -534,6 +535,8 @@ class SAMKernelRidgeIC(RegressorMixin, BaseSAMIC):
         degree=3,
         coef0=1,
         kernel_params=None,
+        n_components=None,
+        random_state=None,
         verbose=0,
     ):
         self.n_iters = n_iters
@@ -551,6 +554,8 @@ class SAMKernelRidgeIC(RegressorMixin, BaseSAMIC):
         self.degree = degree
         self.coef0 = coef0
         self.kernel_params = kernel_params
+        self.n_components = n_components
+        self.random_state = random_state
 
     def _estimate_noise_variance(self, problem, rss, dof, n_obs):
         n_samples = problem.n_samples
