@@ -278,6 +278,7 @@ class SAMKernelRidge(SAMRegressorMixin, KernelSAM):
         Zero coefficient of the polynomial and sigmoid kernels.
     kernel_params : dict, default=None
         Extra parameters of a callable kernel.
+    %(n_components)s
     learning_rate : "auto" or float, default="auto"
         Step size; ``"auto"`` is ``1 / (mu_max (1 + rho mu_max))`` (``1 / mu_max``
         for normalized SAM), ``mu_max`` the largest eigenvalue of the weighted,
@@ -307,8 +308,8 @@ class SAMKernelRidge(SAMRegressorMixin, KernelSAM):
         n_samples`` is full-batch SAM. Requires ``solver="iterative"`` or
         ``"auto"``.
     random_state : int, RandomState instance or None, default=None
-        Seeds the mini-batch order (with ``batch_size``) and the validation split
-        (with ``early_stopping``).
+        Seeds the landmark draw (with ``n_components``), the mini-batch order
+        (with ``batch_size``) and the validation split (with ``early_stopping``).
     early_stopping : bool, default=False
         Choose the number of steps on held-out data: ``fit`` holds out
         ``validation_fraction`` of the samples (a shuffled ``train_test_split``
@@ -326,7 +327,9 @@ class SAMKernelRidge(SAMRegressorMixin, KernelSAM):
     Attributes
     ----------
     dual_coef_ : ndarray of shape (n_samples,) or (n_samples, n_targets)
-        Dual coefficients of the fitted function (with the centring folded in).
+        Dual coefficients of the fitted function (with the centring folded in);
+        with ``n_components``, of shape (n_components,) or (n_components,
+        n_targets), on the landmarks ``X_fit_``.
     intercept_ : float or ndarray of shape (n_targets,)
         Intercept of the fitted function (0 without ``fit_intercept``). It comes
         from feature-space centring: the weighted mean training prediction is the
@@ -334,7 +337,9 @@ class SAMKernelRidge(SAMRegressorMixin, KernelSAM):
         model predicts far from the data, and it changes with ``n_iter`` (see the
         user guide, "Update rules and conventions").
     X_fit_ : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Training data (the training kernel if ``kernel="precomputed"``).
+        Training data (the training kernel if ``kernel="precomputed"``); with
+        ``n_components``, the landmarks ``components_``.
+    %(nystroem_attributes)s
     n_iter_ : int
         Number of steps taken (with ``early_stopping``, the selected number).
     learning_rate_ : float
@@ -359,11 +364,10 @@ class SAMKernelRidge(SAMRegressorMixin, KernelSAM):
     --------
     SAMRegressor : Linear SAM (the same model for ``kernel="linear"``).
     sklearn.kernel_ridge.KernelRidge : Regularization by a penalty ``alpha``.
-    sklearn.kernel_approximation.Nystroem : For large ``n``,
-        ``make_pipeline(Nystroem(kernel, gamma=..., n_components=m), SAMRegressor())``
-        runs the same SAM on ``m`` landmarks in ``O(n m^2 + m^3)`` time and
-        ``O(n m)`` memory; it is exact for ``m = n_samples`` (the intercept's
-        centring of the features is this estimator's feature-space centring).
+    sklearn.kernel_approximation.Nystroem : ``make_pipeline(Nystroem(kernel,
+        gamma=..., n_components=m, random_state=r), SAMRegressor())`` fits what
+        ``n_components=m, random_state=r`` fits (unit weights), in memory only,
+        and its CV and IC searches know nothing of the kernel.
 
     References
     ----------
@@ -383,6 +387,18 @@ class SAMKernelRidge(SAMRegressorMixin, KernelSAM):
     >>> model = SAMKernelRidge(rho=0.1, n_iter=200, kernel="rbf", gamma=0.5).fit(X, y)
     >>> model.dual_coef_.shape
     (80,)
+    >>> bool(model.score(X, y) > 0.9)
+    True
+
+    Nystroem SAM on 30 landmarks (the exact model of the kernel ``K_nm K_mm^+
+    K_mn``, at a cost linear in the number of samples):
+
+    >>> nystroem = dict(n_components=30, random_state=0)
+    >>> model = SAMKernelRidge(
+    ...     rho=0.1, n_iter=200, kernel="rbf", gamma=0.5, **nystroem
+    ... ).fit(X, y)
+    >>> model.dual_coef_.shape, model.components_.shape
+    ((30,), (30, 1))
     >>> bool(model.score(X, y) > 0.9)
     True
     """

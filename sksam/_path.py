@@ -208,7 +208,8 @@ def sam_kernel_path(
 ):
     """Dual coefficients of kernel SAM after every number of steps in ``n_iters``.
 
-    One eigendecomposition of the weighted, centred ``n x n`` kernel gives the exact
+    One eigendecomposition of the weighted, centred ``n x n`` kernel (of the
+    ``m x m`` Gram of the Nystroem features with ``n_components=m``) gives the exact
     iterate for every step count (the stopping time regularizes [1]_). The result at
     ``n_iters[k]`` equals ``SAMKernelRidge(rho=rho, n_iter=n_iters[k], kernel=kernel,
     ...).fit(X, y, sample_weight)``: the model is
@@ -227,6 +228,12 @@ def sam_kernel_path(
         SAM radius (``0`` is kernel gradient descent).
     kernel, gamma, degree, coef0, kernel_params
         The kernel, as in :class:`SAMKernelRidge`.
+    n_components : int, default=None
+        Nystroem SAM on ``m`` landmark rows, as in :class:`SAMKernelRidge`
+        (``None``: the exact kernel model). ``X`` may then be a dask array,
+        reduced to the ``m x m`` moments of its features in one pass.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the landmark draw of ``n_components``.
     learning_rate : "auto" or float, default="auto"
         As in :class:`SAMKernelRidge`.
     variant : {"unnormalized", "normalized"} or SAMVariant, default="unnormalized"
@@ -243,6 +250,10 @@ def sam_kernel_path(
     dual_coefs : ndarray of shape (n_samples, n_steps) or \
             (n_samples, n_targets, n_steps)
         ``dual_coefs[..., k]`` is the ``dual_coef_`` after ``n_iters[k]`` steps.
+        With ``n_components`` they are zero outside the landmark rows, whose
+        entries are the ``dual_coef_`` of ``SAMKernelRidge(n_components=...,
+        random_state=...)`` (on its ``component_indices_``); the model is still
+        ``k(x, X) @ dual_coefs[..., k] + intercepts[..., k]``.
     intercepts : ndarray of shape (n_steps,) or (n_targets, n_steps)
         The matching ``intercept_``.
 

@@ -399,6 +399,8 @@ class SAMKernelClassifier(SAMClassifierMixin, KernelSAM):
         Zero coefficient of the polynomial and sigmoid kernels.
     kernel_params : dict, default=None
         Extra parameters of a callable kernel.
+    %(n_components)s
+        Dask arrays are not accepted yet (the labels are encoded in memory).
     learning_rate : "auto" or float, default="auto"
         Step size, as in :class:`SAMKernelRidge`.
     variant : {"unnormalized", "normalized"} or SAMVariant, default="unnormalized"
@@ -411,8 +413,8 @@ class SAMKernelClassifier(SAMClassifierMixin, KernelSAM):
     batch_size : int, default=None
         Mini-batch size for stochastic SAM.
     random_state : int, RandomState instance or None, default=None
-        Seeds the mini-batch order and the validation split of
-        ``early_stopping``.
+        Seeds the landmark draw of ``n_components``, the mini-batch order and
+        the validation split of ``early_stopping``.
     early_stopping : bool, default=False
         Choose the number of steps by the held-out accuracy, as in
         :class:`SAMClassifier`.
@@ -426,11 +428,14 @@ class SAMKernelClassifier(SAMClassifierMixin, KernelSAM):
     Attributes
     ----------
     dual_coef_ : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        Dual coefficients of the indicator columns.
+        Dual coefficients of the indicator columns (with ``n_components``, on the
+        ``n_components`` landmarks ``X_fit_``).
     intercept_ : float or ndarray of shape (n_classes,)
         Intercept of each column.
     X_fit_ : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Training data (the training kernel for ``kernel="precomputed"``).
+        Training data (the training kernel for ``kernel="precomputed"``); with
+        ``n_components``, the landmarks ``components_``.
+    %(nystroem_attributes)s
     classes_ : ndarray of shape (n_classes,)
         The class labels (the labels for multilabel targets).
     n_iter_ : int
@@ -466,6 +471,11 @@ class SAMKernelClassifier(SAMClassifierMixin, KernelSAM):
     >>> clf = SAMKernelClassifier(kernel="rbf", gamma=2.0, n_iter=300).fit(X, y)
     >>> round(clf.score(X, y), 3)
     0.98
+    >>> clf = SAMKernelClassifier(
+    ...     kernel="rbf", gamma=2.0, n_iter=300, n_components=50, random_state=0
+    ... ).fit(X, y)
+    >>> clf.dual_coef_.shape
+    (50,)
     """
 
     _parameter_constraints: dict = {

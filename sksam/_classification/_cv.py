@@ -274,6 +274,13 @@ class SAMKernelClassifierCV(SAMClassifierCV):
         Zero coefficient of the polynomial and sigmoid kernels.
     kernel_params : dict, default=None
         Extra parameters of a callable kernel.
+    n_components : int, default=None
+        Nystroem SAM on ``m`` landmarks, as in :class:`SAMKernelClassifier`
+        (``None``: the exact kernel model).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the landmark draw of ``n_components``: each split draws its own
+        landmarks from its training rows and the refit from all the rows, as
+        the estimators that ``GridSearchCV`` fits would.
 
     Attributes
     ----------
@@ -282,7 +289,11 @@ class SAMKernelClassifierCV(SAMClassifierCV):
     intercept_ : float or ndarray of shape (1,) or (n_classes,)
         Intercept of the refitted model.
     X_fit_ : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Training data of the refitted model.
+        Training data of the refitted model (with ``n_components``, its
+        landmarks).
+    components_, component_indices_, normalization_, feature_coef_
+        With ``n_components``: those of ``best_estimator_`` (see
+        :class:`SAMKernelClassifier`).
     classes_ : ndarray of shape (n_classes,)
         The class labels.
     n_iter_ : int

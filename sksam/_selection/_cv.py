@@ -31,6 +31,7 @@ from .._core._variants import get_variant
 from .._doc_link import DocLinkMixin
 from .._kernel import NYSTROEM_ATTRIBUTES, SAMKernelRidge
 from .._linear import SAMRegressor
+from .._param_docs import NYSTROEM_ATTRIBUTES_DOC, NYSTROEM_DOC
 from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
 from .._validation import like_input, takes_dask_route, to_numpy
 from .._warnings import warn
@@ -575,8 +576,9 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
     __doc__ = f"""Kernel SAM with the stopping time and rho chosen by cross-validation.
 
     Cross-validates :class:`SAMKernelRidge` over the grid ``n_iters x rhos`` with
-    one ``n x n`` eigendecomposition per split, then refits the best pair on all
-    data (the stopping time is the regularizer of early-stopped SAM [1]_).
+    one ``n x n`` eigendecomposition per split (``m x m`` with ``n_components=m``,
+    Nystroem SAM), then refits the best pair on all data (the stopping time is the
+    regularizer of early-stopped SAM [1]_).
 
     Parameters
     ----------{_SEARCH_DOC}
@@ -591,6 +593,13 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
         Zero coefficient of the polynomial and sigmoid kernels.
     kernel_params : dict, default=None
         Extra parameters of a callable kernel.
+    {NYSTROEM_DOC}
+    random_state : int, RandomState instance or None, default=None
+        Seeds the landmark draw of ``n_components``: each split draws its own
+        landmarks from its training rows and the refit from all the rows, as the
+        estimators that ``GridSearchCV`` fits would (an int seeds every draw
+        alike; ``cv="gcv"`` draws once, from all the rows). With ``n_components``
+        a dask array takes ``cv="gcv"`` only (one pass over the data).
 
     Attributes
     ----------
@@ -599,7 +608,9 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
     intercept_ : float or ndarray of shape (n_targets,)
         Intercept of the refitted model.
     X_fit_ : {{ndarray, sparse matrix}} of shape (n_samples, n_features)
-        Training data of the refitted model.{_KERNEL_RESULTS_DOC}
+        Training data of the refitted model (with ``n_components``, its
+        landmarks).
+    {NYSTROEM_ATTRIBUTES_DOC}{_KERNEL_RESULTS_DOC}
 
     See Also
     --------
