@@ -327,6 +327,41 @@ def test_pickle_and_refit_without_components():
     assert not hasattr(model, "components_") and model.X_fit_.shape == X.shape
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"batch_size": 16, "random_state": 0},  # the same batches: same seed
+        {"solver": "iterative"},
+        {"early_stopping": True, "random_state": 0, "n_iter": 300},
+    ],
+    ids=["mini-batches", "iterative", "early-stopping"],
+)
+def test_other_routes_with_all_rows_as_landmarks_are_exact(options):
+    X, y, X_test, weights = make_data()
+    settings = {"kernel": "rbf", "gamma": 0.3, "n_iter": 50, **options}
+    exact = SAMKernelRidge(**settings).fit(X, y, weights)
+    model = SAMKernelRidge(n_components=120, **settings)
+    if "random_state" not in options:
+        model.set_params(random_state=0)
+    model.fit(X, y, weights)
+    assert model.n_iter_ == exact.n_iter_ and model.solver_ == exact.solver_
+    assert_rel_close(model.predict(X_test), exact.predict(X_test), rtol=1e-6)
+
+
+@pytest.mark.parametrize("kernel, params", KERNELS)
+def test_sparse_rows_give_the_dense_result(kernel, params):
+    from scipy import sparse
+
+    X, y, X_test, weights = make_data()
+    settings = dict(kernel=kernel, n_components=30, random_state=0, **params)
+    dense = SAMKernelRidge(**settings).fit(X, y, weights)
+    model = SAMKernelRidge(**settings).fit(sparse.csc_matrix(X), y, weights)
+    assert sparse.issparse(model.components_)
+    assert_rel_close(
+        model.predict(sparse.csr_matrix(X_test)), dense.predict(X_test), rtol=1e-10
+    )
+
+
 # ---------------------------------------------------------------- searches
 @pytest.mark.parametrize("kernel, params", KERNELS)
 @pytest.mark.parametrize("fit_intercept", [True, False])
