@@ -33,7 +33,7 @@ from ._core._namespaces import (
     symmetric_eigh,
 )
 from ._dask import is_dask_collection
-from ._kernel_matrix import _pairwise, training_kernel
+from ._kernel_matrix import cross_kernel, training_kernel
 from ._outputs import FeatureOutput
 from ._problem import linear_problem
 from ._stability import NEGATIVE_TOL
@@ -184,7 +184,7 @@ class NystroemMap(HoldsNamespace):
             return astype(xp, columns, compute_dtype(xp, device))
         if self.origin is not None and sparse.issparse(X):
             X = X.toarray()
-        K = _pairwise(X, self.landmarks, self.kernel, self.params, self.origin)
+        K = cross_kernel(X, self.landmarks, self.kernel, self.params, self.origin)
         _check_finite_kernel(
             array_namespace(K)[0], K, "between the rows and the landmarks"
         )
