@@ -62,13 +62,35 @@ def memory_data(n, d, seed):
     return X, target(X) + NOISE * rng.standard_normal(n)
 
 
+def _rows(block, rows, d):
+    """Rows of chunk ``block``: drawn from its own seed, so that ``y`` can be
+    formed without the task that draws ``X`` (as if read from two stores)."""
+    return np.random.default_rng([0, block]).uniform(-1.5, 1.5, size=(rows, d))
+
+
+def _x_block(d, block_info=None):
+    block = block_info[None]["chunk-location"][0]
+    rows = block_info[None]["chunk-shape"][0]
+    return _rows(block, rows, d)
+
+
+def _y_block(d, block_info=None):
+    (block,) = block_info[None]["chunk-location"]
+    (rows,) = block_info[None]["chunk-shape"]
+    noise = np.random.default_rng([1, block]).standard_normal(rows)
+    return target(_rows(block, rows, d)) + NOISE * noise
+
+
 def lazy_data(n, d, chunk_rows):
+    """``X`` (n x d) and ``y``, lazy, each chunk drawn from its own seed; ``y`` is
+    computed from its rows redrawn, not from ``X``'s tasks (dask would otherwise
+    hold the chunks of ``X`` between the two branches of the graph)."""
     import dask.array as da
 
-    rng = da.random.default_rng(0)
-    X = rng.uniform(-1.5, 1.5, size=(n, d), chunks=(chunk_rows, d))
-    y = X.map_blocks(target, drop_axis=1, dtype=float)
-    return X, y + NOISE * rng.standard_normal(n, chunks=chunk_rows)
+    chunks = da.core.normalize_chunks(chunk_rows, (n,))[0]
+    X = da.map_blocks(_x_block, d, chunks=(chunks, (d,)), dtype=float)
+    y = da.map_blocks(_y_block, d, chunks=(chunks,), dtype=float)
+    return X, y
 
 
 def r2(y_true, y_pred):
