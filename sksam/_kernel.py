@@ -8,16 +8,32 @@ from ._kernel_matrix import (
     check_square_kernel,
     kernel_origin,
     kernel_params,
+    kernel_precision,
     shifted_intercept_term,
     test_kernel,
 )
+from ._nystroem import nystroem_problem
 from ._param_docs import fill_doc
 from ._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
 from ._problem import kernel_data_problem
 from ._regression import SAMRegressorMixin
-from ._validation import check_fit_data, check_predict_data
+from ._validation import (
+    check_fit_data,
+    check_predict_data,
+    like_input,
+    takes_dask_route,
+)
 
 __all__ = ["KernelSAM", "SAMKernelRidge"]
+
+
+#: The fitted attributes of the Nystroem model (``n_components`` set).
+NYSTROEM_ATTRIBUTES = (
+    "components_",
+    "component_indices_",
+    "normalization_",
+    "feature_coef_",
+)
 
 
 class KernelSAM(BaseSAM):
@@ -25,7 +41,9 @@ class KernelSAM(BaseSAM):
     and ``X_fit_``.
 
     Shared by ``SAMKernelRidge`` and ``SAMKernelClassifier``; neither a regressor
-    nor a classifier by itself.
+    nor a classifier by itself. With ``n_components`` the problem is the linear one
+    on the Nystroem features (``_nystroem``), and the model keeps the landmarks
+    (``X_fit_ = components_``) and its dual coefficients on them.
     """
 
     _parameter_constraints: dict = {**SAM_CONSTRAINTS, **KERNEL_CONSTRAINTS}
@@ -36,19 +54,46 @@ class KernelSAM(BaseSAM):
         )
 
     def _validate_fit_data(self, X, y, sample_weight):
+        nystroem = self.n_components is not None
         data = check_fit_data(
             X,
             y,
             sample_weight,
             estimator=self,
             accept_sparse=("csr", "csc"),
+            # dask input stays lazy on the Nystroem route only: its features are
+            # formed per row chunk and reduced to their m x m moments.
+            accept_dask=nystroem,
+            dask_options={
+                "early_stopping": self.early_stopping,
+                "batch_size": self.batch_size,
+                "solver": self.solver,
+            },
             array_api_options={
                 "early_stopping": self.early_stopping,
                 "batch_size": self.batch_size,
             },
         )
+        if nystroem and self.kernel == "precomputed" and takes_dask_route(data.X):
+            raise ValueError(
+                "kernel='precomputed' is not supported for dask arrays; pass the "
+                "rows themselves and the kernel's name (or a callable kernel)."
+            )
         check_square_kernel(self.kernel, data.X)
         return data
+
+    def _reduces_dask(self, *arrays):
+        """``False``; the splits of dask input are refused on the Nystroem route:
+        each fold draws its own landmarks, whose features are not reduced in one
+        pass (``cv="gcv"`` and the IC searches reduce the data once)."""
+        if self.n_components is not None and takes_dask_route(*arrays):
+            raise ValueError(
+                "Cross-validation splits of dask arrays are not supported with "
+                "n_components: each fold would draw its own landmarks and take its "
+                "own pass over the data. Use cv='gcv' or SAMKernelRidgeIC, which "
+                "select from one pass, or in-memory arrays."
+            )
+        return False
 
     def _fold_fit_data(self, data, rows):
         if self.kernel == "precomputed":  # a split takes rows and columns
@@ -59,6 +104,18 @@ class KernelSAM(BaseSAM):
         return kernel_origin(X_fit, self.kernel, self.fit_intercept)
 
     def _build_problem(self, X, y, sample_weight, overwrite_X=False):
+        if self.n_components is not None:
+            return nystroem_problem(
+                X,
+                y,
+                sample_weight,
+                self.fit_intercept,
+                self.kernel,
+                self._kernel_params(),
+                self.n_components,
+                self.random_state,
+                kernel_precision(X, self.kernel),
+            )
         return kernel_data_problem(
             X, y, sample_weight, self.fit_intercept, self.kernel, self._kernel_params()
         )
@@ -89,7 +146,7 @@ class KernelSAM(BaseSAM):
             n_columns = _num_features(X)
         except TypeError:
             return None  # not 2-D: validate_data's message says so
-        n_train = self.X_fit_.shape[0]
+        n_train = self.n_features_in_  # the training kernel's columns
         if n_columns == n_train:
             return None
         return (
@@ -104,13 +161,17 @@ class KernelSAM(BaseSAM):
         # documented model ``k(x, X_fit_) @ dual_coef_ + intercept_``.
         # In a tuple: a private array, not a fitted attribute of the input's
         # namespace.
-        self._input_origin = (self._origin(data.X),)
+        # With n_components the coefficients are on the landmarks, and the
+        # landmarks (X_fit_) are set by ``_set_fitted``.
+        nystroem = self.n_components is not None
+        self._input_origin = (None if nystroem else self._origin(data.X),)
         self._shifted_intercept = intercept
         if self._input_origin[0] is not None:
             intercept = intercept - shifted_intercept_term(
                 data.X, self._input_origin[0], self.kernel, coefficients
             )
-        self.X_fit_ = data.X
+        if not nystroem:
+            self.X_fit_ = data.X
         if data.y_ndim == 1:
             self.dual_coef_ = coefficients[:, 0]
             self.intercept_ = float(intercept[0])
@@ -119,7 +180,28 @@ class KernelSAM(BaseSAM):
             self.dual_coef_ = coefficients
             self.intercept_ = intercept
 
+    def _set_fitted(self, data, run, coef, n_iter, validation_score=None, rho_unit=1.0):
+        super()._set_fitted(data, run, coef, n_iter, validation_score, rho_unit)
+        # The Nystroem map is the problem's (its landmarks were drawn for it).
+        feature_map = getattr(run.problem.output, "feature_map", None)
+        self._feature_map = feature_map
+        for name in NYSTROEM_ATTRIBUTES:
+            self.__dict__.pop(name, None)  # of an earlier fit
+        if feature_map is not None:
+            self.X_fit_ = self.components_ = feature_map.landmarks
+            self.component_indices_ = like_input(feature_map.indices, data.X)
+            self.normalization_ = feature_map.normalization
+            self.feature_coef_ = coef[:, 0] if data.y_ndim == 1 else coef
+        return self
+
     def _test_features(self, X, X_fit=None):
+        nystroem = (
+            getattr(self, "_feature_map", None) is not None
+            if X_fit is None
+            else self.n_components is not None
+        )
+        if nystroem:
+            return X  # the problem's output forms the features (``_nystroem``)
         if X_fit is None:
             X_fit, origin = self.X_fit_, self._input_origin[0]
         else:
@@ -127,7 +209,16 @@ class KernelSAM(BaseSAM):
         return test_kernel(X, X_fit, self.kernel, self._kernel_params(), origin)
 
     def _predict(self, X):
-        pred = self._test_features(X) @ self.dual_coef_ + self._shifted_intercept
+        if self._feature_map is not None:
+            dual = self.dual_coef_
+            one_target = dual.ndim == 1
+            if one_target:
+                dual = self._run.problem.xp.reshape(dual, (-1, 1))
+            pred = self._feature_map.apply(X, dual) + self._shifted_intercept
+            if one_target:
+                pred = pred[:, 0]
+        else:
+            pred = self._test_features(X) @ self.dual_coef_ + self._shifted_intercept
         return astype(self._run.problem.xp, pred, self._output_dtype)  # as staged
 
     def _prediction_dtype(self, X):
@@ -187,6 +278,7 @@ class SAMKernelRidge(SAMRegressorMixin, KernelSAM):
         Zero coefficient of the polynomial and sigmoid kernels.
     kernel_params : dict, default=None
         Extra parameters of a callable kernel.
+    %(n_components)s
     learning_rate : "auto" or float, default="auto"
         Step size; ``"auto"`` is ``1 / (mu_max (1 + rho mu_max))`` (``1 / mu_max``
         for normalized SAM), ``mu_max`` the largest eigenvalue of the weighted,
@@ -216,8 +308,8 @@ class SAMKernelRidge(SAMRegressorMixin, KernelSAM):
         n_samples`` is full-batch SAM. Requires ``solver="iterative"`` or
         ``"auto"``.
     random_state : int, RandomState instance or None, default=None
-        Seeds the mini-batch order (with ``batch_size``) and the validation split
-        (with ``early_stopping``).
+        Seeds the landmark draw (with ``n_components``), the mini-batch order
+        (with ``batch_size``) and the validation split (with ``early_stopping``).
     early_stopping : bool, default=False
         Choose the number of steps on held-out data: ``fit`` holds out
         ``validation_fraction`` of the samples (a shuffled ``train_test_split``
@@ -235,7 +327,9 @@ class SAMKernelRidge(SAMRegressorMixin, KernelSAM):
     Attributes
     ----------
     dual_coef_ : ndarray of shape (n_samples,) or (n_samples, n_targets)
-        Dual coefficients of the fitted function (with the centring folded in).
+        Dual coefficients of the fitted function (with the centring folded in);
+        with ``n_components``, of shape (n_components,) or (n_components,
+        n_targets), on the landmarks ``X_fit_``.
     intercept_ : float or ndarray of shape (n_targets,)
         Intercept of the fitted function (0 without ``fit_intercept``). It comes
         from feature-space centring: the weighted mean training prediction is the
@@ -243,7 +337,9 @@ class SAMKernelRidge(SAMRegressorMixin, KernelSAM):
         model predicts far from the data, and it changes with ``n_iter`` (see the
         user guide, "Update rules and conventions").
     X_fit_ : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Training data (the training kernel if ``kernel="precomputed"``).
+        Training data (the training kernel if ``kernel="precomputed"``); with
+        ``n_components``, the landmarks ``components_``.
+    %(nystroem_attributes)s
     n_iter_ : int
         Number of steps taken (with ``early_stopping``, the selected number).
     learning_rate_ : float
@@ -268,11 +364,10 @@ class SAMKernelRidge(SAMRegressorMixin, KernelSAM):
     --------
     SAMRegressor : Linear SAM (the same model for ``kernel="linear"``).
     sklearn.kernel_ridge.KernelRidge : Regularization by a penalty ``alpha``.
-    sklearn.kernel_approximation.Nystroem : For large ``n``,
-        ``make_pipeline(Nystroem(kernel, gamma=..., n_components=m), SAMRegressor())``
-        runs the same SAM on ``m`` landmarks in ``O(n m^2 + m^3)`` time and
-        ``O(n m)`` memory; it is exact for ``m = n_samples`` (the intercept's
-        centring of the features is this estimator's feature-space centring).
+    sklearn.kernel_approximation.Nystroem : ``make_pipeline(Nystroem(kernel,
+        gamma=..., n_components=m, random_state=r), SAMRegressor())`` fits what
+        ``n_components=m, random_state=r`` fits (unit weights), in memory only,
+        and its CV and IC searches know nothing of the kernel.
 
     References
     ----------
@@ -294,6 +389,18 @@ class SAMKernelRidge(SAMRegressorMixin, KernelSAM):
     (80,)
     >>> bool(model.score(X, y) > 0.9)
     True
+
+    Nystroem SAM on 30 landmarks (the exact model of the kernel ``K_nm K_mm^+
+    K_mn``, at a cost linear in the number of samples):
+
+    >>> nystroem = dict(n_components=30, random_state=0)
+    >>> model = SAMKernelRidge(
+    ...     rho=0.1, n_iter=200, kernel="rbf", gamma=0.5, **nystroem
+    ... ).fit(X, y)
+    >>> model.dual_coef_.shape, model.components_.shape
+    ((30,), (30, 1))
+    >>> bool(model.score(X, y) > 0.9)
+    True
     """
 
     def __init__(
@@ -307,6 +414,7 @@ class SAMKernelRidge(SAMRegressorMixin, KernelSAM):
         degree=3,
         coef0=1,
         kernel_params=None,
+        n_components=None,
         learning_rate="auto",
         variant="unnormalized",
         fit_intercept=True,
@@ -325,6 +433,7 @@ class SAMKernelRidge(SAMRegressorMixin, KernelSAM):
         self.degree = degree
         self.coef0 = coef0
         self.kernel_params = kernel_params
+        self.n_components = n_components
         self.learning_rate = learning_rate
         self.variant = variant
         self.fit_intercept = fit_intercept

@@ -16,6 +16,7 @@ from ._core._namespaces import astype, is_numpy, zeros
 
 __all__ = [
     "check_square_kernel",
+    "cross_kernel",
     "kernel_origin",
     "kernel_params",
     "kernel_precision",
@@ -143,6 +144,12 @@ def _pairwise(X, Y, kernel, params, origin=None):
             "'sigmoid', 'cosine' or 'laplacian', or kernel='precomputed'."
         )
     return astype(xp, K, dtype)
+
+
+def cross_kernel(X, Y, kernel, params, origin=None):
+    """The kernel between the rows of ``X`` and ``Y`` (a named or callable kernel),
+    in the namespace of ``X`` and the compute dtype; not checked for finiteness."""
+    return _pairwise(X, Y, kernel, params, origin)
 
 
 def kernel_precision(X, kernel):

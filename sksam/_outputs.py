@@ -16,7 +16,7 @@ from scipy import sparse
 from ._core._namespaces import HoldsNamespace
 from ._dask import is_dask_collection
 
-__all__ = ["KernelOutput", "LinearOutput"]
+__all__ = ["FeatureOutput", "KernelOutput", "LinearOutput"]
 
 
 def _writeable(array):
@@ -157,3 +157,39 @@ class KernelOutput(_InNamespace):
 
     def centred_design(self, K):
         return None
+
+
+class FeatureOutput(_InNamespace):
+    """Scaled coefficients to a kernel model known through a finite feature map.
+
+    The problem is the linear one on the features ``phi(x)`` (``LinearOutput``);
+    the model is ``f(x) = phi(x) . c + b`` with ``phi(x) = k(x, Z) N``, i.e. the
+    kernel model ``k(x, Z) (N c) + b`` on the landmarks ``Z`` (``_nystroem``).
+
+    Parameters
+    ----------
+    feature_map : NystroemMap
+        ``phi`` (``feature_map.features``) and ``N`` (``feature_map.dual``).
+    linear : LinearOutput
+        The output map of the linear problem on the features.
+    """
+
+    def __init__(self, feature_map, linear):
+        self.feature_map = feature_map
+        self.linear = linear
+        self._xp = linear._xp
+
+    def coefficients(self, coef):
+        """The dual coefficients on the landmarks, ``N c`` (``dual_coef_``)."""
+        return self.feature_map.dual(coef)
+
+    def intercept_shift(self, coef):
+        """``- phi_mean . c`` (the weighted mean of the training features)."""
+        return self.linear.intercept_shift(coef)
+
+    def test_map(self, X, overwrite=False):
+        """``c -> (phi(X) - phi_mean) c`` on test rows ``X`` (a fresh buffer)."""
+        return self.linear.test_map(self.feature_map.features(X), overwrite=True)
+
+    def centred_design(self, X):
+        return self.linear.centred_design(self.feature_map.features(X))

@@ -37,4 +37,7 @@ KERNEL_CONSTRAINTS = {
     "degree": [Interval(Real, 0, None, closed="left")],
     "coef0": [Interval(Real, None, None, closed="neither")],
     "kernel_params": [dict, None],
+    # Nystroem kernel SAM (``_nystroem``): m landmarks, or None for the exact kernel.
+    "n_components": [Interval(Integral, 1, None, closed="left"), None],
+    "random_state": ["random_state"],
 }

@@ -13,18 +13,20 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, validate_params
 
 from ._array_api import array_namespace
-from ._core._namespaces import permute_dims
+from ._core._namespaces import concat, index_array, permute_dims
 from ._kernel_matrix import (
     check_square_kernel,
     kernel_origin,
+    kernel_precision,
     shifted_intercept_term,
 )
 from ._kernel_matrix import kernel_params as _kernel_params
+from ._nystroem import nystroem_problem
 from ._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
 from ._problem import kernel_data_problem, linear_problem
 from ._run import path_solver, plan_run
 from ._stability import check_finite
-from ._validation import check_fit_data
+from ._validation import check_fit_data, takes_dask_route
 
 __all__ = ["check_n_iters", "sam_kernel_path", "sam_path"]
 
@@ -197,6 +199,8 @@ def sam_kernel_path(
     degree=3,
     coef0=1,
     kernel_params=None,
+    n_components=None,
+    random_state=None,
     learning_rate="auto",
     variant="unnormalized",
     fit_intercept=True,
@@ -204,7 +208,8 @@ def sam_kernel_path(
 ):
     """Dual coefficients of kernel SAM after every number of steps in ``n_iters``.
 
-    One eigendecomposition of the weighted, centred ``n x n`` kernel gives the exact
+    One eigendecomposition of the weighted, centred ``n x n`` kernel (of the
+    ``m x m`` Gram of the Nystroem features with ``n_components=m``) gives the exact
     iterate for every step count (the stopping time regularizes [1]_). The result at
     ``n_iters[k]`` equals ``SAMKernelRidge(rho=rho, n_iter=n_iters[k], kernel=kernel,
     ...).fit(X, y, sample_weight)``: the model is
@@ -223,6 +228,12 @@ def sam_kernel_path(
         SAM radius (``0`` is kernel gradient descent).
     kernel, gamma, degree, coef0, kernel_params
         The kernel, as in :class:`SAMKernelRidge`.
+    n_components : int, default=None
+        Nystroem SAM on ``m`` landmark rows, as in :class:`SAMKernelRidge`
+        (``None``: the exact kernel model). ``X`` may then be a dask array,
+        reduced to the ``m x m`` moments of its features in one pass.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the landmark draw of ``n_components``.
     learning_rate : "auto" or float, default="auto"
         As in :class:`SAMKernelRidge`.
     variant : {"unnormalized", "normalized"} or SAMVariant, default="unnormalized"
@@ -239,6 +250,10 @@ def sam_kernel_path(
     dual_coefs : ndarray of shape (n_samples, n_steps) or \
             (n_samples, n_targets, n_steps)
         ``dual_coefs[..., k]`` is the ``dual_coef_`` after ``n_iters[k]`` steps.
+        With ``n_components`` they are zero outside the landmark rows, whose
+        entries are the ``dual_coef_`` of ``SAMKernelRidge(n_components=...,
+        random_state=...)`` (on its ``component_indices_``); the model is still
+        ``k(x, X) @ dual_coefs[..., k] + intercepts[..., k]``.
     intercepts : ndarray of shape (n_steps,) or (n_targets, n_steps)
         The matching ``intercept_``.
 
@@ -264,19 +279,56 @@ def sam_kernel_path(
     >>> dual_coefs.shape
     (40, 2)
     """
-    data = check_fit_data(X, y, sample_weight, accept_sparse=("csr", "csc"))
+    nystroem = n_components is not None
+    data = check_fit_data(
+        X, y, sample_weight, accept_sparse=("csr", "csc"), accept_dask=nystroem
+    )
+    if nystroem and kernel == "precomputed" and takes_dask_route(data.X):
+        raise ValueError(
+            "kernel='precomputed' is not supported for dask arrays; pass the rows "
+            "themselves and the kernel's name (or a callable kernel)."
+        )
     check_square_kernel(kernel, data.X)
     params = _kernel_params(kernel, gamma, degree, coef0, kernel_params)
-    problem = kernel_data_problem(
-        data.X, data.y, data.sample_weight, fit_intercept, kernel, params
-    )
-    origin = kernel_origin(data.X, kernel, fit_intercept)
+    if nystroem:
+        problem = nystroem_problem(
+            data.X,
+            data.y,
+            data.sample_weight,
+            fit_intercept,
+            kernel,
+            params,
+            n_components,
+            random_state,
+            kernel_precision(data.X, kernel),
+        )
+    else:
+        problem = kernel_data_problem(
+            data.X, data.y, data.sample_weight, fit_intercept, kernel, params
+        )
     steps, coefficients, intercepts = _path(
         problem, data, n_iters, rho, learning_rate, variant
     )
+    if n_components is not None:
+        # On the landmarks: scattered to their rows (zero elsewhere).
+        return steps, _scatter_rows(problem, data, coefficients), intercepts
+    origin = kernel_origin(data.X, kernel, fit_intercept)
     if origin is not None:
         # Intercepts of the model with the raw kernel (the inputs were shifted).
         intercepts = intercepts - shifted_intercept_term(
             data.X, origin, kernel, coefficients
         )
     return steps, coefficients, intercepts
+
+
+def _scatter_rows(problem, data, coefficients):
+    """Dual coefficients on the landmarks as those of all training rows (zero
+    outside the landmarks), in their namespace."""
+    indices = problem.output.feature_map.indices
+    xp, _ = array_namespace(coefficients)
+    # Row i takes landmark position[i], or the appended zero row.
+    position = np.full(data.X.shape[0], indices.size)
+    position[indices] = np.arange(indices.size)
+    zero = xp.zeros_like(coefficients[:1, ...])
+    padded = concat(xp, [coefficients, zero], axis=0)
+    return xp.take(padded, index_array(xp, position, coefficients), axis=0)

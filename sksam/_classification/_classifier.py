@@ -418,6 +418,8 @@ class SAMKernelClassifier(SAMClassifierMixin, KernelSAM):
         Zero coefficient of the polynomial and sigmoid kernels.
     kernel_params : dict, default=None
         Extra parameters of a callable kernel.
+    %(n_components)s
+        Dask arrays are not accepted yet (the labels are encoded in memory).
     learning_rate : "auto" or float, default="auto"
         Step size, as in :class:`SAMKernelRidge`.
     variant : {"unnormalized", "normalized"} or SAMVariant, default="unnormalized"
@@ -430,8 +432,8 @@ class SAMKernelClassifier(SAMClassifierMixin, KernelSAM):
     batch_size : int, default=None
         Mini-batch size for stochastic SAM.
     random_state : int, RandomState instance or None, default=None
-        Seeds the mini-batch order and the validation split of
-        ``early_stopping``.
+        Seeds the landmark draw of ``n_components``, the mini-batch order and
+        the validation split of ``early_stopping``.
     early_stopping : bool, default=False
         Choose the number of steps by the held-out accuracy, as in
         :class:`SAMClassifier`.
@@ -445,11 +447,14 @@ class SAMKernelClassifier(SAMClassifierMixin, KernelSAM):
     Attributes
     ----------
     dual_coef_ : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        Dual coefficients of the indicator columns.
+        Dual coefficients of the indicator columns (with ``n_components``, on the
+        ``n_components`` landmarks ``X_fit_``).
     intercept_ : float or ndarray of shape (n_classes,)
         Intercept of each column.
     X_fit_ : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Training data (the training kernel for ``kernel="precomputed"``).
+        Training data (the training kernel for ``kernel="precomputed"``); with
+        ``n_components``, the landmarks ``components_``.
+    %(nystroem_attributes)s
     classes_ : ndarray of shape (n_classes,)
         The class labels (the labels for multilabel targets).
     n_iter_ : int
@@ -485,6 +490,11 @@ class SAMKernelClassifier(SAMClassifierMixin, KernelSAM):
     >>> clf = SAMKernelClassifier(kernel="rbf", gamma=2.0, n_iter=300).fit(X, y)
     >>> round(clf.score(X, y), 3)
     0.98
+    >>> clf = SAMKernelClassifier(
+    ...     kernel="rbf", gamma=2.0, n_iter=300, n_components=50, random_state=0
+    ... ).fit(X, y)
+    >>> clf.dual_coef_.shape
+    (50,)
     """
 
     _parameter_constraints: dict = {
@@ -504,6 +514,7 @@ class SAMKernelClassifier(SAMClassifierMixin, KernelSAM):
         degree=3,
         coef0=1,
         kernel_params=None,
+        n_components=None,
         learning_rate="auto",
         variant="unnormalized",
         fit_intercept=True,
@@ -523,6 +534,7 @@ class SAMKernelClassifier(SAMClassifierMixin, KernelSAM):
         self.degree = degree
         self.coef0 = coef0
         self.kernel_params = kernel_params
+        self.n_components = n_components
         self.learning_rate = learning_rate
         self.variant = variant
         self.fit_intercept = fit_intercept
@@ -553,3 +565,14 @@ class SAMKernelClassifier(SAMClassifierMixin, KernelSAM):
             The fitted estimator.
         """
         return super().fit(X, y, sample_weight)
+
+    def _validate_fit_data(self, X, y, sample_weight):
+        # The Nystroem route keeps dask input lazy (KernelSAM); the labels are
+        # encoded in memory and predict would return numpy: refused for now.
+        if self.n_components is not None and takes_dask_route(X, y, sample_weight):
+            raise ValueError(
+                "SAMKernelClassifier(n_components=...) does not accept dask arrays "
+                "yet: its labels are encoded in memory. Fit on in-memory arrays, or "
+                "use SAMKernelRidge(n_components=...) on dask with +/-1 targets."
+            )
+        return super()._validate_fit_data(X, y, sample_weight)

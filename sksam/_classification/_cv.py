@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._kernel import NYSTROEM_ATTRIBUTES
 from .._params import KERNEL_CONSTRAINTS
 from .._selection._cv import BaseSAMCV
 from .._validation import check_same_namespace, takes_dask_route
@@ -279,6 +280,13 @@ class SAMKernelClassifierCV(SAMClassifierCV):
         Zero coefficient of the polynomial and sigmoid kernels.
     kernel_params : dict, default=None
         Extra parameters of a callable kernel.
+    n_components : int, default=None
+        Nystroem SAM on ``m`` landmarks, as in :class:`SAMKernelClassifier`
+        (``None``: the exact kernel model).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the landmark draw of ``n_components``: each split draws its own
+        landmarks from its training rows and the refit from all the rows, as
+        the estimators that ``GridSearchCV`` fits would.
 
     Attributes
     ----------
@@ -287,7 +295,11 @@ class SAMKernelClassifierCV(SAMClassifierCV):
     intercept_ : float or ndarray of shape (1,) or (n_classes,)
         Intercept of the refitted model.
     X_fit_ : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Training data of the refitted model.
+        Training data of the refitted model (with ``n_components``, its
+        landmarks).
+    components_, component_indices_, normalization_, feature_coef_
+        With ``n_components``: those of ``best_estimator_`` (see
+        :class:`SAMKernelClassifier`).
     classes_ : ndarray of shape (n_classes,)
         The class labels.
     n_iter_ : int
@@ -344,6 +356,7 @@ class SAMKernelClassifierCV(SAMClassifierCV):
 
     _estimator_class = SAMKernelClassifier
     _copied_attributes = ("dual_coef_", "intercept_", "X_fit_", "classes_")
+    _optional_attributes = NYSTROEM_ATTRIBUTES
     _parameter_constraints: dict = {
         **SAMClassifierCV._parameter_constraints,
         **KERNEL_CONSTRAINTS,
@@ -369,6 +382,8 @@ class SAMKernelClassifierCV(SAMClassifierCV):
         degree=3,
         coef0=1,
         kernel_params=None,
+        n_components=None,
+        random_state=None,
     ):
         super().__init__(
             n_iters,
@@ -389,3 +404,5 @@ class SAMKernelClassifierCV(SAMClassifierCV):
         self.degree = degree
         self.coef0 = coef0
         self.kernel_params = kernel_params
+        self.n_components = n_components
+        self.random_state = random_state

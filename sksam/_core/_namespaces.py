@@ -13,7 +13,8 @@ nowhere else:
   through LAPACK's ``syevd`` (numpy's up to ``NUMPY_LAPACK_MAX_SIZE``, scipy's in
   place above), other namespaces through their ``linalg.eigh``;
 - power-of-two scaling (``frexp_exponent``, ``ldexp``): not in the standard;
-- a few numbers to the host (``to_floats``);
+- a few numbers to the host (``to_floats``); joining arrays (``concat``: numpy < 2
+  spells it ``concatenate``);
 - ``HoldsNamespace``: objects holding a namespace (a module) pickle it by name.
 
 Pure: imports nothing from scikit-learn.
@@ -29,6 +30,7 @@ from scipy import linalg
 __all__ = [
     "HoldsNamespace",
     "NUMPY_LAPACK_MAX_SIZE",
+    "concat",
     "index_array",
     "permute_dims",
     "asarray_like",
@@ -103,6 +105,13 @@ def index_array(xp, values, like):
     if is_numpy(xp):
         return np.asarray(values, dtype=np.int64)
     return xp.asarray(values, dtype=xp.int64, device=like.device)
+
+
+def concat(xp, arrays, axis=0):
+    """``arrays`` joined along ``axis`` (``np.concatenate`` on numpy < 2)."""
+    if is_numpy(xp):
+        return np.concatenate(arrays, axis=axis)
+    return xp.concat(arrays, axis=axis)
 
 
 def permute_dims(xp, array, axes):

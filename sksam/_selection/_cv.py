@@ -30,8 +30,9 @@ from sklearn.utils.validation import _num_samples, indexable
 
 from .._core._variants import get_variant
 from .._doc_link import DocLinkMixin
-from .._kernel import SAMKernelRidge
+from .._kernel import NYSTROEM_ATTRIBUTES, SAMKernelRidge
 from .._linear import SAMRegressor
+from .._param_docs import NYSTROEM_ATTRIBUTES_DOC, NYSTROEM_DOC
 from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
 from .._validation import Splits, like_input, takes_dask_route, to_numpy
 from .._warnings import warn
@@ -641,8 +642,9 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
     __doc__ = f"""Kernel SAM with the stopping time and rho chosen by cross-validation.
 
     Cross-validates :class:`SAMKernelRidge` over the grid ``n_iters x rhos`` with
-    one ``n x n`` eigendecomposition per split, then refits the best pair on all
-    data (the stopping time is the regularizer of early-stopped SAM [1]_).
+    one ``n x n`` eigendecomposition per split (``m x m`` with ``n_components=m``,
+    Nystroem SAM), then refits the best pair on all data (the stopping time is the
+    regularizer of early-stopped SAM [1]_).
 
     Parameters
     ----------{_SEARCH_DOC}
@@ -657,6 +659,13 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
         Zero coefficient of the polynomial and sigmoid kernels.
     kernel_params : dict, default=None
         Extra parameters of a callable kernel.
+    {NYSTROEM_DOC}
+    random_state : int, RandomState instance or None, default=None
+        Seeds the landmark draw of ``n_components``: each split draws its own
+        landmarks from its training rows and the refit from all the rows, as the
+        estimators that ``GridSearchCV`` fits would (an int seeds every draw
+        alike; ``cv="gcv"`` draws once, from all the rows). With ``n_components``
+        a dask array takes ``cv="gcv"`` only (one pass over the data).
 
     Attributes
     ----------
@@ -665,7 +674,9 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
     intercept_ : float or ndarray of shape (n_targets,)
         Intercept of the refitted model.
     X_fit_ : {{ndarray, sparse matrix}} of shape (n_samples, n_features)
-        Training data of the refitted model.{_KERNEL_RESULTS_DOC}
+        Training data of the refitted model (with ``n_components``, its
+        landmarks).
+    {NYSTROEM_ATTRIBUTES_DOC}{_KERNEL_RESULTS_DOC}
 
     See Also
     --------
@@ -701,6 +712,7 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
 
     _estimator_class = SAMKernelRidge
     _copied_attributes = ("dual_coef_", "intercept_", "X_fit_")
+    _optional_attributes = NYSTROEM_ATTRIBUTES
     _parameter_constraints: dict = {
         **BaseSAMCV._parameter_constraints,
         **KERNEL_CONSTRAINTS,
@@ -725,6 +737,8 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
         degree=3,
         coef0=1,
         kernel_params=None,
+        n_components=None,
+        random_state=None,
     ):
         self.n_iters = n_iters
         self.rhos = rhos
@@ -742,3 +756,5 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
         self.degree = degree
         self.coef0 = coef0
         self.kernel_params = kernel_params
+        self.n_components = n_components
+        self.random_state = random_state

@@ -9,8 +9,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._core._variants import get_variant
 from .._doc_link import DocLinkMixin
-from .._kernel import SAMKernelRidge
+from .._kernel import NYSTROEM_ATTRIBUTES, SAMKernelRidge
 from .._linear import SAMRegressor
+from .._param_docs import NYSTROEM_ATTRIBUTES_DOC, NYSTROEM_DOC
 from .._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
 from .._validation import like_input, to_numpy
 from .._warnings import warn
@@ -460,8 +461,9 @@ class SAMKernelRidgeIC(RegressorMixin, BaseSAMIC):
 
     Evaluates Mallows' Cp, AIC, BIC or the discrepancy principle for
     :class:`SAMKernelRidge` over the grid ``rhos x n_iters`` from one ``n x n``
-    eigendecomposition (exact residuals and degrees of freedom, no refits; unnormalized
-    SAM is a linear smoother [1]_).
+    eigendecomposition (``m x m`` with ``n_components=m``: the exact smoother of
+    the Nystroem model; exact residuals and degrees of freedom, no refits;
+    unnormalized SAM is a linear smoother [1]_).
 
     Parameters
     ----------{_PARAMS_DOC.format(noise_rule=_KERNEL_NOISE_RULE)}
@@ -475,6 +477,10 @@ class SAMKernelRidgeIC(RegressorMixin, BaseSAMIC):
         Zero coefficient of the polynomial and sigmoid kernels.
     kernel_params : dict, default=None
         Extra parameters of a callable kernel.
+    {NYSTROEM_DOC}
+    random_state : int, RandomState instance or None, default=None
+        Seeds the landmark draw of ``n_components`` (one draw, from all the rows;
+        dask arrays are reduced in one pass).
 
     Attributes
     ----------
@@ -483,7 +489,9 @@ class SAMKernelRidgeIC(RegressorMixin, BaseSAMIC):
     intercept_ : float or ndarray of shape (n_targets,)
         Intercept of the selected model.
     X_fit_ : {{ndarray, sparse matrix}} of shape (n_samples, n_features)
-        Training data of the selected model.{_KERNEL_ATTRIBUTES_DOC}
+        Training data of the selected model (with ``n_components``, its
+        landmarks).
+    {NYSTROEM_ATTRIBUTES_DOC}{_KERNEL_ATTRIBUTES_DOC}
 
     See Also
     --------
@@ -514,6 +522,7 @@ class SAMKernelRidgeIC(RegressorMixin, BaseSAMIC):
 
     _estimator_class = SAMKernelRidge
     _copied_attributes = ("dual_coef_", "intercept_", "X_fit_")
+    _optional_attributes = NYSTROEM_ATTRIBUTES
     _parameter_constraints: dict = {
         **BaseSAMIC._parameter_constraints,
         **KERNEL_CONSTRAINTS,
@@ -536,6 +545,8 @@ class SAMKernelRidgeIC(RegressorMixin, BaseSAMIC):
         degree=3,
         coef0=1,
         kernel_params=None,
+        n_components=None,
+        random_state=None,
         verbose=0,
     ):
         self.n_iters = n_iters
@@ -553,6 +564,8 @@ class SAMKernelRidgeIC(RegressorMixin, BaseSAMIC):
         self.degree = degree
         self.coef0 = coef0
         self.kernel_params = kernel_params
+        self.n_components = n_components
+        self.random_state = random_state
 
     def _estimate_noise_variance(self, problem, rss, dof, n_obs):
         n_samples = problem.n_samples

@@ -348,6 +348,8 @@ ESTIMATOR_PARAMS = (
     "degree",
     "coef0",
     "kernel_params",
+    "n_components",
+    "random_state",
     "learning_rate",
     "variant",
     "fit_intercept",
@@ -365,6 +367,9 @@ class SelectedModelMixin:
 
     #: The estimator class the search selects ``(n_iter, rho)`` for.
     _estimator_class: type
+    #: Fitted attributes copied from the selected model where it has them (those
+    #: of the Nystroem kernel model, say).
+    _optional_attributes: tuple = ()
 
     def _make_estimator(self):
         """An unfitted ``_estimator_class`` with the search's estimator settings
@@ -378,6 +383,11 @@ class SelectedModelMixin:
         """Copy the selected model's fitted attributes; returns ``self``."""
         for name in self._copied_attributes + ("learning_rate_", "n_features_in_"):
             setattr(self, name, getattr(estimator, name))
+        for name in self._optional_attributes:
+            if hasattr(estimator, name):
+                setattr(self, name, getattr(estimator, name))
+            else:  # of an earlier fit
+                self.__dict__.pop(name, None)
         if hasattr(estimator, "feature_names_in_"):
             self.feature_names_in_ = estimator.feature_names_in_
         elif hasattr(self, "feature_names_in_"):  # refitted without column names
