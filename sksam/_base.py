@@ -255,7 +255,8 @@ class BaseSAM(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
         self._y_ndim = data.y_ndim
         self._output_dtype = data.dtype
         self._store_model(coefficients, intercept, data)
-        self.n_iter_ = int(n_iter)
+        # An array of one stopping time per target from a per-target search.
+        self.n_iter_ = int(n_iter) if np.ndim(n_iter) == 0 else n_iter
         self.learning_rate_ = run.learning_rate
         self.rho_ = run.rho
         self.rho_unit_ = float(rho_unit)

@@ -37,6 +37,14 @@ from .._warnings import warn
 from ._cv_scores import SplitGrid, SplitScores
 from ._dask_scores import dask_split_scores
 from ._gcv import check_target_squares, gcv_n_obs, gcv_pick, gcv_scores
+from ._per_target import (
+    best_indices,
+    gcv_target_pick,
+    gcv_target_scores,
+    selects_per_target,
+    set_target_selection,
+    target_results,
+)
 from ._search import (
     N_ITER_AT_EDGE_DOC,
     RHO_AT_EDGE_DOC,
@@ -155,18 +163,24 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                     f"Scoring {n_iters.size * rhos.size} candidates by GCV "
                     "(one decomposition of all the data)"
                 )
-            scores, dof, diverged = gcv_scores(
+            per_target = selects_per_target(self, problem.n_targets)
+            score, pick = (
+                (gcv_target_scores, gcv_target_pick)
+                if per_target
+                else (gcv_scores, gcv_pick)
+            )
+            scores, dof, diverged = score(
                 problem, n_iters, rhos, self._gcv_plan(estimator), n_obs
             )
-            pickable = gcv_pick(scores, dof, diverged, n_obs, problem.n_samples)
+            pickable = pick(scores, dof, diverged, n_obs, problem.n_samples)
             if self.verbose > 1:
                 for j, rho in enumerate(rhos):
                     print(
                         f"[GCV rho {j + 1}/{rhos.size}] rho={rho:.4g}; best score "
                         f"{np.nanmax(scores[:, j], initial=-np.inf):.3g}"
                     )
-            results = search_results(
-                scores[:, :, None], n_iters, rhos, pickable=pickable
+            results = (target_results if per_target else search_results)(
+                scores[..., None], n_iters, rhos, pickable=pickable
             )
             for key in ("split0_test_score", "std_test_score"):
                 del results[key]
@@ -175,7 +189,8 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             split, min_test, zero_weight = self._cv_scores(
                 estimator, X, y, sample_weight, params, (n_iters, rhos), data
             )
-            results = search_results(
+            per_target = selects_per_target(self, problem.n_targets)
+            results = (target_results if per_target else search_results)(
                 split.scores,
                 n_iters,
                 rhos,
@@ -184,6 +199,18 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                 (split.fit_time, split.score_time),
                 min_test,
                 zero_weight=zero_weight,
+            )
+        if per_target:  # each target its own pick (_per_target)
+            best = best_indices(results)
+            self.cv_results_ = results
+            return set_target_selection(
+                self,
+                estimator,
+                data,
+                problem,
+                grid,
+                best,
+                results["mean_test_score"][best, np.arange(best.size)],
             )
         best = int(results["rank_test_score"].argmin())
         params = results["params"][best]
@@ -267,7 +294,8 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                 f"totalling {len(splits) * n_candidates} fits (one decomposition "
                 "per fold)"
             )
-        grid = SplitGrid(*grid, scorer, self.scoring)
+        per_target = selects_per_target(self, data.y.shape[1])
+        grid = SplitGrid(*grid, scorer, self.scoring, per_target)
         if estimator._reduces_dask(X, y, sample_weight):
             # All folds in one pass of dask, scored from their moments (_dask.py).
             split = dask_split_scores(
@@ -293,7 +321,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             for index, result in enumerate(per_split):
                 seconds = result.fit_time[:, :, None].max() + result.score_time.sum()
                 print(
-                    f"[CV {index + 1}/{len(splits)}] END {result.scores.size} "
+                    f"[CV {index + 1}/{len(splits)}] END {result.fit_time.size} "
                     "candidates; best score "
                     f"{np.nanmax(result.scores, initial=-np.inf):.3g}; "
                     f"total time {seconds:.2f}s"
@@ -542,6 +570,10 @@ class SAMRegressorCV(RegressorMixin, BaseSAMCV):
 
     _estimator_class = SAMRegressor
     _copied_attributes = ("coef_", "intercept_")
+    _parameter_constraints: dict = {
+        **BaseSAMCV._parameter_constraints,
+        "per_target": ["boolean"],
+    }
 
     def __init__(
         self,
@@ -553,6 +585,7 @@ class SAMRegressorCV(RegressorMixin, BaseSAMCV):
         scoring=None,
         n_jobs=None,
         store_cv_results="deprecated",
+        per_target=False,
         verbose=0,
         learning_rate="auto",
         variant="unnormalized",
@@ -565,6 +598,7 @@ class SAMRegressorCV(RegressorMixin, BaseSAMCV):
         self.scoring = scoring
         self.n_jobs = n_jobs
         self.store_cv_results = store_cv_results
+        self.per_target = per_target
         self.verbose = verbose
         self.learning_rate = learning_rate
         self.variant = variant
@@ -633,6 +667,7 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
     _parameter_constraints: dict = {
         **BaseSAMCV._parameter_constraints,
         **KERNEL_CONSTRAINTS,
+        "per_target": ["boolean"],
     }
 
     def __init__(
@@ -645,6 +680,7 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
         scoring=None,
         n_jobs=None,
         store_cv_results="deprecated",
+        per_target=False,
         verbose=0,
         learning_rate="auto",
         variant="unnormalized",
@@ -662,6 +698,7 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
         self.scoring = scoring
         self.n_jobs = n_jobs
         self.store_cv_results = store_cv_results
+        self.per_target = per_target
         self.verbose = verbose
         self.learning_rate = learning_rate
         self.variant = variant

@@ -49,7 +49,10 @@ def dask_split_scores(estimator, X, y, splits, sample_weight, score_params, grid
         "sample_weight" in score_params,
     )
     shape = (n_iters.size, rhos.size, len(folds))
-    scores = np.full(shape, np.nan)
+    # Per-target selection: a target axis before the splits' (each column scored
+    # as if alone).
+    targets = (y.shape[1],) if grid.per_target else ()
+    scores = np.full(shape[:2] + targets + shape[2:], np.nan)
     # The one pass of dask is shared by the splits and their candidates.
     fit_time = np.full(shape, (perf_counter() - tic) / max(len(folds), 1))
     score_time = np.zeros(shape)
@@ -68,8 +71,19 @@ def dask_split_scores(estimator, X, y, splits, sample_weight, score_params, grid
             ):
                 with np.errstate(over="ignore", invalid="ignore"):
                     values = sign * squared_error_scores(
-                        metric, scored, coefs, problem.output.x_mean, problem.y_offset
+                        metric,
+                        scored,
+                        coefs,
+                        problem.output.x_mean,
+                        problem.y_offset,
+                        average=not grid.per_target,
                     )
+                if grid.per_target:  # (n_targets, K): each column's own
+                    finite = np.isfinite(coefs).all(axis=0) & np.isfinite(values)
+                    n_diverged += int(np.sum(~finite.all(axis=0)))
+                    rows = np.arange(n_iters.size)[index]
+                    scores[rows, j, :, split] = np.where(finite, values, np.nan).T
+                    continue
                 finite = np.isfinite(coefs).all(axis=(0, 1)) & np.isfinite(values)
                 n_diverged += int(np.sum(~finite))
                 scores[np.arange(n_iters.size)[index][finite], j, split] = values[

@@ -22,6 +22,7 @@ from ._criteria import (
     least_squares_noise_variance,
 )
 from ._gcv import check_target_squares, gcv_n_obs
+from ._per_target import ic_target_picks, selects_per_target, set_target_selection
 from ._search import (
     N_ITER_AT_EDGE_DOC,
     RHO_AT_EDGE_DOC,
@@ -51,6 +52,7 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         "criterion": [StrOptions({"cp", "aic", "bic", "discrepancy"})],
         "noise_variance": [Interval(Real, 0, None, closed="neither"), None],
         "discrepancy_tau": [Interval(Real, 0, None, closed="neither")],
+        "per_target": ["boolean"],
         **{
             name: SAM_CONSTRAINTS[name]
             for name in ("learning_rate", "variant", "fit_intercept")
@@ -134,6 +136,29 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         else:
             sigma2 = np.full(problem.n_targets, float(self.noise_variance))
         tau = float(self.discrepancy_tau)
+        if selects_per_target(self, problem.n_targets):
+            # Each target's own criterion and pick (_per_target).
+            values = criterion_values(
+                self.criterion, rss, dof, sum_weights, sigma2, tau, average=False
+            )
+            cp = None
+            if self.criterion == "discrepancy":
+                cp = criterion_values(
+                    "cp", rss, dof, sum_weights, sigma2, average=False
+                )
+            best_rho, best_iter = ic_target_picks(self.criterion, values, cp, n_iters)
+            self.criterion_ = like_input(values, data.X)
+            self.dof_ = like_input(dof, data.X)
+            self.noise_variance_ = like_input(sigma2, data.X)
+            return set_target_selection(
+                self,
+                estimator,
+                data,
+                problem,
+                grid,
+                best_iter * rhos.size + best_rho,
+                None,
+            )
         values = criterion_values(self.criterion, rss, dof, sum_weights, sigma2, tau)
         if self.criterion == "discrepancy":
             cp = criterion_values("cp", rss, dof, sum_weights, sigma2)
@@ -401,6 +426,7 @@ class SAMRegressorIC(RegressorMixin, BaseSAMIC):
         criterion="cp",
         noise_variance=None,
         discrepancy_tau=1.0,
+        per_target=False,
         learning_rate="auto",
         variant="unnormalized",
         fit_intercept=True,
@@ -413,6 +439,7 @@ class SAMRegressorIC(RegressorMixin, BaseSAMIC):
         self.criterion = criterion
         self.noise_variance = noise_variance
         self.discrepancy_tau = discrepancy_tau
+        self.per_target = per_target
         self.learning_rate = learning_rate
         self.variant = variant
         self.fit_intercept = fit_intercept
@@ -526,6 +553,7 @@ class SAMKernelRidgeIC(RegressorMixin, BaseSAMIC):
         criterion="cp",
         noise_variance=None,
         discrepancy_tau=1.0,
+        per_target=False,
         learning_rate="auto",
         variant="unnormalized",
         fit_intercept=True,
@@ -543,6 +571,7 @@ class SAMKernelRidgeIC(RegressorMixin, BaseSAMIC):
         self.criterion = criterion
         self.noise_variance = noise_variance
         self.discrepancy_tau = discrepancy_tau
+        self.per_target = per_target
         self.learning_rate = learning_rate
         self.variant = variant
         self.fit_intercept = fit_intercept
