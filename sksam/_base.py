@@ -236,7 +236,9 @@ class BaseSAM(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
         """Set every fitted attribute, from the scaled ``coef`` after ``n_iter``.
 
         ``rho_unit``: what ``rho`` was multiplied by to give the run's absolute
-        radius (1 unless ``relative_rho``).
+        radius (1 unless ``relative_rho``). A per-target search's refit passes
+        one ``n_iter`` per target and its ``_per_target.PerTargetRun`` (arrays of
+        learning rates and radii).
 
         The one place that writes fitted state (``fit``, the CV scoring of custom
         scorers and the IC estimators' selected model all come here).

@@ -29,7 +29,7 @@ from sksam import (
     SAMRegressorCV,
     SAMRegressorIC,
 )
-from sksam._selection import _per_target
+from sksam._selection import _per_target_refit
 
 GRID = {"n_iters": [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512], "rhos": [0.0, 3.0]}
 WEIGHTS = np.random.default_rng(1).uniform(0.2, 3.0, 80)
@@ -496,7 +496,7 @@ def test_normalized_refit_in_target_chunks(monkeypatch):
         "per_target": True,
     }
     expected = fit_search(SAMRegressorCV(**params), X, Y)
-    monkeypatch.setattr(_per_target, "CHUNK_ENTRIES", 1)
+    monkeypatch.setattr(_per_target_refit, "CHUNK_ENTRIES", 1)
     got = fit_search(SAMRegressorCV(**params), X, Y)
     assert_array_equal(got.n_iter_, expected.n_iter_)
     assert_allclose(got.coef_, expected.coef_, rtol=1e-12, atol=1e-14)

@@ -22,7 +22,12 @@ from ._criteria import (
     least_squares_noise_variance,
 )
 from ._gcv import check_target_squares, gcv_n_obs
-from ._per_target import ic_target_picks, selects_per_target, set_target_selection
+from ._per_target import (
+    PER_TARGET_IC_DOC,
+    ic_target_picks,
+    selects_per_target,
+    set_target_selection,
+)
 from ._search import (
     N_ITER_AT_EDGE_DOC,
     RHO_AT_EDGE_DOC,
@@ -216,7 +221,7 @@ _PARAMS_DOC = """
         The constant ``tau`` of the discrepancy principle (``criterion=
         "discrepancy"``): stop once the mean squared residual is at most
         ``tau * sigma^2``. ``1`` is the classical choice; larger values stop
-        earlier.
+        earlier.{per_target}
     learning_rate : "auto" or float, default="auto"
         Step size as in the base estimator; ``"auto"`` depends on ``rho``.
     variant : {{"unnormalized"}} or SAMVariant, default="unnormalized"
@@ -226,7 +231,9 @@ _PARAMS_DOC = """
     fit_intercept : bool, default=True
         Fit an unpenalized intercept (it counts as one degree of freedom).
     verbose : int, default=0
-        ``1`` prints one line per ``rho``."""
+        ``1`` prints one line per ``rho``.""".replace(
+    "{per_target}", PER_TARGET_IC_DOC.replace("{", "{{").replace("}", "}}")
+)
 
 _LINEAR_NOISE_RULE = """
         ``None`` estimates it from the residual of the weighted least-squares fit
@@ -246,13 +253,14 @@ _KERNEL_NOISE_RULE = """
 
 _ATTRIBUTES_DOC = (
     """
-    n_iter_ : int
-        Selected number of steps.
-    rho_ : float
-        Selected SAM radius.
-    criterion_ : ndarray of shape (n_rhos, n_iters)
+    n_iter_ : int or ndarray of shape (n_targets,)
+        Selected number of steps (one per target with ``per_target``).
+    rho_ : float or ndarray of shape (n_targets,)
+        Selected SAM radius (one per target with ``per_target``).
+    criterion_ : ndarray of shape (n_rhos, n_iters) or (n_targets, n_rhos, n_iters)
         The criterion at every grid point (``criterion_[i, j]`` for ``rhos_[i]``
-        and ``n_iters_[j]``), averaged over targets; for ``"discrepancy"``,
+        and ``n_iters_[j]``), averaged over targets (each target's own, first
+        axis, with ``per_target``); for ``"discrepancy"``,
         ``RSS / n - tau * sigma^2``. Diverged points are ``inf`` or ``nan``.
     dof_ : ndarray of shape (n_rhos, n_iters)
         Degrees of freedom ``sum_i (1 - r_i^k)`` (+1 with an intercept): the trace
@@ -265,12 +273,14 @@ _ATTRIBUTES_DOC = (
         The radius grid, in absolute units.
     rho_unit_ : float
         The unit of relative radii (``1.0`` for explicit absolute ``rhos``).
-    best_params_ : dict
+    best_params_ : dict or list of dict
         ``{{"n_iter": n_iter_, "rho": rho_}}``; ``rho`` is absolute (also with
         ``relative_rho``), so ``{estimator}(**best_params_)`` refits the selected
-        model (``rho_ / rho_unit_`` is the relative value).
-    best_index_ : int
-        Index of the selected pair in the order ``n_iter`` outer, ``rho`` inner.
+        model (``rho_ / rho_unit_`` is the relative value). With ``per_target``,
+        one such dict per target.
+    best_index_ : int or ndarray of shape (n_targets,)
+        Index of the selected pair in the order ``n_iter`` outer, ``rho`` inner
+        (each target's with ``per_target``).
 """
     + N_ITER_AT_EDGE_DOC
     + "\n"
@@ -280,14 +290,21 @@ _ATTRIBUTES_DOC = (
         The selected model, with exactly the fitted attributes of
         ``{estimator}(rho=rho_, n_iter=n_iter_, solver="spectral", ...).fit(X, y,
         sample_weight)``, computed from the decomposition made for the selection;
-        ``predict`` and ``staged_predict`` delegate to it.
+        ``predict`` and ``staged_predict`` delegate to it. With ``per_target``,
+        the model of every target's pick: its column ``t`` is that of
+        ``{estimator}(**best_params_[t], solver="spectral").fit(X, y[:, t],
+        sample_weight)`` (to rounding), its ``n_iter_``, ``rho_`` and
+        ``learning_rate_`` are arrays of shape (n_targets,), its
+        ``staged_predict`` yields the steps ``1 .. max(n_iter_)`` with target
+        ``t`` frozen after its own ``n_iter_[t]``; its parameters ``n_iter`` and
+        ``rho`` are the largest selected ones and do not describe it.
     refit_time_ : float
         Seconds spent setting up the selected model on all the data (read from
         the decomposition of the selection, no refit), as ``GridSearchCV``'s
         ``refit_time_``. There is no ``cv_results_``, ``scorer_`` or
         ``n_splits_``: no splits and no scorer (``criterion_`` holds the scores).
-    learning_rate_ : float
-        Step size of the selected model.
+    learning_rate_ : float or ndarray of shape (n_targets,)
+        Step size of the selected model (of each target's, with ``per_target``).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -328,7 +345,8 @@ _NOTES_DOC = """
     The other criteria select the grid point with the smallest value (ties: the
     fewest steps, then the first ``rho``). With several targets each has its own
     ``sigma^2`` and the criteria are averaged over targets (the criterion of the
-    stacked problem). Sample weights act as frequency weights (the one weight rule
+    stacked problem); with ``per_target=True`` each target is selected by its
+    own criterion instead. Sample weights act as frequency weights (the one weight rule
     of every criterion, :ref:`sample_weight_rule`): integer weights give exactly
     the criteria of the data with row ``i`` repeated ``s_i`` times, a zero weight
     drops the row, and rescaling all weights changes ``n``, as repeating every row
