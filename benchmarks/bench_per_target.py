@@ -5,7 +5,8 @@ with 2,000 and 10,000 targets whose noise levels spread over two decades (so the
 targets' best stopping times differ). Every case runs in its own subprocess, which
 fits it ``--repeats`` times and reports the median wall time and its peak resident
 set size (``ru_maxrss``, the whole process: the data take part of it, see the
-"data only" row). Cases, all with 5 folds (``KFold``) unless said:
+``data`` row), with the median process CPU time (robust on a shared machine).
+Cases, all with 5 folds (``KFold``) unless said:
 
 - ``SAMRegressorCV()``: the default grid (4 radii x the scale-free stopping times),
   R^2, one pick for all targets;
@@ -57,7 +58,7 @@ def make():
     return None
 
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-times, picks = [], None
+times, cpu, picks = [], [], None
 import warnings
 with threadpool_limits({threads}), warnings.catch_warnings():
     warnings.simplefilter("ignore")  # grid-edge notes of the default grid
@@ -65,14 +66,16 @@ with threadpool_limits({threads}), warnings.catch_warnings():
         model = make()
         if model is None:
             break
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         model.fit(X, Y)
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
         if case.startswith("sksam"):
             picks = np.unique(np.asarray(model.n_iter_)).size
             n_candidates = len(model.cv_results_["params"])
 print(json.dumps({{
     "seconds": float(np.median(times)) if times else None,
+    "cpu_seconds": float(np.median(cpu)) if cpu else None,
     "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     "data_mb": base,
     "distinct_n_iter": picks,
@@ -124,22 +127,28 @@ def main():
             case: run_case(case, n_targets, repeats, args.blas_threads)
             for case in cases
         }
-        one = results["sksam-one-pick"].get("seconds")
+        one = results["sksam-one-pick"]
         print(f"\n{n_targets} targets")
-        print(f"{'case':<20}{'seconds':>10}{'/ one pick':>12}{'peak MB':>10}")
+        head = f"{'case':<20}{'wall s':>9}{'/ one':>7}{'CPU s':>9}{'/ one':>7}"
+        print(f"{head}{'peak MB':>9}")
         for case, result in results.items():
             if "error" in result:
                 print(f"{case:<20} failed: {result['error']}")
                 continue
-            seconds = result["seconds"]
-            ratio = "" if seconds is None or not one else f"{seconds / one:.2f}"
-            shown = "" if seconds is None else f"{seconds:.2f}"
-            print(f"{case:<20}{shown:>10}{ratio:>12}{result['peak_mb']:>10.0f}")
+            row = f"{case:<20}"
+            for key in ("seconds", "cpu_seconds"):
+                value, base = result[key], one.get(key)
+                row += f"{'' if value is None else f'{value:.2f}':>9}"
+                ratio = "" if value is None or not base else f"{value / base:.2f}"
+                row += f"{ratio:>7}"
+            print(f"{row}{result['peak_mb']:>9.0f}")
         per = results["sksam-per-target"]
-        if "error" not in per and one:
-            ratio = per["seconds"] / one
+        if "error" not in per and one.get("seconds"):
+            ratio = per["seconds"] / one["seconds"]
+            cpu_ratio = per["cpu_seconds"] / one["cpu_seconds"]
             print(
-                f"per-target / one pick: {ratio:.2f} (target <= 3 at 2,000 targets); "
+                f"per-target / one pick: {ratio:.2f} wall, {cpu_ratio:.2f} CPU "
+                "(target <= 3 at 2,000 targets); "
                 f"{per['n_candidates']} candidates, {per['distinct_n_iter']} "
                 "distinct n_iter_ picked"
             )
