@@ -22,6 +22,7 @@ of the eigenvalues, divergence) is written once, here and in ``_stability``.
 """
 
 import copy
+import weakref
 
 import numpy as np
 from scipy import sparse
@@ -117,7 +118,7 @@ class Problem:
         self.indefinite = False
         self._gradient_floor = None
         if op is not None:
-            op.gradient_floor = self.gradient_floor
+            op.gradient_floor = _GradientFloor(self)
 
     # -------------------------------------------------------------- the data
     @property
@@ -409,6 +410,31 @@ class Problem:
         kept._factor = self._factor
         kept.indefinite = self.indefinite
         return kept
+
+
+class _GradientFloor:
+    """``problem.gradient_floor`` for the problem's operator, through a weak
+    reference: the problem owns its operator, and a bound method would be a
+    reference cycle, which keeps every dropped problem (a fold's, with its copy
+    of the data) alive until the garbage collector runs.
+
+    An operator can outlive its problem only inside a fitted model's factor
+    (``MappedBasis``), which maps coefficients and takes no SAM step; it pickles
+    without the problem then (``None``).
+    """
+
+    def __init__(self, problem):
+        self._problem = None if problem is None else weakref.ref(problem)
+
+    def __call__(self):
+        problem = None if self._problem is None else self._problem()
+        if problem is None:
+            raise RuntimeError("The problem of this operator no longer exists.")
+        return problem.gradient_floor()
+
+    def __reduce__(self):
+        problem = None if self._problem is None else self._problem()
+        return _GradientFloor, (problem,)
 
 
 # ----------------------------------------------------------------- builders

@@ -6,7 +6,10 @@ Target ``t``'s pick, scores and model equal those of the search run on
 search for GCV and the criteria.
 """
 
+import gc
+import pickle
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -29,6 +32,7 @@ from sksam import (
     SAMRegressorCV,
     SAMRegressorIC,
 )
+from sksam._problem import linear_problem
 from sksam._selection import _per_target_refit
 
 GRID = {"n_iters": [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512], "rhos": [0.0, 3.0]}
@@ -376,6 +380,22 @@ def test_staged_predict_freezes_each_target_at_its_own_stop(search):
     assert search.best_estimator_.get_params()["n_iter"] == n_iter.max()
 
 
+def test_parallel_folds_and_verbose_give_the_same_per_target_results(capsys):
+    X, Y = per_target_data()
+    expected = fit_search(SAMRegressorCV(**GRID, cv=3, per_target=True), X, Y)
+    search = SAMRegressorCV(**GRID, cv=3, per_target=True, n_jobs=2, verbose=2)
+    fit_search(search, X, Y)
+    assert_array_equal(search.n_iter_, expected.n_iter_)
+    assert_array_equal(
+        search.cv_results_["mean_test_score"], expected.cv_results_["mean_test_score"]
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Fitting 3 folds for each of 22 candidates")
+    assert [line.split(" END ")[1].split(";")[0] for line in lines[1:]] == [
+        "22 candidates"
+    ] * 3
+
+
 def test_staged_predict_with_a_target_at_zero_steps():
     X, Y = per_target_data(noise=(0.05, 50.0))
     search = SAMRegressorCV(n_iters=[0, 10, 50], rhos=[0.0], cv=3, per_target=True)
@@ -500,6 +520,28 @@ def test_normalized_refit_in_target_chunks(monkeypatch):
     got = fit_search(SAMRegressorCV(**params), X, Y)
     assert_array_equal(got.n_iter_, expected.n_iter_)
     assert_allclose(got.coef_, expected.coef_, rtol=1e-12, atol=1e-14)
+
+
+def test_dropped_problems_are_freed_at_once():
+    # A problem and its operator hold no reference cycle: a fold's problem (its
+    # copy of the data) is freed when dropped, not when the garbage collector
+    # runs (with thousands of targets the folds' copies used to pile up), and a
+    # target group's problem likewise; a fitted loop model still pickles.
+    X, Y = per_target_data()
+    gc.disable()
+    try:
+        problem = linear_problem(X, Y, None, True)
+        problem.gradient_floor()
+        column = problem.select_targets([1])
+        refs = [weakref.ref(problem), weakref.ref(column)]
+        del problem, column
+        assert [ref() for ref in refs] == [None, None]
+    finally:
+        gc.enable()
+    model = SAMRegressor(variant="normalized", rho=0.01, solver="iterative")
+    model.fit(X, Y)
+    clone = pickle.loads(pickle.dumps(model))
+    assert_allclose(list(clone.staged_predict(X))[-1], model.predict(X), rtol=1e-12)
 
 
 def test_a_target_failing_everywhere_is_named():

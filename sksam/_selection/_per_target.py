@@ -149,10 +149,11 @@ def target_results(
     scale = squares_scale(
         np.max(np.abs(deviation), initial=0.0, where=np.isfinite(deviation))
     )
-    with np.errstate(invalid="ignore"):
-        results["std_test_score"] = (
-            np.sqrt(np.average((deviation * scale) ** 2, axis=2)) / scale
-        )
+    with np.errstate(invalid="ignore"):  # in place: the scores' size, once
+        deviation *= scale
+        deviation *= deviation
+        results["std_test_score"] = np.sqrt(np.average(deviation, axis=2)) / scale
+    del deviation
     failed = np.flatnonzero(np.isnan(means).all(axis=0))
     if failed.size:
         try:
