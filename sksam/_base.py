@@ -236,7 +236,9 @@ class BaseSAM(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
         """Set every fitted attribute, from the scaled ``coef`` after ``n_iter``.
 
         ``rho_unit``: what ``rho`` was multiplied by to give the run's absolute
-        radius (1 unless ``relative_rho``).
+        radius (1 unless ``relative_rho``). A per-target search's refit passes
+        one ``n_iter`` per target and its ``_per_target.PerTargetRun`` (arrays of
+        learning rates and radii).
 
         The one place that writes fitted state (``fit``, the CV scoring of custom
         scorers and the IC estimators' selected model all come here).
@@ -255,7 +257,8 @@ class BaseSAM(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
         self._y_ndim = data.y_ndim
         self._output_dtype = data.dtype
         self._store_model(coefficients, intercept, data)
-        self.n_iter_ = int(n_iter)
+        # An array of one stopping time per target from a per-target search.
+        self.n_iter_ = int(n_iter) if np.ndim(n_iter) == 0 else n_iter
         self.learning_rate_ = run.learning_rate
         self.rho_ = run.rho
         self.rho_unit_ = float(rho_unit)

@@ -21,11 +21,14 @@ check (weights, finiteness, cancellation, the negative-eigenvalue floor, the ran
 of the eigenvalues, divergence) is written once, here and in ``_stability``.
 """
 
+import copy
+import weakref
+
 import numpy as np
 from scipy import sparse
 
 from ._array_api import array_namespace, to_numpy
-from ._core._namespaces import asarray_like, astype, eps_of, full, zeros
+from ._core._namespaces import asarray_like, astype, eps_of, full, index_array, zeros
 from ._core._operators import GramDesign, ScaledDesign, ScaledKernel
 from ._core._spectral import coef_path, dof_path, rss_path
 from ._core._variants import GRADIENT_FLOOR_ULPS, get_variant
@@ -115,7 +118,7 @@ class Problem:
         self.indefinite = False
         self._gradient_floor = None
         if op is not None:
-            op.gradient_floor = self.gradient_floor
+            op.gradient_floor = _GradientFloor(self)
 
     # -------------------------------------------------------------- the data
     @property
@@ -333,6 +336,42 @@ class Problem:
             )
         return to_numpy(dof) + float(self.fit_intercept)
 
+    def select_targets(self, columns):
+        """The problem of the target columns ``columns`` (host integers) alone.
+
+        It shares the operator's data, the weights, the output map and the
+        decomposition (made here first for a problem known through its moments,
+        whose operator holds every target's ``X^T y``): each column is the problem
+        it would be if it were the only target (``Multi-output y``: each column is
+        fitted exactly as if alone). The searches' per-target selection refits
+        and scores target groups through it.
+        """
+        if self.y_scaled is None:
+            self.factor  # noqa: B018 -- the moments' decomposition, all targets
+        xp = self.xp
+        index = index_array(xp, columns, self.y_offset)
+
+        def take(array):
+            return None if array is None else xp.take(array, index, axis=-1)
+
+        op = None if self.op is None else copy.copy(self.op)  # own gradient floor
+        sub = Problem(
+            op,
+            None if self.y_scaled is None else xp.take(self.y_scaled, index, axis=1),
+            take(self.y_offset),
+            self.output,
+            self.fit_intercept,
+            y_sq_norm=None if self._y_sq_norm is None else take(self._y_sq_norm),
+            sample_weight=self.sample_weight,
+        )
+        sub._lam_max = self._lam_max
+        sub.negative_tol, sub.negative_floor = self.negative_tol, self.negative_floor
+        sub.indefinite = self.indefinite
+        if self._factor is not None:
+            sub._factor = self._factor.select_targets(index)
+            sub._factor.gradient_floor = sub.gradient_floor()
+        return sub
+
     # ---------------------------------------------------------- the model
     def to_model(self, coef):
         """``(coefficients, intercept)`` of the model for scaled ``coef``.
@@ -371,6 +410,31 @@ class Problem:
         kept._factor = self._factor
         kept.indefinite = self.indefinite
         return kept
+
+
+class _GradientFloor:
+    """``problem.gradient_floor`` for the problem's operator, through a weak
+    reference: the problem owns its operator, and a bound method would be a
+    reference cycle, which keeps every dropped problem (a fold's, with its copy
+    of the data) alive until the garbage collector runs.
+
+    An operator can outlive its problem only inside a fitted model's factor
+    (``MappedBasis``), which maps coefficients and takes no SAM step; it pickles
+    without the problem then (``None``).
+    """
+
+    def __init__(self, problem):
+        self._problem = None if problem is None else weakref.ref(problem)
+
+    def __call__(self):
+        problem = None if self._problem is None else self._problem()
+        if problem is None:
+            raise RuntimeError("The problem of this operator no longer exists.")
+        return problem.gradient_floor()
+
+    def __reduce__(self):
+        problem = None if self._problem is None else self._problem()
+        return _GradientFloor, (problem,)
 
 
 # ----------------------------------------------------------------- builders

@@ -96,6 +96,20 @@ class MetricScorePath(ScorePath):
         n_diverged = int(np.sum(np.isnan(values))) if self.defined else 0
         return self.sign * values, n_diverged
 
+    def target_scores(self, pred):
+        """As ``ScorePath.target_scores``: the metric of each column
+        (``multioutput="raw_values"``), numpy's direct metrics in place."""
+        overwrite = is_numpy(self.xp) and self.metric in DIRECT_METRICS
+        values = path_scores(
+            self.metric,
+            self.y_true,
+            pred,
+            self.sample_weight,
+            overwrite=overwrite,
+            raw=True,
+        )
+        return self.sign * values
+
 
 class SAMRegressorMixin(RegressorMixin):
     """``RegressorMixin`` and the regressors' ``_score_path`` (see ``BaseSAM``)."""

@@ -86,6 +86,18 @@ class ScorePath(ABC):
             scores[ok] = self.sign * self(pred)
         return scores, int(np.sum(~ok))
 
+    def target_scores(self, pred):
+        """Signed scores of each target at each step of a chunk, for per-target
+        selection: shape (n_targets, n_steps).
+
+        Each column is scored as if it were the only target (the score of
+        ``pred[:, t, k]`` against the held-out column ``t``), ``nan`` where that
+        column is not all finite. ``pred`` is the caller's fresh chunk: it may be
+        overwritten. Only score paths with a per-target form have it (the
+        regressors' metrics); the others raise ``NotImplementedError``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no per-target scores.")
+
     def coordinate_scorer(self):
         """A scorer of decision values given in eigen-coordinates, or ``None``.
 

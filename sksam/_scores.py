@@ -12,13 +12,14 @@ from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import mean_squared_error, r2_score, root_mean_squared_error
 
 from ._array_api import array_namespace, to_numpy
+from ._core._namespaces import index_array
 from ._stability import squares_scale
 from ._warnings import warn
 
 __all__ = ["DIRECT_METRICS", "mse_path", "path_scores", "r2_path"]
 
 
-def path_scores(metric, y_true, pred, sample_weight=None, overwrite=False):
+def path_scores(metric, y_true, pred, sample_weight=None, overwrite=False, raw=False):
     """``metric`` at each step of a path, averaged over targets: shape (n_steps,).
 
     ``pred`` has shape (n_samples, n_targets, n_steps) and ``y_true`` shape
@@ -27,14 +28,21 @@ def path_scores(metric, y_true, pred, sample_weight=None, overwrite=False):
     the (root) mean squared error directly (``r2_path``, ``mse_path``), any other
     metric (which must accept ``multioutput="raw_values"``) by one call on the
     (target, step) columns. ``overwrite``: the direct metrics may use ``pred`` as
-    their work space (its values are then lost).
+    their work space (its values are then lost). ``raw``: the value of each
+    target instead, shape (n_targets, n_steps), ``nan`` where a target's
+    predictions at a step are not all finite (each column scored as if alone:
+    ``metric(y_true[:, t], pred[:, t, k])``).
     """
     # Arrays of another namespace (array_api_dispatch) are scored by the metric in
     # that namespace, on their device; only the scores come to the host.
     xp, _ = array_namespace(pred)
     if xp is np and metric in DIRECT_METRICS:
-        return DIRECT_METRICS[metric](y_true, pred, sample_weight, overwrite=overwrite)
+        return DIRECT_METRICS[metric](
+            y_true, pred, sample_weight, overwrite=overwrite, raw=raw
+        )
     n_samples, n_targets, n_steps = pred.shape
+    if raw:
+        return _raw_path_scores(xp, metric, y_true, pred, sample_weight)
     if xp is np:
         tiled = np.repeat(y_true[:, :, None], n_steps, axis=2)
     else:
@@ -49,6 +57,28 @@ def path_scores(metric, y_true, pred, sample_weight=None, overwrite=False):
     raw = np.asarray(to_numpy(raw), dtype=float)
     raw = np.broadcast_to(raw, (n_targets * n_steps,))
     return raw.reshape(n_targets, n_steps).mean(axis=0)
+
+
+def _raw_path_scores(xp, metric, y_true, pred, sample_weight):
+    """``path_scores(..., raw=True)`` by one call of ``metric`` on the finite
+    (target, step) columns (scikit-learn's metrics refuse non-finite input)."""
+    n_samples, n_targets, n_steps = pred.shape
+    flat = xp.reshape(pred, (n_samples, n_targets * n_steps))
+    finite = np.asarray(to_numpy(xp.all(xp.isfinite(flat), axis=0)))
+    values = np.full(n_targets * n_steps, np.nan)
+    if finite.any():
+        columns = np.flatnonzero(finite)
+        targets = index_array(xp, columns // n_steps, flat)
+        raw = metric(
+            xp.take(y_true, targets, axis=1),
+            xp.take(flat, index_array(xp, columns, flat), axis=1),
+            sample_weight=sample_weight,
+            multioutput="raw_values",
+        )
+        # A metric undefined on this fold (R^2 of one sample) returns one ``nan``.
+        raw = np.asarray(to_numpy(raw), dtype=float)
+        values[columns] = np.broadcast_to(raw, (columns.size,))
+    return values.reshape(n_targets, n_steps)
 
 
 def _weights(sample_weight):
@@ -93,7 +123,7 @@ def _squared_residuals(y_true, pred, weights, overwrite):
     return total
 
 
-def r2_path(y_true, pred, sample_weight=None, overwrite=False):
+def r2_path(y_true, pred, sample_weight=None, overwrite=False, raw=False):
     """``r2_score(y_true, pred[:, :, k], sample_weight=...)`` for every ``k``.
 
     ``pred`` (n_samples, n_targets, n_steps), ``y_true`` (n_samples, n_targets);
@@ -102,7 +132,7 @@ def r2_path(y_true, pred, sample_weight=None, overwrite=False):
     perfectly, else 0.0; fewer than two samples give ``nan`` with an
     ``UndefinedMetricWarning``. A candidate with a non-finite prediction scores
     ``nan`` (scikit-learn refuses such input). ``overwrite``: use ``pred`` as the
-    work space.
+    work space. ``raw``: the score of each target, shape (n_targets, n_steps).
 
     Examples
     --------
@@ -118,7 +148,7 @@ def r2_path(y_true, pred, sample_weight=None, overwrite=False):
             "R^2 score is not well-defined with less than two samples.",
             UndefinedMetricWarning,
         )
-        return np.full(n_steps, np.nan)
+        return np.full((pred.shape[1], n_steps) if raw else n_steps, np.nan)
     weights = _weights(sample_weight)
     # R^2 is scale-free: targets whose squares overflow (|y| near 1e154 and above)
     # are scored scaled by a power of two (exact; 1 otherwise).
@@ -138,15 +168,16 @@ def r2_path(y_true, pred, sample_weight=None, overwrite=False):
         scores[valid] = 1 - (numerator / denominator)[valid]
     scores[nonzero & (denominator == 0)] = 0.0
     scores[np.isnan(numerator)] = np.nan
-    return scores.mean(axis=0)
+    return scores if raw else scores.mean(axis=0)
 
 
-def mse_path(y_true, pred, sample_weight=None, root=False, overwrite=False):
+def mse_path(y_true, pred, sample_weight=None, root=False, overwrite=False, raw=False):
     """``mean_squared_error`` (``root``: ``root_mean_squared_error``) of every step.
 
     Shapes as in ``r2_path``; the mean over samples is weighted by
     ``sample_weight``, then (root) averaged uniformly over targets. A candidate
-    with a non-finite prediction scores ``nan``. ``overwrite``: as in ``r2_path``.
+    with a non-finite prediction scores ``nan``. ``overwrite``, ``raw``: as in
+    ``r2_path``.
 
     Examples
     --------
@@ -163,11 +194,13 @@ def mse_path(y_true, pred, sample_weight=None, root=False, overwrite=False):
         errors = total / weights.sum()
     if root:
         errors = np.sqrt(errors)
-    return errors.mean(axis=0)
+    return errors if raw else errors.mean(axis=0)
 
 
-def _rmse_path(y_true, pred, sample_weight=None, overwrite=False):
-    return mse_path(y_true, pred, sample_weight, root=True, overwrite=overwrite)
+def _rmse_path(y_true, pred, sample_weight=None, overwrite=False, raw=False):
+    return mse_path(
+        y_true, pred, sample_weight, root=True, overwrite=overwrite, raw=raw
+    )
 
 
 #: The metrics scored directly (the others: one call of the metric on the chunk).

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-__all__ = ["spread_spectrum_data"]
+__all__ = ["per_target_data", "small_regression", "spread_spectrum_data"]
 
 
 def spread_spectrum_data(
@@ -32,3 +32,15 @@ def small_regression(n=50, d=3, seed=0):
     X = rng.standard_normal((n, d))
     y = X @ np.arange(1.0, d + 1) + 0.3 * rng.standard_normal(n)
     return X, y
+
+
+def per_target_data(n=80, d=6, noise=(0.05, 1.0, 5.0), seed=0):
+    """``(X, Y)``: the spread-spectrum design of ``spread_spectrum_data`` and one
+    target column per entry of ``noise`` (its noise level), so that the targets'
+    best stopping times differ (the per-target selection tests)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) * np.geomspace(1.0, 0.1, d)
+    noise = np.asarray(noise, dtype=float)
+    Y = X @ rng.standard_normal((d, noise.size))
+    Y += rng.standard_normal((n, noise.size)) * noise + 1.0
+    return X, Y

@@ -133,7 +133,7 @@ def _finite_ratio(numerator, denominator):
     return np.where(denominator > 0, ratio, np.where(numerator == 0, 1.0, 0.0))
 
 
-def squared_error_scores(metric, scored, coefs, x_mean, y_mean):
+def squared_error_scores(metric, scored, coefs, x_mean, y_mean, average=True):
     """A squared-error metric of ``x -> (x - x_mean) c + y_mean`` on scored rows.
 
     Every grid point in ``coefs`` (n_features, n_targets, K) is scored from the
@@ -151,10 +151,13 @@ def squared_error_scores(metric, scored, coefs, x_mean, y_mean):
     coefs : ndarray of shape (n_features, n_targets, K)
     x_mean : ndarray of shape (n_features,)
     y_mean : ndarray of shape (n_targets,)
+    average : bool, default=True
+        Average over targets; ``False``: the score of each target column, as if
+        it were the only target.
 
     Returns
     -------
-    scores : ndarray of shape (K,)
+    scores : ndarray of shape (K,), or (n_targets, K) without ``average``
 
     Examples
     --------
@@ -193,4 +196,4 @@ def squared_error_scores(metric, scored, coefs, x_mean, y_mean):
         per_target = np.sqrt(sse / S)
     else:
         raise ValueError(f"Unknown squared-error metric {metric!r}.")
-    return per_target.mean(axis=0)
+    return per_target.mean(axis=0) if average else per_target

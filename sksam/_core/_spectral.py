@@ -105,6 +105,22 @@ class SpectralFactor(HoldsNamespace):
             psi = psi[:, None]
         return self.map_basis(psi * self.proj)
 
+    def select_targets(self, index):
+        """The factor of the target columns ``index`` (an index array of the
+        factor's namespace) alone: the eigenpairs and the basis are shared, the
+        targets' coordinates taken."""
+        xp = self.xp
+        sub = SpectralFactor(
+            self.lam,
+            self._basis,
+            xp.take(self.proj, index, axis=1),
+            xp.take(self.grad_weight, index, axis=1),
+            self.lam_max,
+            xp.take(self.grad_root, index, axis=1),
+            xp,
+        )
+        return sub
+
     def host_eigenvalues(self):
         """The eigenvalues as a float64 numpy array (for the host-side checks)."""
         if is_numpy(self.xp):

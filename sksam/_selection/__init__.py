@@ -9,7 +9,9 @@
   ``_dask_scores`` (dask, one pass) and ``_gcv`` (one GCV, also for the IC
   noise estimate);
 - ``_criteria`` and ``_ic``: Cp, AIC, BIC and the discrepancy principle from exact
-  residuals and degrees of freedom, and ``SAMRegressorIC`` / ``SAMKernelRidgeIC``.
+  residuals and degrees of freedom, and ``SAMRegressorIC`` / ``SAMKernelRidgeIC``;
+- ``_per_target``: per-target selection (``per_target=True``) for both, and
+  ``_per_target_refit``, the model of per-target picks.
 """
 
 from ._cv import SAMKernelRidgeCV, SAMRegressorCV

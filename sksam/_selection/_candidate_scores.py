@@ -9,11 +9,12 @@ the scorer called on it, as ``GridSearchCV`` calls it on its refitted models.
 from time import perf_counter
 
 import numpy as np
+from sklearn.utils._indexing import _safe_indexing
 
 from .._warnings import warn
 from ._cv_scores import SplitScores, grid_path_chunks
 
-__all__ = ["candidate_scores"]
+__all__ = ["candidate_scores", "target_candidate_scores"]
 
 
 class ScoringFailure:
@@ -72,3 +73,41 @@ def candidate_scores(estimator, problem, data, grid, test, shared, chunk, xp):
             score_time[rows[i], j] += perf_counter() - tic
     failures.warn(scores.size)
     return SplitScores(scores, n_diverged, failures.error, fit_time, score_time)
+
+
+def target_candidate_scores(estimator, problem, data, grid, test, shared, chunk, xp):
+    """``SplitScores`` of per-target selection by the search's scorer: the
+    candidates of each target column are scored as if it were the only target
+    (the model of that column, 1-D, against its held-out column), so target
+    ``t``'s scores are ``candidate_scores`` of the search on ``y[:, t]``.
+
+    The columns share the split's one decomposition (``Problem.select_targets``);
+    the scorer is called ``n_targets`` times per candidate. Arguments as in
+    ``candidate_scores``; the scores have shape (n_iters, n_rhos, n_targets).
+    """
+    X_test, y_test, score_params = test
+    n_targets = problem.n_targets
+    results = []
+    for t in range(n_targets):
+        column = data._replace(y=data.y[:, t : t + 1], y_ndim=1)
+        y_column = _safe_indexing(y_test, t, axis=1)
+        results.append(
+            candidate_scores(
+                estimator,
+                problem.select_targets([t]),
+                column,
+                grid,
+                (X_test, y_column, score_params),
+                0.0,
+                chunk,
+                xp,
+            )
+        )
+    errors = [result.error for result in results if result.error is not None]
+    return SplitScores(
+        np.stack([result.scores for result in results], axis=-1),
+        sum(result.n_diverged for result in results),
+        errors[0] if errors else None,
+        shared + sum(result.fit_time for result in results),
+        sum(result.score_time for result in results),
+    )

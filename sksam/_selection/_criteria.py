@@ -27,7 +27,9 @@ __all__ = [
 ]
 
 
-def criterion_values(criterion, rss, dof, sum_weights, noise_variance, tau=1.0):
+def criterion_values(
+    criterion, rss, dof, sum_weights, noise_variance, tau=1.0, average=True
+):
     """Information criterion of every grid point, averaged over targets.
 
     Parameters
@@ -42,10 +44,13 @@ def criterion_values(criterion, rss, dof, sum_weights, noise_variance, tau=1.0):
     noise_variance : ndarray of shape (n_targets,)
     tau : float, default=1.0
         Discrepancy constant.
+    average : bool, default=True
+        Average over targets; ``False``: each target's own criterion.
 
     Returns
     -------
-    values : ndarray of shape (n_rhos, n_iters)
+    values : ndarray of shape (n_rhos, n_iters), or (n_targets, n_rhos, n_iters)
+        without ``average``
 
     Examples
     --------
@@ -66,7 +71,7 @@ def criterion_values(criterion, rss, dof, sum_weights, noise_variance, tau=1.0):
         else:
             penalty = 2.0 if criterion == "aic" else np.log(S)
             values = S * np.log(2.0 * np.pi * sigma2) + rss / sigma2 + penalty * dof
-    return values.mean(axis=0)
+    return values.mean(axis=0) if average else values
 
 
 def least_squares_noise_variance(factor, y_sq_norm, sum_weights, dof_ls):

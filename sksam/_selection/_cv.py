@@ -39,6 +39,15 @@ from .._warnings import warn
 from ._cv_scores import SplitGrid, SplitScores
 from ._dask_scores import dask_fold_pass, dask_split_scores
 from ._gcv import check_target_squares, gcv_n_obs, gcv_pick, gcv_scores
+from ._per_target import (
+    PER_TARGET_CV_DOC,
+    best_indices,
+    gcv_target_pick,
+    gcv_target_scores,
+    selects_per_target,
+    set_target_selection,
+    target_results,
+)
 from ._search import (
     N_ITER_AT_EDGE_DOC,
     RHO_AT_EDGE_DOC,
@@ -189,25 +198,32 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                     f"Scoring {n_iters.size * rhos.size} candidates by GCV "
                     "(one decomposition of all the data)"
                 )
-            scores, dof, diverged = gcv_scores(
+            per_target = selects_per_target(self, problem.n_targets)
+            score, pick = (
+                (gcv_target_scores, gcv_target_pick)
+                if per_target
+                else (gcv_scores, gcv_pick)
+            )
+            scores, dof, diverged = score(
                 problem, n_iters, rhos, self._gcv_plan(estimator), n_obs
             )
-            pickable = gcv_pick(scores, dof, diverged, n_obs, problem.n_samples)
+            pickable = pick(scores, dof, diverged, n_obs, problem.n_samples)
             if self.verbose > 1:
                 for j, rho in enumerate(rhos):
                     print(
                         f"[GCV rho {j + 1}/{rhos.size}] rho={rho:.4g}; best score "
                         f"{np.nanmax(scores[:, j], initial=-np.inf):.3g}"
                     )
-            results = search_results(
-                scores[:, :, None], n_iters, rhos, pickable=pickable
+            results = (target_results if per_target else search_results)(
+                scores[..., None], n_iters, rhos, pickable=pickable
             )
             for key in ("split0_test_score", "std_test_score"):
                 del results[key]
             self.scorer_, self.n_splits_ = None, None
         else:
             split = self._cv_scores(estimator, setup, (n_iters, rhos), data, folds)
-            results = search_results(
+            per_target = selects_per_target(self, problem.n_targets)
+            results = (target_results if per_target else search_results)(
                 split.scores,
                 n_iters,
                 rhos,
@@ -216,6 +232,18 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                 (split.fit_time, split.score_time),
                 setup.min_test,
                 zero_weight=setup.zero_weight,
+            )
+        if per_target:  # each target its own pick (_per_target)
+            best = best_indices(results)
+            self.cv_results_ = results
+            return set_target_selection(
+                self,
+                estimator,
+                data,
+                problem,
+                grid,
+                best,
+                results["mean_test_score"][best, np.arange(best.size)],
             )
         best = int(results["rank_test_score"].argmin())
         params = results["params"][best]
@@ -327,7 +355,8 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                 f"totalling {len(splits) * n_candidates} fits (one decomposition "
                 "per fold)"
             )
-        grid = SplitGrid(*grid, setup.scorer, self.scoring)
+        per_target = selects_per_target(self, data.y.shape[1])
+        grid = SplitGrid(*grid, setup.scorer, self.scoring, per_target)
         if folds is not None:
             # All folds from one pass of dask, scored from their moments (or in
             # one more pass over the test rows): _dask_scores.
@@ -361,7 +390,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             for index, result in enumerate(per_split):
                 seconds = result.fit_time[:, :, None].max() + result.score_time.sum()
                 print(
-                    f"[CV {index + 1}/{len(splits)}] END {result.scores.size} "
+                    f"[CV {index + 1}/{len(splits)}] END {result.fit_time.size} "
                     "candidates; best score "
                     f"{np.nanmax(result.scores, initial=-np.inf):.3g}; "
                     f"total time {seconds:.2f}s"
@@ -472,7 +501,7 @@ _SEARCH_DOC = """
         ``None`` is 1 unless in a ``joblib.parallel_config`` context).
     store_cv_results : bool, default="deprecated"
         Deprecated in 0.1, removed in 0.2: ``cv_results_`` is always set (as in
-        ``GridSearchCV``); setting it has no effect but a ``FutureWarning``.
+        ``GridSearchCV``); setting it has no effect but a ``FutureWarning``.{per_target}
     verbose : int, default=0
         ``1`` prints the number of folds and candidates, ``2`` one line per fold
         (printed in fold order once the folds are scored, also with ``n_jobs``).
@@ -486,18 +515,22 @@ _SEARCH_DOC = """
         Normalized SAM runs its exact recursion once per ``rho`` and split; a
         variant without an exact filter runs its loop once per ``rho`` and split.
     fit_intercept : bool, default=True
-        Fit an unpenalized intercept."""
+        Fit an unpenalized intercept.""".replace("{per_target}", PER_TARGET_CV_DOC)
 
 _RESULTS_DOC = (
     """
-    n_iter_ : int
-        Selected number of steps.
-    best_params_ : dict
+    n_iter_ : int or ndarray of shape (n_targets,)
+        Selected number of steps (one per target with ``per_target``).
+    best_params_ : dict or list of dict
         ``{{"n_iter": n_iter_, "rho": rho_}}``, as in ``GridSearchCV``; ``rho`` is
         absolute (also with ``relative_rho``), so ``{estimator}(**best_params_)``
         refits the selected model (``rho_ / rho_unit_`` is the relative value).
-    best_index_ : int
-        Index of the selected candidate in ``cv_results_``.
+        With ``per_target``, one such dict per target:
+        ``{estimator}(**best_params_[t])`` fitted on ``y[:, t]`` is target
+        ``t``'s model.
+    best_index_ : int or ndarray of shape (n_targets,)
+        Index of the selected candidate in ``cv_results_`` (of each target's, a
+        row of its columns, with ``per_target``).
     n_iters_ : ndarray of shape (n_iters,)
         The stopping-time grid used.
     rhos_ : ndarray of shape (n_rhos,)
@@ -509,15 +542,25 @@ _RESULTS_DOC = (
     + "\n"
     + RHO_AT_EDGE_DOC
     + """
-    rho_ : float
-        Selected SAM radius.
-    best_score_ : float
-        Mean validation score of the selected pair (``-GCV`` for ``cv="gcv"``).
+    rho_ : float or ndarray of shape (n_targets,)
+        Selected SAM radius (one per target with ``per_target``).
+    best_score_ : float or ndarray of shape (n_targets,)
+        Mean validation score of the selected pair (``-GCV`` for ``cv="gcv"``);
+        with ``per_target``, of each target's pair on its own column.
     best_estimator_ : {estimator}
         The model with ``n_iter_`` and ``rho_`` refitted on all the data (with the
-        sample weights); ``predict`` and ``staged_predict`` use it.
-    learning_rate_ : float
-        Step size of the refitted model.
+        sample weights); ``predict`` and ``staged_predict`` use it. With
+        ``per_target``, the model of every target's refit: its column ``t`` is
+        ``{estimator}(**best_params_[t]).fit(X, y[:, t])`` (to rounding), its
+        ``n_iter_``, ``rho_`` and ``learning_rate_`` are arrays of shape
+        (n_targets,), and its ``staged_predict`` yields the steps ``1 ..
+        max(n_iter_)`` with target ``t`` frozen after its own ``n_iter_[t]``
+        (the last stage is ``predict``). Its parameters ``n_iter`` and ``rho``
+        are the largest selected ones and do not describe it: refitting it (or
+        a clone) fits one pair for all targets.
+    learning_rate_ : float or ndarray of shape (n_targets,)
+        Step size of the refitted model (of each target's, with
+        ``per_target``).
     cv_results_ : dict of ndarray
         The keys of ``GridSearchCV.cv_results_``
         (``mean_fit_time``, ``std_fit_time``, ``mean_score_time``,
@@ -531,6 +574,15 @@ _RESULTS_DOC = (
         ``ParameterGrid({{"n_iter": n_iters, "rho": rhos}})`` (``n_iter`` outer,
         ``rho`` inner), so ``pandas.DataFrame(cv_results_)`` works. For
         ``cv="gcv"`` there are no split scores and no ``std_test_score``.
+        With ``per_target`` (and several targets), ``split{{k}}_test_score``,
+        ``mean_test_score``, ``std_test_score`` and ``rank_test_score`` have
+        shape (n_candidates, n_targets): column ``t`` is the ``cv_results_`` of
+        the search on ``y[:, t]`` (ranked per target); the parameters and the
+        times keep shape (n_candidates,) (split the score columns out before
+        ``pandas.DataFrame``). They hold ``n_candidates x n_targets x (n_splits +
+        3)`` numbers, the one part of the memory that grows with the grid times
+        the targets. ``cv_results_`` is always set, with or without
+        ``per_target``; the deprecated ``store_cv_results`` changes nothing.
     scorer_ : callable or None
         The scorer of the validation folds (as ``GridSearchCV.scorer_``); ``None``
         for ``cv="gcv"``, whose score is ``-GCV``.
@@ -605,10 +657,23 @@ class SAMRegressorCV(RegressorMixin, BaseSAMCV):
     (30, 1.0)
     >>> round(model.best_score_, 3)
     0.93
+
+    Each target its own stopping time (a second, noisier target stops at once):
+
+    >>> Y = np.column_stack([y, X[:, 0] + 5 * rng.standard_normal(200)])
+    >>> model = SAMRegressorCV(
+    ...     n_iters=[1, 3, 10, 30, 100], rhos=(0.0, 1.0), per_target=True
+    ... ).fit(X, Y)
+    >>> model.n_iter_.tolist(), model.cv_results_["mean_test_score"].shape
+    ([30, 1], (10, 2))
     """
 
     _estimator_class = SAMRegressor
     _copied_attributes = ("coef_", "intercept_")
+    _parameter_constraints: dict = {
+        **BaseSAMCV._parameter_constraints,
+        "per_target": ["boolean"],
+    }
 
     def __init__(
         self,
@@ -620,6 +685,7 @@ class SAMRegressorCV(RegressorMixin, BaseSAMCV):
         scoring=None,
         n_jobs=None,
         store_cv_results="deprecated",
+        per_target=False,
         verbose=0,
         learning_rate="auto",
         variant="unnormalized",
@@ -632,6 +698,7 @@ class SAMRegressorCV(RegressorMixin, BaseSAMCV):
         self.scoring = scoring
         self.n_jobs = n_jobs
         self.store_cv_results = store_cv_results
+        self.per_target = per_target
         self.verbose = verbose
         self.learning_rate = learning_rate
         self.variant = variant
@@ -716,6 +783,7 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
     _parameter_constraints: dict = {
         **BaseSAMCV._parameter_constraints,
         **KERNEL_CONSTRAINTS,
+        "per_target": ["boolean"],
     }
 
     def __init__(
@@ -728,6 +796,7 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
         scoring=None,
         n_jobs=None,
         store_cv_results="deprecated",
+        per_target=False,
         verbose=0,
         learning_rate="auto",
         variant="unnormalized",
@@ -747,6 +816,7 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
         self.scoring = scoring
         self.n_jobs = n_jobs
         self.store_cv_results = store_cv_results
+        self.per_target = per_target
         self.verbose = verbose
         self.learning_rate = learning_rate
         self.variant = variant

@@ -38,20 +38,24 @@ class SplitGrid(NamedTuple):
 
     ``scorer`` is the search's scorer (called per candidate where the estimator
     has no ``ScorePath`` of ``scoring``); ``scoring`` is the search's ``scoring``
-    parameter (``None``: the estimator's ``score``).
+    parameter (``None``: the estimator's ``score``). ``per_target``: score each
+    target column as if alone (``_per_target``): the scores get a target axis
+    after the grid's, (n_iters, n_rhos, n_targets).
     """
 
     n_iters: np.ndarray
     rhos: np.ndarray
     scorer: object
     scoring: object = None
+    per_target: bool = False
 
 
 class SplitScores(NamedTuple):
     """Scores of every candidate on one split (or, from dask, on every split).
 
     ``scores``, ``fit_time`` and ``score_time`` have shape (n_iters, n_rhos) (with
-    a last axis over the splits from dask); ``n_diverged`` counts the non-finite
+    a last axis over the splits from dask; ``scores`` with a target axis after
+    the grid's for per-target selection); ``n_diverged`` counts the non-finite
     candidates; ``error`` is the first exception a scorer raised, or ``None``. The
     fit time of a candidate is the split's validation, problem and decomposition
     time (shared by all candidates) plus its share of its ``rho``'s path; its score

@@ -138,7 +138,10 @@ def _candidate_coefs(estimator, problem, grid, fit_time, split):
 
 def _moment_scores(estimator, path, problems, folds, grid, fit_time, score_time):
     """Scores of every candidate from the moments of each split's test rows."""
-    scores = np.full(fit_time.shape, np.nan)
+    # Per-target selection: a target axis before the splits' (each column scored
+    # as if alone).
+    targets = (problems[0].n_targets,) if grid.per_target else ()
+    scores = np.full(fit_time.shape[:2] + targets + fit_time.shape[2:], np.nan)
     n_diverged = 0
     metric = path.moment_metric
     for split, (problem, fold) in enumerate(
@@ -162,8 +165,19 @@ def _moment_scores(estimator, path, problems, folds, grid, fit_time, score_time)
             tic = perf_counter()
             with np.errstate(over="ignore", invalid="ignore"):
                 values = path.sign * squared_error_scores(
-                    metric, scored, coefs, problem.output.x_mean, problem.y_offset
+                    metric,
+                    scored,
+                    coefs,
+                    problem.output.x_mean,
+                    problem.y_offset,
+                    average=not grid.per_target,
                 )
+            if grid.per_target:  # (n_targets, K): each column's own
+                finite = np.isfinite(coefs).all(axis=0) & np.isfinite(values)
+                n_diverged += int(np.sum(~finite.all(axis=0)))
+                scores[rows, j, :, split] = np.where(finite, values, np.nan).T
+                score_time[rows, j, split] += (perf_counter() - tic) / rows.size
+                continue
             finite = np.isfinite(coefs).all(axis=(0, 1)) & np.isfinite(values)
             n_diverged += int(np.sum(~finite))
             scores[rows[finite], j, split] = values[finite]

@@ -23,6 +23,12 @@ from ._criteria import (
     least_squares_noise_variance,
 )
 from ._gcv import check_target_squares, gcv_n_obs
+from ._per_target import (
+    PER_TARGET_IC_DOC,
+    ic_target_picks,
+    selects_per_target,
+    set_target_selection,
+)
 from ._search import (
     N_ITER_AT_EDGE_DOC,
     RHO_AT_EDGE_DOC,
@@ -52,6 +58,7 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         "criterion": [StrOptions({"cp", "aic", "bic", "discrepancy"})],
         "noise_variance": [Interval(Real, 0, None, closed="neither"), None],
         "discrepancy_tau": [Interval(Real, 0, None, closed="neither")],
+        "per_target": ["boolean"],
         **{
             name: SAM_CONSTRAINTS[name]
             for name in ("learning_rate", "variant", "fit_intercept")
@@ -137,6 +144,29 @@ class BaseSAMIC(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         else:
             sigma2 = np.full(problem.n_targets, float(self.noise_variance))
         tau = float(self.discrepancy_tau)
+        if selects_per_target(self, problem.n_targets):
+            # Each target's own criterion and pick (_per_target).
+            values = criterion_values(
+                self.criterion, rss, dof, sum_weights, sigma2, tau, average=False
+            )
+            cp = None
+            if self.criterion == "discrepancy":
+                cp = criterion_values(
+                    "cp", rss, dof, sum_weights, sigma2, average=False
+                )
+            best_rho, best_iter = ic_target_picks(self.criterion, values, cp, n_iters)
+            self.criterion_ = like_input(values, data.X)
+            self.dof_ = like_input(dof, data.X)
+            self.noise_variance_ = like_input(sigma2, data.X)
+            return set_target_selection(
+                self,
+                estimator,
+                data,
+                problem,
+                grid,
+                best_iter * rhos.size + best_rho,
+                None,
+            )
         values = criterion_values(self.criterion, rss, dof, sum_weights, sigma2, tau)
         if self.criterion == "discrepancy":
             cp = criterion_values("cp", rss, dof, sum_weights, sigma2)
@@ -194,7 +224,7 @@ _PARAMS_DOC = """
         The constant ``tau`` of the discrepancy principle (``criterion=
         "discrepancy"``): stop once the mean squared residual is at most
         ``tau * sigma^2``. ``1`` is the classical choice; larger values stop
-        earlier.
+        earlier.{per_target}
     learning_rate : "auto" or float, default="auto"
         Step size as in the base estimator; ``"auto"`` depends on ``rho``.
     variant : {{"unnormalized"}} or SAMVariant, default="unnormalized"
@@ -204,7 +234,9 @@ _PARAMS_DOC = """
     fit_intercept : bool, default=True
         Fit an unpenalized intercept (it counts as one degree of freedom).
     verbose : int, default=0
-        ``1`` prints one line per ``rho``."""
+        ``1`` prints one line per ``rho``.""".replace(
+    "{per_target}", PER_TARGET_IC_DOC.replace("{", "{{").replace("}", "}}")
+)
 
 _LINEAR_NOISE_RULE = """
         ``None`` estimates it from the residual of the weighted least-squares fit
@@ -224,13 +256,14 @@ _KERNEL_NOISE_RULE = """
 
 _ATTRIBUTES_DOC = (
     """
-    n_iter_ : int
-        Selected number of steps.
-    rho_ : float
-        Selected SAM radius.
-    criterion_ : ndarray of shape (n_rhos, n_iters)
+    n_iter_ : int or ndarray of shape (n_targets,)
+        Selected number of steps (one per target with ``per_target``).
+    rho_ : float or ndarray of shape (n_targets,)
+        Selected SAM radius (one per target with ``per_target``).
+    criterion_ : ndarray of shape (n_rhos, n_iters) or (n_targets, n_rhos, n_iters)
         The criterion at every grid point (``criterion_[i, j]`` for ``rhos_[i]``
-        and ``n_iters_[j]``), averaged over targets; for ``"discrepancy"``,
+        and ``n_iters_[j]``), averaged over targets (each target's own, first
+        axis, with ``per_target``); for ``"discrepancy"``,
         ``RSS / n - tau * sigma^2``. Diverged points are ``inf`` or ``nan``.
     dof_ : ndarray of shape (n_rhos, n_iters)
         Degrees of freedom ``sum_i (1 - r_i^k)`` (+1 with an intercept): the trace
@@ -243,12 +276,14 @@ _ATTRIBUTES_DOC = (
         The radius grid, in absolute units.
     rho_unit_ : float
         The unit of relative radii (``1.0`` for explicit absolute ``rhos``).
-    best_params_ : dict
+    best_params_ : dict or list of dict
         ``{{"n_iter": n_iter_, "rho": rho_}}``; ``rho`` is absolute (also with
         ``relative_rho``), so ``{estimator}(**best_params_)`` refits the selected
-        model (``rho_ / rho_unit_`` is the relative value).
-    best_index_ : int
-        Index of the selected pair in the order ``n_iter`` outer, ``rho`` inner.
+        model (``rho_ / rho_unit_`` is the relative value). With ``per_target``,
+        one such dict per target.
+    best_index_ : int or ndarray of shape (n_targets,)
+        Index of the selected pair in the order ``n_iter`` outer, ``rho`` inner
+        (each target's with ``per_target``).
 """
     + N_ITER_AT_EDGE_DOC
     + "\n"
@@ -258,14 +293,21 @@ _ATTRIBUTES_DOC = (
         The selected model, with exactly the fitted attributes of
         ``{estimator}(rho=rho_, n_iter=n_iter_, solver="spectral", ...).fit(X, y,
         sample_weight)``, computed from the decomposition made for the selection;
-        ``predict`` and ``staged_predict`` delegate to it.
+        ``predict`` and ``staged_predict`` delegate to it. With ``per_target``,
+        the model of every target's pick: its column ``t`` is that of
+        ``{estimator}(**best_params_[t], solver="spectral").fit(X, y[:, t],
+        sample_weight)`` (to rounding), its ``n_iter_``, ``rho_`` and
+        ``learning_rate_`` are arrays of shape (n_targets,), its
+        ``staged_predict`` yields the steps ``1 .. max(n_iter_)`` with target
+        ``t`` frozen after its own ``n_iter_[t]``; its parameters ``n_iter`` and
+        ``rho`` are the largest selected ones and do not describe it.
     refit_time_ : float
         Seconds spent setting up the selected model on all the data (read from
         the decomposition of the selection, no refit), as ``GridSearchCV``'s
         ``refit_time_``. There is no ``cv_results_``, ``scorer_`` or
         ``n_splits_``: no splits and no scorer (``criterion_`` holds the scores).
-    learning_rate_ : float
-        Step size of the selected model.
+    learning_rate_ : float or ndarray of shape (n_targets,)
+        Step size of the selected model (of each target's, with ``per_target``).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -306,7 +348,8 @@ _NOTES_DOC = """
     The other criteria select the grid point with the smallest value (ties: the
     fewest steps, then the first ``rho``). With several targets each has its own
     ``sigma^2`` and the criteria are averaged over targets (the criterion of the
-    stacked problem). Sample weights act as frequency weights (the one weight rule
+    stacked problem); with ``per_target=True`` each target is selected by its
+    own criterion instead. Sample weights act as frequency weights (the one weight rule
     of every criterion, :ref:`sample_weight_rule`): integer weights give exactly
     the criteria of the data with row ``i`` repeated ``s_i`` times, a zero weight
     drops the row, and rescaling all weights changes ``n``, as repeating every row
@@ -404,6 +447,7 @@ class SAMRegressorIC(RegressorMixin, BaseSAMIC):
         criterion="cp",
         noise_variance=None,
         discrepancy_tau=1.0,
+        per_target=False,
         learning_rate="auto",
         variant="unnormalized",
         fit_intercept=True,
@@ -416,6 +460,7 @@ class SAMRegressorIC(RegressorMixin, BaseSAMIC):
         self.criterion = criterion
         self.noise_variance = noise_variance
         self.discrepancy_tau = discrepancy_tau
+        self.per_target = per_target
         self.learning_rate = learning_rate
         self.variant = variant
         self.fit_intercept = fit_intercept
@@ -537,6 +582,7 @@ class SAMKernelRidgeIC(RegressorMixin, BaseSAMIC):
         criterion="cp",
         noise_variance=None,
         discrepancy_tau=1.0,
+        per_target=False,
         learning_rate="auto",
         variant="unnormalized",
         fit_intercept=True,
@@ -556,6 +602,7 @@ class SAMKernelRidgeIC(RegressorMixin, BaseSAMIC):
         self.criterion = criterion
         self.noise_variance = noise_variance
         self.discrepancy_tau = discrepancy_tau
+        self.per_target = per_target
         self.learning_rate = learning_rate
         self.variant = variant
         self.fit_intercept = fit_intercept

@@ -12,11 +12,12 @@ from time import perf_counter
 
 import numpy as np
 
+from .._array_api import to_numpy
 from .._core._namespaces import is_numpy
 from .._score_path import take_steps
 from ._cv_scores import SplitScores, grid_chunk_size, grid_path_chunks
 
-__all__ = ["coordinate_scores", "path_split_scores"]
+__all__ = ["coordinate_scores", "path_split_scores", "target_chunk_scores"]
 
 
 def path_split_scores(
@@ -30,13 +31,20 @@ def path_split_scores(
     """
     n_iters, rhos = grid.n_iters, grid.rhos
     shape = (n_iters.size, rhos.size)
-    scores = np.full(shape, np.nan)
+    targets = (problem.n_targets,) if grid.per_target else ()
+    scores = np.full(shape + targets, np.nan)
     fit_time, score_time = np.full(shape, shared), np.zeros(shape)
     n_diverged = 0
     paths = grid_path_chunks(estimator, problem, grid, chunk, fit_time, score_time, xp)
     for j, _, rows, coefs, finite in paths:
         n_diverged += rows.size - finite.size
         tic = perf_counter()
+        if grid.per_target:
+            scores[rows, j] = target_chunk_scores(
+                xp, coefs, test_map, problem.y_offset, score_path
+            ).T
+            score_time[rows, j] += (perf_counter() - tic) / rows.size
+            continue
         with np.errstate(over="ignore", invalid="ignore"):
             pred = _predictions(xp, coefs, finite, test_map, problem.y_offset)
         values, diverged = score_path.scores(pred)
@@ -44,6 +52,20 @@ def path_split_scores(
         scores[rows[finite], j] = values
         score_time[rows, j] += (perf_counter() - tic) / rows.size
     return SplitScores(scores, n_diverged, None, fit_time, score_time)
+
+
+def target_chunk_scores(xp, coefs, test_map, y_offset, score_path):
+    """Per-target scores (n_targets, n_steps) of a chunk of coefficients
+    (``ScorePath.target_scores``): a target diverged at a step (``nan``) where
+    its coefficients or predictions there are not all finite, as when its
+    column is fitted alone."""
+    steps = np.arange(coefs.shape[2])
+    with np.errstate(over="ignore", invalid="ignore"):
+        pred = _predictions(xp, coefs, steps, test_map, y_offset)
+        values = score_path.target_scores(pred)
+    finite = np.asarray(to_numpy(xp.all(xp.isfinite(coefs), axis=0)))
+    values[~finite] = np.nan
+    return values
 
 
 def _predictions(xp, coefs, steps, test_map, y_offset):

@@ -19,7 +19,7 @@ from sklearn.utils.validation import _check_method_params
 from .._array_api import array_namespace, to_numpy
 from .._core._namespaces import index_array, is_numpy
 from .._core._variants import get_variant
-from ._candidate_scores import candidate_scores
+from ._candidate_scores import candidate_scores, target_candidate_scores
 from ._cv_scores import SplitScores, grid_chunk_size
 from ._path_scores import coordinate_scores, path_split_scores
 
@@ -82,14 +82,20 @@ def split_scores(
         # candidate, as the metric's error gives in GridSearchCV (the search
         # names the fold, _search.raise_all_failed).
         shape = (grid.n_iters.size, grid.rhos.size)
+        targets = (problem.n_targets,) if grid.per_target else ()
         return SplitScores(
-            np.full(shape, np.nan), 0, None, np.full(shape, shared), np.zeros(shape)
+            np.full(shape + targets, np.nan),
+            0,
+            None,
+            np.full(shape, shared),
+            np.zeros(shape),
         )
     n_test = len(test)
     n_targets = problem.n_targets
     chunk = grid_chunk_size(n_test * n_targets, problem.op.n_params * n_targets)
     if score_path is None:
-        return candidate_scores(
+        route = target_candidate_scores if grid.per_target else candidate_scores
+        return route(
             estimator,
             problem,
             data,

@@ -1,0 +1,387 @@
+"""Per-target selection (``per_target=True``): each target column its own pick.
+
+A column of a multi-output problem is fitted exactly as if it were alone, so the
+search on ``y`` with ``per_target=True`` selects for target ``t`` what the search
+on ``y[:, t]`` selects, with the same grid (the one resolved from all the targets,
+``n_iters_`` and ``rhos_``). The scoring routes give one score per target
+(``SplitGrid.per_target``); this module holds what follows from them:
+
+- ``target_results``: ``cv_results_`` with a target axis, ranked per target as
+  ``GridSearchCV`` ranks a single-target search, and ``best_indices``;
+- ``gcv_target_scores`` and ``gcv_target_pick``: each column's own generalized
+  cross-validation, with the guard near interpolation of ``_gcv.gcv_pick``;
+- ``ic_target_picks``: each column's own information criterion;
+- ``target_edges``: the grid-edge flags per target, each warning emitted once;
+- ``set_target_selection``: the refit at every target's pick
+  (``_per_target_refit``) and the search's fitted state.
+"""
+
+import time
+import warnings
+
+import numpy as np
+from scipy.stats import rankdata
+from sklearn.exceptions import ConvergenceWarning
+
+from .._stability import squares_scale
+from .._validation import like_input
+from .._warnings import warn
+from ._criteria import discrepancy_choice
+from ._gcv import GCV_MIN_RESIDUAL_FRACTION, gcv_criterion
+from ._per_target_refit import refit_targets
+from ._search import grid_edge, raise_all_failed, rho_edge
+
+__all__ = [
+    "PER_TARGET_CV_DOC",
+    "PER_TARGET_IC_DOC",
+    "best_indices",
+    "gcv_target_pick",
+    "gcv_target_scores",
+    "ic_target_picks",
+    "selects_per_target",
+    "set_target_selection",
+    "target_edges",
+    "target_results",
+]
+
+
+_PER_TARGET_COMMON_DOC = """
+        The fitted ``n_iter_``, ``rho_``,{score} ``best_index_`` and
+        ``learning_rate_`` are then arrays of shape (n_targets,), and so are the
+        edge flags ``n_iter_at_edge_`` and ``rho_at_edge_`` (object arrays; each
+        edge warning is emitted once, naming the targets); ``best_params_`` is a
+        list of one dict per target, and target ``t``'s coefficients are the
+        refit at its own pick (see ``best_estimator_``). With 1-D ``y`` or a
+        single target column it is the single pick (scalar attributes), as in
+        ``RidgeCV``."""
+
+#: The ``per_target`` entry of the cross-validation searches' docstrings.
+PER_TARGET_CV_DOC = """
+    per_target : bool, default=False
+        Select ``(n_iter, rho)`` for each target column separately, as
+        ``RidgeCV(alpha_per_target=True)`` selects ``alpha`` (here with any
+        splitter, not only leave-one-out). Target ``t``'s pick, scores and model
+        are those of the same search on ``y[:, t]`` alone over the grid resolved
+        from all the targets (``n_iters_``, ``rhos_``): its score on a fold is
+        the scorer applied to its column alone (``GridSearchCV`` run column by
+        column); with ``cv="gcv"`` its criterion is its own
+        ``(RSS_t / S) / (1 - dof / S)^2``, with the same guard near
+        interpolation. ``cv_results_`` then holds every target's scores (see
+        Attributes). The scores cost what the single pick's cost (every target
+        is scored along the path either way; a custom scorer is called once per
+        candidate and target), the refit one run per selected ``rho``."""
+_CV_FITTED = _PER_TARGET_COMMON_DOC.format(score=" ``best_score_``,")
+PER_TARGET_CV_DOC += _CV_FITTED
+
+#: The ``per_target`` entry of the IC estimators' docstrings.
+PER_TARGET_IC_DOC = """
+    per_target : bool, default=False
+        Select ``(n_iter, rho)`` for each target column separately, by its own
+        criterion (its own residuals and noise variance ``sigma_t^2``; a given
+        ``noise_variance`` is used for every target): target ``t``'s pick and
+        model are those of the same estimator on ``y[:, t]`` alone over the grid
+        resolved from all the targets (``n_iters_``, ``rhos_``). ``criterion_``
+        then has shape (n_targets, n_rhos, n_iters)."""
+PER_TARGET_IC_DOC += _PER_TARGET_COMMON_DOC.format(score="")
+
+
+def selects_per_target(search, n_targets):
+    """Whether ``search`` selects per target on ``n_targets`` columns: with
+    ``per_target=True`` and two targets or more (one target, or 1-D ``y``, is the
+    single pick, as ``RidgeCV(alpha_per_target=True)`` does)."""
+    return bool(getattr(search, "per_target", False)) and n_targets > 1
+
+
+def _targets_text(targets, n_targets, limit=5):
+    shown = ", ".join(map(str, targets[:limit])) + (
+        ", ..." if len(targets) > limit else ""
+    )
+    return f"{len(targets)} of the {n_targets} targets (columns {shown})"
+
+
+# ------------------------------------------------------------------- results
+def target_results(
+    split_scores,
+    n_iters,
+    rhos,
+    n_diverged=0,
+    scoring_error=None,
+    timings=None,
+    min_test_size=None,
+    pickable=None,
+    zero_weight=(),
+):
+    """``cv_results_`` of a per-target search (``_search.search_results`` with a
+    target axis).
+
+    ``split_scores`` has shape (n_iters, n_rhos, n_targets, n_splits); the
+    candidates run as in ``search_results`` (``n_iter`` outer, ``rho`` inner).
+    ``split{k}_test_score``, ``mean_test_score``, ``std_test_score`` and
+    ``rank_test_score`` have shape (n_candidates, n_targets): column ``t`` is
+    what ``GridSearchCV`` gives on ``y[:, t]`` (ranks per target, ``nan`` means
+    below the worst finite one). The timing keys and the parameters are per
+    candidate, shape (n_candidates,). ``pickable`` (boolean, (n_iters, n_rhos,
+    n_targets): the GCV guard) ranks the other candidates of a target last. A
+    target none of whose candidates has a score raises the error of
+    ``raise_all_failed``, naming the target.
+    """
+    n_candidates = n_iters.size * rhos.size
+    n_targets = split_scores.shape[2]
+    scores = split_scores.reshape(n_candidates, n_targets, -1)
+    results = {}
+    if timings is not None:
+        for name, seconds in zip(("fit", "score"), timings, strict=True):
+            seconds = seconds.reshape(n_candidates, -1)
+            results[f"mean_{name}_time"] = seconds.mean(axis=1)
+            results[f"std_{name}_time"] = seconds.std(axis=1)
+    results |= {
+        "param_n_iter": np.ma.MaskedArray(np.repeat(n_iters, rhos.size), mask=False),
+        "param_rho": np.ma.MaskedArray(np.tile(rhos, n_iters.size), mask=False),
+        "params": [{"n_iter": int(k), "rho": float(r)} for k in n_iters for r in rhos],
+    }
+    for split in range(scores.shape[2]):
+        results[f"split{split}_test_score"] = scores[:, :, split]
+    means = np.average(scores, axis=2)
+    results["mean_test_score"] = means
+    with np.errstate(invalid="ignore"):  # inf - inf: nan, as GridSearchCV
+        deviation = scores - means[:, :, None]
+    # scaled by a power of two where the squares would overflow (exact)
+    scale = squares_scale(
+        np.max(np.abs(deviation), initial=0.0, where=np.isfinite(deviation))
+    )
+    with np.errstate(invalid="ignore"):  # in place: the scores' size, once
+        deviation *= scale
+        deviation *= deviation
+        results["std_test_score"] = np.sqrt(np.average(deviation, axis=2)) / scale
+    del deviation
+    failed = np.flatnonzero(np.isnan(means).all(axis=0))
+    if failed.size:
+        try:
+            raise_all_failed(n_diverged, scoring_error, min_test_size, zero_weight)
+        except ValueError as exc:
+            raise ValueError(
+                f"per_target=True: for {_targets_text(failed, n_targets)}: {exc}"
+            ) from exc
+    if pickable is None:
+        if not np.all(np.isfinite(means)):
+            bad = np.flatnonzero(~np.isfinite(means).all(axis=0))
+            warn(
+                "One or more of the test scores are non-finite, for "
+                f"{_targets_text(bad, n_targets)}; they rank last.",
+                UserWarning,
+            )
+        pickable = np.ones(means.shape, dtype=bool)
+    else:
+        pickable = np.asarray(pickable).reshape(n_candidates, n_targets)
+    # GridSearchCV ranks nan means below the worst finite one, per target.
+    ranked = np.where(np.isnan(means), np.nanmin(means, axis=0) - 1, means)
+    # Ranks "min" among the pickable candidates, then among the others.
+    first = rankdata(np.where(pickable, -ranked, np.inf), method="min", axis=0)
+    last = rankdata(np.where(pickable, np.inf, -ranked), method="min", axis=0)
+    ranks = np.where(pickable, first, last + pickable.sum(axis=0))
+    results["rank_test_score"] = ranks.astype(np.int32)
+    return results
+
+
+def best_indices(results):
+    """The selected candidate of each target: its first best rank (the order of
+    the grid, as ``GridSearchCV``'s ``best_index_``)."""
+    return np.argmin(results["rank_test_score"], axis=0)
+
+
+# ---------------------------------------------------------------------- GCV
+def gcv_target_scores(problem, n_iters, rhos, plan, n_obs):
+    """Minus each column's GCV criterion, shape (n_iters, n_rhos, n_targets).
+
+    As ``_gcv.gcv_scores`` without the average over targets. Returns ``(scores,
+    dof, diverged)``: ``dof`` of shape (n_iters, n_rhos) (shared by the
+    targets), ``diverged`` of the scores' shape (a target's training residual is
+    not finite).
+    """
+    total = problem.sum_weights
+    shape = (n_iters.size, rhos.size, problem.n_targets)
+    scores = np.empty(shape)
+    dofs = np.empty(shape[:2])
+    diverged = np.empty(shape, dtype=bool)
+    for j, rho in enumerate(rhos):
+        run = plan(problem, rho)
+        eta = run.learning_rate
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            rss = problem.rss(eta, run.rho, n_iters, run.variant)
+            dof = problem.dof(eta, run.rho, n_iters, variant=run.variant)
+            scores[:, j] = -gcv_criterion(rss, dof, total, n_obs).T
+        dofs[:, j] = np.broadcast_to(dof, rss.shape[-1:])
+        diverged[:, j] = ~np.isfinite(rss).T
+    return scores, dofs, diverged
+
+
+def gcv_target_pick(scores, dof, diverged, n_obs, n_samples):
+    """The grid points ``cv="gcv"`` may pick for each target: ``_gcv.gcv_pick``
+    applied to each column (shape of ``scores``, (n_iters, n_rhos, n_targets)),
+    each of its warnings emitted once for all the targets it concerns."""
+    n_targets = scores.shape[2]
+    finite = np.isfinite(scores)
+    undefined = ~finite.any(axis=(0, 1))
+    failed = np.flatnonzero(undefined & diverged.all(axis=(0, 1)))
+    if failed.size:
+        raise ValueError(
+            "Every (n_iter, rho) candidate failed for "
+            f"{_targets_text(failed, n_targets)}: the SAM iterates diverged "
+            "(non-finite training residuals at every grid point), so no "
+            "generalized cross-validation score is finite. Use "
+            "learning_rate='auto' or a smaller learning_rate."
+        )
+    if undefined.any():
+        warn(
+            "cv='gcv': generalized cross-validation is undefined at every grid "
+            "point that did not diverge for "
+            f"{_targets_text(np.flatnonzero(undefined), n_targets)}: their degrees "
+            f"of freedom reach the number of samples (dof >= {n_obs:g}, the sum "
+            f"of the weights; n_samples={n_samples}), so GCV cannot choose; the "
+            "first grid point is picked. Use a cross-validation splitter, or more "
+            "samples.",
+            UserWarning,
+        )
+    max_dof = (1.0 - GCV_MIN_RESIDUAL_FRACTION) * n_obs
+    kept = finite & (dof <= max_dof)[:, :, None]
+    flat = np.where(finite, scores, -np.inf).reshape(-1, n_targets)
+    best = np.argmax(flat, axis=0)
+    best_kept = kept.reshape(-1, n_targets)[best, np.arange(n_targets)]
+    none_kept = ~kept.any(axis=(0, 1)) & ~undefined
+    if none_kept.any():
+        warn(
+            "cv='gcv': every grid point with a finite generalized cross-validation "
+            f"score has dof > {max_dof:.4g} ({1 - GCV_MIN_RESIDUAL_FRACTION:g} of "
+            f"n={n_obs:g} samples, the sum of the weights) for "
+            f"{_targets_text(np.flatnonzero(none_kept), n_targets)}, near "
+            "interpolation, where GCV underestimates the prediction error; their "
+            "pick is among them anyway. Use a cross-validation splitter or fewer "
+            "steps.",
+            UserWarning,
+        )
+    excluded = ~best_kept & ~none_kept & ~undefined
+    if excluded.any():
+        warn(
+            "cv='gcv': generalized cross-validation is smallest near interpolation "
+            f"for {_targets_text(np.flatnonzero(excluded), n_targets)}, where it "
+            "underestimates the prediction error; their pick is the GCV minimiser "
+            f"among the grid points with dof <= {max_dof:.4g} instead (the others "
+            "rank last in cv_results_).",
+            UserWarning,
+        )
+    return np.where(undefined, ~diverged, np.where(none_kept, finite, kept))
+
+
+# ----------------------------------------------------------------------- IC
+def ic_target_picks(criterion, values, cp, n_iters):
+    """``(rho index, n_iter index)`` of each target, arrays of shape (n_targets,).
+
+    ``values`` (and, for ``"discrepancy"``, ``cp``) of shape (n_targets, n_rhos,
+    n_iters): each column's criterion. The rule of the single-target estimator
+    (``_criteria.first_best``: the smallest value, ties to the fewest steps then
+    the first rho; ``discrepancy_choice``), column by column; the discrepancy
+    principle's ``ConvergenceWarning`` is emitted once for the targets it
+    concerns.
+    """
+    n_targets, n_rhos, n_steps = values.shape
+    if criterion == "discrepancy":
+        picks, missed = [], []
+        for t in range(n_targets):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                picks.append(discrepancy_choice(values[t], cp[t], n_iters))
+            if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+                missed.append(t)
+        if missed:
+            warn(
+                "No (n_iter, rho) in the grid brings the mean squared residual down "
+                "to discrepancy_tau * noise_variance for "
+                f"{_targets_text(missed, n_targets)}; their largest n_iter is used. "
+                "Extend n_iters (or lower discrepancy_tau).",
+                ConvergenceWarning,
+            )
+        rho_index, iter_index = (np.array(axis) for axis in zip(*picks, strict=True))
+        return rho_index, iter_index
+    finite = np.where(np.isfinite(values), values, np.inf).reshape(n_targets, -1)
+    failed = np.flatnonzero(~np.isfinite(finite.min(axis=1)))
+    if failed.size:
+        raise ValueError(
+            "Every (n_iter, rho) candidate diverged (non-finite residuals) for "
+            f"{_targets_text(failed, n_targets)}; use learning_rate='auto' or a "
+            "smaller learning_rate."
+        )
+    # Grid points by stopping time, then rho: the first minimum wins the ties.
+    rho_of = np.repeat(np.arange(n_rhos), n_steps)
+    order = np.lexsort((rho_of, np.tile(n_iters, n_rhos)))
+    best = order[np.argmin(finite[:, order], axis=1)]
+    return best // n_steps, best % n_steps
+
+
+# --------------------------------------------------------------------- edges
+def target_edges(grid, n_iter, rho, problem, learning_rate, variant):
+    """``(n_iter_at_edge_, rho_at_edge_)`` of each target: object arrays of shape
+    (n_targets,) holding ``"lower"``, ``"upper"`` or ``None`` (the rules of
+    ``grid_edge`` and ``rho_edge`` for each target's pick).
+
+    Each kind of edge warning is emitted at most once: the first target's, with
+    the number of targets it concerns.
+    """
+    n_targets = n_iter.size
+    n_iter_edges = np.empty(n_targets, dtype=object)
+    rho_edges = np.empty(n_targets, dtype=object)
+    caught_by = {}
+    for pair in sorted(set(zip(n_iter.tolist(), rho.tolist(), strict=True))):
+        where = np.flatnonzero((n_iter == pair[0]) & (rho == pair[1]))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            n_iter_edges[where] = grid_edge(
+                grid, pair[0], pair[1], problem, learning_rate, variant
+            )
+            rho_edges[where] = rho_edge(grid, pair[1])
+        for w in caught:
+            kind = (w.category, str(w.message).split("=")[0])
+            caught_by.setdefault(kind, [w, []])[1].extend(where.tolist())
+    for w, targets in caught_by.values():
+        warn(
+            f"{w.message} (per_target=True: the pick of "
+            f"{_targets_text(sorted(set(targets)), n_targets)})",
+            w.category,
+        )
+    return n_iter_edges, rho_edges
+
+
+# ------------------------------------------------------------ fitted state
+def set_target_selection(search, estimator, data, problem, grid, best, best_score):
+    """Refit every target at its pick and set the search's fitted state.
+
+    ``best``: each target's candidate index (``n_iter`` outer, ``rho`` inner, as
+    ``cv_results_``), shape (n_targets,); ``best_score``: each target's score, or
+    ``None`` (the IC estimators). ``n_iter_``, ``rho_``, ``best_index_``,
+    ``best_score_`` and the edge flags are arrays of shape (n_targets,);
+    ``best_params_`` is the list of each target's parameters. Returns ``search``.
+    """
+    n_iters, rhos = grid.n_iters, grid.rhos
+    iter_index, rho_index = best // rhos.size, best % rhos.size
+    n_iter, rho = n_iters[iter_index], rhos[rho_index]
+    start = time.perf_counter()
+    refit_targets(estimator, data, problem, n_iter, rho_index, rhos)
+    search.refit_time_ = time.perf_counter() - start
+    edges = target_edges(
+        grid, n_iter, rho, problem, search.learning_rate, search.variant
+    )
+    search.n_iters_ = like_input(n_iters, data.X)
+    search.rhos_ = like_input(rhos, data.X)
+    search.rho_unit_ = grid.rho_unit
+    search.n_iter_at_edge_, search.rho_at_edge_ = edges
+    search.best_index_ = np.asarray(best, dtype=np.int64)
+    search.best_params_ = [
+        {"n_iter": int(k), "rho": float(r)} for k, r in zip(n_iter, rho, strict=True)
+    ]
+    search.n_iter_ = like_input(np.asarray(n_iter, dtype=np.int64), data.X)
+    search.rho_ = like_input(np.asarray(rho, dtype=float), data.X)
+    if best_score is not None:
+        search.best_score_ = like_input(np.asarray(best_score, dtype=float), data.X)
+    search.best_estimator_ = estimator
+    search._expose_selected(estimator)
+    search.learning_rate_ = like_input(estimator.learning_rate_, data.X)
+    return search
