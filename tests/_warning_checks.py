@@ -34,8 +34,10 @@ def _is_rho_edge_warning(record):
 
 def rho_edge_warning_expected(search):
     """Whether the fitted ``search`` must have warned about its radius grid's edge:
-    an ``"upper"`` pick on the default radius grid (``rhos=None``)."""
-    return search.rho_at_edge_ == "upper" and search.rhos is None
+    an ``"upper"`` pick on the default radius grid (``rhos=None``), of any target
+    (a per-target search warns once for all its targets)."""
+    edges = np.atleast_1d(np.asarray(search.rho_at_edge_, dtype=object))
+    return search.rhos is None and any(edge == "upper" for edge in edges)
 
 
 def _edge_picks(search):
