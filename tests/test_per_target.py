@@ -18,7 +18,7 @@ from _warning_checks import fit_search
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning, UndefinedMetricWarning
 from sklearn.metrics import make_scorer, median_absolute_error
-from sklearn.model_selection import GridSearchCV, KFold, ShuffleSplit
+from sklearn.model_selection import GridSearchCV, KFold, LeaveOneOut, ShuffleSplit
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -113,6 +113,26 @@ def test_kfold_picks_equal_grid_search_column_by_column(splitter, weighted, scor
             rtol=1e-10,
             atol=1e-10,
         )
+
+
+def test_one_sample_folds_with_a_loss():
+    # Leave-one-out: R^2 is undefined on one sample, the squared error is not.
+    X, Y = per_target_data(n=20)
+    scoring = "neg_mean_squared_error"
+    search = SAMRegressorCV(**GRID, cv=LeaveOneOut(), scoring=scoring, per_target=True)
+    fit_search(search, X, Y, sample_weight=WEIGHTS[:20])
+    for t in (0, 2):
+        reference = _grid_search(
+            SAMRegressor(solver="spectral"),
+            search,
+            LeaveOneOut(),
+            scoring,
+            X,
+            Y[:, t],
+            WEIGHTS[:20],
+        )
+        assert search.best_params_[t] == reference.best_params_
+        _assert_same_results(search.cv_results_, reference.cv_results_, t)
 
 
 def test_default_grid_picks_equal_grid_search_on_the_resolved_grid():

@@ -414,10 +414,10 @@ class SelectedModelMixin:
     def staged_predict(self, X):
         """Yield the predictions of the selected model after steps ``1..n_iter_``.
 
-        With per-target picks (``per_target=True``), the steps ``1 ..
-        max(n_iter_)``: target ``t``'s predictions after ``min(step,
-        n_iter_[t])`` steps at its own ``rho_[t]`` (frozen after its own stopping
-        time), so the last stage is ``predict``.
+        With per-target picks (``per_target=True`` on the regression searches),
+        the steps ``1 .. max(n_iter_)``: target ``t``'s predictions after
+        ``min(step, n_iter_[t])`` steps at its own ``rho_[t]`` (frozen after its
+        own stopping time), so the last stage is ``predict``.
 
         Parameters
         ----------
