@@ -31,6 +31,7 @@ __all__ = [
     "HoldsNamespace",
     "NUMPY_LAPACK_MAX_SIZE",
     "concat",
+    "bool_array",
     "index_array",
     "permute_dims",
     "asarray_like",
@@ -98,6 +99,13 @@ def asarray_like(xp, values, like):
     if is_numpy(xp):
         return np.asarray(values, dtype=like.dtype)
     return xp.asarray(values, dtype=like.dtype, device=like.device)
+
+
+def bool_array(xp, values, like):
+    """Host booleans ``values`` as a boolean array on ``like``'s device."""
+    if is_numpy(xp):
+        return np.asarray(values, dtype=bool)
+    return xp.asarray(values, dtype=xp.bool, device=like.device)
 
 
 def index_array(xp, values, like):

@@ -10,7 +10,7 @@ shared), each target's coefficients taken at its own stopping time.
 
 import numpy as np
 
-from .._core._namespaces import device_of, index_array, zeros
+from .._core._namespaces import bool_array, concat, index_array, zeros
 from .._stability import check_finite, check_output_range
 from ._cv_scores import CHUNK_ENTRIES
 
@@ -21,7 +21,7 @@ def _assemble(xp, pieces, n_targets, like):
     """Columns ``(positions, block)`` into one (n_params, n_targets) array."""
     positions = np.concatenate([p for p, _ in pieces])
     blocks = [block for _, block in pieces]
-    stacked = blocks[0] if len(blocks) == 1 else xp.concat(blocks, axis=1)
+    stacked = blocks[0] if len(blocks) == 1 else concat(xp, blocks, axis=1)
     if np.array_equal(positions, np.arange(n_targets)):
         return stacked
     inverse = np.empty(n_targets, dtype=np.int64)
@@ -191,10 +191,11 @@ class PerTargetRun:
                 pred = next(streams[g])
                 if current[g] is None:
                     current[g] = zeros(xp, tuple(pred.shape), pred)
-                moving = xp.asarray(step <= stop, device=device_of(pred))
+                moving = bool_array(xp, step <= stop, pred)
                 current[g] = xp.where(moving[None, :], pred, current[g])
             like = next(c for c in current if c is not None)
-            stage = xp.concat(
+            stage = concat(
+                xp,
                 [
                     zeros(xp, (like.shape[0], p.size), like) if c is None else c
                     for c, (p, _) in zip(current, self.groups, strict=True)
