@@ -637,13 +637,43 @@ def test_dask_path_and_one_pass_searches_equal_numpy():
         assert_rel_close(dask_fit.dual_coef_, numpy_fit.dual_coef_)
 
 
+@pytest.mark.parametrize("class_weight", [None, "balanced"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_kernel_classifier_on_dask_equals_numpy(n_classes, class_weight):
+    """Labels from one pass over dask y, the features per chunk: the decision
+    values, labels and landmarks of the in-memory fit, as dask arrays."""
+    da = pytest.importorskip("dask.array")
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((240, 4))
+    codes = np.digitize(X[:, 0] + 0.3 * rng.standard_normal(240), [-0.4, 0.6])
+    labels = np.array(["low", "mid", "high"])[np.minimum(codes, n_classes - 1)]
+    weights = rng.uniform(0.5, 2.0, 240)
+    params = dict(
+        kernel="rbf",
+        gamma=0.5,
+        n_components=40,
+        random_state=0,
+        n_iter=50,
+        class_weight=class_weight,
+    )
+    eager = SAMKernelClassifier(**params).fit(X, labels, sample_weight=weights)
+    X_d = da.from_array(X, chunks=80)
+    lazy = SAMKernelClassifier(**params).fit(
+        X_d, da.from_array(labels, chunks=80), da.from_array(weights, chunks=80)
+    )
+    assert_array_equal(lazy.component_indices_, eager.component_indices_)
+    assert_array_equal(lazy.classes_, eager.classes_)
+    decision, predicted = lazy.decision_function(X_d), lazy.predict(X_d)
+    assert isinstance(decision, da.Array) and isinstance(predicted, da.Array)
+    assert_rel_close(decision.compute(), eager.decision_function(X))
+    assert_array_equal(predicted.compute(), eager.predict(X))
+
+
 def test_dask_refusals():
     (X, y, _, _), (X_d, y_d, _) = _dask_data(n=100)
     params = dict(kernel="rbf", n_components=10, random_state=0)
     with pytest.raises(ValueError, match="Cross-validation splits of dask arrays"):
         SAMKernelRidgeCV(rhos=[0.0], n_iters=[1, 10], **params).fit(X_d, y_d)
-    with pytest.raises(ValueError, match="does not accept dask arrays"):
-        SAMKernelClassifier(**params).fit(X_d, (y_d > 2).astype(int))
     with pytest.raises(ValueError, match="batch_size is not supported for dask"):
         SAMKernelRidge(batch_size=10, **params).fit(X_d, y_d)
     da = pytest.importorskip("dask.array")

@@ -567,12 +567,14 @@ class SAMKernelClassifier(SAMClassifierMixin, KernelSAM):
         return super().fit(X, y, sample_weight)
 
     def _validate_fit_data(self, X, y, sample_weight):
-        # The Nystroem route keeps dask input lazy (KernelSAM); the labels are
-        # encoded in memory and predict would return numpy: refused for now.
         if self.n_components is not None and takes_dask_route(X, y, sample_weight):
-            raise ValueError(
-                "SAMKernelClassifier(n_components=...) does not accept dask arrays "
-                "yet: its labels are encoded in memory. Fit on in-memory arrays, or "
-                "use SAMKernelRidge(n_components=...) on dask with +/-1 targets."
+            # The Nystroem route keeps dask input lazy (KernelSAM): the labels
+            # from one pass over y, encoded chunk by chunk, as SAMClassifier's.
+            _, Y, weights, binarizer, groups = dask_binarize_labels(
+                X, y, sample_weight, self.class_weight, self
+            )
+            data = KernelSAM._validate_fit_data(self, X, Y, weights)
+            return data._replace(
+                y_ndim=1 if Y.shape[1] == 1 else 2, labels=binarizer, row_groups=groups
             )
         return super()._validate_fit_data(X, y, sample_weight)
