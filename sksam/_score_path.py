@@ -31,9 +31,13 @@ class ScorePath(ABC):
     ----------
     sign : float
         ``1.0``, or ``-1.0`` for a loss scored as its negative (``neg_*`` scorers).
+    shape : tuple
+        The shape of one step's score: ``()`` for one metric (several metrics
+        scored at once: ``(n_metrics,)``, ``_selection._multimetric``).
     """
 
     sign = 1.0
+    shape = ()
 
     @abstractmethod
     def bind(self, y_true, sample_weight, data, encoded=False):

@@ -7,7 +7,6 @@ decision values of the whole path in one vectorised pass (the classifier's
 """
 
 from sklearn.base import ClassifierMixin
-from sklearn.utils.validation import check_is_fitted
 
 from .._params import KERNEL_CONSTRAINTS
 from .._selection._cv import BaseSAMCV
@@ -162,6 +161,7 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
         relative_rho=False,
         cv=5,
         scoring=None,
+        refit=True,
         n_jobs=None,
         store_cv_results="deprecated",
         verbose=0,
@@ -175,6 +175,7 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
         self.relative_rho = relative_rho
         self.cv = cv
         self.scoring = scoring
+        self.refit = refit
         self.n_jobs = n_jobs
         self.store_cv_results = store_cv_results
         self.verbose = verbose
@@ -196,9 +197,9 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             Decision values (see :meth:`SAMClassifier.decision_function`).
         """
-        check_is_fitted(self)
+        model = self._refitted("decision_function")
         check_same_namespace(X, self, self._copied_attributes[0], "decision_function")
-        return self.best_estimator_.decision_function(X)
+        return model.decision_function(X)
 
     def staged_decision_function(self, X):
         """Yield the decision values of the selected model after steps ``1..n_iter_``.
@@ -213,8 +214,8 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             Decision values.
         """
-        check_is_fitted(self)
-        yield from self.best_estimator_.staged_decision_function(X)
+        model = self._refitted("staged_decision_function")
+        yield from model.staged_decision_function(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -351,6 +352,7 @@ class SAMKernelClassifierCV(SAMClassifierCV):
         relative_rho=False,
         cv=5,
         scoring=None,
+        refit=True,
         n_jobs=None,
         store_cv_results="deprecated",
         verbose=0,
@@ -370,6 +372,7 @@ class SAMKernelClassifierCV(SAMClassifierCV):
             relative_rho=relative_rho,
             cv=cv,
             scoring=scoring,
+            refit=refit,
             n_jobs=n_jobs,
             store_cv_results=store_cv_results,
             verbose=verbose,

@@ -13,7 +13,7 @@ from numbers import Integral, Real
 import numpy as np
 import sklearn
 from sklearn.base import BaseEstimator, RegressorMixin, clone, is_classifier
-from sklearn.metrics import check_scoring, get_scorer, get_scorer_names
+from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Hidden, StrOptions
 from sklearn.utils.fixes import parse_version
@@ -37,6 +37,17 @@ from .._warnings import warn
 from ._cv_scores import SplitGrid, SplitScores
 from ._dask_scores import dask_split_scores
 from ._gcv import check_target_squares, gcv_n_obs, gcv_pick, gcv_scores
+from ._multimetric import (
+    MULTIMETRIC_TYPES,
+    MultimetricScorer,
+    MultiScoring,
+    check_gcv_scoring,
+    check_refit,
+    multimetric_results,
+    resolve_scoring,
+    select_best_index,
+    split_score_dicts,
+)
 from ._search import (
     N_ITER_AT_EDGE_DOC,
     RHO_AT_EDGE_DOC,
@@ -49,6 +60,13 @@ from ._search import (
 from ._split_scores import split_scores
 
 __all__ = ["BaseSAMCV", "SAMKernelRidgeCV", "SAMRegressorCV"]
+
+
+def _best_score(scores):
+    """The best score of a split, for ``verbose`` (several metrics: each's)."""
+    if isinstance(scores, dict):
+        return ", ".join(f"{name} {_best_score(v)}" for name, v in scores.items())
+    return f"{np.nanmax(scores, initial=-np.inf):.3g}"
 
 
 def _zero_weight_folds(score_weight, splits):
@@ -73,7 +91,16 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         "relative_rho": ["boolean"],
         "verbose": ["verbose"],
         "cv": ["cv_object", StrOptions({"gcv"})],
-        "scoring": [StrOptions(set(get_scorer_names())), callable, None],
+        "scoring": [
+            StrOptions(set(get_scorer_names())),
+            callable,
+            list,
+            tuple,
+            set,
+            dict,
+            None,
+        ],
+        "refit": ["boolean", str, callable],
         "n_jobs": [Integral, None],
         "store_cv_results": ["boolean", Hidden(StrOptions({"deprecated"}))],
         **{
@@ -145,6 +172,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                     "is not linear in y). Use variant='unnormalized' or a "
                     "cross-validation splitter."
                 )
+            check_gcv_scoring(self.scoring)
             if self.scoring is not None:
                 raise ValueError("scoring must be None with cv='gcv'.")
             _raise_for_params(params, self, "fit")
@@ -171,30 +199,48 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             for key in ("split0_test_score", "std_test_score"):
                 del results[key]
             self.scorer_, self.n_splits_ = None, None
+            self.multimetric_ = False
         else:
             split, min_test, zero_weight = self._cv_scores(
                 estimator, X, y, sample_weight, params, (n_iters, rhos), data
             )
-            results = search_results(
-                split.scores,
-                n_iters,
-                rhos,
-                split.n_diverged,
-                split.error,
-                (split.fit_time, split.score_time),
-                min_test,
-                zero_weight=zero_weight,
-            )
-        best = int(results["rank_test_score"].argmin())
+
+            def make_results(scores):
+                return search_results(
+                    scores,
+                    n_iters,
+                    rhos,
+                    split.n_diverged,
+                    split.error,
+                    (split.fit_time, split.score_time),
+                    min_test,
+                    zero_weight=zero_weight,
+                )
+
+            self.multimetric_ = isinstance(split.scores, dict)
+            if self.multimetric_:
+                if not isinstance(self.scoring, MULTIMETRIC_TYPES):
+                    check_refit(self.refit, split.scores)  # a callable's dict
+                results = multimetric_results(split.scores, make_results, self.refit)
+            else:
+                results = make_results(split.scores)
+        self.n_iters_ = like_input(n_iters, data.X)
+        self.rhos_ = like_input(rhos, data.X)
+        self.rho_unit_ = grid.rho_unit
+        self.cv_results_ = results
+        self._forget_selection()
+        if self.multimetric_ and self.refit is False:
+            return self  # no selection, as GridSearchCV: cv_results_ only
+        refit_metric = self.refit if self.multimetric_ else "score"
+        best = select_best_index(self.refit, refit_metric, results)
         params = results["params"][best]
-        # The refit on all the data: exactly ``estimator.fit``, from the problem
-        # (and decomposition, if made for the grid or GCV) built above.
-        start = time.perf_counter()
-        estimator.set_params(**params)
-        run = estimator._plan_run(problem, params["n_iter"])
-        estimator._set_fitted(data, run, run.coef(params["n_iter"]), params["n_iter"])
-        self.refit_time_ = time.perf_counter() - start
-        edge = grid_edge(
+        self.best_index_ = best
+        self.best_params_ = dict(params)
+        if not callable(self.refit):
+            self.best_score_ = float(results[f"mean_test_{refit_metric}"][best])
+        self.n_iter_ = params["n_iter"]
+        self.rho_ = params["rho"]
+        self.n_iter_at_edge_ = grid_edge(
             grid,
             params["n_iter"],
             params["rho"],
@@ -202,12 +248,18 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             self.learning_rate,
             self.variant,
         )
-        self.n_iters_ = like_input(n_iters, data.X)
-        self.rhos_ = like_input(rhos, data.X)
-        self.rho_unit_ = grid.rho_unit
-        self.n_iter_at_edge_ = edge
         self.rho_at_edge_ = rho_edge(grid, params["rho"])
-        return self._set_selected(results, best, estimator)
+        if not self.refit:
+            return self
+        # The refit on all the data: exactly ``estimator.fit``, from the problem
+        # (and decomposition, if made for the grid or GCV) built above.
+        start = time.perf_counter()
+        estimator.set_params(**params)
+        run = estimator._plan_run(problem, params["n_iter"])
+        estimator._set_fitted(data, run, run.coef(params["n_iter"]), params["n_iter"])
+        self.refit_time_ = time.perf_counter() - start
+        self.best_estimator_ = estimator
+        return self._expose_selected(estimator)
 
     def _gcv_plan(self, estimator):
         def plan(problem, rho):
@@ -217,23 +269,42 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
 
         return plan
 
-    def _set_selected(self, results, best, estimator):
-        """The fitted state of the search, set once at the end of ``fit``."""
-        self.best_index_ = best
-        self.best_params_ = dict(results["params"][best])
-        self.n_iter_ = results["params"][best]["n_iter"]
-        self.rho_ = results["params"][best]["rho"]
-        self.best_score_ = float(results["mean_test_score"][best])
-        self.cv_results_ = results
-        self.best_estimator_ = estimator
-        return self._expose_selected(estimator)
+    #: The fitted attributes a fit sets only with a selection (``best_*``, the
+    #: picks) or a refit (the model): removed before each fit sets them anew.
+    _SELECTION_ATTRIBUTES = (
+        "best_index_",
+        "best_params_",
+        "best_score_",
+        "n_iter_",
+        "rho_",
+        "n_iter_at_edge_",
+        "rho_at_edge_",
+        "best_estimator_",
+        "refit_time_",
+        "learning_rate_",
+        "n_features_in_",
+        "feature_names_in_",
+    )
+
+    def _forget_selection(self):
+        """Remove the selection and the refitted model of an earlier fit."""
+        for name in self._SELECTION_ATTRIBUTES + self._copied_attributes:
+            if name in self.__dict__:
+                delattr(self, name)
+
+    def _scoring(self):
+        """``(scorer, scoring)``: the scorer called on candidates and the scoring
+        the splits look up (``_multimetric.resolve_scoring``; several metrics: a
+        multi-metric scorer and a ``MultiScoring``). ``scoring=None`` under
+        metadata routing is R^2 requesting ``sample_weight`` (as ``RidgeCV``): the
+        search owns its scorer's requests."""
+        if _routing_enabled() and self.scoring is None:
+            return get_scorer("r2").set_score_request(sample_weight=True), None
+        return resolve_scoring(self._make_estimator(), self.scoring, self.refit)
 
     def _get_scorer(self):
-        """The scorer; ``scoring=None`` under metadata routing is R^2 requesting
-        ``sample_weight`` (as ``RidgeCV``): the search owns its scorer's requests."""
-        if _routing_enabled() and self.scoring is None:
-            return get_scorer("r2").set_score_request(sample_weight=True)
-        return check_scoring(self._make_estimator(), scoring=self.scoring)
+        """The scorer of the validation folds (see ``_scoring``)."""
+        return self._scoring()[0]
 
     def _cv_scores(self, estimator, X, y, sample_weight, params, grid, data):
         """``(SplitScores, min_test, zero_weight)``: the scores (and times) of
@@ -244,7 +315,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         X, y = indexable(X, y)
         if sample_weight is not None:
             params = {**params, "sample_weight": sample_weight}
-        scorer = self._get_scorer()
+        scorer, scoring = self._scoring()
         if _routing_enabled():
             routed = process_routing(self, "fit", **params)
             split_params, score_params = routed.splitter.split, routed.scorer.score
@@ -257,7 +328,9 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
         cv = check_cv(self.cv, y, classifier=is_classifier(estimator))
         splits = list(cv.split(X, y, **split_params))
-        self.scorer_, self.n_splits_ = scorer, len(splits)
+        multi = isinstance(scoring, MultiScoring)
+        self.scorer_ = scoring.scorers if multi else scorer
+        self.n_splits_ = len(splits)
         min_test = min((len(test) for _, test in splits), default=None)
         zero_weight = _zero_weight_folds(score_params.get("sample_weight"), splits)
         n_candidates = grid[0].size * grid[1].size
@@ -267,7 +340,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                 f"totalling {len(splits) * n_candidates} fits (one decomposition "
                 "per fold)"
             )
-        grid = SplitGrid(*grid, scorer, self.scoring)
+        grid = SplitGrid(*grid, scorer, scoring)
         if estimator._reduces_dask(X, y, sample_weight):
             # All folds in one pass of dask, scored from their moments (_dask.py).
             split = dask_split_scores(
@@ -293,14 +366,20 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             for index, result in enumerate(per_split):
                 seconds = result.fit_time[:, :, None].max() + result.score_time.sum()
                 print(
-                    f"[CV {index + 1}/{len(splits)}] END {result.scores.size} "
-                    "candidates; best score "
-                    f"{np.nanmax(result.scores, initial=-np.inf):.3g}; "
+                    f"[CV {index + 1}/{len(splits)}] END {result.fit_time.size} "
+                    f"candidates; best score {_best_score(result.scores)}; "
                     f"total time {seconds:.2f}s"
                 )
         errors = [result.error for result in per_split if result.error is not None]
+        scores = split_score_dicts(
+            [result.scores for result in per_split],
+            scoring.names if multi else None,
+            (grid.n_iters.size, grid.rhos.size),
+        )
+        if scores is None:  # one metric
+            scores = np.stack([result.scores for result in per_split], axis=-1)
         split = SplitScores(
-            np.stack([result.scores for result in per_split], axis=-1),
+            scores,
             sum(result.n_diverged for result in per_split),
             errors[0] if errors else None,
             np.stack([result.fit_time for result in per_split], axis=-1),
@@ -324,6 +403,8 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         """
         if parse_version(sklearn.__version__).release < (1, 7):
             return False
+        if isinstance(scorer, MultimetricScorer):  # each metric warns
+            return any(map(self._scorer_takes_weights, scorer._scorers.values()))
         if hasattr(scorer, "_accept_sample_weight"):
             accept = scorer._accept_sample_weight()
         else:
@@ -551,6 +632,7 @@ class SAMRegressorCV(RegressorMixin, BaseSAMCV):
         relative_rho=False,
         cv=5,
         scoring=None,
+        refit=True,
         n_jobs=None,
         store_cv_results="deprecated",
         verbose=0,
@@ -563,6 +645,7 @@ class SAMRegressorCV(RegressorMixin, BaseSAMCV):
         self.relative_rho = relative_rho
         self.cv = cv
         self.scoring = scoring
+        self.refit = refit
         self.n_jobs = n_jobs
         self.store_cv_results = store_cv_results
         self.verbose = verbose
@@ -643,6 +726,7 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
         relative_rho=False,
         cv=5,
         scoring=None,
+        refit=True,
         n_jobs=None,
         store_cv_results="deprecated",
         verbose=0,
@@ -660,6 +744,7 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
         self.relative_rho = relative_rho
         self.cv = cv
         self.scoring = scoring
+        self.refit = refit
         self.n_jobs = n_jobs
         self.store_cv_results = store_cv_results
         self.verbose = verbose

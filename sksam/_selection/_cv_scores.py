@@ -38,7 +38,9 @@ class SplitGrid(NamedTuple):
 
     ``scorer`` is the search's scorer (called per candidate where the estimator
     has no ``ScorePath`` of ``scoring``); ``scoring`` is the search's ``scoring``
-    parameter (``None``: the estimator's ``score``).
+    parameter (``None``: the estimator's ``score``), or a
+    ``_multimetric.MultiScoring`` of several metrics (``scorer`` then returns a
+    dict of scores).
     """
 
     n_iters: np.ndarray
@@ -51,7 +53,9 @@ class SplitScores(NamedTuple):
     """Scores of every candidate on one split (or, from dask, on every split).
 
     ``scores``, ``fit_time`` and ``score_time`` have shape (n_iters, n_rhos) (with
-    a last axis over the splits from dask); ``n_diverged`` counts the non-finite
+    a last axis over the splits from dask); with several metrics ``scores`` is a
+    dict name -> such an array, or an array with a last axis over the metrics
+    (``_multimetric.named_scores``); ``n_diverged`` counts the non-finite
     candidates; ``error`` is the first exception a scorer raised, or ``None``. The
     fit time of a candidate is the split's validation, problem and decomposition
     time (shared by all candidates) plus its share of its ``rho``'s path; its score

@@ -15,6 +15,7 @@ from .._dask import fold_moments, validate_dask_fit_data
 from .._problem import moment_problem
 from .._regression import PATH_METRICS
 from ._cv_scores import SplitScores, grid_chunk_size
+from ._multimetric import MultiScoring
 
 __all__ = ["dask_split_scores"]
 
@@ -24,7 +25,9 @@ def dask_split_scores(estimator, X, y, splits, sample_weight, score_params, grid
 
     The validation scores come from the test-fold moments (``_dask.fold_moments``),
     weighted iff ``score_params`` holds the ``sample_weight``; only squared-error
-    metrics can be scored so.
+    metrics can be scored so. Several metrics (a ``MultiScoring`` of such
+    metrics) are scored from the same coefficients: ``scores`` is then a dict
+    name -> array.
     """
     if set(score_params) - {"sample_weight"}:
         raise ValueError(
@@ -32,13 +35,15 @@ def dask_split_scores(estimator, X, y, splits, sample_weight, score_params, grid
             f"got {sorted(score_params)}."
         )
     n_iters, rhos = grid.n_iters, grid.rhos
-    metric, sign = _moment_metric(grid.scoring)
+    multi = isinstance(grid.scoring, MultiScoring)
+    metrics = [
+        _moment_metric(spec)
+        for spec in (grid.scoring.specs if multi else (grid.scoring,))
+    ]
     X, y, sample_weight, _ = validate_dask_fit_data(X, y, sample_weight)
     splits = [(np.asarray(train), np.asarray(test)) for train, test in splits]
     # As scikit-learn's metrics: R^2 and explained variance of one sample are nan.
-    undefined = [
-        metric in ("r2", "explained_variance") and test.size < 2 for _, test in splits
-    ]
+    one_sample = ("r2", "explained_variance")
     tic = perf_counter()
     folds = fold_moments(
         X,
@@ -49,14 +54,15 @@ def dask_split_scores(estimator, X, y, splits, sample_weight, score_params, grid
         "sample_weight" in score_params,
     )
     shape = (n_iters.size, rhos.size, len(folds))
-    scores = np.full(shape, np.nan)
+    scores = np.full(shape + (len(metrics),), np.nan)
     # The one pass of dask is shared by the splits and their candidates.
     fit_time = np.full(shape, (perf_counter() - tic) / max(len(folds), 1))
     score_time = np.zeros(shape)
     n_diverged = 0
     for split, (train_moments, scored, n_train) in enumerate(folds):
-        if undefined[split] or not float(scored.sum_weights) > 0.0:
-            continue  # a one-sample, empty or zero-weight test fold: nan
+        if not float(scored.sum_weights) > 0.0:
+            continue  # an empty or zero-weight test fold: nan
+        n_test = splits[split][1].size
         problem = moment_problem(train_moments, estimator.fit_intercept, n_train)
         chunk = grid_chunk_size(2 * problem.n_targets * train_moments.xx.shape[0])
         for j, rho in enumerate(rhos):
@@ -66,18 +72,31 @@ def dask_split_scores(estimator, X, y, splits, sample_weight, score_params, grid
             for index, coefs in problem.spectral_coef_chunks(
                 run.learning_rate, run.rho, n_iters, run.variant, chunk
             ):
-                with np.errstate(over="ignore", invalid="ignore"):
-                    values = sign * squared_error_scores(
-                        metric, scored, coefs, problem.output.x_mean, problem.y_offset
-                    )
-                finite = np.isfinite(coefs).all(axis=(0, 1)) & np.isfinite(values)
-                n_diverged += int(np.sum(~finite))
-                scores[np.arange(n_iters.size)[index][finite], j, split] = values[
-                    finite
-                ]
+                finite = np.isfinite(coefs).all(axis=(0, 1))
+                bad = ~finite
+                rows = np.arange(n_iters.size)[index]
+                for m, (metric, sign) in enumerate(metrics):
+                    if metric in one_sample and n_test < 2:
+                        continue  # a one-sample test fold: nan
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        values = sign * squared_error_scores(
+                            metric,
+                            scored,
+                            coefs,
+                            problem.output.x_mean,
+                            problem.y_offset,
+                        )
+                    ok = finite & np.isfinite(values)
+                    bad |= ~ok
+                    scores[rows[ok], j, split, m] = values[ok]
+                n_diverged += int(np.sum(bad))
             elapsed = (perf_counter() - tic) / n_iters.size
             fit_time[:, j, split] += elapsed / 2
             score_time[:, j, split] += elapsed / 2
+    if multi:
+        scores = {name: scores[..., m] for m, name in enumerate(grid.scoring.names)}
+    else:
+        scores = scores[..., 0]
     return SplitScores(scores, n_diverged, None, fit_time, score_time)
 
 
@@ -104,6 +123,7 @@ def _moment_metric(scoring):
             "With dask arrays SAMRegressorCV scores from the reduced moments and "
             "supports only the squared-error scorings None, 'r2', "
             "'explained_variance', 'neg_mean_squared_error' and "
-            "'neg_root_mean_squared_error'."
+            "'neg_root_mean_squared_error' (for multi-metric scoring: a list or "
+            f"dict of these names); got {scoring!r}."
         )
     return metric, entry[1]

@@ -30,7 +30,7 @@ def path_split_scores(
     """
     n_iters, rhos = grid.n_iters, grid.rhos
     shape = (n_iters.size, rhos.size)
-    scores = np.full(shape, np.nan)
+    scores = np.full(shape + score_path.shape, np.nan)  # (several metrics: last)
     fit_time, score_time = np.full(shape, shared), np.zeros(shape)
     n_diverged = 0
     paths = grid_path_chunks(estimator, problem, grid, chunk, fit_time, score_time, xp)

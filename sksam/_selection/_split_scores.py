@@ -21,6 +21,7 @@ from .._core._namespaces import index_array, is_numpy
 from .._core._variants import get_variant
 from ._candidate_scores import candidate_scores
 from ._cv_scores import SplitScores, grid_chunk_size
+from ._multimetric import score_path_of
 from ._path_scores import coordinate_scores, path_split_scores
 
 __all__ = ["split_scores"]
@@ -32,7 +33,8 @@ def split_scores(
     """``SplitScores`` of every grid point on one split, shape (n_iters, n_rhos).
 
     ``grid`` is a ``SplitGrid``. Where the estimator has a ``ScorePath`` of
-    ``grid.scoring`` (``_score_path``), float64 data and no metadata besides
+    ``grid.scoring`` (``_score_path``; of every metric of a multi-metric
+    scoring, ``_multimetric.score_path_of``), float64 data and no metadata besides
     ``sample_weight`` go to the scorer, the whole path is scored by it
     (``_path_scores``: from predictions, or from the fold's eigen-coordinates where
     the score path can and that is cheaper and safe); otherwise the scorer is
@@ -47,7 +49,7 @@ def split_scores(
     score_params = _check_method_params(X, params=score_params, indices=test)
     score_path = None
     if not set(score_params) - {"sample_weight"}:
-        score_path = estimator._score_path(grid.scoring)
+        score_path = score_path_of(estimator, grid.scoring)
     data = None
     if score_path is not None and all_data is not None:
         float64 = array_namespace(all_data.X)[0].float64
