@@ -234,18 +234,15 @@ def multimetric_results(scores, make_results, refit):
     refit_metric = refit if isinstance(refit, str) and refit in names else None
     if not finite or (refit_metric is not None and refit_metric not in finite):
         make_results(scores[refit_metric or names[0]])  # raises: all failed
-    results = None
-    for name in names:
-        if name in finite:
-            one = make_results(scores[name])
-        else:
-            one = _failed_results(scores[name])
-        if results is None:
-            results = {
-                key: value
-                for key, value in one.items()
-                if not key.endswith("_test_score")
-            }
+    per_metric = {
+        name: make_results(scores[name])
+        if name in finite
+        else _failed_results(scores[name])
+        for name in names
+    }
+    shared = per_metric[finite[0]]  # the times and parameters
+    results = {k: v for k, v in shared.items() if not k.endswith("_test_score")}
+    for name, one in per_metric.items():
         for key, value in one.items():
             if key.endswith("_test_score"):
                 results[key.removesuffix("score") + name] = value
