@@ -10,6 +10,7 @@ from sklearn.base import ClassifierMixin
 
 from .._params import KERNEL_CONSTRAINTS
 from .._selection._cv import BaseSAMCV
+from .._selection._dof_guard import MAX_DOF_FRACTION
 from .._validation import check_same_namespace
 from ._classifier import _CLASS_WEIGHT, SAMClassifier, SAMKernelClassifier
 
@@ -44,14 +45,22 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
         generalized cross-validation of the squared error on the +/-1 indicators
         instead, from one decomposition of all the data (an approximation, see
         :class:`SAMRegressorCV`; ``best_score_`` is then ``-GCV``).
-    scoring : str, callable or None, default=None
+    scoring : str, callable, list, tuple, set, dict or None, default=None
         A scorer name of :func:`sklearn.metrics.get_scorer_names` or a callable
         ``scorer(estimator, X, y)``; ``None`` is the estimator's ``score``
-        (accuracy). Each grid point is scored exactly as ``GridSearchCV`` scores
+        (accuracy). Several metrics as in ``GridSearchCV`` (a list, tuple or set
+        of scorer names, a dict of names to scorers, or a callable returning a
+        dict; see :class:`SAMRegressorCV`), with ``refit`` naming the one that
+        selects. Each grid point is scored exactly as ``GridSearchCV`` scores
         its refitted model. For ``None`` and ``"accuracy"`` (float64 data) the
         accuracy of every grid point of a split comes from one vectorised pass
         over the decision values; other scorers are called on a fitted estimator
         whose coefficients are set from the path.
+    refit : bool, str or callable, default=True
+        As in ``GridSearchCV`` and :class:`SAMRegressorCV`: ``True`` (one
+        metric), the name of the metric that selects, a callable of
+        ``cv_results_`` returning ``best_index_``, or ``False`` (no refit; no
+        ``predict``).
     n_jobs : int, default=None
         Number of jobs over the splits.
     store_cv_results : bool, default="deprecated"
@@ -83,10 +92,13 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
     rho_ : float
         Selected SAM radius.
     best_score_ : float
-        Mean validation score of the selected pair.
+        Mean validation score of the selected pair (of the ``refit`` metric;
+        absent with a callable ``refit``).
     best_params_ : dict
         ``{"n_iter": n_iter_, "rho": rho_}``, as in ``GridSearchCV`` (``rho``
-        absolute, also with ``relative_rho``).
+        absolute, also with ``relative_rho``). With several metrics and
+        ``refit=False`` nothing is selected: ``best_*``, ``n_iter_`` and
+        ``rho_`` are absent.
     best_index_ : int
         Index of the selected pair in the order ``n_iter`` outer, ``rho`` inner.
     n_iters_ : ndarray of shape (n_n_iters,)
@@ -102,19 +114,25 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
         Whether ``rho_`` is at an end of the radius grid (a flag, no warning): as
         in :class:`SAMRegressorCV`.
     best_estimator_ : SAMClassifier
-        The model with ``n_iter_`` and ``rho_`` refitted on all the data.
+        The model with ``n_iter_`` and ``rho_`` refitted on all the data (absent
+        with ``refit=False``, as are the model's attributes).
     learning_rate_ : float
         Step size of the refitted model.
     cv_results_ : dict of ndarray
         The keys of ``GridSearchCV.cv_results_`` for the candidates of
         ``ParameterGrid({"n_iter": n_iters, "rho": rhos})`` (see
-        :class:`SAMRegressorCV`).
-    scorer_ : callable or None
-        The scorer of the validation folds; ``None`` for ``cv="gcv"``.
+        :class:`SAMRegressorCV`; ``_<name>`` for ``_score`` with several
+        metrics).
+    scorer_ : callable, dict or None
+        The scorer of the validation folds (a dict for several metrics);
+        ``None`` for ``cv="gcv"``.
+    multimetric_ : bool
+        Whether several metrics were scored.
     n_splits_ : int or None
         Number of cross-validation splits; ``None`` for ``cv="gcv"``.
     refit_time_ : float
-        Seconds spent refitting the selected pair on all the data.
+        Seconds spent refitting the selected pair on all the data (absent with
+        ``refit=False``).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -131,8 +149,9 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
     -----
     The selected pair, every split score and every mean score equal those of
     ``GridSearchCV(SAMClassifier(...), {"n_iter": n_iters, "rho": rhos}, cv=cv,
-    scoring=scoring)``, ties included (the first best candidate in the grid order
-    wins: the fewest steps among ``n_iters`` given in increasing order). The
+    scoring=scoring, refit=refit)``, ties included (the first best candidate in
+    the grid order wins: the fewest steps among ``n_iters`` given in increasing
+    order). The
     accuracy of a grid point is exact unless two classes' decision values tie to
     rounding. ``sample_weight`` weights every training fit, and the validation
     scores exactly when ``GridSearchCV`` weights them (see ``fit``).
@@ -162,6 +181,7 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
         cv=5,
         scoring=None,
         refit=True,
+        max_dof_fraction=MAX_DOF_FRACTION,
         n_jobs=None,
         store_cv_results="deprecated",
         verbose=0,
@@ -176,6 +196,7 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
         self.cv = cv
         self.scoring = scoring
         self.refit = refit
+        self.max_dof_fraction = max_dof_fraction
         self.n_jobs = n_jobs
         self.store_cv_results = store_cv_results
         self.verbose = verbose
@@ -248,8 +269,11 @@ class SAMKernelClassifierCV(SAMClassifierCV):
     cv : int, cross-validation generator, iterable or "gcv", default=5
         As in :class:`SAMClassifierCV` (``kernel="precomputed"``: splits take the
         kernel's rows and training columns).
-    scoring : str, callable or None, default=None
-        As in :class:`SAMClassifierCV` (``None``: accuracy).
+    scoring : str, callable, list, tuple, set, dict or None, default=None
+        As in :class:`SAMClassifierCV` (``None``: accuracy; several metrics as
+        in ``GridSearchCV``).
+    refit : bool, str or callable, default=True
+        As in ``GridSearchCV`` and :class:`SAMRegressorCV`.
     n_jobs : int, default=None
         Number of jobs over the splits.
     store_cv_results : bool, default="deprecated"
@@ -304,17 +328,23 @@ class SAMKernelClassifierCV(SAMClassifierCV):
     n_iter_at_edge_, rho_at_edge_ : {"lower", "upper"} or None
         As in :class:`SAMRegressorCV`.
     best_estimator_ : SAMKernelClassifier
-        The model with ``n_iter_`` and ``rho_`` refitted on all the data.
+        The model with ``n_iter_`` and ``rho_`` refitted on all the data (absent
+        with ``refit=False``, as are the model's attributes).
     learning_rate_ : float
         Step size of the refitted model.
     cv_results_ : dict of ndarray
-        The keys of ``GridSearchCV.cv_results_`` (see :class:`SAMRegressorCV`).
-    scorer_ : callable or None
-        The scorer of the validation folds; ``None`` for ``cv="gcv"``.
+        The keys of ``GridSearchCV.cv_results_`` (see :class:`SAMRegressorCV`;
+        ``_<name>`` for ``_score`` with several metrics).
+    scorer_ : callable, dict or None
+        The scorer of the validation folds (a dict for several metrics);
+        ``None`` for ``cv="gcv"``.
+    multimetric_ : bool
+        Whether several metrics were scored.
     n_splits_ : int or None
         Number of cross-validation splits; ``None`` for ``cv="gcv"``.
     refit_time_ : float
-        Seconds spent refitting the selected pair on all the data.
+        Seconds spent refitting the selected pair on all the data (absent with
+        ``refit=False``).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -353,6 +383,7 @@ class SAMKernelClassifierCV(SAMClassifierCV):
         cv=5,
         scoring=None,
         refit=True,
+        max_dof_fraction=MAX_DOF_FRACTION,
         n_jobs=None,
         store_cv_results="deprecated",
         verbose=0,
@@ -373,6 +404,7 @@ class SAMKernelClassifierCV(SAMClassifierCV):
             cv=cv,
             scoring=scoring,
             refit=refit,
+            max_dof_fraction=max_dof_fraction,
             n_jobs=n_jobs,
             store_cv_results=store_cv_results,
             verbose=verbose,

@@ -15,7 +15,7 @@ import sklearn
 from sklearn.base import BaseEstimator, RegressorMixin, clone, is_classifier
 from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.model_selection import check_cv
-from sklearn.utils._param_validation import Hidden, StrOptions
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.fixes import parse_version
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -36,6 +36,7 @@ from .._validation import like_input, takes_dask_route, to_numpy
 from .._warnings import warn
 from ._cv_scores import SplitGrid, SplitScores
 from ._dask_scores import dask_split_scores
+from ._dof_guard import MAX_DOF_FRACTION, guard, warn_guarded
 from ._gcv import check_target_squares, gcv_n_obs, gcv_pick, gcv_scores
 from ._multimetric import (
     MULTIMETRIC_TYPES,
@@ -101,6 +102,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             None,
         ],
         "refit": ["boolean", str, callable],
+        "max_dof_fraction": [Interval(Real, 0, 1, closed="right"), None],
         "n_jobs": [Integral, None],
         "store_cv_results": ["boolean", Hidden(StrOptions({"deprecated"}))],
         **{
@@ -199,31 +201,14 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             for key in ("split0_test_score", "std_test_score"):
                 del results[key]
             self.scorer_, self.n_splits_ = None, None
-            self.multimetric_ = False
+            self.multimetric_, guarded = False, None
         else:
             split, min_test, zero_weight = self._cv_scores(
                 estimator, X, y, sample_weight, params, (n_iters, rhos), data
             )
-
-            def make_results(scores):
-                return search_results(
-                    scores,
-                    n_iters,
-                    rhos,
-                    split.n_diverged,
-                    split.error,
-                    (split.fit_time, split.score_time),
-                    min_test,
-                    zero_weight=zero_weight,
-                )
-
-            self.multimetric_ = isinstance(split.scores, dict)
-            if self.multimetric_:
-                if not isinstance(self.scoring, MULTIMETRIC_TYPES):
-                    check_refit(self.refit, split.scores)  # a callable's dict
-                results = multimetric_results(split.scores, make_results, self.refit)
-            else:
-                results = make_results(split.scores)
+            results, guarded = self._cv_results(
+                split, n_iters, rhos, min_test, zero_weight
+            )
         self.n_iters_ = like_input(n_iters, data.X)
         self.rhos_ = like_input(rhos, data.X)
         self.rho_unit_ = grid.rho_unit
@@ -233,6 +218,8 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             return self  # no selection, as GridSearchCV: cv_results_ only
         refit_metric = self.refit if self.multimetric_ else "score"
         best = select_best_index(self.refit, refit_metric, results)
+        if guarded is not None:
+            warn_guarded(results, guarded, best, split.dof, self.max_dof_fraction)
         params = results["params"][best]
         self.best_index_ = best
         self.best_params_ = dict(params)
@@ -260,6 +247,52 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         self.refit_time_ = time.perf_counter() - start
         self.best_estimator_ = estimator
         return self._expose_selected(estimator)
+
+    def _cv_results(self, split, n_iters, rhos, min_test, zero_weight):
+        """``(cv_results_, guarded)`` of the cross-validation scores ``split``.
+
+        One metric, or several (``split.scores`` a dict: ``_multimetric``), in
+        ``GridSearchCV``'s layout. Where the best mean score of the metric that
+        selects (``refit=True`` or a metric's name) is at a candidate that nearly
+        interpolates a training fold, the interpolation guard (``_dof_guard``,
+        ``max_dof_fraction``) ranks such candidates last in that metric's
+        ``rank_test_*``; ``guarded`` is then the index of that best candidate,
+        else ``None`` (the results are ``GridSearchCV``'s).
+        """
+        self.multimetric_ = multi = isinstance(split.scores, dict)
+        if multi and not isinstance(self.scoring, MULTIMETRIC_TYPES):
+            check_refit(self.refit, split.scores)  # the names of a callable's dict
+
+        def make_results(scores, pickable=None):
+            return search_results(
+                scores,
+                n_iters,
+                rhos,
+                split.n_diverged,
+                split.error,
+                (split.fit_time, split.score_time),
+                min_test,
+                pickable=pickable,
+                zero_weight=zero_weight,
+            )
+
+        if multi:
+            results = multimetric_results(split.scores, make_results, self.refit)
+        else:
+            results = make_results(split.scores)
+        if callable(self.refit) or (multi and not self.refit):
+            return results, None  # no pick by rank (a callable picks)
+        name = self.refit if multi else "score"
+        best = int(results[f"rank_test_{name}"].argmin())
+        pickable = guard(
+            split.dof, self.max_dof_fraction, results[f"mean_test_{name}"], best
+        )
+        if pickable is None:
+            return results, None
+        scores = split.scores[name] if multi else split.scores
+        ranks = make_results(scores, pickable)["rank_test_score"]
+        results[f"rank_test_{name}"] = ranks
+        return results, best
 
     def _gcv_plan(self, estimator):
         def plan(problem, rho):
@@ -378,12 +411,14 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         )
         if scores is None:  # one metric
             scores = np.stack([result.scores for result in per_split], axis=-1)
+        dofs = [result.dof for result in per_split]
         split = SplitScores(
             scores,
             sum(result.n_diverged for result in per_split),
             errors[0] if errors else None,
             np.stack([result.fit_time for result in per_split], axis=-1),
             np.stack([result.score_time for result in per_split], axis=-1),
+            None if any(d is None for d in dofs) else np.stack(dofs, axis=-1),
         )
         return split, min_test, zero_weight
 
@@ -472,15 +507,33 @@ _SEARCH_DOC = """
         Grid points with ``dof_k > 0.9 S`` (near interpolation, where GCV
         collapses below the noise) are not picked: they rank last, with a
         ``UserWarning`` when the GCV minimiser is among them.
-    scoring : str, callable or None, default=None
-        A scorer name of :func:`sklearn.metrics.get_scorer_names` or a callable
-        ``scorer(estimator, X, y)``; ``None`` is the estimator's ``score`` (R^2).
-        Each grid point is scored exactly as ``GridSearchCV`` scores its refitted
-        model: the scorer is called on a fitted estimator whose coefficients are
-        set from the path. For ``None``, ``"r2"``, ``"explained_variance"``,
+    scoring : str, callable, list, tuple, set, dict or None, default=None
+        One metric: a scorer name of :func:`sklearn.metrics.get_scorer_names` or
+        a callable ``scorer(estimator, X, y)``; ``None`` is the estimator's
+        ``score`` (R^2). Several metrics, as in ``GridSearchCV``: a list, tuple
+        or set of scorer names, a dict of names to scorer names or callables, or
+        a callable returning a dict of scores; ``refit`` then names the metric
+        that selects, and ``cv_results_`` holds every metric's scores. Each grid
+        point is scored exactly as ``GridSearchCV`` scores its refitted model: a
+        scorer is called on a fitted estimator whose coefficients are set from
+        the path. For ``None``, ``"r2"``, ``"explained_variance"``,
         ``"neg_mean_squared_error"``, ``"neg_root_mean_squared_error"`` and
         ``"neg_mean_absolute_error"`` (float64 data) one vectorised call of the
-        same metric scores all grid points of a split.
+        same metric scores all grid points of a split; several such metrics
+        share one prediction of the path. With any other metric among several,
+        every metric is scored on each candidate from one prediction (the
+        scorers share it, as in ``GridSearchCV``).
+    refit : bool, str or callable, default=True
+        As in ``GridSearchCV``: ``True`` selects the best mean score of the one
+        metric and refits it on all the data; with several metrics, the name of
+        the metric that selects (``True`` is then an error). A callable
+        ``refit(cv_results_)`` returns the index of the selected candidate
+        (``best_index_``; there is then no ``best_score_``), e.g. a rule that
+        prefers fewer steps within noise (the user guide, "Multi-metric
+        scoring"). ``False`` refits nothing: ``best_estimator_``, the model's
+        attributes, ``predict`` and ``score`` are not available, and with
+        several metrics nothing is selected (no ``best_*``, ``n_iter_`` or
+        ``rho_``).
     n_jobs : int, default=None
         Number of jobs over the splits (:class:`sklearn.utils.parallel.Parallel`;
         ``None`` is 1 unless in a ``joblib.parallel_config`` context).
@@ -505,13 +558,17 @@ _SEARCH_DOC = """
 _RESULTS_DOC = (
     """
     n_iter_ : int
-        Selected number of steps.
+        Selected number of steps (with several metrics and ``refit=False``,
+        nothing is selected: ``n_iter_``, ``rho_``, ``best_params_``,
+        ``best_index_``, ``best_score_`` and the edge flags are absent, as
+        ``GridSearchCV``'s ``best_*``).
     best_params_ : dict
         ``{{"n_iter": n_iter_, "rho": rho_}}``, as in ``GridSearchCV``; ``rho`` is
         absolute (also with ``relative_rho``), so ``{estimator}(**best_params_)``
         refits the selected model (``rho_ / rho_unit_`` is the relative value).
     best_index_ : int
-        Index of the selected candidate in ``cv_results_``.
+        Index of the selected candidate in ``cv_results_``: the first of rank 1
+        of the ``refit`` metric, or what a callable ``refit`` returned.
     n_iters_ : ndarray of shape (n_iters,)
         The stopping-time grid used.
     rhos_ : ndarray of shape (n_rhos,)
@@ -526,10 +583,14 @@ _RESULTS_DOC = (
     rho_ : float
         Selected SAM radius.
     best_score_ : float
-        Mean validation score of the selected pair (``-GCV`` for ``cv="gcv"``).
+        Mean validation score of the selected pair (``-GCV`` for ``cv="gcv"``;
+        with several metrics, of the ``refit`` metric). Absent with a callable
+        ``refit``, as in ``GridSearchCV``.
     best_estimator_ : {estimator}
         The model with ``n_iter_`` and ``rho_`` refitted on all the data (with the
-        sample weights); ``predict`` and ``staged_predict`` use it.
+        sample weights); ``predict`` and ``staged_predict`` use it. Absent with
+        ``refit=False`` (as are ``refit_time_``, ``learning_rate_``,
+        ``n_features_in_`` and the model's attributes).
     learning_rate_ : float
         Step size of the refitted model.
     cv_results_ : dict of ndarray
@@ -537,7 +598,9 @@ _RESULTS_DOC = (
         (``mean_fit_time``, ``std_fit_time``, ``mean_score_time``,
         ``std_score_time``, ``params``, ``param_n_iter``, ``param_rho``,
         ``split{{k}}_test_score``, ``mean_test_score``, ``std_test_score``,
-        ``rank_test_score``). A candidate's fit time is its fold's validation,
+        ``rank_test_score``; with several metrics ``_<name>`` replaces
+        ``_score``: ``mean_test_<name>``, ``rank_test_<name>``, ...). A
+        candidate's fit time is its fold's validation,
         problem and decomposition time (shared by all candidates) plus its share of
         its ``rho``'s path; its score time its share of the vectorised scoring (or
         its own scorer call).
@@ -545,14 +608,18 @@ _RESULTS_DOC = (
         ``ParameterGrid({{"n_iter": n_iters, "rho": rhos}})`` (``n_iter`` outer,
         ``rho`` inner), so ``pandas.DataFrame(cv_results_)`` works. For
         ``cv="gcv"`` there are no split scores and no ``std_test_score``.
-    scorer_ : callable or None
-        The scorer of the validation folds (as ``GridSearchCV.scorer_``); ``None``
-        for ``cv="gcv"``, whose score is ``-GCV``.
+    scorer_ : callable, dict or None
+        The scorer of the validation folds (as ``GridSearchCV.scorer_``): a dict
+        name -> scorer for several metrics; ``None`` for ``cv="gcv"``, whose
+        score is ``-GCV``.
+    multimetric_ : bool
+        Whether several metrics were scored (as ``GridSearchCV.multimetric_``).
     n_splits_ : int or None
         Number of cross-validation splits; ``None`` for ``cv="gcv"``.
     refit_time_ : float
         Seconds spent refitting the selected pair on all the data (from the
-        decomposition already made, when the grid made one).
+        decomposition already made, when the grid made one); absent with
+        ``refit=False``.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -563,7 +630,8 @@ _NOTES_DOC = """
     Each split costs one decomposition of its training part; every candidate is
     then read off the exact path (as in :func:`sam_path`). The selected pair, every
     split score and every mean score equal those of ``GridSearchCV({estimator}(...),
-    {{"n_iter": n_iters, "rho": rhos}}, cv=cv, scoring=scoring)`` (to rounding),
+    {{"n_iter": n_iters, "rho": rhos}}, cv=cv, scoring=scoring, refit=refit)``
+    (to rounding; with several metrics, every metric's),
     including ties: ranks use ``method="min"`` and the first best candidate in the
     grid order wins, i.e. the one with the fewest steps among ``n_iters`` given in
     increasing order, then the first such ``rho``. ``sample_weight`` weights every
@@ -633,6 +701,7 @@ class SAMRegressorCV(RegressorMixin, BaseSAMCV):
         cv=5,
         scoring=None,
         refit=True,
+        max_dof_fraction=MAX_DOF_FRACTION,
         n_jobs=None,
         store_cv_results="deprecated",
         verbose=0,
@@ -646,6 +715,7 @@ class SAMRegressorCV(RegressorMixin, BaseSAMCV):
         self.cv = cv
         self.scoring = scoring
         self.refit = refit
+        self.max_dof_fraction = max_dof_fraction
         self.n_jobs = n_jobs
         self.store_cv_results = store_cv_results
         self.verbose = verbose
@@ -727,6 +797,7 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
         cv=5,
         scoring=None,
         refit=True,
+        max_dof_fraction=MAX_DOF_FRACTION,
         n_jobs=None,
         store_cv_results="deprecated",
         verbose=0,
@@ -745,6 +816,7 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
         self.cv = cv
         self.scoring = scoring
         self.refit = refit
+        self.max_dof_fraction = max_dof_fraction
         self.n_jobs = n_jobs
         self.store_cv_results = store_cv_results
         self.verbose = verbose

@@ -55,7 +55,9 @@ class SplitScores(NamedTuple):
     ``scores``, ``fit_time`` and ``score_time`` have shape (n_iters, n_rhos) (with
     a last axis over the splits from dask); with several metrics ``scores`` is a
     dict name -> such an array, or an array with a last axis over the metrics
-    (``_multimetric.named_scores``); ``n_diverged`` counts the non-finite
+    (``_multimetric.named_scores``); ``dof`` is the degrees of freedom of each
+    candidate over the training fold's samples (``_dof_guard``; ``None`` where
+    not computed), of the shape of ``fit_time``; ``n_diverged`` counts the non-finite
     candidates; ``error`` is the first exception a scorer raised, or ``None``. The
     fit time of a candidate is the split's validation, problem and decomposition
     time (shared by all candidates) plus its share of its ``rho``'s path; its score
@@ -67,6 +69,7 @@ class SplitScores(NamedTuple):
     error: object
     fit_time: np.ndarray
     score_time: np.ndarray
+    dof: object = None
 
 
 def grid_chunk_size(*rows):

@@ -15,6 +15,7 @@ from .._dask import fold_moments, validate_dask_fit_data
 from .._problem import moment_problem
 from .._regression import PATH_METRICS
 from ._cv_scores import SplitScores, grid_chunk_size
+from ._dof_guard import fold_dof_fractions
 from ._multimetric import MultiScoring
 
 __all__ = ["dask_split_scores"]
@@ -58,12 +59,19 @@ def dask_split_scores(estimator, X, y, splits, sample_weight, score_params, grid
     # The one pass of dask is shared by the splits and their candidates.
     fit_time = np.full(shape, (perf_counter() - tic) / max(len(folds), 1))
     score_time = np.zeros(shape)
+    dof = np.full(shape, np.nan)  # over the fold's rows (_dof_guard)
     n_diverged = 0
     for split, (train_moments, scored, n_train) in enumerate(folds):
+        problem = moment_problem(train_moments, estimator.fit_intercept, n_train)
+        problem.factor  # noqa: B018 -- the fold's one decomposition
+        fractions = fold_dof_fractions(estimator, problem, n_iters, rhos, n_train)
+        if fractions is None or dof is None:  # (no smoother: normalized SAM)
+            dof = None
+        else:
+            dof[:, :, split] = fractions
         if not float(scored.sum_weights) > 0.0:
             continue  # an empty or zero-weight test fold: nan
         n_test = splits[split][1].size
-        problem = moment_problem(train_moments, estimator.fit_intercept, n_train)
         chunk = grid_chunk_size(2 * problem.n_targets * train_moments.xx.shape[0])
         for j, rho in enumerate(rhos):
             tic = perf_counter()
@@ -97,7 +105,7 @@ def dask_split_scores(estimator, X, y, splits, sample_weight, score_params, grid
         scores = {name: scores[..., m] for m, name in enumerate(grid.scoring.names)}
     else:
         scores = scores[..., 0]
-    return SplitScores(scores, n_diverged, None, fit_time, score_time)
+    return SplitScores(scores, n_diverged, None, fit_time, score_time, dof)
 
 
 _MOMENT_METRICS = {

@@ -21,6 +21,7 @@ from .._core._namespaces import index_array, is_numpy
 from .._core._variants import get_variant
 from ._candidate_scores import candidate_scores
 from ._cv_scores import SplitScores, grid_chunk_size
+from ._dof_guard import fold_dof_fractions, positive_weights
 from ._multimetric import score_path_of
 from ._path_scores import coordinate_scores, path_split_scores
 
@@ -71,6 +72,15 @@ def split_scores(
     exact = get_variant(estimator.variant).has_filter
     if exact:
         problem.factor  # noqa: B018 -- the one decomposition, timed as the fit
+    # The candidates' degrees of freedom over the fold's samples (the guard
+    # against near-interpolating picks, _dof_guard).
+    dof = fold_dof_fractions(
+        estimator,
+        problem,
+        grid.n_iters,
+        grid.rhos,
+        positive_weights(data.sample_weight, problem.n_samples),
+    )
     shared = perf_counter() - start
     score_weight = score_params.get("sample_weight")
     # Arrays of another namespace (array_api_dispatch): the paths, predictions and
@@ -85,7 +95,12 @@ def split_scores(
         # names the fold, _search.raise_all_failed).
         shape = (grid.n_iters.size, grid.rhos.size)
         return SplitScores(
-            np.full(shape, np.nan), 0, None, np.full(shape, shared), np.zeros(shape)
+            np.full(shape, np.nan),
+            0,
+            None,
+            np.full(shape, shared),
+            np.zeros(shape),
+            dof,
         )
     n_test = len(test)
     n_targets = problem.n_targets
@@ -100,7 +115,7 @@ def split_scores(
             shared,
             chunk,
             xp,
-        )
+        )._replace(dof=dof)
     score_path = score_path.bind(y_test, score_weight, data)
     test = np.asarray(test)
     X_eval = None
@@ -117,7 +132,7 @@ def split_scores(
             estimator, problem, test_map, scorer, grid, shared, in_order
         )
         if result is not None:
-            return result
+            return result._replace(dof=dof)
         if in_order:  # the route through the coefficients: in the test order
             X_eval = None
     if X_eval is None:
@@ -125,7 +140,7 @@ def split_scores(
         test_map = problem.test_map(estimator._test_features(X_eval, data.X))
     return path_split_scores(
         estimator, problem, test_map, score_path, grid, shared, chunk, xp
-    )
+    )._replace(dof=dof)
 
 
 def _all_zero(weights):
