@@ -61,6 +61,11 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
         metric), the name of the metric that selects, a callable of
         ``cv_results_`` returning ``best_index_``, or ``False`` (no refit; no
         ``predict``).
+    max_dof_fraction : float in (0, 1] or None, default=0.9
+        The interpolation guard, as in :class:`SAMRegressorCV`: a best mean
+        score at a candidate whose degrees of freedom exceed this fraction of a
+        training fold's samples is passed over for the best candidate within
+        the bound (with a warning); ``None``: ``GridSearchCV``'s pick always.
     n_jobs : int, default=None
         Number of jobs over the splits.
     store_cv_results : bool, default="deprecated"
@@ -151,7 +156,8 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
     ``GridSearchCV(SAMClassifier(...), {"n_iter": n_iters, "rho": rhos}, cv=cv,
     scoring=scoring, refit=refit)``, ties included (the first best candidate in
     the grid order wins: the fewest steps among ``n_iters`` given in increasing
-    order). The
+    order), unless the interpolation guard moved the pick (``max_dof_fraction``,
+    with a warning). The
     accuracy of a grid point is exact unless two classes' decision values tie to
     rounding. ``sample_weight`` weights every training fit, and the validation
     scores exactly when ``GridSearchCV`` weights them (see ``fit``).
@@ -255,7 +261,9 @@ class SAMKernelClassifierCV(SAMClassifierCV):
     classes, then the best pair is refitted on all the data. The picks,
     ``best_score_`` and the scores of ``cv_results_`` equal those of
     ``GridSearchCV(SAMKernelClassifier(...), {"n_iter": n_iters, "rho": rhos},
-    cv=cv, scoring=scoring)`` (stratified folds and accuracy by default).
+    cv=cv, scoring=scoring, refit=refit)`` (stratified folds and accuracy by
+    default), unless the interpolation guard moved the pick
+    (``max_dof_fraction``, with a warning).
 
     Parameters
     ----------
@@ -274,6 +282,8 @@ class SAMKernelClassifierCV(SAMClassifierCV):
         in ``GridSearchCV``).
     refit : bool, str or callable, default=True
         As in ``GridSearchCV`` and :class:`SAMRegressorCV`.
+    max_dof_fraction : float in (0, 1] or None, default=0.9
+        The interpolation guard, as in :class:`SAMRegressorCV`.
     n_jobs : int, default=None
         Number of jobs over the splits.
     store_cv_results : bool, default="deprecated"
