@@ -431,3 +431,47 @@ def test_dask_moment_metrics(da):
         SAMRegressorCV(
             N_ITERS, RHOS, scoring=["r2", "neg_mean_absolute_error"], refit="r2"
         ).fit(da.from_array(X, chunks=50), da.from_array(y, chunks=50))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_array_namespaces(namespace, weighted):
+    # The combined score path (one prediction, every metric) in the input's
+    # namespace gives numpy's scores.
+    X, y = _regression()
+    sample_weight = _weights(len(y), weighted)
+    scoring = ["r2", "neg_mean_squared_error", "neg_mean_absolute_error"]
+    params = dict(cv=3, scoring=scoring, refit="neg_mean_squared_error")
+    expected = fit_search(SAMRegressorCV(N_ITERS, RHOS, **params), X, y, sample_weight)
+    with namespace.context():
+        search = fit_search(
+            SAMRegressorCV(N_ITERS, RHOS, **params),
+            namespace.asarray(X),
+            namespace.asarray(y),
+            namespace.asarray(sample_weight),
+        )
+        prediction = namespace.check(search.predict(namespace.asarray(X)))
+    assert list(search.cv_results_) == list(expected.cv_results_)
+    for key, value in expected.cv_results_.items():
+        if "_test_" in key:
+            assert_allclose(search.cv_results_[key], value, rtol=1e-8, atol=1e-12)
+    assert search.best_index_ == expected.best_index_
+    assert_allclose(prediction, expected.predict(X), rtol=1e-8)
+
+
+def test_routing_with_several_metrics():
+    # Under metadata routing each scorer gets the weights it requests, as in
+    # GridSearchCV (a callable requesting them: scored on each candidate).
+    X, y = _regression()
+    sample_weight = _weights(len(y), True)
+    with sklearn.config_context(enable_metadata_routing=True):
+        weighted_mae = make_scorer(
+            mean_absolute_error, greater_is_better=False
+        ).set_score_request(sample_weight=True)
+        unweighted_r2 = make_scorer(r2_score).set_score_request(sample_weight=False)
+        scoring = {"mae": weighted_mae, "r2": unweighted_r2}
+        search, reference = _pair(SAMRegressorCV, cv=3, scoring=scoring, refit="mae")
+        search.set_fit_request(sample_weight=True)
+        reference.estimator.set_fit_request(sample_weight=True)
+        _fit_both(search, reference, X, y, sample_weight)
+    assert_same_results(search, reference)
+    assert_same_selection(search, reference)
