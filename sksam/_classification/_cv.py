@@ -61,7 +61,7 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
         metric), the name of the metric that selects, a callable of
         ``cv_results_`` returning ``best_index_``, or ``False`` (no refit; no
         ``predict``).
-    max_dof_fraction : float in (0, 1] or None, default=0.9
+    max_dof_fraction : float in (0, 1] or None, default=0.999
         The interpolation guard, as in :class:`SAMRegressorCV`: a best mean
         score at a candidate whose degrees of freedom exceed this fraction of a
         training fold's samples is passed over for the best candidate within
@@ -282,7 +282,7 @@ class SAMKernelClassifierCV(SAMClassifierCV):
         in ``GridSearchCV``).
     refit : bool, str or callable, default=True
         As in ``GridSearchCV`` and :class:`SAMRegressorCV`.
-    max_dof_fraction : float in (0, 1] or None, default=0.9
+    max_dof_fraction : float in (0, 1] or None, default=0.999
         The interpolation guard, as in :class:`SAMRegressorCV`.
     n_jobs : int, default=None
         Number of jobs over the splits.

@@ -8,7 +8,7 @@
   estimator's score path), ``_candidate_scores`` (a custom scorer),
   ``_dask_scores`` (dask, one pass) and ``_gcv`` (one GCV, also for the IC
   noise estimate); ``_multimetric`` (several metrics and ``refit``, as
-  ``GridSearchCV``) and ``_dof_guard`` (the guard against near-interpolating
+  ``GridSearchCV``) and ``_dof_guard`` (the guard against interpolating
   picks on tiny data);
 - ``_criteria`` and ``_ic``: Cp, AIC, BIC and the discrepancy principle from exact
   residuals and degrees of freedom, and ``SAMRegressorIC`` / ``SAMKernelRidgeIC``.

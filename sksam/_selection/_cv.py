@@ -534,18 +534,21 @@ _SEARCH_DOC = """
         attributes, ``predict`` and ``score`` are not available, and with
         several metrics nothing is selected (no ``best_*``, ``n_iter_`` or
         ``rho_``).
-    max_dof_fraction : float in (0, 1] or None, default=0.9
+    max_dof_fraction : float in (0, 1] or None, default=0.999
         The interpolation guard, for tiny data: when the best mean score (of the
         metric that selects) is at a candidate whose degrees of freedom (the
         trace of its training smoother, +1 with an intercept) exceed
         ``max_dof_fraction`` times the samples of some training fold (its rows
-        with a positive weight), that candidate nearly interpolates its folds
-        and its score is unreliable: the pick is the best candidate within the
-        bound instead, with a ``UserWarning``, and the candidates above it rank
-        last in that metric's ``rank_test_*``. Otherwise (the usual case) the
-        results and the pick are ``GridSearchCV``'s. ``None`` turns the guard
-        off (``GridSearchCV``'s pick always). Not applied with normalized SAM
-        (no smoother), a callable ``refit`` (it picks) or ``cv="gcv"`` (its own
+        with a positive weight), that candidate interpolates its folds and on
+        folds that small its score is unreliable: the pick is the best candidate
+        within the bound instead, with a ``UserWarning``, and the candidates
+        above it rank last in that metric's ``rank_test_*``. Otherwise (the usual
+        case) the results and the pick are ``GridSearchCV``'s. The default
+        passes over interpolants only (all but 0.1% of the samples: the
+        tolerance of the default grid's converged end); a smaller fraction
+        passes over near-interpolants too. ``None`` turns the guard off
+        (``GridSearchCV``'s pick always). Not applied with normalized SAM (no
+        smoother), a callable ``refit`` (it picks) or ``cv="gcv"`` (its own
         guard, at 0.9 of the sum of the weights). See the user guide, "Tiny
         data: the interpolation guard".
     n_jobs : int, default=None
@@ -647,7 +650,7 @@ _NOTES_DOC = """
     {{"n_iter": n_iters, "rho": rhos}}, cv=cv, scoring=scoring, refit=refit)``
     (to rounding; with several metrics, every metric's) unless the
     interpolation guard moved the pick (``max_dof_fraction``: only when the best
-    mean score nearly interpolates a training fold, with a warning),
+    mean score interpolates a training fold, with a warning),
     including ties: ranks use ``method="min"`` and the first best candidate in the
     grid order wins, i.e. the one with the fewest steps among ``n_iters`` given in
     increasing order, then the first such ``rho``. ``sample_weight`` weights every

@@ -1,25 +1,27 @@
-"""The guard of the cross-validation searches against near-interpolating picks.
+"""The guard of the cross-validation searches against interpolating picks.
 
 On tiny data (a few dozen samples, folds of a dozen) the validation folds hold a
 handful of samples each, their scores are noisy, and the best mean score can fall
-on a candidate that (nearly) interpolates its training folds: a kernel search on
-R's 21-sample ``stackloss`` picked ~70,000 steps, and the refitted interpolant
-scored R^2 = -12 on held-out rows (the user guide, "Tiny data: the
-interpolation guard"). Such a candidate's degrees of freedom (the trace of its
-training smoother, +1 with an intercept) are close to the number of samples it
-was fitted on.
+on a candidate that interpolates its training folds: with the uncapped default
+grid, whose end is the converged path, a kernel search on R's 21-sample
+``stackloss`` picked ~70,000 steps, and the refitted interpolant scored R^2 = -12
+on held-out rows (the user guide, "Tiny data: the interpolation guard"). Such a
+candidate's degrees of freedom (the trace of its training smoother, +1 with an
+intercept) reach the number of samples it was fitted on.
 
 The guard: when the best mean score (of the metric that selects) is at a
 candidate whose degrees of freedom exceed ``max_dof_fraction`` (default
-``MAX_DOF_FRACTION``, the fraction of ``cv="gcv"``'s guard, ``_gcv``) of the
-samples of some training fold (its rows with a positive weight: the rank the
-smoother can fill, whatever the scale of the weights), the search picks the best
-candidate below that bound instead, with a warning, and ranks the candidates
-above it last in that metric's ``rank_test_*``. Otherwise (the usual case: far
-fewer degrees of freedom than samples at the best score) nothing changes: the
-results and the pick are ``GridSearchCV``'s. It needs the smoother: variants
-linear in ``y`` with an exact filter (not normalized SAM); a callable ``refit``
-picks by itself (unguarded).
+``MAX_DOF_FRACTION``: all but 0.1% of the samples, the tolerance ``CONVERGED`` by
+which the default grid's end is the converged path) of the samples of some
+training fold (its rows with a positive weight: the rank the smoother can fill,
+whatever the scale of the weights), the search picks the best candidate within
+that bound instead, with a warning, and ranks the candidates above it last in
+that metric's ``rank_test_*``. Otherwise nothing changes: the results and the
+pick are ``GridSearchCV``'s. Unlike ``cv="gcv"``'s guard (``_gcv``, 0.9 of the
+samples: GCV itself collapses near interpolation), cross-validation scores
+near-interpolants honestly, so only the interpolants are passed over. It needs
+the smoother: variants linear in ``y`` with an exact filter (not normalized
+SAM); a callable ``refit`` picks by itself (unguarded).
 """
 
 import numpy as np
@@ -27,7 +29,7 @@ import numpy as np
 from .._array_api import to_numpy
 from .._core._variants import get_variant
 from .._warnings import warn
-from ._gcv import GCV_MIN_RESIDUAL_FRACTION
+from ._search import CONVERGED
 
 __all__ = [
     "MAX_DOF_FRACTION",
@@ -38,8 +40,9 @@ __all__ = [
 ]
 
 #: The default largest fraction of a training fold's samples that a candidate's
-#: degrees of freedom may reach and be picked: that of ``cv="gcv"``.
-MAX_DOF_FRACTION = 1.0 - GCV_MIN_RESIDUAL_FRACTION
+#: degrees of freedom may reach and be picked: all but the tolerance of the
+#: default grid's converged end (0.999).
+MAX_DOF_FRACTION = 1.0 - CONVERGED
 
 
 def fold_dof_fractions(estimator, problem, n_iters, rhos, n_samples):
@@ -82,26 +85,17 @@ def guard(fractions, max_fraction, means, best):
     ``fractions`` (n_iters, n_rhos, n_splits) from ``fold_dof_fractions``
     (``None`` where not computed); ``means`` the mean scores of the metric that
     selects and ``best`` its best candidate (``GridSearchCV``'s pick). ``None``
-    (no change) when the guard is off, or ``best`` is below it, or it excludes
-    every finite candidate (then with a ``UserWarning``).
+    (no change) when the guard is off, or ``best`` is within the bound, or no
+    candidate within it has a finite score (folds too small for any candidate
+    not to interpolate, e.g. one training sample with an intercept: there is
+    nothing to prefer).
     """
     if max_fraction is None or fractions is None:
         return None
     with np.errstate(invalid="ignore"):
         largest = fractions.reshape(-1, fractions.shape[-1]).max(axis=1)
         allowed = largest <= max_fraction  # nan or inf (diverged): not allowed
-    if allowed[best]:
-        return None
-    if not np.any(allowed & np.isfinite(means)):
-        warn(
-            "Every candidate with a finite mean score has degrees of freedom above "
-            f"max_dof_fraction={max_fraction:g} of the samples of some training "
-            f"fold (smallest: {np.nanmin(largest):.3g} of them): the training "
-            "folds are too small for the guard, which is not applied (the pick "
-            "is GridSearchCV's). Use larger folds (fewer splits) or "
-            "max_dof_fraction=None.",
-            UserWarning,
-        )
+    if allowed[best] or not np.any(allowed & np.isfinite(means)):
         return None
     return allowed
 
@@ -114,9 +108,9 @@ def warn_guarded(results, unguarded, best, fractions, max_fraction):
     warn(
         f"The best mean validation score is at n_iter={before['n_iter']}, "
         f"rho={before['rho']:.4g}, whose degrees of freedom reach "
-        f"{largest[unguarded]:.3g} of the samples of a training fold (near "
-        f"interpolation, above max_dof_fraction={max_fraction:g}): on folds this "
-        "small its score is unreliable. The pick is the best candidate below the "
+        f"{largest[unguarded]:.4g} of the samples of a training fold (above "
+        f"max_dof_fraction={max_fraction:g}: it interpolates that fold): on folds "
+        "this small its score is unreliable. The pick is the best candidate below the "
         f"guard, n_iter={after['n_iter']}, rho={after['rho']:.4g} (the guarded "
         "candidates rank last in cv_results_). max_dof_fraction=None picks as "
         "GridSearchCV.",

@@ -73,7 +73,7 @@ def split_scores(
     if exact:
         problem.factor  # noqa: B018 -- the one decomposition, timed as the fit
     # The candidates' degrees of freedom over the fold's samples (the guard
-    # against near-interpolating picks, _dof_guard).
+    # against interpolating picks, _dof_guard).
     dof = fold_dof_fractions(
         estimator,
         problem,
