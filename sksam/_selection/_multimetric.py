@@ -25,11 +25,15 @@ from .._warnings import warn
 __all__ = [
     "MULTIMETRIC_TYPES",
     "CombinedScorePath",
-    "MultimetricScorer",
     "MultiScoring",
+    "MultimetricScorer",
+    "check_gcv_scoring",
     "check_refit",
+    "is_multimetric_scoring",
     "multimetric_results",
+    "named_scores",
     "resolve_scoring",
+    "score_path_of",
     "select_best_index",
     "split_score_dicts",
 ]
