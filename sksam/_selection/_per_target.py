@@ -77,7 +77,11 @@ PER_TARGET_CV_DOC = """
         interpolation. ``cv_results_`` then holds every target's scores (see
         Attributes). The scores cost what the single pick's cost (every target
         is scored along the path either way; a custom scorer is called once per
-        candidate and target), the refit one run per selected ``rho``."""
+        candidate and target), the refit one run per selected ``rho``. It
+        selects by one metric with ``refit=True``: a multi-metric ``scoring``
+        or another ``refit`` raises a ``ValueError``. The interpolation guard
+        (``max_dof_fraction``) applies to each target's pick on its own
+        column."""
 _CV_FITTED = _PER_TARGET_COMMON_DOC.format(score=" ``best_score_``,")
 PER_TARGET_CV_DOC += _CV_FITTED
 
