@@ -355,7 +355,8 @@ def _set_rows(spec, member, n_rows):
 class _Layout(NamedTuple):
     """What one packed vector of reduced moments holds: the row count, the shift
     (``n_shift`` = d + t values), the Gram matrices (``n_sets x n_groups``, each
-    ``size``-square) and the row count of each."""
+    ``size``-square), the row count of each and its count of rows with a positive
+    weight."""
 
     n_shift: int
     n_sets: int
@@ -368,17 +369,19 @@ class _Layout(NamedTuple):
     @property
     def length(self):
         n_atoms = self.n_sets * self.n_groups
-        return 1 + self.n_shift + n_atoms * (self.size**2 + 1)
+        return 1 + self.n_shift + n_atoms * (self.size**2 + 2)
 
     def unpack(self, packed):
-        """``(rows, shift, grams, counts)`` of packed vectors (m, length)."""
+        """``(rows, shift, grams, counts)`` of packed vectors (m, length); the
+        counts (m, n_sets, n_groups, 2) are those of all rows and of the rows with
+        a positive weight."""
         packed = packed.reshape(-1, self.length)
         q, n_atoms = self.n_shift, self.n_sets * self.n_groups
         end = 1 + q + n_atoms * self.size**2
         grams = packed[:, 1 + q : end].reshape(
             -1, self.n_sets, self.n_groups, self.size, self.size
         )
-        counts = packed[:, end:].reshape(-1, self.n_sets, self.n_groups)
+        counts = packed[:, end:].reshape(-1, self.n_sets, self.n_groups, 2)
         return packed[:, 0], packed[:, 1 : 1 + q], grams, counts
 
     def pack(self, rows, shift, grams, counts):
@@ -421,13 +424,14 @@ def _chunk_moments(x, y, w, member, groups, *, spec, n_groups, centre):
         else:
             sources[True] = z * root
     grams = np.zeros((layout.n_sets, n_groups, q + 1, q + 1))
-    counts = np.zeros((layout.n_sets, n_groups))
+    counts = np.zeros((layout.n_sets, n_groups, 2))
+    positive = np.ones(n_rows, dtype=bool) if w is None else w > 0
     for index, rows in enumerate(_set_rows(spec, member, n_rows)):
         block = sources[spec.weighted[index]]
         if n_groups == 1:
             block = block[rows]
             grams[index, 0] = block.T @ block
-            counts[index, 0] = block.shape[0]
+            counts[index, 0] = block.shape[0], np.count_nonzero(positive[rows])
             continue
         codes = groups[rows]
         order = np.argsort(codes, kind="stable")
@@ -435,9 +439,10 @@ def _chunk_moments(x, y, w, member, groups, *, spec, n_groups, centre):
         if not isinstance(rows, slice):
             order = rows[order]
         for group in range(n_groups):
-            part = block[order[bounds[group] : bounds[group + 1]]]
+            part_rows = order[bounds[group] : bounds[group + 1]]
+            part = block[part_rows]
             grams[index, group] = part.T @ part
-            counts[index, group] = part.shape[0]
+            counts[index, group] = part.shape[0], np.count_nonzero(positive[part_rows])
     return layout.pack(n_rows, shift, grams, counts)[None, :]
 
 
@@ -525,8 +530,9 @@ def _reduce_sets(X, y, sample_weight, fit_intercept, rowsets, groups=None, n_gro
     """``(moments, counts)`` of every set and group of ``rowsets``: one pass of dask.
 
     ``moments[s][g]`` is the ``RowMoments`` of set ``s`` and group ``g`` (about one
-    common shift), ``counts[s, g]`` its number of rows. Each chunk of ``X``, ``y``
-    and the weights is produced once.
+    common shift), ``counts[s, g, 0]`` its number of rows and ``counts[s, g, 1]``
+    the number of those with a positive weight. Each chunk of ``X``, ``y`` and the
+    weights is produced once.
     """
     import dask
 
@@ -626,14 +632,16 @@ class RowGroups(NamedTuple):
 
 class FoldMoments(NamedTuple):
     """The moments of one split: its training rows (one ``RowMoments`` per group,
-    with their row counts), its scored rows (``None`` if not asked for) and its
-    numbers of training and test rows."""
+    with their row counts), its scored rows (``None`` if not asked for), its
+    numbers of training and test rows and of training rows with a positive
+    weight."""
 
     train: list
     train_counts: np.ndarray
     scored: object
     n_train: int
     n_test: int
+    n_train_positive: int
 
 
 class SplitMoments(NamedTuple):
@@ -798,23 +806,27 @@ def split_moments(
     moments, counts = _reduce_sets(
         X, y, sample_weight, fit_intercept, rowsets, codes, n_groups
     )
+    counts, positives = counts[..., 0], counts[..., 1].sum(axis=-1)
     index = {selector_weighted: i for i, selector_weighted in enumerate(sets)}
     if labels is not None:
         full = [
             _sum(moments[fold][g] for fold in range(k + 1)) for g in range(n_groups)
         ]
         full_counts = counts[: k + 1].sum(axis=0)
+        full_positive = positives[: k + 1].sum()
     else:
-        full, full_counts = moments[0], counts[0]
+        full, full_counts, full_positive = moments[0], counts[0], positives[0]
     folds = []
     for j in range(k):
         if j in train_set:
             train_moments = moments[index[train_set[j]]]
             train_counts = counts[index[train_set[j]]]
+            train_positive = positives[index[train_set[j]]]
         else:
             fold = index[(j, True)]
             train_moments = [full[g] - moments[fold][g] for g in range(n_groups)]
             train_counts = full_counts - counts[fold]
+            train_positive = full_positive - positives[fold]
         scored_moments = None
         if scored:
             scored_moments = _sum(moments[index[(j, not unweighted)]])
@@ -825,6 +837,7 @@ def split_moments(
                 scored_moments,
                 splits.n_train(j),
                 splits.tests[j].size,
+                int(train_positive),
             )
         )
     return SplitMoments(full, full_counts, folds, test_rows)

@@ -35,10 +35,14 @@ class ScorePath(ABC):
         The name of the metric in ``_core._moments.squared_error_scores`` when it
         is a function of the weighted moments of the scored rows (a search on dask
         scores it from the moments reduced with the folds), else ``None``.
+    shape : tuple
+        The shape of one step's score: ``()`` for one metric (several metrics
+        scored at once: ``(n_metrics,)``, ``_selection._multimetric``).
     """
 
     sign = 1.0
     moment_metric = None
+    shape = ()
 
     @abstractmethod
     def bind(self, y_true, sample_weight, data, encoded=False):

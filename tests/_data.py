@@ -2,7 +2,12 @@
 
 import numpy as np
 
-__all__ = ["per_target_data", "small_regression", "spread_spectrum_data"]
+__all__ = [
+    "per_target_data",
+    "small_regression",
+    "spread_spectrum_data",
+    "stackloss",
+]
 
 
 def spread_spectrum_data(
@@ -44,3 +49,42 @@ def per_target_data(n=80, d=6, noise=(0.05, 1.0, 5.0), seed=0):
     Y = X @ rng.standard_normal((d, noise.size))
     Y += rng.standard_normal((n, noise.size)) * noise + 1.0
     return X, Y
+
+
+#: R's ``datasets::stackloss`` (Brownlee 1965): 21 days of a plant oxidising
+#: ammonia. Columns Air.Flow, Water.Temp, Acid.Conc., and the target stack.loss.
+STACKLOSS = np.array(
+    [
+        [80, 27, 89, 42],
+        [80, 27, 88, 37],
+        [75, 25, 90, 37],
+        [62, 24, 87, 28],
+        [62, 22, 87, 18],
+        [62, 23, 87, 18],
+        [62, 24, 93, 19],
+        [62, 24, 93, 20],
+        [58, 23, 87, 15],
+        [58, 18, 80, 14],
+        [58, 18, 89, 14],
+        [58, 17, 88, 13],
+        [58, 18, 82, 11],
+        [58, 19, 93, 12],
+        [50, 18, 89, 8],
+        [50, 18, 86, 7],
+        [50, 19, 72, 8],
+        [50, 19, 79, 8],
+        [50, 20, 80, 9],
+        [56, 20, 82, 15],
+        [70, 20, 91, 15],
+    ],
+    dtype=float,
+)
+
+
+def stackloss(standardize=False):
+    """``(X, y)`` of R's ``stackloss`` (21 rows, 3 features); ``standardize``:
+    the features centred and scaled to unit variance."""
+    X, y = STACKLOSS[:, :3], STACKLOSS[:, 3]
+    if standardize:
+        X = (X - X.mean(axis=0)) / X.std(axis=0)
+    return X, y

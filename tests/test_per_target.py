@@ -14,12 +14,18 @@ import weakref
 import numpy as np
 import pytest
 from _array_api_checks import parametrize_with_available_checks
-from _data import per_target_data
+from _data import per_target_data, stackloss
 from _warning_checks import fit_search
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning, UndefinedMetricWarning
 from sklearn.metrics import make_scorer, median_absolute_error
-from sklearn.model_selection import GridSearchCV, KFold, LeaveOneOut, ShuffleSplit
+from sklearn.model_selection import (
+    GridSearchCV,
+    KFold,
+    LeaveOneOut,
+    ShuffleSplit,
+    train_test_split,
+)
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sksam import (
@@ -577,11 +583,103 @@ def test_a_target_failing_everywhere_is_named():
             search.fit(X, Y)
 
 
+GUARD = "The best mean validation score is at"
+GUARD_ITERS = [0, 1, 3, 10, 30, 100, 1000, 10000, 100000]
+
+
+def _guard_targets():
+    """15 rows of standardized stackloss and three targets: stack loss (whose
+    best mean score under an RBF kernel is an interpolant: the guard moves its
+    pick), a noisy linear target and the stack loss reversed (left alone)."""
+    X, y = stackloss(standardize=True)
+    X, _, y, _ = train_test_split(X, y, random_state=12)
+    noisy = X @ [1.0, 0.5, 0.2] + 0.3 * np.random.default_rng(0).standard_normal(15)
+    return X, np.column_stack([y, noisy, y[::-1]])
+
+
+def test_interpolation_guard_applies_per_target():
+    # Each target's pick and ranks are those of the guarded search on its column
+    # alone; one warning names the targets whose pick the guard moved.
+    X, Y = _guard_targets()
+    params = dict(kernel="rbf", n_iters=GUARD_ITERS, rhos=[0.0, 1.0], cv=5)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        search = SAMKernelRidgeCV(**params, per_target=True).fit(X, Y)
+    messages = [str(w.message) for w in caught if GUARD in str(w.message)]
+    assert len(messages) == 1
+    assert "per_target=True" in messages[0]
+    assert "1 of the 3 targets (columns 0)" in messages[0]
+    ranks = search.cv_results_["rank_test_score"]
+    moved = 0
+    for t in range(3):
+        with warnings.catch_warnings(record=True) as alone_caught:
+            warnings.simplefilter("always")
+            alone = SAMKernelRidgeCV(**params).fit(X, Y[:, t])
+        guarded = any(GUARD in str(w.message) for w in alone_caught)
+        moved += guarded
+        assert search.best_params_[t] == alone.best_params_
+        assert search.best_index_[t] == alone.best_index_
+        assert_array_equal(ranks[:, t], alone.cv_results_["rank_test_score"])
+        assert_allclose(
+            search.cv_results_["mean_test_score"][:, t],
+            alone.cv_results_["mean_test_score"],
+            rtol=1e-10,
+        )
+        unguarded = SAMKernelRidgeCV(**params, max_dof_fraction=None).fit(X, Y[:, t])
+        assert (unguarded.best_index_ != alone.best_index_) == guarded
+    assert moved == 1
+    # Guard off: GridSearchCV's pick on every column, no warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        off = SAMKernelRidgeCV(**params, per_target=True, max_dof_fraction=None)
+        off.fit(X, Y)
+    assert off.best_params_[0] != search.best_params_[0]
+    assert off.best_params_[1:] == search.best_params_[1:]
+
+
+def _dict_scorer(estimator, X, y):
+    return {"r2": estimator.score(X, y), "zero": 0.0}
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"scoring": ["r2", "neg_mean_squared_error"], "refit": "r2"}, "scoring="),
+        ({"scoring": {"a": "r2", "b": "explained_variance"}, "refit": "a"}, "scoring="),
+        ({"scoring": _dict_scorer, "refit": "r2"}, "refit='r2'"),
+        ({"scoring": _dict_scorer}, "returned a dict"),
+        ({"refit": False}, "refit=False"),
+        ({"refit": lambda results: 0}, "refit=<function"),
+    ],
+)
+def test_per_target_with_several_metrics_or_no_refit_raises(params, match):
+    X, Y = per_target_data(n=40)
+    search = SAMRegressorCV(**GRID, cv=3, per_target=True, **params)
+    with pytest.raises(ValueError, match=rf"per_target=True(.|\n)*{match}"):
+        search.fit(X, Y)
+    if "refit" not in params:  # (a dict of scores needs a refit metric anyway)
+        return
+    # One target (or 1-D y) is the single pick: every scoring and refit work.
+    single = fit_search(
+        SAMRegressorCV(**GRID, cv=3, per_target=True, **params), X, Y[:, 0]
+    )
+    reference = fit_search(SAMRegressorCV(**GRID, cv=3, **params), X, Y[:, 0])
+    assert single.cv_results_.keys() == reference.cv_results_.keys()
+    assert getattr(single, "best_index_", None) == getattr(
+        reference, "best_index_", None
+    )
+
+
 # Default stopping times (their end is the converged path: no edge warning) and
 # explicit radii. On the checks' tiny data GCV's guard near interpolation applies
-# and says so (asserted in test_gcv_warnings_name_the_targets).
+# and says so (asserted in test_gcv_warnings_name_the_targets), and so does the
+# interpolation guard of the K-fold search (asserted in
+# test_interpolation_guard_applies_per_target).
 @pytest.mark.filterwarnings(
     "ignore:cv='gcv'. generalized cross-validation is smallest:UserWarning"
+)
+@pytest.mark.filterwarnings(
+    "ignore:The best mean validation score is at .*per_target=True:UserWarning"
 )
 @parametrize_with_available_checks(
     [

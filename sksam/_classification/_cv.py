@@ -8,11 +8,11 @@ decision values of the whole path in one vectorised pass (the classifier's
 
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.utils.validation import check_is_fitted
 
 from .._kernel import NYSTROEM_ATTRIBUTES
 from .._params import KERNEL_CONSTRAINTS
 from .._selection._cv import BaseSAMCV
+from .._selection._dof_guard import MAX_DOF_FRACTION
 from .._validation import check_same_namespace, takes_dask_route
 from ._classifier import _CLASS_WEIGHT, SAMClassifier, SAMKernelClassifier
 
@@ -47,14 +47,27 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
         generalized cross-validation of the squared error on the +/-1 indicators
         instead, from one decomposition of all the data (an approximation, see
         :class:`SAMRegressorCV`; ``best_score_`` is then ``-GCV``).
-    scoring : str, callable or None, default=None
+    scoring : str, callable, list, tuple, set, dict or None, default=None
         A scorer name of :func:`sklearn.metrics.get_scorer_names` or a callable
         ``scorer(estimator, X, y)``; ``None`` is the estimator's ``score``
-        (accuracy). Each grid point is scored exactly as ``GridSearchCV`` scores
+        (accuracy). Several metrics as in ``GridSearchCV`` (a list, tuple or set
+        of scorer names, a dict of names to scorers, or a callable returning a
+        dict; see :class:`SAMRegressorCV`), with ``refit`` naming the one that
+        selects. Each grid point is scored exactly as ``GridSearchCV`` scores
         its refitted model. For ``None`` and ``"accuracy"`` (float64 data) the
         accuracy of every grid point of a split comes from one vectorised pass
         over the decision values; other scorers are called on a fitted estimator
         whose coefficients are set from the path.
+    refit : bool, str or callable, default=True
+        As in ``GridSearchCV`` and :class:`SAMRegressorCV`: ``True`` (one
+        metric), the name of the metric that selects, a callable of
+        ``cv_results_`` returning ``best_index_``, or ``False`` (no refit; no
+        ``predict``).
+    max_dof_fraction : float in (0, 1] or None, default=0.999
+        The interpolation guard, as in :class:`SAMRegressorCV`: a best mean
+        score at a candidate whose degrees of freedom exceed this fraction of a
+        training fold's samples is passed over for the best candidate within
+        the bound (with a warning); ``None``: ``GridSearchCV``'s pick always.
     n_jobs : int, default=None
         Number of jobs over the splits.
     store_cv_results : bool, default="deprecated"
@@ -86,10 +99,13 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
     rho_ : float
         Selected SAM radius.
     best_score_ : float
-        Mean validation score of the selected pair.
+        Mean validation score of the selected pair (of the ``refit`` metric;
+        absent with a callable ``refit``).
     best_params_ : dict
         ``{"n_iter": n_iter_, "rho": rho_}``, as in ``GridSearchCV`` (``rho``
-        absolute, also with ``relative_rho``).
+        absolute, also with ``relative_rho``). With several metrics and
+        ``refit=False`` nothing is selected: ``best_*``, ``n_iter_`` and
+        ``rho_`` are absent.
     best_index_ : int
         Index of the selected pair in the order ``n_iter`` outer, ``rho`` inner.
     n_iters_ : ndarray of shape (n_n_iters,)
@@ -105,19 +121,25 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
         Whether ``rho_`` is at an end of the radius grid, and when that warns: as
         in :class:`SAMRegressorCV`.
     best_estimator_ : SAMClassifier
-        The model with ``n_iter_`` and ``rho_`` refitted on all the data.
+        The model with ``n_iter_`` and ``rho_`` refitted on all the data (absent
+        with ``refit=False``, as are the model's attributes).
     learning_rate_ : float
         Step size of the refitted model.
     cv_results_ : dict of ndarray
         The keys of ``GridSearchCV.cv_results_`` for the candidates of
         ``ParameterGrid({"n_iter": n_iters, "rho": rhos})`` (see
-        :class:`SAMRegressorCV`).
-    scorer_ : callable or None
-        The scorer of the validation folds; ``None`` for ``cv="gcv"``.
+        :class:`SAMRegressorCV`; ``_<name>`` for ``_score`` with several
+        metrics).
+    scorer_ : callable, dict or None
+        The scorer of the validation folds (a dict for several metrics);
+        ``None`` for ``cv="gcv"``.
+    multimetric_ : bool
+        Whether several metrics were scored.
     n_splits_ : int or None
         Number of cross-validation splits; ``None`` for ``cv="gcv"``.
     refit_time_ : float
-        Seconds spent refitting the selected pair on all the data.
+        Seconds spent refitting the selected pair on all the data (absent with
+        ``refit=False``).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -134,8 +156,10 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
     -----
     The selected pair, every split score and every mean score equal those of
     ``GridSearchCV(SAMClassifier(...), {"n_iter": n_iters, "rho": rhos}, cv=cv,
-    scoring=scoring)``, ties included (the first best candidate in the grid order
-    wins: the fewest steps among ``n_iters`` given in increasing order). The
+    scoring=scoring, refit=refit)``, ties included (the first best candidate in
+    the grid order wins: the fewest steps among ``n_iters`` given in increasing
+    order), unless the interpolation guard moved the pick (``max_dof_fraction``,
+    with a warning). The
     accuracy of a grid point is exact unless two classes' decision values tie to
     rounding. ``sample_weight`` weights every training fit, and the validation
     scores exactly when ``GridSearchCV`` weights them (see ``fit``).
@@ -164,6 +188,8 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
         relative_rho=False,
         cv=5,
         scoring=None,
+        refit=True,
+        max_dof_fraction=MAX_DOF_FRACTION,
         n_jobs=None,
         store_cv_results="deprecated",
         verbose=0,
@@ -177,6 +203,8 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
         self.relative_rho = relative_rho
         self.cv = cv
         self.scoring = scoring
+        self.refit = refit
+        self.max_dof_fraction = max_dof_fraction
         self.n_jobs = n_jobs
         self.store_cv_results = store_cv_results
         self.verbose = verbose
@@ -203,9 +231,9 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             Decision values (see :meth:`SAMClassifier.decision_function`).
         """
-        check_is_fitted(self)
+        model = self._refitted("decision_function")
         check_same_namespace(X, self, self._copied_attributes[0], "decision_function")
-        return self.best_estimator_.decision_function(X)
+        return model.decision_function(X)
 
     def staged_decision_function(self, X):
         """Yield the decision values of the selected model after steps ``1..n_iter_``.
@@ -220,8 +248,8 @@ class SAMClassifierCV(ClassifierMixin, BaseSAMCV):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             Decision values.
         """
-        check_is_fitted(self)
-        yield from self.best_estimator_.staged_decision_function(X)
+        model = self._refitted("staged_decision_function")
+        yield from model.staged_decision_function(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -240,7 +268,9 @@ class SAMKernelClassifierCV(SAMClassifierCV):
     classes, then the best pair is refitted on all the data. The picks,
     ``best_score_`` and the scores of ``cv_results_`` equal those of
     ``GridSearchCV(SAMKernelClassifier(...), {"n_iter": n_iters, "rho": rhos},
-    cv=cv, scoring=scoring)`` (stratified folds and accuracy by default).
+    cv=cv, scoring=scoring, refit=refit)`` (stratified folds and accuracy by
+    default), unless the interpolation guard moved the pick
+    (``max_dof_fraction``, with a warning).
 
     Parameters
     ----------
@@ -254,8 +284,13 @@ class SAMKernelClassifierCV(SAMClassifierCV):
     cv : int, cross-validation generator, iterable or "gcv", default=5
         As in :class:`SAMClassifierCV` (``kernel="precomputed"``: splits take the
         kernel's rows and training columns).
-    scoring : str, callable or None, default=None
-        As in :class:`SAMClassifierCV` (``None``: accuracy).
+    scoring : str, callable, list, tuple, set, dict or None, default=None
+        As in :class:`SAMClassifierCV` (``None``: accuracy; several metrics as
+        in ``GridSearchCV``).
+    refit : bool, str or callable, default=True
+        As in ``GridSearchCV`` and :class:`SAMRegressorCV`.
+    max_dof_fraction : float in (0, 1] or None, default=0.999
+        The interpolation guard, as in :class:`SAMRegressorCV`.
     n_jobs : int, default=None
         Number of jobs over the splits.
     store_cv_results : bool, default="deprecated"
@@ -321,17 +356,23 @@ class SAMKernelClassifierCV(SAMClassifierCV):
     n_iter_at_edge_, rho_at_edge_ : {"lower", "upper"} or None
         As in :class:`SAMRegressorCV`.
     best_estimator_ : SAMKernelClassifier
-        The model with ``n_iter_`` and ``rho_`` refitted on all the data.
+        The model with ``n_iter_`` and ``rho_`` refitted on all the data (absent
+        with ``refit=False``, as are the model's attributes).
     learning_rate_ : float
         Step size of the refitted model.
     cv_results_ : dict of ndarray
-        The keys of ``GridSearchCV.cv_results_`` (see :class:`SAMRegressorCV`).
-    scorer_ : callable or None
-        The scorer of the validation folds; ``None`` for ``cv="gcv"``.
+        The keys of ``GridSearchCV.cv_results_`` (see :class:`SAMRegressorCV`;
+        ``_<name>`` for ``_score`` with several metrics).
+    scorer_ : callable, dict or None
+        The scorer of the validation folds (a dict for several metrics);
+        ``None`` for ``cv="gcv"``.
+    multimetric_ : bool
+        Whether several metrics were scored.
     n_splits_ : int or None
         Number of cross-validation splits; ``None`` for ``cv="gcv"``.
     refit_time_ : float
-        Seconds spent refitting the selected pair on all the data.
+        Seconds spent refitting the selected pair on all the data (absent with
+        ``refit=False``).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -370,6 +411,8 @@ class SAMKernelClassifierCV(SAMClassifierCV):
         relative_rho=False,
         cv=5,
         scoring=None,
+        refit=True,
+        max_dof_fraction=MAX_DOF_FRACTION,
         n_jobs=None,
         store_cv_results="deprecated",
         verbose=0,
@@ -391,6 +434,8 @@ class SAMKernelClassifierCV(SAMClassifierCV):
             relative_rho=relative_rho,
             cv=cv,
             scoring=scoring,
+            refit=refit,
+            max_dof_fraction=max_dof_fraction,
             n_jobs=n_jobs,
             store_cv_results=store_cv_results,
             verbose=verbose,

@@ -7,7 +7,9 @@
   ``_split_scores`` (a split's data and problem), ``_path_scores`` (the
   estimator's score path), ``_candidate_scores`` (a custom scorer),
   ``_dask_scores`` (dask, one pass) and ``_gcv`` (one GCV, also for the IC
-  noise estimate);
+  noise estimate); ``_multimetric`` (several metrics and ``refit``, as
+  ``GridSearchCV``) and ``_dof_guard`` (the guard against interpolating
+  picks on tiny data);
 - ``_criteria`` and ``_ic``: Cp, AIC, BIC and the discrepancy principle from exact
   residuals and degrees of freedom, and ``SAMRegressorIC`` / ``SAMKernelRidgeIC``;
 - ``_per_target``: per-target selection (``per_target=True``) for both, and

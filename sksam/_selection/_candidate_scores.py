@@ -3,7 +3,9 @@
 For a scoring the estimator has no ``ScorePath`` of (a callable, a scorer name
 outside its path metrics, metadata besides ``sample_weight``), each candidate's
 model is set from the path of the split's one decomposition (``_set_fitted``) and
-the scorer called on it, as ``GridSearchCV`` calls it on its refitted models.
+the scorer called on it, as ``GridSearchCV`` calls it on its refitted models. A
+scorer of several metrics (``_multimetric``) returns a dict: the split's scores
+are then a dict of arrays.
 """
 
 from time import perf_counter
@@ -34,16 +36,60 @@ class ScoringFailure:
                 UserWarning,
             )
 
+    def record(self, error):
+        if self.error is None:
+            self.error = error
+        self.count += 1
+
 
 def _score_point(scorer, estimator, X_test, y_test, score_params, failures):
-    """The scorer on one fitted grid point; ``nan`` if it fails (counted)."""
+    """The scorer on one fitted grid point; ``nan`` if it fails (counted).
+
+    A scorer returning a dict (several metrics) gives a dict of floats: a
+    metric that failed (its entry is the error's text, as multi-metric scorers
+    give it) is ``nan``.
+    """
     try:
-        return float(scorer(estimator, X_test, y_test, **score_params))
+        value = scorer(estimator, X_test, y_test, **score_params)
+        if not isinstance(value, dict):
+            return float(value)
     except Exception as exc:  # as GridSearchCV with error_score=np.nan
-        if failures.error is None:
-            failures.error = exc
-        failures.count += 1
+        failures.record(exc)
         return np.nan
+    scores, failed = {}, None
+    for name, score in value.items():
+        if isinstance(score, str):  # the multi-metric scorer's failed metric
+            failed = failed or ValueError(f"scorer {name!r} failed: {score.strip()}")
+            score = np.nan
+        scores[name] = float(score)
+    if failed is not None:
+        failures.record(failed)
+    return scores
+
+
+class _CandidateScores:
+    """The scores of a split's candidates, one metric or a dict of them (known
+    from the scorer's first answer)."""
+
+    def __init__(self, shape):
+        self.shape = shape
+        self.single = np.full(shape, np.nan)
+        self.named = None
+
+    def __setitem__(self, index, value):
+        if not isinstance(value, dict):
+            self.single[index] = value
+            return
+        if self.named is None:
+            self.named = {}
+        for name, score in value.items():
+            if name not in self.named:
+                self.named[name] = np.full(self.shape, np.nan)
+            self.named[name][index] = score
+
+    def result(self):
+        """An array (one metric) or a dict name -> array."""
+        return self.single if self.named is None else self.named
 
 
 def candidate_scores(estimator, problem, data, grid, test, shared, chunk, xp):
@@ -56,7 +102,7 @@ def candidate_scores(estimator, problem, data, grid, test, shared, chunk, xp):
     X_test, y_test, score_params = test
     n_iters, rhos = grid.n_iters, grid.rhos
     shape = (n_iters.size, rhos.size)
-    scores = np.full(shape, np.nan)
+    scores = _CandidateScores(shape)
     fit_time, score_time = np.full(shape, shared), np.zeros(shape)
     failures, n_diverged = ScoringFailure(), 0
     paths = grid_path_chunks(estimator, problem, grid, chunk, fit_time, score_time, xp)
@@ -71,8 +117,10 @@ def candidate_scores(estimator, problem, data, grid, test, shared, chunk, xp):
                 grid.scorer, estimator, X_test, y_test, score_params, failures
             )
             score_time[rows[i], j] += perf_counter() - tic
-    failures.warn(scores.size)
-    return SplitScores(scores, n_diverged, failures.error, fit_time, score_time)
+    failures.warn(fit_time.size)
+    return SplitScores(
+        scores.result(), n_diverged, failures.error, fit_time, score_time
+    )
 
 
 def target_candidate_scores(estimator, problem, data, grid, test, shared, chunk, xp):
@@ -84,6 +132,8 @@ def target_candidate_scores(estimator, problem, data, grid, test, shared, chunk,
     The columns share the split's one decomposition (``Problem.select_targets``);
     the scorer is called ``n_targets`` times per candidate. Arguments as in
     ``candidate_scores``; the scores have shape (n_iters, n_rhos, n_targets).
+    A scorer returning a dict (several metrics) is a ``ValueError``: per-target
+    selection is by one metric.
     """
     X_test, y_test, score_params = test
     n_targets = problem.n_targets
@@ -103,6 +153,12 @@ def target_candidate_scores(estimator, problem, data, grid, test, shared, chunk,
                 xp,
             )
         )
+        if isinstance(results[-1].scores, dict):
+            raise ValueError(
+                "per_target=True selects each target by one metric and takes no "
+                "multi-metric scoring (the scoring callable returned a dict of "
+                "scores); use one metric, or per_target=False."
+            )
     errors = [result.error for result in results if result.error is not None]
     return SplitScores(
         np.stack([result.scores for result in results], axis=-1),

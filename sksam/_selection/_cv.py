@@ -14,9 +14,9 @@ from typing import NamedTuple
 import numpy as np
 import sklearn
 from sklearn.base import BaseEstimator, RegressorMixin, clone, is_classifier
-from sklearn.metrics import check_scoring, get_scorer, get_scorer_names
+from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.model_selection import check_cv
-from sklearn.utils._param_validation import Hidden, StrOptions
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.fixes import parse_version
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -38,15 +38,30 @@ from .._validation import Splits, like_input, takes_dask_route, to_numpy
 from .._warnings import warn
 from ._cv_scores import SplitGrid, SplitScores
 from ._dask_scores import dask_fold_pass, dask_split_scores
+from ._dof_guard import MAX_DOF_FRACTION, guard, warn_guarded
 from ._gcv import check_target_squares, gcv_n_obs, gcv_pick, gcv_scores
+from ._multimetric import (
+    MULTIMETRIC_TYPES,
+    MultimetricScorer,
+    MultiScoring,
+    check_gcv_scoring,
+    check_refit,
+    multimetric_results,
+    resolve_scoring,
+    select_best_index,
+    split_score_dicts,
+)
 from ._per_target import (
     PER_TARGET_CV_DOC,
     best_indices,
+    check_per_target_search,
     gcv_target_pick,
     gcv_target_scores,
     selects_per_target,
     set_target_selection,
+    target_guard,
     target_results,
+    warn_target_guarded,
 )
 from ._search import (
     N_ITER_AT_EDGE_DOC,
@@ -70,10 +85,18 @@ class _SplitSetup(NamedTuple):
     y: object
     splits: list
     scorer: object
+    scoring: object
     fit_params: dict
     score_params: dict
     min_test: object
     zero_weight: list
+
+
+def _best_score(scores):
+    """The best score of a split, for ``verbose`` (several metrics: each's)."""
+    if isinstance(scores, dict):
+        return ", ".join(f"{name} {_best_score(v)}" for name, v in scores.items())
+    return f"{np.nanmax(scores, initial=-np.inf):.3g}"
 
 
 def _zero_weight_folds(score_weight, tests):
@@ -98,7 +121,17 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         "relative_rho": ["boolean"],
         "verbose": ["verbose"],
         "cv": ["cv_object", StrOptions({"gcv"})],
-        "scoring": [StrOptions(set(get_scorer_names())), callable, None],
+        "scoring": [
+            StrOptions(set(get_scorer_names())),
+            callable,
+            list,
+            tuple,
+            set,
+            dict,
+            None,
+        ],
+        "refit": ["boolean", str, callable],
+        "max_dof_fraction": [Interval(Real, 0, 1, closed="right"), None],
         "n_jobs": [Integral, None],
         "store_cv_results": ["boolean", Hidden(StrOptions({"deprecated"}))],
         **{
@@ -157,13 +190,15 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         data = estimator._validate_fit_data(X, y, sample_weight)
         if estimator.__sklearn_tags__().input_tags.pairwise:
             X = data.X  # splits index rows and columns of the (checked) kernel
+        if selects_per_target(self, data.y.shape[1]):
+            check_per_target_search(self)
         setup = folds = None
         if not isinstance(self.cv, str):
             setup = self._split_setup(estimator, X, y, sample_weight, params)
             if estimator._reduces_dask(X, y, sample_weight):
                 # One pass of dask: all the rows (grid, refit) and every split.
                 folds = dask_fold_pass(
-                    estimator, data, setup.splits, setup.score_params, self.scoring
+                    estimator, data, setup.splits, setup.score_params, setup.scoring
                 )
         if folds is not None:
             problem = folds.problem
@@ -188,6 +223,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                     "is not linear in y). Use variant='unnormalized' or a "
                     "cross-validation splitter."
                 )
+            check_gcv_scoring(self.scoring)
             if self.scoring is not None:
                 raise ValueError("scoring must be None with cv='gcv'.")
             _raise_for_params(params, self, "fit")
@@ -220,22 +256,19 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             for key in ("split0_test_score", "std_test_score"):
                 del results[key]
             self.scorer_, self.n_splits_ = None, None
+            self.multimetric_, guarded = False, None
         else:
             split = self._cv_scores(estimator, setup, (n_iters, rhos), data, folds)
             per_target = selects_per_target(self, problem.n_targets)
-            results = (target_results if per_target else search_results)(
-                split.scores,
-                n_iters,
-                rhos,
-                split.n_diverged,
-                split.error,
-                (split.fit_time, split.score_time),
-                setup.min_test,
-                zero_weight=setup.zero_weight,
-            )
+            results, guarded = self._cv_results(split, n_iters, rhos, setup, per_target)
         if per_target:  # each target its own pick (_per_target)
             best = best_indices(results)
+            if guarded is not None:
+                warn_target_guarded(
+                    results, guarded, best, split.dof, self.max_dof_fraction
+                )
             self.cv_results_ = results
+            self.multimetric_ = False
             return set_target_selection(
                 self,
                 estimator,
@@ -245,16 +278,25 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                 best,
                 results["mean_test_score"][best, np.arange(best.size)],
             )
-        best = int(results["rank_test_score"].argmin())
+        self.n_iters_ = like_input(n_iters, data.X)
+        self.rhos_ = like_input(rhos, data.X)
+        self.rho_unit_ = grid.rho_unit
+        self.cv_results_ = results
+        self._forget_selection()
+        if self.multimetric_ and self.refit is False:
+            return self  # no selection, as GridSearchCV: cv_results_ only
+        refit_metric = self.refit if self.multimetric_ else "score"
+        best = select_best_index(self.refit, refit_metric, results)
+        if guarded is not None:
+            warn_guarded(results, guarded, best, split.dof, self.max_dof_fraction)
         params = results["params"][best]
-        # The refit on all the data: exactly ``estimator.fit``, from the problem
-        # (and decomposition, if made for the grid or GCV) built above.
-        start = time.perf_counter()
-        estimator.set_params(**params)
-        run = estimator._plan_run(problem, params["n_iter"])
-        estimator._set_fitted(data, run, run.coef(params["n_iter"]), params["n_iter"])
-        self.refit_time_ = time.perf_counter() - start
-        edge = grid_edge(
+        self.best_index_ = best
+        self.best_params_ = dict(params)
+        if not callable(self.refit):
+            self.best_score_ = float(results[f"mean_test_{refit_metric}"][best])
+        self.n_iter_ = params["n_iter"]
+        self.rho_ = params["rho"]
+        self.n_iter_at_edge_ = grid_edge(
             grid,
             params["n_iter"],
             params["rho"],
@@ -262,12 +304,80 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
             self.learning_rate,
             self.variant,
         )
-        self.n_iters_ = like_input(n_iters, data.X)
-        self.rhos_ = like_input(rhos, data.X)
-        self.rho_unit_ = grid.rho_unit
-        self.n_iter_at_edge_ = edge
         self.rho_at_edge_ = rho_edge(grid, params["rho"])
-        return self._set_selected(results, best, estimator)
+        if not self.refit:
+            return self
+        # The refit on all the data: exactly ``estimator.fit``, from the problem
+        # (and decomposition, if made for the grid or GCV) built above.
+        start = time.perf_counter()
+        estimator.set_params(**params)
+        run = estimator._plan_run(problem, params["n_iter"])
+        estimator._set_fitted(data, run, run.coef(params["n_iter"]), params["n_iter"])
+        self.refit_time_ = time.perf_counter() - start
+        self.best_estimator_ = estimator
+        return self._expose_selected(estimator)
+
+    def _cv_results(self, split, n_iters, rhos, setup, per_target=False):
+        """``(cv_results_, guarded)`` of the cross-validation scores ``split``.
+
+        One metric, or several (``split.scores`` a dict: ``_multimetric``), in
+        ``GridSearchCV``'s layout; with ``per_target``, one metric with a target
+        axis (``_per_target.target_results``). Where the best mean score of the
+        metric that selects (``refit=True`` or a metric's name) is at a candidate
+        that nearly interpolates a training fold, the interpolation guard
+        (``_dof_guard``, ``max_dof_fraction``) ranks such candidates last in that
+        metric's ``rank_test_*``; ``guarded`` is then the index of that best
+        candidate (per target: an array, ``-1`` for the targets it left alone),
+        else ``None`` (the results are ``GridSearchCV``'s).
+        """
+        self.multimetric_ = multi = isinstance(split.scores, dict)
+        if multi and per_target:  # a callable scoring returned a dict
+            check_per_target_search(self, multimetric=True)
+        if multi and not isinstance(self.scoring, MULTIMETRIC_TYPES):
+            check_refit(self.refit, split.scores)  # the names of a callable's dict
+        to_results = target_results if per_target else search_results
+
+        def make_results(scores, pickable=None):
+            return to_results(
+                scores,
+                n_iters,
+                rhos,
+                split.n_diverged,
+                split.error,
+                (split.fit_time, split.score_time),
+                setup.min_test,
+                pickable=pickable,
+                zero_weight=setup.zero_weight,
+            )
+
+        if multi:
+            results = multimetric_results(split.scores, make_results, self.refit)
+        else:
+            results = make_results(split.scores)
+        if per_target:  # each target's pick guarded on its own column
+            pickable, guarded = target_guard(
+                split.dof,
+                self.max_dof_fraction,
+                results["mean_test_score"],
+                best_indices(results),
+            )
+            if pickable is not None:
+                ranks = make_results(split.scores, pickable)["rank_test_score"]
+                results["rank_test_score"] = ranks
+            return results, guarded
+        if callable(self.refit) or (multi and not self.refit):
+            return results, None  # no pick by rank (a callable picks)
+        name = self.refit if multi else "score"
+        best = int(results[f"rank_test_{name}"].argmin())
+        pickable = guard(
+            split.dof, self.max_dof_fraction, results[f"mean_test_{name}"], best
+        )
+        if pickable is None:
+            return results, None
+        scores = split.scores[name] if multi else split.scores
+        ranks = make_results(scores, pickable)["rank_test_score"]
+        results[f"rank_test_{name}"] = ranks
+        return results, best
 
     def _search_targets(self, y):
         """The targets as the search reads them: ``y`` as given."""
@@ -281,23 +391,42 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
 
         return plan
 
-    def _set_selected(self, results, best, estimator):
-        """The fitted state of the search, set once at the end of ``fit``."""
-        self.best_index_ = best
-        self.best_params_ = dict(results["params"][best])
-        self.n_iter_ = results["params"][best]["n_iter"]
-        self.rho_ = results["params"][best]["rho"]
-        self.best_score_ = float(results["mean_test_score"][best])
-        self.cv_results_ = results
-        self.best_estimator_ = estimator
-        return self._expose_selected(estimator)
+    #: The fitted attributes a fit sets only with a selection (``best_*``, the
+    #: picks) or a refit (the model): removed before each fit sets them anew.
+    _SELECTION_ATTRIBUTES = (
+        "best_index_",
+        "best_params_",
+        "best_score_",
+        "n_iter_",
+        "rho_",
+        "n_iter_at_edge_",
+        "rho_at_edge_",
+        "best_estimator_",
+        "refit_time_",
+        "learning_rate_",
+        "n_features_in_",
+        "feature_names_in_",
+    )
+
+    def _forget_selection(self):
+        """Remove the selection and the refitted model of an earlier fit."""
+        for name in self._SELECTION_ATTRIBUTES + self._copied_attributes:
+            if name in self.__dict__:
+                delattr(self, name)
+
+    def _scoring(self):
+        """``(scorer, scoring)``: the scorer called on candidates and the scoring
+        the splits look up (``_multimetric.resolve_scoring``; several metrics: a
+        multi-metric scorer and a ``MultiScoring``). ``scoring=None`` under
+        metadata routing is R^2 requesting ``sample_weight`` (as ``RidgeCV``): the
+        search owns its scorer's requests."""
+        if _routing_enabled() and self.scoring is None:
+            return get_scorer("r2").set_score_request(sample_weight=True), None
+        return resolve_scoring(self._make_estimator(), self.scoring, self.refit)
 
     def _get_scorer(self):
-        """The scorer; ``scoring=None`` under metadata routing is R^2 requesting
-        ``sample_weight`` (as ``RidgeCV``): the search owns its scorer's requests."""
-        if _routing_enabled() and self.scoring is None:
-            return get_scorer("r2").set_score_request(sample_weight=True)
-        return check_scoring(self._make_estimator(), scoring=self.scoring)
+        """The scorer of the validation folds (see ``_scoring``)."""
+        return self._scoring()[0]
 
     def _split_setup(self, estimator, X, y, sample_weight, params):
         """The splits and how they are fitted and scored: a ``_SplitSetup``.
@@ -309,7 +438,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         X, y = indexable(X, y)
         if sample_weight is not None:
             params = {**params, "sample_weight": sample_weight}
-        scorer = self._get_scorer()
+        scorer, scoring = self._scoring()
         if _routing_enabled():
             routed = process_routing(self, "fit", **params)
             split_params, score_params = routed.splitter.split, routed.scorer.score
@@ -329,12 +458,15 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         else:
             splits = list(splits)
             tests = [test for _, test in splits]
-        self.scorer_, self.n_splits_ = scorer, len(splits)
+        multi = isinstance(scoring, MultiScoring)
+        self.scorer_ = scoring.scorers if multi else scorer
+        self.n_splits_ = len(splits)
         return _SplitSetup(
             X,
             y,
             splits,
             scorer,
+            scoring,
             fit_params,
             score_params,
             min((len(test) for test in tests), default=None),
@@ -343,11 +475,14 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
 
     def _cv_scores(self, estimator, setup, grid, data, folds=None):
         """The ``SplitScores`` of shape (n_iters, n_rhos, n_splits) of the splits
-        of ``setup`` (``_split_setup``): scores and times; ``data`` is the
-        validated ``FitData`` of all the rows (``split_scores``), ``folds`` the
-        one pass of dask input (``dask_fold_pass``) or ``None``."""
+        of ``setup`` (``_split_setup``): scores and times (several metrics: a
+        dict of such scores); ``data`` is the validated ``FitData`` of all the
+        rows (``split_scores``), ``folds`` the one pass of dask input
+        (``dask_fold_pass``) or ``None``."""
         X, y, splits = setup.X, setup.y, setup.splits
         fit_params, score_params = setup.fit_params, setup.score_params
+        scoring = setup.scoring
+        multi = isinstance(scoring, MultiScoring)
         n_candidates = grid[0].size * grid[1].size
         if self.verbose > 0:
             print(
@@ -356,7 +491,7 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                 "per fold)"
             )
         per_target = selects_per_target(self, data.y.shape[1])
-        grid = SplitGrid(*grid, setup.scorer, self.scoring, per_target)
+        grid = SplitGrid(*grid, setup.scorer, scoring, per_target)
         if folds is not None:
             # All folds from one pass of dask, scored from their moments (or in
             # one more pass over the test rows): _dask_scores.
@@ -391,17 +526,25 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
                 seconds = result.fit_time[:, :, None].max() + result.score_time.sum()
                 print(
                     f"[CV {index + 1}/{len(splits)}] END {result.fit_time.size} "
-                    "candidates; best score "
-                    f"{np.nanmax(result.scores, initial=-np.inf):.3g}; "
+                    f"candidates; best score {_best_score(result.scores)}; "
                     f"total time {seconds:.2f}s"
                 )
         errors = [result.error for result in per_split if result.error is not None]
+        scores = split_score_dicts(
+            [result.scores for result in per_split],
+            scoring.names if multi else None,
+            (grid.n_iters.size, grid.rhos.size),
+        )
+        if scores is None:  # one metric
+            scores = np.stack([result.scores for result in per_split], axis=-1)
+        dofs = [result.dof for result in per_split]
         return SplitScores(
-            np.stack([result.scores for result in per_split], axis=-1),
+            scores,
             sum(result.n_diverged for result in per_split),
             errors[0] if errors else None,
             np.stack([result.fit_time for result in per_split], axis=-1),
             np.stack([result.score_time for result in per_split], axis=-1),
+            None if any(d is None for d in dofs) else np.stack(dofs, axis=-1),
         )
 
     def _split_scores(
@@ -420,6 +563,8 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         """
         if parse_version(sklearn.__version__).release < (1, 7):
             return False
+        if isinstance(scorer, MultimetricScorer):  # each metric warns
+            return any(map(self._scorer_takes_weights, scorer._scorers.values()))
         if hasattr(scorer, "_accept_sample_weight"):
             accept = scorer._accept_sample_weight()
         else:
@@ -487,15 +632,50 @@ _SEARCH_DOC = """
         Grid points with ``dof_k > 0.9 S`` (near interpolation, where GCV
         collapses below the noise) are not picked: they rank last, with a
         ``UserWarning`` when the GCV minimiser is among them.
-    scoring : str, callable or None, default=None
-        A scorer name of :func:`sklearn.metrics.get_scorer_names` or a callable
-        ``scorer(estimator, X, y)``; ``None`` is the estimator's ``score`` (R^2).
-        Each grid point is scored exactly as ``GridSearchCV`` scores its refitted
-        model: the scorer is called on a fitted estimator whose coefficients are
-        set from the path. For ``None``, ``"r2"``, ``"explained_variance"``,
+    scoring : str, callable, list, tuple, set, dict or None, default=None
+        One metric: a scorer name of :func:`sklearn.metrics.get_scorer_names` or
+        a callable ``scorer(estimator, X, y)``; ``None`` is the estimator's
+        ``score`` (R^2). Several metrics, as in ``GridSearchCV``: a list, tuple
+        or set of scorer names, a dict of names to scorer names or callables, or
+        a callable returning a dict of scores; ``refit`` then names the metric
+        that selects, and ``cv_results_`` holds every metric's scores. Each grid
+        point is scored exactly as ``GridSearchCV`` scores its refitted model: a
+        scorer is called on a fitted estimator whose coefficients are set from
+        the path. For ``None``, ``"r2"``, ``"explained_variance"``,
         ``"neg_mean_squared_error"``, ``"neg_root_mean_squared_error"`` and
         ``"neg_mean_absolute_error"`` (float64 data) one vectorised call of the
-        same metric scores all grid points of a split.
+        same metric scores all grid points of a split; several such metrics
+        share one prediction of the path. With any other metric among several,
+        every metric is scored on each candidate from one prediction (the
+        scorers share it, as in ``GridSearchCV``).
+    refit : bool, str or callable, default=True
+        As in ``GridSearchCV``: ``True`` selects the best mean score of the one
+        metric and refits it on all the data; with several metrics, the name of
+        the metric that selects (``True`` is then an error). A callable
+        ``refit(cv_results_)`` returns the index of the selected candidate
+        (``best_index_``; there is then no ``best_score_``), e.g. a rule that
+        prefers fewer steps within noise (the user guide, "Multi-metric
+        scoring"). ``False`` refits nothing: ``best_estimator_``, the model's
+        attributes, ``predict`` and ``score`` are not available, and with
+        several metrics nothing is selected (no ``best_*``, ``n_iter_`` or
+        ``rho_``).
+    max_dof_fraction : float in (0, 1] or None, default=0.999
+        The interpolation guard, for tiny data: when the best mean score (of the
+        metric that selects) is at a candidate whose degrees of freedom (the
+        trace of its training smoother, +1 with an intercept) exceed
+        ``max_dof_fraction`` times the samples of some training fold (its rows
+        with a positive weight), that candidate interpolates its folds and on
+        folds that small its score is unreliable: the pick is the best candidate
+        within the bound instead, with a ``UserWarning``, and the candidates
+        above it rank last in that metric's ``rank_test_*``. Otherwise (the usual
+        case) the results and the pick are ``GridSearchCV``'s. The default
+        passes over interpolants only (all but 0.1% of the samples: the
+        tolerance of the default grid's converged end); a smaller fraction
+        passes over near-interpolants too. ``None`` turns the guard off
+        (``GridSearchCV``'s pick always). Not applied with normalized SAM (no
+        smoother), a callable ``refit`` (it picks) or ``cv="gcv"`` (its own
+        guard, at 0.9 of the sum of the weights). See the user guide, "Tiny
+        data: the interpolation guard".
     n_jobs : int, default=None
         Number of jobs over the splits (:class:`sklearn.utils.parallel.Parallel`;
         ``None`` is 1 unless in a ``joblib.parallel_config`` context).
@@ -520,7 +700,10 @@ _SEARCH_DOC = """
 _RESULTS_DOC = (
     """
     n_iter_ : int or ndarray of shape (n_targets,)
-        Selected number of steps (one per target with ``per_target``).
+        Selected number of steps (one per target with ``per_target``). With
+        several metrics and ``refit=False``, nothing is selected: ``n_iter_``,
+        ``rho_``, ``best_params_``, ``best_index_``, ``best_score_`` and the edge
+        flags are absent, as ``GridSearchCV``'s ``best_*``.
     best_params_ : dict or list of dict
         ``{{"n_iter": n_iter_, "rho": rho_}}``, as in ``GridSearchCV``; ``rho`` is
         absolute (also with ``relative_rho``), so ``{estimator}(**best_params_)``
@@ -529,8 +712,9 @@ _RESULTS_DOC = (
         ``{estimator}(**best_params_[t])`` fitted on ``y[:, t]`` is target
         ``t``'s model.
     best_index_ : int or ndarray of shape (n_targets,)
-        Index of the selected candidate in ``cv_results_`` (of each target's, a
-        row of its columns, with ``per_target``).
+        Index of the selected candidate in ``cv_results_``: the first of rank 1
+        of the ``refit`` metric, or what a callable ``refit`` returned (of each
+        target's, a row of its columns, with ``per_target``).
     n_iters_ : ndarray of shape (n_iters,)
         The stopping-time grid used.
     rhos_ : ndarray of shape (n_rhos,)
@@ -545,11 +729,15 @@ _RESULTS_DOC = (
     rho_ : float or ndarray of shape (n_targets,)
         Selected SAM radius (one per target with ``per_target``).
     best_score_ : float or ndarray of shape (n_targets,)
-        Mean validation score of the selected pair (``-GCV`` for ``cv="gcv"``);
-        with ``per_target``, of each target's pair on its own column.
+        Mean validation score of the selected pair (``-GCV`` for ``cv="gcv"``;
+        with several metrics, of the ``refit`` metric); with ``per_target``, of
+        each target's pair on its own column. Absent with a callable ``refit``,
+        as in ``GridSearchCV``.
     best_estimator_ : {estimator}
         The model with ``n_iter_`` and ``rho_`` refitted on all the data (with the
-        sample weights); ``predict`` and ``staged_predict`` use it. With
+        sample weights); ``predict`` and ``staged_predict`` use it. Absent with
+        ``refit=False`` (as are ``refit_time_``, ``learning_rate_``,
+        ``n_features_in_`` and the model's attributes). With
         ``per_target``, the model of every target's refit: its column ``t`` is
         ``{estimator}(**best_params_[t]).fit(X, y[:, t])`` (to rounding), its
         ``n_iter_``, ``rho_`` and ``learning_rate_`` are arrays of shape
@@ -566,7 +754,9 @@ _RESULTS_DOC = (
         (``mean_fit_time``, ``std_fit_time``, ``mean_score_time``,
         ``std_score_time``, ``params``, ``param_n_iter``, ``param_rho``,
         ``split{{k}}_test_score``, ``mean_test_score``, ``std_test_score``,
-        ``rank_test_score``). A candidate's fit time is its fold's validation,
+        ``rank_test_score``; with several metrics ``_<name>`` replaces
+        ``_score``: ``mean_test_<name>``, ``rank_test_<name>``, ...). A
+        candidate's fit time is its fold's validation,
         problem and decomposition time (shared by all candidates) plus its share of
         its ``rho``'s path; its score time its share of the vectorised scoring (or
         its own scorer call).
@@ -583,14 +773,18 @@ _RESULTS_DOC = (
         3)`` numbers, the one part of the memory that grows with the grid times
         the targets. ``cv_results_`` is always set, with or without
         ``per_target``; the deprecated ``store_cv_results`` changes nothing.
-    scorer_ : callable or None
-        The scorer of the validation folds (as ``GridSearchCV.scorer_``); ``None``
-        for ``cv="gcv"``, whose score is ``-GCV``.
+    scorer_ : callable, dict or None
+        The scorer of the validation folds (as ``GridSearchCV.scorer_``): a dict
+        name -> scorer for several metrics; ``None`` for ``cv="gcv"``, whose
+        score is ``-GCV``.
+    multimetric_ : bool
+        Whether several metrics were scored (as ``GridSearchCV.multimetric_``).
     n_splits_ : int or None
         Number of cross-validation splits; ``None`` for ``cv="gcv"``.
     refit_time_ : float
         Seconds spent refitting the selected pair on all the data (from the
-        decomposition already made, when the grid made one).
+        decomposition already made, when the grid made one); absent with
+        ``refit=False``.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -601,7 +795,10 @@ _NOTES_DOC = """
     Each split costs one decomposition of its training part; every candidate is
     then read off the exact path (as in :func:`sam_path`). The selected pair, every
     split score and every mean score equal those of ``GridSearchCV({estimator}(...),
-    {{"n_iter": n_iters, "rho": rhos}}, cv=cv, scoring=scoring)`` (to rounding),
+    {{"n_iter": n_iters, "rho": rhos}}, cv=cv, scoring=scoring, refit=refit)``
+    (to rounding; with several metrics, every metric's) unless the
+    interpolation guard moved the pick (``max_dof_fraction``: only when the best
+    mean score interpolates a training fold, with a warning),
     including ties: ranks use ``method="min"`` and the first best candidate in the
     grid order wins, i.e. the one with the fewest steps among ``n_iters`` given in
     increasing order, then the first such ``rho``. ``sample_weight`` weights every
@@ -683,6 +880,8 @@ class SAMRegressorCV(RegressorMixin, BaseSAMCV):
         relative_rho=False,
         cv=5,
         scoring=None,
+        refit=True,
+        max_dof_fraction=MAX_DOF_FRACTION,
         n_jobs=None,
         store_cv_results="deprecated",
         per_target=False,
@@ -696,6 +895,8 @@ class SAMRegressorCV(RegressorMixin, BaseSAMCV):
         self.relative_rho = relative_rho
         self.cv = cv
         self.scoring = scoring
+        self.refit = refit
+        self.max_dof_fraction = max_dof_fraction
         self.n_jobs = n_jobs
         self.store_cv_results = store_cv_results
         self.per_target = per_target
@@ -794,6 +995,8 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
         relative_rho=False,
         cv=5,
         scoring=None,
+        refit=True,
+        max_dof_fraction=MAX_DOF_FRACTION,
         n_jobs=None,
         store_cv_results="deprecated",
         per_target=False,
@@ -814,6 +1017,8 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
         self.relative_rho = relative_rho
         self.cv = cv
         self.scoring = scoring
+        self.refit = refit
+        self.max_dof_fraction = max_dof_fraction
         self.n_jobs = n_jobs
         self.store_cv_results = store_cv_results
         self.per_target = per_target

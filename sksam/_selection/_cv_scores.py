@@ -38,9 +38,11 @@ class SplitGrid(NamedTuple):
 
     ``scorer`` is the search's scorer (called per candidate where the estimator
     has no ``ScorePath`` of ``scoring``); ``scoring`` is the search's ``scoring``
-    parameter (``None``: the estimator's ``score``). ``per_target``: score each
-    target column as if alone (``_per_target``): the scores get a target axis
-    after the grid's, (n_iters, n_rhos, n_targets).
+    parameter (``None``: the estimator's ``score``), or a
+    ``_multimetric.MultiScoring`` of several metrics (``scorer`` then returns a
+    dict of scores). ``per_target``: score each target column as if alone
+    (``_per_target``): the scores get a target axis after the grid's,
+    (n_iters, n_rhos, n_targets) (one metric only).
     """
 
     n_iters: np.ndarray
@@ -55,7 +57,11 @@ class SplitScores(NamedTuple):
 
     ``scores``, ``fit_time`` and ``score_time`` have shape (n_iters, n_rhos) (with
     a last axis over the splits from dask; ``scores`` with a target axis after
-    the grid's for per-target selection); ``n_diverged`` counts the non-finite
+    the grid's for per-target selection); with several metrics ``scores`` is a
+    dict name -> such an array, or an array with a last axis over the metrics
+    (``_multimetric.named_scores``); ``dof`` is the degrees of freedom of each
+    candidate over the training fold's samples (``_dof_guard``; ``None`` where
+    not computed), of the shape of ``fit_time``; ``n_diverged`` counts the non-finite
     candidates; ``error`` is the first exception a scorer raised, or ``None``. The
     fit time of a candidate is the split's validation, problem and decomposition
     time (shared by all candidates) plus its share of its ``rho``'s path; its score
@@ -67,6 +73,7 @@ class SplitScores(NamedTuple):
     error: object
     fit_time: np.ndarray
     score_time: np.ndarray
+    dof: object = None
 
 
 def grid_chunk_size(*rows):

@@ -7,7 +7,10 @@ then scores every candidate of every split: from the moments of the test rows wh
 the estimator's score path is a function of them (the squared-error regression
 metrics: ``ScorePath.moment_metric``), else in one more pass over the test rows
 with the score path's chunk scorer (a classifier's accuracy:
-``ScorePath.chunk_scorer``).
+``ScorePath.chunk_scorer``). Several squared-error metrics (a multi-metric
+``scoring``, ``_multimetric``) are scored from the same coefficients of each
+candidate; the degrees of freedom of every candidate over its training fold
+(``_dof_guard``) come from the fold's problem.
 """
 
 from time import perf_counter
@@ -22,6 +25,8 @@ from .._dask import split_moments, split_row_sums, weigh_groups
 from .._problem import moment_problem
 from .._warnings import warn
 from ._cv_scores import SplitScores, grid_chunk_size
+from ._dof_guard import fold_dof_fractions
+from ._multimetric import CombinedScorePath, MultiScoring, score_path_of
 
 __all__ = ["DaskFolds", "dask_fold_pass", "dask_split_scores"]
 
@@ -40,17 +45,18 @@ def dask_fold_pass(estimator, data, splits, score_params, scoring):
 
     The scored (test) moments are reduced too where the score path of ``scoring``
     has a moment form, weighted iff ``score_params`` holds the ``sample_weight``.
-    Raises before the pass if ``scoring`` cannot be scored on dask.
+    Raises before the pass if ``scoring`` cannot be scored on dask (several
+    metrics: each must have a moment form).
     """
     if set(score_params) - {"sample_weight"}:
         raise ValueError(
             "With dask arrays the scorer takes no metadata besides sample_weight; "
             f"got {sorted(score_params)}."
         )
-    path = estimator._score_path(scoring)
-    metric = None if path is None else path.moment_metric
-    if metric is None and (path is None or path.chunk_scorer(data) is None):
-        raise ValueError(_unsupported(estimator))
+    paths = _score_paths(estimator, scoring)
+    metric = None if paths is None else paths[0].moment_metric
+    if paths is None or (metric is None and paths[0].chunk_scorer(data) is None):
+        raise ValueError(_unsupported(estimator, scoring))
     tic = perf_counter()
     groups = data.row_groups
     moments = split_moments(
@@ -81,7 +87,7 @@ def dask_split_scores(
         data = estimator._validate_fit_data(X, y, sample_weight)
     if folds is None:
         folds = dask_fold_pass(estimator, data, splits, score_params, grid.scoring)
-    path = estimator._score_path(grid.scoring)
+    paths = _score_paths(estimator, grid.scoring)
     n_iters, rhos = grid.n_iters, grid.rhos
     n_splits = len(folds.moments.folds)
     shape = (n_iters.size, rhos.size, n_splits)
@@ -89,16 +95,49 @@ def dask_split_scores(
     fit_time = np.full(shape, folds.seconds / max(n_splits, 1))
     score_time = np.zeros(shape)
     problems = _fold_problems(estimator, data, folds)
-    if path.moment_metric is not None:
+    if paths[0].moment_metric is not None:
         scores, n_diverged = _moment_scores(
-            estimator, path, problems, folds, grid, fit_time, score_time
+            estimator, paths, problems, folds, grid, fit_time, score_time
         )
+        if isinstance(grid.scoring, MultiScoring):
+            names = grid.scoring.names
+            scores = {name: scores[..., m] for m, name in enumerate(names)}
+        else:
+            scores = scores[..., 0]
     else:
         scores, n_diverged, seconds = _chunk_scores(
-            estimator, path, problems, data, folds, y, score_params, grid, fit_time
+            estimator, paths[0], problems, data, folds, y, score_params, grid, fit_time
         )
         score_time += seconds / scores.size
-    return SplitScores(scores, n_diverged, None, fit_time, score_time)
+    dof = _fold_dofs(estimator, problems, folds, grid)
+    return SplitScores(scores, n_diverged, None, fit_time, score_time, dof)
+
+
+def _score_paths(estimator, scoring):
+    """The score paths of ``scoring``: a tuple of one, or of each metric of a
+    ``MultiScoring`` (then each a moment metric's); ``None`` if unsupported."""
+    path = score_path_of(estimator, scoring)
+    if not isinstance(path, CombinedScorePath):
+        return None if path is None else (path,)
+    if any(one.moment_metric is None for one in path.paths):
+        return None
+    return path.paths
+
+
+def _fold_dofs(estimator, problems, folds, grid):
+    """Degrees of freedom of every candidate over each training fold's rows,
+    shape (n_iters, n_rhos, n_splits) (``_dof_guard``); ``None`` without a
+    smoother (normalized SAM)."""
+    dofs = []
+    for problem, fold in zip(problems, folds.moments.folds, strict=True):
+        fractions = fold_dof_fractions(
+            estimator, problem, grid.n_iters, grid.rhos, fold.n_train_positive
+        )
+        if fractions is None:
+            return None
+        dofs.append(fractions)
+    shape = (grid.n_iters.size, grid.rhos.size, 0)
+    return np.stack(dofs, axis=-1) if dofs else np.empty(shape)
 
 
 def _fold_problems(estimator, data, folds):
@@ -136,51 +175,66 @@ def _candidate_coefs(estimator, problem, grid, fit_time, split):
         fit_time[:, j, split] += (perf_counter() - tic) / n_iters.size
 
 
-def _moment_scores(estimator, path, problems, folds, grid, fit_time, score_time):
-    """Scores of every candidate from the moments of each split's test rows."""
+def _moment_scores(estimator, paths, problems, folds, grid, fit_time, score_time):
+    """Scores of every candidate from the moments of each split's test rows.
+
+    Shape (n_iters, n_rhos[, n_targets], n_splits, n_metrics): one column of each
+    of ``paths`` (their moment metrics), scored from the same coefficients.
+    """
     # Per-target selection: a target axis before the splits' (each column scored
     # as if alone).
     targets = (problems[0].n_targets,) if grid.per_target else ()
-    scores = np.full(fit_time.shape[:2] + targets + fit_time.shape[2:], np.nan)
+    shape = fit_time.shape[:2] + targets + fit_time.shape[2:] + (len(paths),)
+    scores = np.full(shape, np.nan)
     n_diverged = 0
-    metric = path.moment_metric
     for split, (problem, fold) in enumerate(
         zip(problems, folds.moments.folds, strict=True)
     ):
         scored = fold.scored
+        if not float(scored.sum_weights) > 0.0:
+            continue  # an empty or zero-weight test fold: nan
         # As scikit-learn's metrics: R^2 and explained variance of one sample are
-        # nan, as is any score of an empty or zero-weight test fold.
-        if metric == "r2" and fold.n_test < 2:
-            warn(
-                "R^2 score is not well-defined with less than two samples.",
-                UndefinedMetricWarning,
-            )
-        if (metric in ("r2", "explained_variance") and fold.n_test < 2) or not (
-            float(scored.sum_weights) > 0.0
-        ):
+        # nan.
+        metrics = []
+        for m, path in enumerate(paths):
+            metric = path.moment_metric
+            if metric == "r2" and fold.n_test < 2:
+                warn(
+                    "R^2 score is not well-defined with less than two samples.",
+                    UndefinedMetricWarning,
+                )
+            if not (metric in ("r2", "explained_variance") and fold.n_test < 2):
+                metrics.append((m, metric, path.sign))
+        if not metrics:
             continue
         for rows, j, coefs in _candidate_coefs(
             estimator, problem, grid, fit_time, split
         ):
             tic = perf_counter()
-            with np.errstate(over="ignore", invalid="ignore"):
-                values = path.sign * squared_error_scores(
-                    metric,
-                    scored,
-                    coefs,
-                    problem.output.x_mean,
-                    problem.y_offset,
-                    average=not grid.per_target,
-                )
             if grid.per_target:  # (n_targets, K): each column's own
-                finite = np.isfinite(coefs).all(axis=0) & np.isfinite(values)
-                n_diverged += int(np.sum(~finite.all(axis=0)))
-                scores[rows, j, :, split] = np.where(finite, values, np.nan).T
-                score_time[rows, j, split] += (perf_counter() - tic) / rows.size
-                continue
-            finite = np.isfinite(coefs).all(axis=(0, 1)) & np.isfinite(values)
-            n_diverged += int(np.sum(~finite))
-            scores[rows[finite], j, split] = values[finite]
+                bad = ~np.isfinite(coefs).all(axis=0)
+            else:
+                bad = ~np.isfinite(coefs).all(axis=(0, 1))
+            for m, metric, sign in metrics:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    values = sign * squared_error_scores(
+                        metric,
+                        scored,
+                        coefs,
+                        problem.output.x_mean,
+                        problem.y_offset,
+                        average=not grid.per_target,
+                    )
+                ok = ~bad & np.isfinite(values)
+                if grid.per_target:
+                    scores[rows, j, :, split, m] = np.where(ok, values, np.nan).T
+                else:
+                    scores[rows[ok], j, split, m] = values[ok]
+                bad = bad | ~ok
+            if grid.per_target:
+                n_diverged += int(np.sum(bad.any(axis=0)))
+            else:
+                n_diverged += int(np.sum(bad))
             score_time[rows, j, split] += (perf_counter() - tic) / rows.size
     return scores, n_diverged
 
@@ -227,17 +281,18 @@ def _chunk_scores(
     return values, int(np.sum(~finite)), perf_counter() - tic
 
 
-def _unsupported(estimator):
+def _unsupported(estimator, scoring):
     """The error message of a scoring that dask input cannot be scored with."""
     if is_classifier(estimator):
         return (
             "With dask arrays SAMClassifierCV scores the accuracy of every "
             "candidate in one pass over the test rows and supports only the "
-            "scorings None and 'accuracy'."
+            f"scorings None and 'accuracy'; got {scoring!r}."
         )
     return (
         "With dask arrays SAMRegressorCV scores from the reduced moments and "
         "supports only the squared-error scorings None, 'r2', "
         "'explained_variance', 'neg_mean_squared_error' and "
-        "'neg_root_mean_squared_error'."
+        "'neg_root_mean_squared_error' (for multi-metric scoring: a list or "
+        f"dict of these names); got {scoring!r}."
     )

@@ -32,7 +32,8 @@ def path_split_scores(
     n_iters, rhos = grid.n_iters, grid.rhos
     shape = (n_iters.size, rhos.size)
     targets = (problem.n_targets,) if grid.per_target else ()
-    scores = np.full(shape + targets, np.nan)
+    # (per-target: a target axis; several metrics: a last axis over them)
+    scores = np.full(shape + targets + score_path.shape, np.nan)
     fit_time, score_time = np.full(shape, shared), np.zeros(shape)
     n_diverged = 0
     paths = grid_path_chunks(estimator, problem, grid, chunk, fit_time, score_time, xp)

@@ -11,6 +11,10 @@ on ``y[:, t]`` selects, with the same grid (the one resolved from all the target
 - ``gcv_target_scores`` and ``gcv_target_pick``: each column's own generalized
   cross-validation, with the guard near interpolation of ``_gcv.gcv_pick``;
 - ``ic_target_picks``: each column's own information criterion;
+- ``target_guard`` and ``warn_target_guarded``: the interpolation guard
+  (``_dof_guard``) of each target's pick, its warning emitted once;
+- ``check_per_target_search``: what per-target selection does not combine with
+  (several metrics, ``refit`` other than ``True``);
 - ``target_edges``: the grid-edge flags per target, each warning emitted once;
 - ``set_target_selection``: the refit at every target's pick
   (``_per_target_refit``) and the search's fitted state.
@@ -27,6 +31,7 @@ from .._stability import squares_scale
 from .._validation import like_input
 from .._warnings import warn
 from ._criteria import discrepancy_choice
+from ._dof_guard import guard, warn_guarded
 from ._gcv import GCV_MIN_RESIDUAL_FRACTION, gcv_criterion
 from ._per_target_refit import refit_targets
 from ._search import grid_edge, raise_all_failed, rho_edge
@@ -35,13 +40,16 @@ __all__ = [
     "PER_TARGET_CV_DOC",
     "PER_TARGET_IC_DOC",
     "best_indices",
+    "check_per_target_search",
     "gcv_target_pick",
     "gcv_target_scores",
     "ic_target_picks",
     "selects_per_target",
     "set_target_selection",
     "target_edges",
+    "target_guard",
     "target_results",
+    "warn_target_guarded",
 ]
 
 
@@ -69,7 +77,11 @@ PER_TARGET_CV_DOC = """
         interpolation. ``cv_results_`` then holds every target's scores (see
         Attributes). The scores cost what the single pick's cost (every target
         is scored along the path either way; a custom scorer is called once per
-        candidate and target), the refit one run per selected ``rho``."""
+        candidate and target), the refit one run per selected ``rho``. It
+        selects by one metric with ``refit=True``: a multi-metric ``scoring``
+        or another ``refit`` raises a ``ValueError``. The interpolation guard
+        (``max_dof_fraction``) applies to each target's pick on its own
+        column."""
 _CV_FITTED = _PER_TARGET_COMMON_DOC.format(score=" ``best_score_``,")
 PER_TARGET_CV_DOC += _CV_FITTED
 
@@ -187,6 +199,73 @@ def best_indices(results):
     """The selected candidate of each target: its first best rank (the order of
     the grid, as ``GridSearchCV``'s ``best_index_``)."""
     return np.argmin(results["rank_test_score"], axis=0)
+
+
+def check_per_target_search(search, multimetric=False):
+    """Raise the ``ValueError`` of what ``per_target=True`` does not combine with:
+    several metrics (a multi-metric ``scoring``, a ``refit`` naming a metric, or
+    a callable returning a dict: ``multimetric``) and a ``refit`` other than
+    ``True`` (each target is refitted at its own pick)."""
+    scoring, refit = getattr(search, "scoring", None), getattr(search, "refit", True)
+    if (
+        multimetric
+        or isinstance(scoring, (list, tuple, set, dict))
+        or isinstance(refit, str)  # the name of one of several metrics
+    ):
+        raise ValueError(
+            "per_target=True selects each target by one metric and takes no "
+            f"multi-metric scoring (got scoring={scoring!r}, refit={refit!r}); "
+            "use one metric with refit=True, or per_target=False to select one "
+            "pair for all the targets by the refit metric."
+        )
+    if getattr(search, "refit", True) is not True:
+        raise ValueError(
+            "per_target=True refits every target at its own pick and needs "
+            f"refit=True (got refit={search.refit!r}); use per_target=False for "
+            "refit=False or a callable refit."
+        )
+
+
+def target_guard(fractions, max_fraction, means, best):
+    """The interpolation guard (``_dof_guard.guard``) of each target's pick.
+
+    ``means`` (n_candidates, n_targets) and ``best`` (n_targets,) are each
+    target's mean scores and pick; the degrees of freedom ``fractions`` are the
+    targets' (a smoother does not depend on ``y``). Returns ``(pickable,
+    guarded)``: a boolean mask (n_candidates, n_targets) of the candidates each
+    target may pick and, for each target, its unguarded pick (``-1`` where the
+    guard left it alone); ``(None, None)`` when it moves no pick.
+    """
+    n_candidates, n_targets = means.shape
+    pickable = np.ones((n_candidates, n_targets), dtype=bool)
+    guarded = np.full(n_targets, -1)
+    for t in range(n_targets):
+        allowed = guard(fractions, max_fraction, means[:, t], int(best[t]))
+        if allowed is not None:
+            pickable[:, t] = allowed
+            guarded[t] = best[t]
+    if np.all(guarded < 0):
+        return None, None
+    return pickable, guarded
+
+
+def warn_target_guarded(results, guarded, best, fractions, max_fraction):
+    """Warn once that the guard moved the picks of the targets with
+    ``guarded >= 0`` (``_dof_guard.warn_guarded``'s warning of the first,
+    naming them all)."""
+    targets = np.flatnonzero(np.asarray(guarded) >= 0)
+    first = targets[0]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn_guarded(
+            results, int(guarded[first]), int(best[first]), fractions, max_fraction
+        )
+    for w in caught:
+        warn(
+            f"{w.message} (per_target=True: the pick of target {first}; the guard "
+            f"moved the picks of {_targets_text(targets, guarded.size)})",
+            w.category,
+        )
 
 
 # ---------------------------------------------------------------------- GCV

@@ -394,6 +394,23 @@ class SelectedModelMixin:
             del self.feature_names_in_
         return self
 
+    def _refitted(self, method):
+        """The refitted model (``best_estimator_``) that ``method`` uses; an
+        ``AttributeError`` naming the cause after a fit with ``refit=False``
+        (as ``GridSearchCV``'s)."""
+        check_is_fitted(self)
+        if "best_estimator_" not in self.__dict__:
+            name = type(self).__name__
+            raise AttributeError(
+                f"This {name} instance was fitted with refit=False: it holds no "
+                f"model refitted on all the data, so {method} (and predict, score "
+                "and the other prediction methods) is not available. Fit "
+                f"{self._estimator_class.__name__}(**best_params_) yourself, or "
+                "fit the search with refit=True (with multi-metric scoring: "
+                "refit=<the name of a metric>)."
+            )
+        return self.best_estimator_
+
     def predict(self, X):
         """Predict with the model refitted at the selected ``(n_iter_, rho_)``.
 
@@ -407,9 +424,9 @@ class SelectedModelMixin:
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
             Predictions.
         """
-        check_is_fitted(self)
+        model = self._refitted("predict")
         check_same_namespace(X, self, self._copied_attributes[0], "predict")
-        return self.best_estimator_.predict(X)
+        return model.predict(X)
 
     def staged_predict(self, X):
         """Yield the predictions of the selected model after steps ``1..n_iter_``.
@@ -429,8 +446,7 @@ class SelectedModelMixin:
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
             Predictions.
         """
-        check_is_fitted(self)
-        yield from self.best_estimator_.staged_predict(X)
+        yield from self._refitted("staged_predict").staged_predict(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -21,6 +21,8 @@ from .._core._namespaces import index_array, is_numpy
 from .._core._variants import get_variant
 from ._candidate_scores import candidate_scores, target_candidate_scores
 from ._cv_scores import SplitScores, grid_chunk_size
+from ._dof_guard import fold_dof_fractions, positive_weights
+from ._multimetric import score_path_of
 from ._path_scores import coordinate_scores, path_split_scores
 
 __all__ = ["split_scores"]
@@ -32,7 +34,8 @@ def split_scores(
     """``SplitScores`` of every grid point on one split, shape (n_iters, n_rhos).
 
     ``grid`` is a ``SplitGrid``. Where the estimator has a ``ScorePath`` of
-    ``grid.scoring`` (``_score_path``), float64 data and no metadata besides
+    ``grid.scoring`` (``_score_path``; of every metric of a multi-metric
+    scoring, ``_multimetric.score_path_of``), float64 data and no metadata besides
     ``sample_weight`` go to the scorer, the whole path is scored by it
     (``_path_scores``: from predictions, or from the fold's eigen-coordinates where
     the score path can and that is cheaper and safe); otherwise the scorer is
@@ -47,7 +50,7 @@ def split_scores(
     score_params = _check_method_params(X, params=score_params, indices=test)
     score_path = None
     if not set(score_params) - {"sample_weight"}:
-        score_path = estimator._score_path(grid.scoring)
+        score_path = score_path_of(estimator, grid.scoring)
     data = None
     if score_path is not None and all_data is not None:
         float64 = array_namespace(all_data.X)[0].float64
@@ -69,6 +72,15 @@ def split_scores(
     exact = get_variant(estimator.variant).has_filter
     if exact:
         problem.factor  # noqa: B018 -- the one decomposition, timed as the fit
+    # The candidates' degrees of freedom over the fold's samples (the guard
+    # against interpolating picks, _dof_guard).
+    dof = fold_dof_fractions(
+        estimator,
+        problem,
+        grid.n_iters,
+        grid.rhos,
+        positive_weights(data.sample_weight, problem.n_samples),
+    )
     shared = perf_counter() - start
     score_weight = score_params.get("sample_weight")
     # Arrays of another namespace (array_api_dispatch): the paths, predictions and
@@ -89,6 +101,7 @@ def split_scores(
             None,
             np.full(shape, shared),
             np.zeros(shape),
+            dof,
         )
     n_test = len(test)
     n_targets = problem.n_targets
@@ -104,7 +117,7 @@ def split_scores(
             shared,
             chunk,
             xp,
-        )
+        )._replace(dof=dof)
     score_path = score_path.bind(y_test, score_weight, data)
     test = np.asarray(test)
     X_eval = None
@@ -121,7 +134,7 @@ def split_scores(
             estimator, problem, test_map, scorer, grid, shared, in_order
         )
         if result is not None:
-            return result
+            return result._replace(dof=dof)
         if in_order:  # the route through the coefficients: in the test order
             X_eval = None
     if X_eval is None:
@@ -129,7 +142,7 @@ def split_scores(
         test_map = problem.test_map(estimator._test_features(X_eval, data.X))
     return path_split_scores(
         estimator, problem, test_map, score_path, grid, shared, chunk, xp
-    )
+    )._replace(dof=dof)
 
 
 def _all_zero(weights):
