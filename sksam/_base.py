@@ -72,6 +72,10 @@ class BaseSAM(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
       validated data, or ``None``. Called by the per-split scoring.
     - ``_reduces_dask(*arrays)``: whether dask input takes the one-pass moment
       route. Called by the CV search.
+    - ``_split_feature_maps(data, splits)``: ``None``, or the feature maps
+      ``(full_map, split_maps)`` through which the one-pass moment route sees all
+      the rows and each split's rows (a Nystroem model's, whose landmarks each
+      split draws from its training rows). Called by the CV search on dask.
     - ``_set_fitted(data, run, coef, n_iter, ...)``: the one writer of fitted
       state. Called by ``fit``, the per-candidate scoring and the searches' refit.
     - ``_linear_smoother(X_train, y_train, X_test, sample_weight=None)`` ->
@@ -210,6 +214,10 @@ class BaseSAM(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
     def _reduces_dask(self, *arrays):
         """Whether these arrays take the dask route (row moments; linear only)."""
         return False
+
+    def _split_feature_maps(self, data, splits):
+        """``None``: the one-pass route reduces the rows themselves."""
+        return None
 
     def _linear_smoother(self, X_train, y_train, X_test, sample_weight=None):
         """This estimator as a linear smoother of ``y_train``: a ``SpectralSmoother``.

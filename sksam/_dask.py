@@ -45,6 +45,7 @@ __all__ = [
     "check_supported",
     "dask_labels",
     "dask_rows",
+    "feature_split_moments",
     "fold_moments",
     "is_dask_collection",
     "reduce_row_moments",
@@ -534,32 +535,58 @@ def _reduce_sets(X, y, sample_weight, fit_intercept, rowsets, groups=None, n_gro
     the number of those with a positive weight. Each chunk of ``X``, ``y`` and the
     weights is produced once.
     """
+    return _reduce_jobs(
+        [(X, rowsets)], y, sample_weight, fit_intercept, groups, n_groups
+    )[0]
+
+
+def _reduce_jobs(jobs, y, sample_weight, fit_intercept, groups=None, n_groups=1):
+    """``_reduce_sets`` of each ``(X, rowsets)`` of ``jobs`` (arrays of the same
+    rows, e.g. different feature maps of one input), in one pass of dask: the
+    chunks they share are produced once."""
     import dask
 
-    packed, layout = _moment_graph(
-        X, y, sample_weight, rowsets, groups, n_groups, fit_intercept
-    )
+    graphs = []
+    for X, rowsets in jobs:
+        rows = {0: X.chunks[0]}
+        graphs.append(
+            _moment_graph(
+                X,
+                y.rechunk(rows),
+                None if sample_weight is None else sample_weight.rechunk(rows),
+                rowsets,
+                groups,
+                n_groups,
+                fit_intercept,
+            )
+        )
     extremes = (0.0, 0.0)
     if sample_weight is not None:
         extremes = (sample_weight.min(), sample_weight.max())
-    packed, *extremes = dask.compute(packed, *extremes)
-    if not np.all(np.isfinite(extremes)):
+    *packed, low, high = dask.compute(*(graph for graph, _ in graphs), *extremes)
+    if not np.all(np.isfinite((low, high))):
         # NaN weights make the moments of X NaN too: name the weights.
         raise ValueError("Input sample_weight contains NaN or infinity.")
-    if extremes[0] < 0:
+    if low < 0:
         raise ValueError("Negative values in data passed to `sample_weight`")
-    _, shift, grams, counts = layout.unpack(packed)
-    grams, counts = grams[0], counts[0]
-    d = X.shape[1]
-    for name, block in (("X", grams[..., :d, :d]), ("y", grams[..., d:-1, d:-1])):
-        if not np.all(np.isfinite(block)):
-            raise ValueError(f"Input {name} contains NaN or infinity.")
-    shift_x, shift_y = shift[0, :d].copy(), shift[0, d:].copy()
-    moments = [
-        [RowMoments.from_gram(gram, shift_x, shift_y) for gram in per_group]
-        for per_group in grams
-    ]
-    return moments, counts
+    reduced = []
+    for (X, _), (_, layout), one in zip(jobs, graphs, packed, strict=True):
+        _, shift, grams, counts = layout.unpack(one)
+        grams, counts = grams[0], counts[0]
+        d = X.shape[1]
+        for name, block in (
+            ("X", grams[..., :d, :d]),
+            ("y", grams[..., d:-1, d:-1]),
+        ):
+            if not np.all(np.isfinite(block)):
+                raise ValueError(f"Input {name} contains NaN or infinity.")
+        shift_x, shift_y = shift[0, :d].copy(), shift[0, d:].copy()
+        moments = [
+            [RowMoments.from_gram(gram, shift_x, shift_y) for gram in per_group]
+            for per_group in grams
+        ]
+        reduced.append((moments, counts))
+    return reduced
 
 
 def row_moments(X, y, sample_weight=None, fit_intercept=True, row_sets=()):
@@ -683,16 +710,22 @@ class Splits:
     n_samples : int
     splits : iterable of (train, test)
         Integer indices or boolean masks.
+    keep_order : bool, default=False
+        Keep a training part that is its test fold's complement when it lists
+        the rows out of order (a shuffle split's), so that indexing gives it as
+        the splitter did: what a Nystroem model's landmark draw depends on.
     """
 
-    def __init__(self, n_samples, splits):
+    def __init__(self, n_samples, splits, keep_order=False):
         self.n_samples = n_samples
-        self.tests, self.trains = [], []
+        self.tests, self.trains, self._complements = [], [], []
         for train, test in splits:
             train, test = _indices(train, n_samples), _indices(test, n_samples)
             complement = _complement(n_samples, train, test)
             self.tests.append(_compact(test, n_samples))
-            self.trains.append(None if complement else _compact(train, n_samples))
+            self._complements.append(complement)
+            drop = complement and not (keep_order and np.any(np.diff(train) < 0))
+            self.trains.append(None if drop else _compact(train, n_samples))
 
     def __len__(self):
         return len(self.tests)
@@ -715,7 +748,7 @@ class Splits:
     def complement(self, index):
         """Whether the training part of split ``index`` is its test fold's
         complement."""
-        return self.trains[index] is None
+        return self._complements[index]
 
     def test_labels(self):
         """The test fold of each row (``len(self)``: none) when the test folds
@@ -840,6 +873,75 @@ def split_moments(
                 int(train_positive),
             )
         )
+    return SplitMoments(full, full_counts, folds, test_rows)
+
+
+def feature_split_moments(
+    X, split_X, y, sample_weight, fit_intercept, splits, score_weighted, groups=None
+):
+    """``split_moments`` where each split sees the rows through its own features.
+
+    A Nystroem model's features depend on its landmarks, drawn from its training
+    rows: split ``j``'s moments (training and scored rows) are those of
+    ``split_X[j]`` and all the rows' those of ``X``, dask arrays of the same rows
+    (feature maps of one input, whose chunks are produced once: one pass of dask).
+    Each split reduces its own ``(d_j + t + 1)^2`` moments, its training rows as
+    all the rows minus its test fold where they are the complement.
+    """
+    n_samples = X.shape[0]
+    if not isinstance(splits, Splits):
+        splits = Splits(n_samples, splits, keep_order=True)
+    n_groups, codes = 1, None
+    if groups is not None:
+        n_groups, codes = groups.n_groups, groups.codes
+        sample_weight = groups.sample_weight
+    scored = score_weighted is not None
+    unweighted = scored and sample_weight is not None and not score_weighted
+    k = len(splits)
+    labels = splits.test_labels()
+    jobs = [(X, _all_rows())]
+    for j in range(k):
+        # Sets: all the rows, the test rows, [the unweighted test rows] for a
+        # complement; else the training rows [, the scored test rows].
+        if labels is not None:
+            sets = [(None, True), (j, True)] + ([(j, False)] if unweighted else [])
+            rowsets = _label_sets(labels, k + 1, sets)
+        elif splits.complement(j):
+            sets = [(None, True), (0, True)] + ([(0, False)] if unweighted else [])
+            rowsets = _mask_sets(n_samples, [splits.tests[j]], sets)
+        else:
+            sets = [(1, True)] + ([(0, not unweighted)] if scored else [])
+            rowsets = _mask_sets(n_samples, [splits.tests[j], splits.trains[j]], sets)
+        jobs.append((split_X[j], rowsets))
+    reduced = _reduce_jobs(jobs, y, sample_weight, fit_intercept, codes, n_groups)
+    (full, counts), split_sets = reduced[0], reduced[1:]
+    full, full_counts = full[0], counts[0, :, 0]
+    folds = []
+    for j, (moments, counts) in enumerate(split_sets):
+        counts, positives = counts[..., 0], counts[..., 1].sum(axis=-1)
+        if splits.complement(j):
+            train = [moments[0][g] - moments[1][g] for g in range(n_groups)]
+            train_counts = counts[0] - counts[1]
+            train_positive = positives[0] - positives[1]
+            scored_moments = _sum(moments[2 if unweighted else 1]) if scored else None
+        else:
+            train, train_counts, train_positive = moments[0], counts[0], positives[0]
+            scored_moments = _sum(moments[1]) if scored else None
+        folds.append(
+            FoldMoments(
+                train,
+                train_counts,
+                scored_moments,
+                splits.n_train(j),
+                splits.tests[j].size,
+                int(train_positive),
+            )
+        )
+    test_sets = [(j, False) for j in range(k)]
+    if labels is not None:
+        test_rows = _label_sets(labels, k + 1, test_sets)
+    else:
+        test_rows = _mask_sets(n_samples, splits.tests, test_sets)
     return SplitMoments(full, full_counts, folds, test_rows)
 
 

@@ -12,7 +12,7 @@ from ._kernel_matrix import (
     shifted_intercept_term,
     test_kernel,
 )
-from ._nystroem import nystroem_problem
+from ._nystroem import nystroem_problem, split_feature_maps
 from ._param_docs import fill_doc
 from ._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
 from ._problem import kernel_data_problem
@@ -83,17 +83,27 @@ class KernelSAM(BaseSAM):
         return data
 
     def _reduces_dask(self, *arrays):
-        """``False``; the splits of dask input are refused on the Nystroem route:
-        each fold draws its own landmarks, whose features are not reduced in one
-        pass (``cv="gcv"`` and the IC searches reduce the data once)."""
-        if self.n_components is not None and takes_dask_route(*arrays):
-            raise ValueError(
-                "Cross-validation splits of dask arrays are not supported with "
-                "n_components: each fold would draw its own landmarks and take its "
-                "own pass over the data. Use cv='gcv' or SAMKernelRidgeIC, which "
-                "select from one pass, or in-memory arrays."
-            )
-        return False
+        """Dask input takes the one-pass route on the Nystroem model only (the
+        exact kernel needs the rows in memory)."""
+        return self.n_components is not None and takes_dask_route(*arrays)
+
+    def _split_feature_maps(self, data, splits):
+        """The Nystroem maps of all the rows and of each split's training rows
+        (``_nystroem.split_feature_maps``: each split draws its landmarks from its
+        own training rows, as the in-memory search does); ``None`` for the exact
+        kernel."""
+        if self.n_components is None:
+            return None
+        return split_feature_maps(
+            data.X,
+            data.sample_weight,
+            splits,
+            self.kernel,
+            self._kernel_params(),
+            self.n_components,
+            self.random_state,
+            kernel_precision(data.X, self.kernel),
+        )
 
     def _fold_fit_data(self, data, rows):
         if self.kernel == "precomputed":  # a split takes rows and columns

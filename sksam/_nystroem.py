@@ -39,7 +39,7 @@ from ._problem import linear_problem
 from ._stability import NEGATIVE_TOL
 from ._warnings import warn
 
-__all__ = ["NystroemMap", "draw_landmarks", "nystroem_problem"]
+__all__ = ["NystroemMap", "draw_landmarks", "nystroem_problem", "split_feature_maps"]
 
 #: Bytes of one slab of the kernel to the landmarks (rows x m): the features and
 #: the predictions are formed slab by slab, in memory and in each dask chunk.
@@ -141,7 +141,14 @@ class NystroemMap(HoldsNamespace):
         kernel's), which sets the eigenvalue cut-off ``m * eps * s_max``.
         """
         indices = draw_landmarks(X.shape[0], n_components, random_state, sample_weight)
-        landmarks = _take_rows(X, indices)
+        return cls.from_landmarks(
+            indices, _take_rows(X, indices), kernel, params, precision
+        )
+
+    @classmethod
+    def from_landmarks(cls, indices, landmarks, kernel, params, precision=np.float64):
+        """The map of the landmark rows ``landmarks`` (rows ``indices`` of the
+        training data)."""
         xp, device = array_namespace(landmarks)
         dtype = compute_dtype(xp, device)
         if kernel == "precomputed":
@@ -260,6 +267,52 @@ def nystroem_problem(
     )
     problem.output = FeatureOutput(feature_map, problem.output)
     return problem
+
+
+def split_feature_maps(
+    X,
+    sample_weight,
+    splits,
+    kernel,
+    params,
+    n_components,
+    random_state,
+    precision=np.float64,
+):
+    """The maps of all the rows and of each split's training rows, for dask ``X``.
+
+    Each map's landmarks are drawn as ``NystroemMap.fit`` draws them from its rows
+    (all the rows first, then the splits in order: the draws of an in-memory
+    search, which builds the problem of all the rows before the splits'), and
+    ``indices`` are rows of ``X``; the landmark rows of every map are gathered in
+    one pass. Returns ``(full_map, split_maps)``.
+    """
+    positive = None
+    if sample_weight is not None:
+        positive = sample_weight > 0
+        if is_dask_collection(positive):
+            positive = positive.compute()
+        positive = np.asarray(to_numpy(positive))
+    n_samples = X.shape[0]
+    drawn = [draw_landmarks(n_samples, n_components, random_state, positive)]
+    for train, _ in splits:
+        train = np.asarray(train)
+        in_train = None if positive is None else positive[train]
+        chosen = draw_landmarks(train.size, n_components, random_state, in_train)
+        drawn.append(train[chosen])
+    rows = np.unique(np.concatenate(drawn))
+    gathered = _take_rows(X, rows)
+    maps = [
+        NystroemMap.from_landmarks(
+            indices,
+            gathered[np.searchsorted(rows, indices)],
+            kernel,
+            params,
+            precision,
+        )
+        for indices in drawn
+    ]
+    return maps[0], maps[1:]
 
 
 # ---------------------------------------------------------------- helpers

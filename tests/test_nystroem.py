@@ -7,6 +7,8 @@ landmarks, and the numpy route (dask, array API namespaces).
 """
 
 import pickle
+import threading
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -15,6 +17,7 @@ from _warning_checks import fit_search
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.kernel_approximation import Nystroem
 from sklearn.metrics.pairwise import pairwise_kernels
+from sklearn.model_selection import GridSearchCV, KFold, ShuffleSplit
 from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -415,7 +418,6 @@ def test_ic_picks_with_all_rows_as_landmarks_are_exact(kernel, params, criterion
 
 
 def test_cv_equals_grid_search_over_the_nystroem_estimator():
-    from sklearn.model_selection import GridSearchCV, KFold
 
     X, y, _, weights = make_data(n=120)
     n_iters, rhos = [1, 5, 20, 80, 300], [0.0, 0.5, 2.0]
@@ -669,11 +671,156 @@ def test_kernel_classifier_on_dask_equals_numpy(n_classes, class_weight):
     assert_array_equal(predicted.compute(), eager.predict(X))
 
 
+def _counting(X, chunks):
+    """A dask ``X`` whose chunk evaluations are counted (per chunk index)."""
+    da = pytest.importorskip("dask.array")
+    counts, lock = Counter(), threading.Lock()
+
+    def produce(block, block_info=None):
+        with lock:
+            counts[block_info[0]["chunk-location"][0]] += 1
+        return block
+
+    source = da.from_array(X, chunks=(chunks, -1))
+    return source.map_blocks(produce, dtype=X.dtype), counts
+
+
+CV_GRID = dict(n_iters=[0, 3, 30, 300, 3000], rhos=[0.0, 0.5], relative_rho=True)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize(
+    "cv",
+    [
+        KFold(4, shuffle=True, random_state=0),
+        ShuffleSplit(3, test_size=0.3, random_state=0),  # training rows shuffled
+        ShuffleSplit(3, train_size=0.5, test_size=0.3, random_state=1),
+    ],
+    ids=["kfold", "shuffle", "shuffle-partial"],
+)
+def test_dask_cv_splits_equal_numpy(cv, weighted):
+    """Each split draws its landmarks from its own training rows (in the
+    splitter's order) as the in-memory search does; all the splits' moments, each
+    in its own features, and the refit's in one pass over the data."""
+    (X, y, X_test, weights), (X_d, y_d, w_d) = _dask_data(n=300, chunks=70)
+    Y = np.column_stack([y, np.cos(X[:, 0])])
+    Y_d = pytest.importorskip("dask.array").from_array(Y, chunks=70)
+    params = dict(CV_GRID, cv=cv, kernel="rbf", gamma=0.4, n_components=40)
+    params["random_state"] = 3
+    for targets, targets_d in ((y, y_d), (Y, Y_d)):
+        eager = fit_search(
+            SAMKernelRidgeCV(**params), X, targets, weights if weighted else None
+        )
+        X_c, counts = _counting(X, 70)
+        lazy = fit_search(
+            SAMKernelRidgeCV(**params), X_c, targets_d, w_d if weighted else None
+        )
+        # One pass to gather every map's landmarks, one for all the moments.
+        assert counts == Counter(dict.fromkeys(range(5), 2))
+        assert lazy.best_index_ == eager.best_index_
+        assert_allclose(lazy.rho_, eager.rho_, rtol=1e-12)  # relative radii
+        for key in ("mean_test_score", "std_test_score", "split0_test_score"):
+            assert_rel_close(lazy.cv_results_[key], eager.cv_results_[key], 1e-9)
+        assert_array_equal(
+            lazy.cv_results_["rank_test_score"], eager.cv_results_["rank_test_score"]
+        )
+        assert_array_equal(lazy.component_indices_, eager.component_indices_)
+        assert_rel_close(lazy.dual_coef_, eager.dual_coef_)
+        prediction = lazy.predict(X_c)
+        assert type(prediction).__module__.startswith("dask")
+        assert_rel_close(prediction.compute(), eager.predict(X))
+        assert_rel_close(lazy.predict(X_test), eager.predict(X_test))
+
+
+def test_dask_cv_equals_grid_search():
+    (X, y, _, weights), (X_d, y_d, w_d) = _dask_data(n=200, chunks=60)
+    params = dict(kernel="rbf", gamma=0.4, n_components=30, random_state=0)
+    cv = KFold(3, shuffle=True, random_state=2)
+    lazy = fit_search(
+        SAMKernelRidgeCV(n_iters=[1, 10, 100], rhos=[0.0, 0.3], cv=cv, **params),
+        X_d,
+        y_d,
+        sample_weight=w_d,
+    )
+    reference = GridSearchCV(
+        SAMKernelRidge(**params), {"n_iter": [1, 10, 100], "rho": [0.0, 0.3]}, cv=cv
+    ).fit(X, y, sample_weight=weights)
+    assert lazy.best_params_ == reference.best_params_
+    assert_rel_close(
+        lazy.cv_results_["mean_test_score"],
+        reference.cv_results_["mean_test_score"],
+        1e-9,
+    )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"per_target": True},
+        {"scoring": ["r2", "neg_mean_squared_error"], "refit": "r2"},
+    ],
+)
+def test_dask_cv_per_target_and_multimetric_equal_numpy(params):
+    (X, y, _, weights), (X_d, _, w_d) = _dask_data(n=200, chunks=60)
+    Y = np.column_stack([y, 3.0 * np.cos(X[:, 0])])
+    Y_d = pytest.importorskip("dask.array").from_array(Y, chunks=60)
+    params = dict(CV_GRID, cv=3, kernel="rbf", gamma=0.4, n_components=30, **params)
+    params["random_state"] = 0
+    eager = fit_search(SAMKernelRidgeCV(**params), X, Y, sample_weight=weights)
+    lazy = fit_search(SAMKernelRidgeCV(**params), X_d, Y_d, sample_weight=w_d)
+    assert_array_equal(np.asarray(lazy.best_index_), np.asarray(eager.best_index_))
+    for key, value in eager.cv_results_.items():
+        if key.startswith("mean_test_"):
+            assert_rel_close(lazy.cv_results_[key], value, 1e-9)
+    assert_rel_close(lazy.predict(X), eager.predict(X))
+
+
+@pytest.mark.parametrize("class_weight", [None, "balanced"])
+def test_kernel_classifier_cv_on_dask_equals_numpy(class_weight):
+    """The accuracy of every candidate in one more pass over the test rows, each
+    split's rows through its own features."""
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((240, 4))
+    codes = np.digitize(X[:, 0] + 0.3 * rng.standard_normal(240), [-0.4, 0.6])
+    labels = np.array(["low", "mid", "high"])[codes]
+    weights = rng.uniform(0.5, 2.0, 240)
+    params = dict(
+        n_iters=[0, 3, 30, 300],
+        rhos=[0.0, 0.5],
+        relative_rho=True,
+        cv=3,
+        kernel="rbf",
+        gamma=0.5,
+        n_components=30,
+        random_state=0,
+        class_weight=class_weight,
+    )
+    eager = fit_search(SAMKernelClassifierCV(**params), X, labels, weights)
+    X_c, counts = _counting(X, 80)
+    da = pytest.importorskip("dask.array")
+    lazy = fit_search(
+        SAMKernelClassifierCV(**params),
+        X_c,
+        da.from_array(labels, chunks=80),
+        da.from_array(weights, chunks=80),
+    )
+    # The landmarks, the moments, the test rows' accuracy.
+    assert counts == Counter(dict.fromkeys(range(3), 3))
+    assert lazy.best_params_ == eager.best_params_
+    assert_allclose(
+        lazy.cv_results_["mean_test_score"],
+        eager.cv_results_["mean_test_score"],
+        rtol=1e-12,
+    )
+    assert_array_equal(lazy.component_indices_, eager.component_indices_)
+    predicted = lazy.predict(X_c)
+    assert isinstance(predicted, da.Array)
+    assert_array_equal(predicted.compute(), eager.predict(X))
+
+
 def test_dask_refusals():
     (X, y, _, _), (X_d, y_d, _) = _dask_data(n=100)
     params = dict(kernel="rbf", n_components=10, random_state=0)
-    with pytest.raises(ValueError, match="Cross-validation splits of dask arrays"):
-        SAMKernelRidgeCV(rhos=[0.0], n_iters=[1, 10], **params).fit(X_d, y_d)
     with pytest.raises(ValueError, match="batch_size is not supported for dask"):
         SAMKernelRidge(batch_size=10, **params).fit(X_d, y_d)
     da = pytest.importorskip("dask.array")

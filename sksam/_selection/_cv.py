@@ -452,8 +452,10 @@ class BaseSAMCV(DocLinkMixin, SelectedModelMixin, BaseEstimator):
         cv = check_cv(self.cv, y, classifier=is_classifier(estimator))
         splits = cv.split(X, y, **split_params)
         if estimator._reduces_dask(X, y, sample_weight):
-            # Held compactly (the test folds), consumed one split at a time.
-            splits = Splits(_num_samples(X), splits)
+            # Held compactly (the test folds), consumed one split at a time;
+            # a Nystroem model draws landmarks in its training rows' order.
+            nystroem = getattr(estimator, "n_components", None) is not None
+            splits = Splits(_num_samples(X), splits, keep_order=nystroem)
             tests = splits.tests
         else:
             splits = list(splits)
@@ -931,9 +933,13 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
     random_state : int, RandomState instance or None, default=None
         Seeds the landmark draw of ``n_components``: each split draws its own
         landmarks from its training rows and the refit from all the rows, as the
-        estimators that ``GridSearchCV`` fits would (an int seeds every draw
-        alike; ``cv="gcv"`` draws once, from all the rows). With ``n_components``
-        a dask array takes ``cv="gcv"`` only (one pass over the data).
+        estimators that ``GridSearchCV`` fits would for an int, which seeds
+        every draw alike (a ``RandomState`` instance is drawn from in turn: the
+        refit's landmarks first, then each split's, where ``GridSearchCV``'s
+        clones would each draw from a copy of it); ``cv="gcv"`` draws once, from
+        all the rows. On dask arrays one
+        pass gathers the landmarks of every draw and a second one reduces every
+        split's moments, each in its own features, and the refit's.
 
     Attributes
     ----------

@@ -21,7 +21,13 @@ from sklearn.base import is_classifier
 from sklearn.exceptions import UndefinedMetricWarning
 
 from .._core._moments import squared_error_scores
-from .._dask import split_moments, split_row_sums, weigh_groups
+from .._dask import (
+    feature_split_moments,
+    split_moments,
+    split_row_sums,
+    weigh_groups,
+)
+from .._outputs import FeatureOutput
 from .._problem import moment_problem
 from .._warnings import warn
 from ._cv_scores import SplitScores, grid_chunk_size
@@ -33,11 +39,13 @@ __all__ = ["DaskFolds", "dask_fold_pass", "dask_split_scores"]
 
 class DaskFolds(NamedTuple):
     """What the one pass of a search on dask gives: the ``Problem`` of all the rows,
-    the ``_dask.SplitMoments`` of the splits and the seconds the pass took."""
+    the ``_dask.SplitMoments`` of the splits, the seconds the pass took and the
+    feature map of each split (``None``: the rows themselves)."""
 
     problem: object
     moments: object
     seconds: float
+    split_maps: object = None
 
 
 def dask_fold_pass(estimator, data, splits, score_params, scoring):
@@ -59,18 +67,36 @@ def dask_fold_pass(estimator, data, splits, score_params, scoring):
         raise ValueError(_unsupported(estimator, scoring))
     tic = perf_counter()
     groups = data.row_groups
-    moments = split_moments(
-        data.X,
-        data.y,
-        data.sample_weight,
-        estimator.fit_intercept,
-        splits,
-        None if metric is None else "sample_weight" in score_params,
-        groups,
-    )
+    score_weighted = None if metric is None else "sample_weight" in score_params
+    maps = estimator._split_feature_maps(data, splits)
+    if maps is None:
+        moments = split_moments(
+            data.X,
+            data.y,
+            data.sample_weight,
+            estimator.fit_intercept,
+            splits,
+            score_weighted,
+            groups,
+        )
+        split_maps = None
+    else:  # each split sees the rows through its own features (Nystroem)
+        full_map, split_maps = maps
+        moments = feature_split_moments(
+            full_map.features(data.X),
+            [feature_map.features(data.X) for feature_map in split_maps],
+            data.y,
+            data.sample_weight,
+            estimator.fit_intercept,
+            splits,
+            score_weighted,
+            groups,
+        )
     full = weigh_groups(moments.full, moments.full_counts, groups)
     problem = moment_problem(full, estimator.fit_intercept, data.X.shape[0])
-    return DaskFolds(problem, moments, perf_counter() - tic)
+    if maps is not None:
+        problem.output = FeatureOutput(full_map, problem.output)
+    return DaskFolds(problem, moments, perf_counter() - tic, split_maps)
 
 
 def dask_split_scores(
@@ -245,10 +271,10 @@ def _chunk_scores(
     """``(scores, n_diverged, seconds)`` of every candidate from one more pass
     over the test rows (the score path's chunk scorer)."""
     n_iters, rhos = grid.n_iters, grid.rhos
-    n_features = data.X.shape[1]
     n_targets = problems[0].n_targets
     models, finite = [], np.zeros((n_iters.size, rhos.size, len(problems)), bool)
     for split, problem in enumerate(problems):
+        n_features = problem.output.x_mean.shape[0]  # a split's own features
         # [x, 1] -> predictions of every candidate (n_iters, n_rhos, d + 1, t).
         W = np.zeros((n_iters.size, rhos.size, n_features + 1, n_targets))
         for rows, j, coefs in _candidate_coefs(
@@ -264,7 +290,11 @@ def _chunk_scores(
             W[rows, j, n_features] = offset.T
         # (d + 1, t, K), the candidates in the order of the scores (n_iters, n_rhos)
         models.append(np.moveaxis(W.reshape(-1, n_features + 1, n_targets), 0, -1))
-    scorer = path.chunk_scorer(data)(models)
+    make_scorer = path.chunk_scorer(data)
+    if folds.split_maps is None:
+        scorer = make_scorer(models)
+    else:
+        scorer = _SplitFeatureScorer(make_scorer, models, folds.split_maps)
     tic = perf_counter()
     sums = split_row_sums(
         scorer,
@@ -279,6 +309,34 @@ def _chunk_scores(
     values = np.moveaxis(values.reshape(len(problems), n_iters.size, rhos.size), 0, -1)
     values = np.where(finite, path.sign * values, np.nan)
     return values, int(np.sum(~finite)), perf_counter() - tic
+
+
+class _SplitFeatureScorer:
+    """A chunk scorer (``ScorePath.chunk_scorer``) of splits that each see the
+    rows through their own feature map: each split's test rows of a chunk are
+    mapped, then scored by the score path's scorer of that split alone."""
+
+    def __init__(self, make_scorer, models, split_maps):
+        self.scorers = [make_scorer([model]) for model in models]
+        self.split_maps = split_maps
+
+    @property
+    def n_out(self):
+        return sum(scorer.n_out for scorer in self.scorers)
+
+    def __call__(self, x, y, w, rows):
+        out = []
+        for scorer, feature_map, test in zip(
+            self.scorers, self.split_maps, rows, strict=True
+        ):
+            if test.size:
+                features = feature_map.features(x[test])
+                weights = None if w is None else w[test]
+                part = scorer(features, y[test], weights, [np.arange(test.size)])
+            else:
+                part = np.zeros((1, scorer.n_out))
+            out.append(np.reshape(part, (1, -1)))
+        return np.concatenate(out, axis=1).reshape(len(self.scorers), -1)
 
 
 def _unsupported(estimator, scoring):
