@@ -16,7 +16,9 @@ after the imports and the data set-up):
 - ``dask`` (default n = 1,000,000 x 20, lazy: drawn chunk by chunk by
   ``dask.array.random``, never in memory at once): ``SAMKernelRidgeCV(cv="gcv",
   n_components=m)`` for ``m`` in ``--dask-components`` (time, peak memory above the
-  imports, held-out R^2 on 10,000 fresh rows).
+  imports, held-out R^2 on 10,000 fresh rows), and 5-fold ``SAMKernelRidgeCV(cv=5,
+  n_components=m)`` for ``m`` in ``--dask-cv-components`` (each split draws its own
+  landmarks: six feature maps formed in one pass).
 - ``pipeline`` (in memory, default n = 200,000 of the same distribution):
   ``Nystroem`` + ``RidgeCV`` and Nystroem SAM on the same rows, the size the pipeline
   takes in memory.
@@ -97,13 +99,13 @@ def r2(y_true, y_pred):
     return 1.0 - np.mean((y_true - y_pred) ** 2) / np.var(y_true)
 
 
-def sam_search(m, gamma):
+def sam_search(m, gamma, cv="gcv"):
     from sksam import SAMKernelRidgeCV
 
     return SAMKernelRidgeCV(
         rhos=RHOS,
         relative_rho=True,
-        cv="gcv",
+        cv=cv,
         kernel="rbf",
         gamma=gamma,
         n_components=m,
@@ -151,12 +153,12 @@ def run_case(case, args):
     X_test, y_test = memory_data(10_000, args.d, seed=1)
     info = {}
     with threadpool_limits(1, user_api="blas"):
-        if kind == "dask":
+        if kind in ("dask", "dask_cv"):
             import dask
 
             dask.config.set(scheduler="threads")
             X, y = lazy_data(args.dask_n, args.d, args.chunk_rows)
-            model = sam_search(m, gamma)
+            model = sam_search(m, gamma, cv=5 if kind == "dask_cv" else "gcv")
         else:
             n = args.pipeline_n if kind.startswith("big") else args.n
             X, y = memory_data(n, args.d, seed=0)
@@ -238,6 +240,13 @@ def main():
     parser.add_argument(
         "--dask-components", type=int, nargs="+", default=[300, 600, 1000]
     )
+    parser.add_argument(
+        "--dask-cv-components",
+        type=int,
+        nargs="*",
+        default=[300],
+        help="m of 5-fold SAMKernelRidgeCV on the lazy rows (each split's landmarks)",
+    )
     parser.add_argument("--chunk-rows", type=int, default=50_000)
     parser.add_argument("--pipeline-n", type=int, default=200_000)
     parser.add_argument(
@@ -255,9 +264,10 @@ def main():
     if args.quick:
         args.n, args.components = 2000, [100, 300]
         args.dask_n, args.dask_components, args.chunk_rows = 50_000, [100, 300], 10_000
+        args.dask_cv_components = [100]
         args.pipeline_n, args.pipeline_components = 20_000, [100, 300]
     if args.case:
-        if args.case.startswith(("dask", "big")):
+        if args.case.startswith(("dask", "big")):  # dask, dask_cv, big_*
             args.d = 20
         print(json.dumps(run_case(args.case, args)))
         return
@@ -276,6 +286,7 @@ def main():
         )
     if "dask" in args.parts:
         rows = [spawn(f"dask:{m}", argv) for m in args.dask_components]
+        rows += [spawn(f"dask_cv:{m}", argv) for m in args.dask_cv_components]
         show(
             f"Lazy dask, n = {args.dask_n}, d = 20, chunks of {args.chunk_rows} rows "
             "(peak MB above the imports)",

@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import pytest
 from _data import stackloss
+from _ranks import assert_same_ranks
 from _warning_checks import fit_search
 from numpy.testing import assert_array_equal
 from scipy.stats import rankdata
@@ -310,15 +311,6 @@ def test_stackloss_held_out_scores():
     assert steps[None][12] == 71709 and steps[0.999][12] < 2000
 
 
-def _untied(means, rtol=1e-9):
-    """The candidates (and targets) whose mean score no other candidate's ties to
-    ``rtol``."""
-    means = np.asarray(means, dtype=float)
-    gaps = np.abs(means[:, None] - means[None, :])
-    tied = gaps <= rtol * np.abs(means)[:, None]
-    return tied.sum(axis=1) == 1
-
-
 @pytest.mark.parametrize(
     "params",
     [
@@ -374,8 +366,7 @@ def test_dask_guard_equals_numpy(params, zero_weights):
             # Candidates whose means tie to rounding (the converged end of the
             # path) may rank either way: the ranks are compared elsewhere.
             means = expected.cv_results_["mean_test_" + key[len("rank_test_") :]]
-            untied = _untied(means)
-            assert_array_equal(got.cv_results_[key][untied], value[untied])
+            assert_same_ranks(got.cv_results_[key], value, means)
     unguarded = SAMRegressorCV(
         n_iters=n_iters, rhos=[0.0, 0.5], cv=5, max_dof_fraction=None, **params
     ).fit(X, y, sample_weight=sample_weight)

@@ -31,6 +31,7 @@ __all__ = [
     "HoldsNamespace",
     "NUMPY_LAPACK_MAX_SIZE",
     "concat",
+    "copy_of",
     "bool_array",
     "index_array",
     "permute_dims",
@@ -120,6 +121,13 @@ def concat(xp, arrays, axis=0):
     if is_numpy(xp):
         return np.concatenate(arrays, axis=axis)
     return xp.concat(arrays, axis=axis)
+
+
+def copy_of(xp, array):
+    """A copy of ``array`` (``asarray`` has no ``copy`` on numpy < 2)."""
+    if is_numpy(xp):
+        return np.array(array, copy=True)
+    return xp.asarray(array, copy=True)
 
 
 def permute_dims(xp, array, axes):

@@ -19,6 +19,7 @@ from sklearn.metrics import check_scoring
 from sklearn.metrics._scorer import _check_multimetric_scoring, _MultimetricScorer
 
 from .._array_api import array_namespace
+from .._core._namespaces import copy_of
 from .._score_path import ScorePath
 from .._warnings import warn
 
@@ -150,7 +151,7 @@ class CombinedScorePath(ScorePath):
         columns, n_diverged = [], 0
         for index, path in enumerate(self.paths):
             last = index == len(self.paths) - 1
-            chunk = pred if last else xp.asarray(pred, copy=True)
+            chunk = pred if last else copy_of(xp, pred)
             values, diverged = path.scores(chunk)
             columns.append(values)
             n_diverged = max(n_diverged, diverged)
