@@ -1,12 +1,14 @@
-"""Shared synthetic regression problems of the test suite (see ``conftest.py``)."""
+"""Shared synthetic problems of the test suite (see ``conftest.py``)."""
 
 import numpy as np
 
 __all__ = [
+    "classification_data",
     "per_target_data",
     "small_regression",
     "spread_spectrum_data",
     "stackloss",
+    "weights_with_zeros",
 ]
 
 
@@ -49,6 +51,30 @@ def per_target_data(n=80, d=6, noise=(0.05, 1.0, 5.0), seed=0):
     Y = X @ rng.standard_normal((d, noise.size))
     Y += rng.standard_normal((n, noise.size)) * noise + 1.0
     return X, Y
+
+
+def classification_data(n=40, n_classes=3, d=3, n_test=7, seed=0):
+    """``(X, y, X_test)``: imbalanced string labels of a non-linear rule.
+
+    Gaussian features; the classes ``"a", "b", ...`` are slices of the score
+    ``sin(2 x_0) + x_1 x_2 + 0.5 noise`` at its quantiles 0.3 (two classes) or 0.2
+    and 0.5 (three), so that ``class_weight="balanced"`` changes the weights, and
+    no linear model separates them. ``X_test`` (n_test, d) is drawn after.
+    """
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    score = np.sin(2 * X[:, 0]) + X[:, 1] * X[:, 2] + 0.5 * rng.standard_normal(n)
+    quantiles = {2: [0.3], 3: [0.2, 0.5]}[n_classes]
+    codes = np.searchsorted(np.quantile(score, quantiles), score)
+    X_test = rng.standard_normal((n_test, d))
+    return X, np.array(["a", "b", "c"])[codes], X_test
+
+
+def weights_with_zeros(n, zeros=(1, 7, 20), seed=5):
+    """Sample weights uniform in [0.2, 2], zero at the rows ``zeros``."""
+    sw = np.random.default_rng(seed).uniform(0.2, 2.0, n)
+    sw[list(zeros)] = 0.0
+    return sw
 
 
 #: R's ``datasets::stackloss`` (Brownlee 1965): 21 days of a plant oxidising

@@ -3,8 +3,8 @@
 Batches are drawn as documented in ``shuffled_batches``: one
 ``RandomState(random_state).permutation`` of the positive-weight samples per epoch,
 cut into consecutive slices of ``batch_size``, the last (smaller) slice kept. The
-reference loops below redraw that sequence themselves and apply the update in the
-original (unscaled) coordinates:
+reference loops redraw that sequence themselves (``_reference.shuffled_epochs``) and
+apply the update in the original (unscaled) coordinates:
 
     g = grad_B(w),   w <- w - eta * grad_B(w + rho_k * g),
     grad_B(w) = X_B^T diag(s_B) (X_B w - y_B) / sum(s_B)      (centred X, y)
@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 import pytest
 from _data import spread_spectrum_data
-from _reference import kernel_sam, linear_sam
+from _reference import kernel_sam, linear_sam, shuffled_epochs
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
@@ -53,19 +53,6 @@ def make_weights(n, weighted, zeros=False):
     if zeros:
         sw[[0, 3, 4, 11, n - 1]] = 0.0
     return sw
-
-
-def reference_batches(seed, n, batch_size, n_steps, sample_weight=None):
-    """The documented batch sequence, redrawn independently of the estimator."""
-    rng = np.random.RandomState(seed)
-    s = np.ones(n) if sample_weight is None else sample_weight
-    active = np.flatnonzero(s > 0)
-    batches = []
-    while len(batches) < n_steps:
-        perm = active[rng.permutation(active.size)]
-        for start in range(0, active.size, batch_size):
-            batches.append(perm[start : start + batch_size])
-    return batches[:n_steps]
 
 
 def perturbation_radius(rho, variant, norm):
@@ -124,7 +111,7 @@ def test_matches_plain_minibatch_loop(
     est.fit(X, y_fit if multi_output else y_fit[:, 0], sample_weight=sw)
     assert est.solver_ == "iterative"
     assert est.n_iter_ == STEPS
-    batches = reference_batches(42, N, BATCH, STEPS, sw)
+    batches = shuffled_epochs(42, N, BATCH, STEPS, sw)
     rho, eta = RHO[variant], est.learning_rate_
     variant = "unnormalized" if variant == "sgd" else variant
     if kind == "linear":
@@ -269,7 +256,7 @@ def test_batch_loop_only_touches_batch_rows(make_op, monkeypatch):
 def test_shuffled_batches_sequence_and_weight_sums():
     sw = make_weights(N, True, zeros=True)
     drawn = list(shuffled_batches(np.random.RandomState(3), N, BATCH, 12, sw))
-    expected = reference_batches(3, N, BATCH, 12, sw)
+    expected = shuffled_epochs(3, N, BATCH, 12, sw)
     assert len(drawn) == 12
     for (rows, total), ref in zip(drawn, expected, strict=True):
         assert_array_equal(rows, ref)
@@ -297,7 +284,7 @@ def test_zero_weight_is_removing_the_sample(kind):
         assert_rel_close(with_zeros, removed, rtol=1e-10)
     # and the reference loop agrees (batches of the positive-weight samples only)
     if kind == "linear":
-        batches = reference_batches(42, N, BATCH, STEPS, sw)
+        batches = shuffled_epochs(42, N, BATCH, STEPS, sw)
         coef, _ = reference_linear(X, y, sw, True, 0.2, 0.05, "normalized", batches)
         assert_rel_close(est.coef_, coef.T)
 
