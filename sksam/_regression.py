@@ -22,7 +22,7 @@ from sklearn.utils.validation import _num_samples
 from ._array_api import array_namespace, compute_dtype, to_namespace
 from ._core._namespaces import astype, is_numpy
 from ._score_path import ScorePath
-from ._scores import DIRECT_METRICS, path_scores
+from ._scores import DIRECT_METRICS, path_scores, r2_totals
 
 __all__ = ["MOMENT_METRICS", "PATH_METRICS", "MetricScorePath", "SAMRegressorMixin"]
 
@@ -79,10 +79,23 @@ class MetricScorePath(ScorePath):
         bound.y_true, bound.sample_weight = y_true, sample_weight
         # R^2 of one sample is nan for every step: not a divergence.
         bound.defined = n_test >= 2 or self.metric is not r2_score
+        bound._totals = None
         return bound
 
+    @property
+    def totals(self):
+        """What R^2 takes from the targets alone (``_scores.r2_totals``), computed
+        at the first chunk of steps for all of them; ``None`` for other metrics
+        and namespaces."""
+        direct_r2 = is_numpy(self.xp) and self.metric is r2_score
+        if self._totals is None and direct_r2 and self.y_true.shape[0] >= 2:
+            self._totals = r2_totals(self.y_true, self.sample_weight)
+        return self._totals
+
     def __call__(self, pred):
-        return path_scores(self.metric, self.y_true, pred, self.sample_weight)
+        return path_scores(
+            self.metric, self.y_true, pred, self.sample_weight, totals=self.totals
+        )
 
     def scores(self, pred):
         """As ``ScorePath.scores``; R^2 and (R)MSE are scored directly from ``pred``
@@ -91,7 +104,12 @@ class MetricScorePath(ScorePath):
         if not is_numpy(self.xp) or self.metric not in DIRECT_METRICS:
             return super().scores(pred)
         values = path_scores(
-            self.metric, self.y_true, pred, self.sample_weight, overwrite=True
+            self.metric,
+            self.y_true,
+            pred,
+            self.sample_weight,
+            overwrite=True,
+            totals=self.totals,
         )
         n_diverged = int(np.sum(np.isnan(values))) if self.defined else 0
         return self.sign * values, n_diverged
@@ -107,6 +125,7 @@ class MetricScorePath(ScorePath):
             self.sample_weight,
             overwrite=overwrite,
             raw=True,
+            totals=self.totals,
         )
         return self.sign * values
 

@@ -7,6 +7,8 @@ order, so the same values to rounding); any other metric is called once on the
 chunk with ``multioutput="raw_values"``.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import mean_squared_error, r2_score, root_mean_squared_error
@@ -16,10 +18,19 @@ from ._core._namespaces import index_array
 from ._stability import squares_scale
 from ._warnings import warn
 
-__all__ = ["DIRECT_METRICS", "mse_path", "path_scores", "r2_path"]
+__all__ = [
+    "DIRECT_METRICS",
+    "R2Totals",
+    "mse_path",
+    "path_scores",
+    "r2_path",
+    "r2_totals",
+]
 
 
-def path_scores(metric, y_true, pred, sample_weight=None, overwrite=False, raw=False):
+def path_scores(
+    metric, y_true, pred, sample_weight=None, overwrite=False, raw=False, totals=None
+):
     """``metric`` at each step of a path, averaged over targets: shape (n_steps,).
 
     ``pred`` has shape (n_samples, n_targets, n_steps) and ``y_true`` shape
@@ -31,14 +42,16 @@ def path_scores(metric, y_true, pred, sample_weight=None, overwrite=False, raw=F
     their work space (its values are then lost). ``raw``: the value of each
     target instead, shape (n_targets, n_steps), ``nan`` where a target's
     predictions at a step are not all finite (each column scored as if alone:
-    ``metric(y_true[:, t], pred[:, t, k])``).
+    ``metric(y_true[:, t], pred[:, t, k])``). ``totals``: R^2's ``r2_totals`` of
+    these targets and weights, computed once for the chunks of a path.
     """
     # Arrays of another namespace (array_api_dispatch) are scored by the metric in
     # that namespace, on their device; only the scores come to the host.
     xp, _ = array_namespace(pred)
     if xp is np and metric in DIRECT_METRICS:
+        extra = {} if totals is None or metric is not r2_score else {"totals": totals}
         return DIRECT_METRICS[metric](
-            y_true, pred, sample_weight, overwrite=overwrite, raw=raw
+            y_true, pred, sample_weight, overwrite=overwrite, raw=raw, **extra
         )
     n_samples, n_targets, n_steps = pred.shape
     if raw:
@@ -123,7 +136,34 @@ def _squared_residuals(y_true, pred, weights, overwrite):
     return total
 
 
-def r2_path(y_true, pred, sample_weight=None, overwrite=False, raw=False):
+class R2Totals(NamedTuple):
+    """What R^2 takes from the targets alone: the checked weights (or ``None``),
+    the power of two the targets are scaled by (1 unless their squares overflow)
+    and each target's weighted total sum of squares about its mean, of the scaled
+    targets (shape (n_targets, 1))."""
+
+    weights: object
+    scale: float
+    denominator: np.ndarray
+
+
+def r2_totals(y_true, sample_weight=None):
+    """The ``R2Totals`` of targets ``y_true`` (n_samples, n_targets): computed
+    once, they serve every chunk of steps of a path (``r2_path(totals=...)``)."""
+    weights = _weights(sample_weight)
+    # R^2 is scale-free: targets whose squares overflow (|y| near 1e154 and above)
+    # are scored scaled by a power of two (exact; 1 otherwise).
+    scale = squares_scale(np.max(np.abs(y_true)))
+    if scale != 1.0:
+        y_true = y_true * scale
+    mean = np.average(y_true, axis=0, weights=weights)
+    deviation = (y_true - mean) ** 2
+    if weights is not None:
+        deviation = weights[:, None] * deviation
+    return R2Totals(weights, scale, deviation.sum(axis=0)[:, None])
+
+
+def r2_path(y_true, pred, sample_weight=None, overwrite=False, raw=False, totals=None):
     """``r2_score(y_true, pred[:, :, k], sample_weight=...)`` for every ``k``.
 
     ``pred`` (n_samples, n_targets, n_steps), ``y_true`` (n_samples, n_targets);
@@ -133,6 +173,7 @@ def r2_path(y_true, pred, sample_weight=None, overwrite=False, raw=False):
     ``UndefinedMetricWarning``. A candidate with a non-finite prediction scores
     ``nan`` (scikit-learn refuses such input). ``overwrite``: use ``pred`` as the
     work space. ``raw``: the score of each target, shape (n_targets, n_steps).
+    ``totals``: the ``r2_totals`` of ``y_true`` and ``sample_weight``, if known.
 
     Examples
     --------
@@ -149,18 +190,12 @@ def r2_path(y_true, pred, sample_weight=None, overwrite=False, raw=False):
             UndefinedMetricWarning,
         )
         return np.full((pred.shape[1], n_steps) if raw else n_steps, np.nan)
-    weights = _weights(sample_weight)
-    # R^2 is scale-free: targets whose squares overflow (|y| near 1e154 and above)
-    # are scored scaled by a power of two (exact; 1 otherwise).
-    scale = squares_scale(np.max(np.abs(y_true)))
+    if totals is None:
+        totals = r2_totals(y_true, sample_weight)
+    weights, scale, denominator = totals
     if scale != 1.0:
         y_true, pred, overwrite = y_true * scale, pred * scale, True
     numerator = _squared_residuals(y_true, pred, weights, overwrite)
-    mean = np.average(y_true, axis=0, weights=weights)
-    deviation = (y_true - mean) ** 2
-    if weights is not None:
-        deviation = weights[:, None] * deviation
-    denominator = deviation.sum(axis=0)[:, None]
     scores = np.ones_like(numerator)
     nonzero = numerator != 0
     valid = nonzero & (denominator != 0)
