@@ -11,7 +11,7 @@ after the imports and the data set-up):
   subsample, then one fit on all rows), against Nystroem ``SAMKernelRidgeCV(cv="gcv",
   n_components=m)`` for ``m`` in ``--components`` and ``Nystroem`` + ``RidgeCV`` with
   the same ``m`` (same landmarks: same ``random_state``). The exact cases need
-  ``O(n^2)`` memory (about 10 GB at n = 20,000): ``--skip-exact`` leaves them out,
+  ``O(n^2)`` memory (15 GB at n = 20,000, measured): ``--skip-exact`` leaves them out,
   ``--n`` makes the problem smaller.
 - ``dask`` (default n = 1,000,000 x 20, lazy: drawn chunk by chunk by
   ``dask.array.random``, never in memory at once): ``SAMKernelRidgeCV(cv="gcv",
