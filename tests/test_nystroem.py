@@ -822,6 +822,10 @@ def test_kernel_classifier_cv_on_dask_equals_numpy(class_weight):
 def test_dask_refusals():
     (X, y, _, _), (X_d, y_d, _) = _dask_data(n=100)
     params = dict(kernel="rbf", n_components=10, random_state=0)
+    with pytest.raises(ValueError, match="With dask arrays SAMKernelRidgeCV scores"):
+        SAMKernelRidgeCV(
+            rhos=[0.0], n_iters=[1, 10], scoring="neg_mean_absolute_error", **params
+        ).fit(X_d, y_d)
     with pytest.raises(ValueError, match="batch_size is not supported for dask"):
         SAMKernelRidge(batch_size=10, **params).fit(X_d, y_d)
     da = pytest.importorskip("dask.array")

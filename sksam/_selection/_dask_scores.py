@@ -341,14 +341,15 @@ class _SplitFeatureScorer:
 
 def _unsupported(estimator, scoring):
     """The error message of a scoring that dask input cannot be scored with."""
+    search = f"{type(estimator).__name__}CV"  # SAMKernelRidge -> SAMKernelRidgeCV
     if is_classifier(estimator):
         return (
-            "With dask arrays SAMClassifierCV scores the accuracy of every "
+            f"With dask arrays {search} scores the accuracy of every "
             "candidate in one pass over the test rows and supports only the "
             f"scorings None and 'accuracy'; got {scoring!r}."
         )
     return (
-        "With dask arrays SAMRegressorCV scores from the reduced moments and "
+        f"With dask arrays {search} scores from the reduced moments and "
         "supports only the squared-error scorings None, 'r2', "
         "'explained_variance', 'neg_mean_squared_error' and "
         "'neg_root_mean_squared_error' (for multi-metric scoring: a list or "
