@@ -334,7 +334,13 @@ def _take_columns(X, indices):
 def _take_rows(X, indices):
     """The rows ``indices`` of ``X`` (in memory: a dask array's are computed)."""
     if is_dask_collection(X):
-        return np.asarray(X[indices].compute())
+        # Gathered in row order (one task per chunk holding landmarks; dask
+        # splits out-of-order indices into many more), then put in draw order.
+        order = np.argsort(indices, kind="stable")
+        gathered = np.asarray(X[np.asarray(indices)[order]].compute())
+        rows = np.empty_like(gathered)
+        rows[order] = gathered
+        return rows
     if sparse.issparse(X):
         return X.tocsr()[indices]
     xp, _ = array_namespace(X)

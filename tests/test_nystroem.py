@@ -8,6 +8,7 @@ landmarks, and the numpy route (dask, array API namespaces).
 
 import pickle
 import threading
+import warnings
 from collections import Counter
 
 import numpy as np
@@ -603,6 +604,20 @@ def test_dask_equals_numpy(fit_intercept, weighted):
     assert_rel_close(
         list(lazy.staged_predict(X_test))[-1], list(eager.staged_predict(X_test))[-1]
     )
+
+
+def test_dask_landmarks_are_gathered_in_row_order():
+    # The draw is out of row order; dask (2024.1) splits an out-of-order gather
+    # into many more chunks with a PerformanceWarning: the rows are gathered
+    # sorted and put back in draw order.
+    da = pytest.importorskip("dask.array")
+    X = np.random.default_rng(0).standard_normal((200, 3))
+    X_d = da.from_array(X, chunks=(100, 3))  # 2 chunks, 60 scattered rows
+    indices = np.random.default_rng(1).permutation(200)[:60]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rows = _nystroem._take_rows(X_d, indices)
+    assert_array_equal(rows, X[indices])
 
 
 def test_dask_chunks_are_split_into_slabs(monkeypatch):
