@@ -22,7 +22,7 @@ class LinearSAM(BaseSAM):
     """
 
     def _validate_fit_data(self, X, y, sample_weight):
-        # dask input stays lazy: its Gram is reduced over row chunks (_dask.py).
+        # dask input stays lazy: its Gram is reduced over row chunks (_dask_moments.py).
         return check_fit_data(
             X,
             y,

@@ -32,7 +32,8 @@ from ._core._namespaces import asarray_like, astype, eps_of, full, index_array, 
 from ._core._operators import GramDesign, ScaledDesign, ScaledKernel
 from ._core._spectral import coef_path, dof_path, rss_path
 from ._core._variants import GRADIENT_FLOOR_ULPS, get_variant
-from ._dask import is_dask_collection, reduce_row_moments
+from ._dask import is_dask_collection
+from ._dask_moments import reduce_row_moments
 from ._kernel_matrix import kernel_origin, kernel_precision, training_kernel
 from ._outputs import KernelOutput, LinearOutput
 from ._stability import (
@@ -511,7 +512,7 @@ def linear_problem(X, y, sample_weight, fit_intercept, overwrite_X=False):
     Parameters
     ----------
     X : array, sparse matrix or dask array of shape (n_samples, n_features)
-        A dask array is reduced to its weighted row moments (``_dask``), and the
+        A dask array is reduced to its weighted row moments (``_dask_moments``), and the
         problem is then known through its Gram matrix only.
     y : array (or dask array) of shape (n_samples, n_targets)
     sample_weight : array of shape (n_samples,) or None

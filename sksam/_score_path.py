@@ -118,7 +118,7 @@ class ScorePath(ABC):
         """A maker of scorers of test rows chunk by chunk, or ``None``.
 
         A search on dask without a ``moment_metric`` scores its candidates in one
-        pass over the test rows (``_dask.split_row_sums``). ``data`` is the
+        pass over the test rows (``_dask_splits.split_row_sums``). ``data`` is the
         validated training data; the maker returned here takes ``models``, one
         array (n_features + 1, n_outputs, K) per split mapping a row ``[x, 1]``
         to the predictions of the ``K`` candidates fitted on its training part,

@@ -26,8 +26,6 @@ from ._array_api import (
 from ._array_api import check_supported as check_array_api_supported
 from ._core._namespaces import astype, is_numpy
 from ._dask import (
-    RowGroups,
-    Splits,
     check_dask_predict_input,
     check_supported,
     dask_labels,
@@ -35,6 +33,7 @@ from ._dask import (
     is_dask_collection,
     validate_dask_fit_data,
 )
+from ._dask_splits import RowGroups, Splits
 
 __all__ = [
     "FitData",
@@ -73,7 +72,7 @@ class FitData(NamedTuple):
     labels: object = None
     #: The array namespace of the data (numpy's module for numpy, sparse, dask).
     xp: object = np
-    #: Dask route of a classifier: the rows' classes as ``_dask.RowGroups`` (the
+    #: Dask route of a classifier: the rows' classes as ``_dask_splits.RowGroups`` (the
     #: per-class moments of each training part of a search), else ``None``.
     row_groups: object = None
 

@@ -435,7 +435,7 @@ class ChunkAccuracy:
     """The correct weight of every candidate on the test rows of a row chunk.
 
     A cross-validation on dask scores the accuracy in a pass over the test rows
-    (``_dask.split_row_sums``): for each split ``j``, ``weights[j]`` (d + 1,
+    (``_dask_splits.split_row_sums``): for each split ``j``, ``weights[j]`` (d + 1,
     n_columns, K) maps a test row ``[x, 1]`` to the decision values of the ``K``
     candidates fitted on its training part. Called on a chunk (``x``, its labels
     ``y``, the scorer's weights ``w`` or ``None`` and the rows of each split's

@@ -4,8 +4,8 @@ Least-squares SAM sees the data only through the weighted, centred Gram ``H = X_
 X_c / S`` and ``z = X_c^T D y_c / S`` (the user guide, "The update rules and
 conventions"), and the squared-error scores of any linear prediction only through the
 same moments of the scored rows. All are sums over rows, so they can be reduced chunk by
-chunk elsewhere (``_dask.py``); what is here turns the small reduced results into the
-scaled problem and into validation scores.
+chunk elsewhere (``_dask_moments.py``); what is here turns the small reduced results
+into the scaled problem and into validation scores.
 """
 
 from dataclasses import dataclass

@@ -1,16 +1,16 @@
 """Cross-validation of dask input: every split reduced in one pass over the data.
 
 ``dask_fold_pass`` reduces, in one pass of dask, the moments of all the rows (the
-problem of the grid and of the refit) and of every split (``_dask.split_moments``):
-each split's training problem is known through its Gram matrix. ``dask_split_scores``
-then scores every candidate of every split: from the moments of the test rows where
-the estimator's score path is a function of them (the squared-error regression
-metrics: ``ScorePath.moment_metric``), else in one more pass over the test rows
-with the score path's chunk scorer (a classifier's accuracy:
-``ScorePath.chunk_scorer``). Several squared-error metrics (a multi-metric
-``scoring``, ``_multimetric``) are scored from the same coefficients of each
-candidate; the degrees of freedom of every candidate over its training fold
-(``_dof_guard``) come from the fold's problem.
+problem of the grid and of the refit) and of every split
+(``_dask_splits.split_moments``): each split's training problem is known through its
+Gram matrix. ``dask_split_scores`` then scores every candidate of every split: from the
+moments of the test rows where the estimator's score path is a function of them (the
+squared-error regression metrics: ``ScorePath.moment_metric``), else in one more pass
+over the test rows with the score path's chunk scorer (a classifier's accuracy:
+``ScorePath.chunk_scorer``). Several squared-error metrics (a multi-metric ``scoring``,
+``_multimetric``) are scored from the same coefficients of each candidate; the degrees
+of freedom of every candidate over its training fold (``_dof_guard``) come from the
+fold's problem.
 """
 
 from time import perf_counter
@@ -21,7 +21,7 @@ from sklearn.base import is_classifier
 from sklearn.exceptions import UndefinedMetricWarning
 
 from .._core._moments import squared_error_scores
-from .._dask import (
+from .._dask_splits import (
     feature_split_moments,
     split_moments,
     split_row_sums,
@@ -39,7 +39,7 @@ __all__ = ["DaskFolds", "dask_fold_pass", "dask_split_scores"]
 
 class DaskFolds(NamedTuple):
     """What the one pass of a search on dask gives: the ``Problem`` of all the rows,
-    the ``_dask.SplitMoments`` of the splits, the seconds the pass took and the
+    the ``_dask_splits.SplitMoments`` of the splits, the seconds the pass took and the
     feature map of each split (``None``: the rows themselves)."""
 
     problem: object
