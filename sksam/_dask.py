@@ -22,11 +22,13 @@ from sklearn.utils.validation import _check_feature_names
 from ._warnings import warn
 
 __all__ = [
+    "as_dask_array",
     "check_dask_predict_input",
     "check_supported",
     "dask_labels",
     "dask_rows",
     "is_dask_collection",
+    "label_rows",
     "validate_dask_fit_data",
 ]
 
@@ -46,7 +48,7 @@ def is_dask_collection(obj):
 
 
 # ----------------------------------------------------------------- validation
-def _as_dask_array(arr, name, row_chunks=None):
+def as_dask_array(arr, name, row_chunks=None):
     """A float dask array (numpy input is wrapped with ``row_chunks``)."""
     import dask.array as da
 
@@ -100,7 +102,7 @@ def validate_dask_fit_data(X, y, sample_weight, estimator=None):
 
     if estimator is not None:
         _check_feature_names(estimator, X, reset=True)
-    X = _as_dask_array(X, "X")
+    X = as_dask_array(X, "X")
     if X.ndim != 2:
         raise ValueError(f"Expected a 2D array for X, got shape {X.shape}.")
     n_samples, n_features = X.shape
@@ -110,7 +112,7 @@ def validate_dask_fit_data(X, y, sample_weight, estimator=None):
             "feature are needed."
         )
     X = X.rechunk({1: -1})
-    y = _as_dask_array(y, "y", X.chunks[0])
+    y = as_dask_array(y, "y", X.chunks[0])
     if y.ndim not in (1, 2) or y.shape[0] != n_samples:
         raise ValueError(
             f"y of shape {y.shape} does not match X with {n_samples} rows."
@@ -118,7 +120,7 @@ def validate_dask_fit_data(X, y, sample_weight, estimator=None):
     if sample_weight is not None:
         if isinstance(sample_weight, Real):
             sample_weight = da.full(n_samples, float(sample_weight), chunks=X.chunks[0])
-        sample_weight = _as_dask_array(sample_weight, "sample_weight", X.chunks[0])
+        sample_weight = as_dask_array(sample_weight, "sample_weight", X.chunks[0])
         if sample_weight.shape != (n_samples,):
             raise ValueError(
                 f"sample_weight.shape == {sample_weight.shape}, expected "
@@ -139,7 +141,7 @@ def dask_rows(arr, name, row_chunks):
 
     if isinstance(arr, Real):
         return da.full(sum(row_chunks), float(arr), chunks=(row_chunks,))
-    arr = _as_dask_array(arr, name, row_chunks)
+    arr = as_dask_array(arr, name, row_chunks)
     return arr.astype(np.float64).rechunk({0: row_chunks})
 
 
@@ -154,7 +156,7 @@ def dask_labels(X, y):
     import dask
     import dask.array as da
 
-    X = _as_dask_array(X, "X")
+    X = as_dask_array(X, "X")
     if X.ndim != 2:
         raise ValueError(f"Expected a 2D array for X, got shape {X.shape}.")
     X = X.rechunk({1: -1})
@@ -185,12 +187,12 @@ def dask_labels(X, y):
         raise ValueError(
             f"y of shape {y.shape} does not match X with {X.shape[0]} rows."
         )
-    y = _label_rows(y, row_chunks)
+    y = label_rows(y, row_chunks)
     classes, counts = dask.compute(*da.unique(y, return_counts=True))
     return X, y, classes, counts
 
 
-def _label_rows(y, row_chunks):
+def label_rows(y, row_chunks):
     """Targets of any dtype (e.g. class labels) as a dask array chunked as the rows
     of ``X``, a column vector as 1-D."""
     import dask.array as da
@@ -208,7 +210,7 @@ def _label_rows(y, row_chunks):
 def check_dask_predict_input(estimator, X):
     """Check a dask ``X`` for ``predict`` lazily; returns the (float) dask array."""
     _check_feature_names(estimator, X, reset=False)
-    X = _as_dask_array(X, "X")
+    X = as_dask_array(X, "X")
     if X.ndim != 2:
         raise ValueError(f"Expected a 2D array for X, got shape {X.shape}.")
     if X.shape[1] != estimator.n_features_in_:

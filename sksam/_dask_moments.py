@@ -22,7 +22,20 @@ import numpy as np
 
 from ._core._moments import RowMoments
 
-__all__ = ["RowSets", "reduce_row_moments", "row_moments"]
+__all__ = [
+    "RowSets",
+    "all_rows",
+    "label_sets",
+    "mask_sets",
+    "member_arg",
+    "reduce_jobs",
+    "reduce_row_moments",
+    "reduce_sets",
+    "row_indices",
+    "row_moments",
+    "set_rows",
+    "single_block",
+]
 
 
 # ----------------------------------------------------------------- row sets
@@ -56,18 +69,18 @@ class RowSets(NamedTuple):
         return self._replace(selectors=tuple(selectors), weighted=tuple(weighted))
 
 
-def _all_rows(weighted=True):
+def all_rows(weighted=True):
     return RowSets("all", (None,), (weighted,))
 
 
-def _label_sets(labels, n_labels, sets):
+def label_sets(labels, n_labels, sets):
     """``RowSets`` of integer ``labels`` (one per row); ``sets``: (label, weighted)."""
     labels = labels.astype(np.min_scalar_type(max(n_labels - 1, 0)), copy=False)
     selectors, weighted = zip(*sets, strict=True) if sets else ((), ())
     return RowSets("labels", selectors, weighted, labels, n_labels)
 
 
-def _indices(rows, n_samples):
+def row_indices(rows, n_samples):
     """Row indices (``>= 0``) of integer indices or a boolean mask."""
     rows = np.asarray(rows)
     if rows.dtype == bool:
@@ -101,7 +114,7 @@ def _mask_member(n_samples, columns):
     return member, False
 
 
-def _mask_sets(n_samples, columns, sets):
+def mask_sets(n_samples, columns, sets):
     """``RowSets`` of row index arrays ``columns``; ``sets``: (column or None,
     weighted)."""
     member, packed = _mask_member(n_samples, columns)
@@ -109,7 +122,7 @@ def _mask_sets(n_samples, columns, sets):
     return RowSets("masks", selectors, weighted, member, 0, len(columns), packed)
 
 
-def _set_rows(spec, member, n_rows):
+def set_rows(spec, member, n_rows):
     """The rows of each set of ``spec`` in one chunk: an index array or
     ``slice(None)`` (all), repeated rows repeated."""
     if spec.kind == "labels":
@@ -169,7 +182,7 @@ class _Layout(NamedTuple):
         return np.concatenate([[rows], shift, grams.ravel(), counts.ravel()])
 
 
-def _single(blocks):
+def single_block(blocks):
     """The one block of an axis that is not chunked (blockwise hands a list of the
     blocks along a contracted axis; concatenating one block would copy it)."""
     if isinstance(blocks, list):
@@ -185,7 +198,7 @@ def _chunk_moments(x, y, w, member, groups, *, spec, n_groups, centre):
     contiguous block and its transpose share their buffer); the shift ``c`` is the
     chunk's (unweighted) mean with ``centre``, else 0.
     """
-    x, y, member = _single(x), _single(y), _single(member)
+    x, y, member = single_block(x), single_block(y), single_block(member)
     n_rows, n_features = x.shape
     q = n_features + y.shape[1]
     layout = _Layout(q, len(spec.selectors), n_groups)
@@ -207,7 +220,7 @@ def _chunk_moments(x, y, w, member, groups, *, spec, n_groups, centre):
     grams = np.zeros((layout.n_sets, n_groups, q + 1, q + 1))
     counts = np.zeros((layout.n_sets, n_groups, 2))
     positive = np.ones(n_rows, dtype=bool) if w is None else w > 0
-    for index, rows in enumerate(_set_rows(spec, member, n_rows)):
+    for index, rows in enumerate(set_rows(spec, member, n_rows)):
         block = sources[spec.weighted[index]]
         if n_groups == 1:
             block = block[rows]
@@ -262,7 +275,7 @@ def _row_chunked(arr, row_chunks):
     return da.from_array(arr, chunks=(row_chunks,) + arr.shape[1:])
 
 
-def _member_arg(rowsets, row_chunks):
+def member_arg(rowsets, row_chunks):
     """The blockwise argument pair of the membership of ``rowsets``."""
     if rowsets.member is None:
         return [None, None]
@@ -278,7 +291,7 @@ def _moment_graph(X, y, sample_weight, rowsets, groups, n_groups, centre):
     row_chunks = X.chunks[0]
     args = [X, "ij", y, "ik"]
     args += [None, None] if sample_weight is None else [sample_weight, "i"]
-    args += _member_arg(rowsets, row_chunks)
+    args += member_arg(rowsets, row_chunks)
     args += [None, None] if groups is None else [groups.rechunk((row_chunks,)), "i"]
     parts = da.blockwise(
         _chunk_moments,
@@ -307,7 +320,7 @@ def _moment_graph(X, y, sample_weight, rowsets, groups, n_groups, centre):
     return packed, layout
 
 
-def _reduce_sets(X, y, sample_weight, fit_intercept, rowsets, groups=None, n_groups=1):
+def reduce_sets(X, y, sample_weight, fit_intercept, rowsets, groups=None, n_groups=1):
     """``(moments, counts)`` of every set and group of ``rowsets``: one pass of dask.
 
     ``moments[s][g]`` is the ``RowMoments`` of set ``s`` and group ``g`` (about one
@@ -315,13 +328,13 @@ def _reduce_sets(X, y, sample_weight, fit_intercept, rowsets, groups=None, n_gro
     the number of those with a positive weight. Each chunk of ``X``, ``y`` and the
     weights is produced once.
     """
-    return _reduce_jobs(
+    return reduce_jobs(
         [(X, rowsets)], y, sample_weight, fit_intercept, groups, n_groups
     )[0]
 
 
-def _reduce_jobs(jobs, y, sample_weight, fit_intercept, groups=None, n_groups=1):
-    """``_reduce_sets`` of each ``(X, rowsets)`` of ``jobs`` (arrays of the same
+def reduce_jobs(jobs, y, sample_weight, fit_intercept, groups=None, n_groups=1):
+    """``reduce_sets`` of each ``(X, rowsets)`` of ``jobs`` (arrays of the same
     rows, e.g. different feature maps of one input), in one pass of dask: the
     chunks they share are produced once."""
     import dask
@@ -404,14 +417,14 @@ def row_moments(X, y, sample_weight=None, fit_intercept=True, row_sets=()):
     (6.0, 2.0)
     """
     n_samples = X.shape[0]
-    row_sets = [(_indices(rows, n_samples), bool(w)) for rows, w in row_sets]
+    row_sets = [(row_indices(rows, n_samples), bool(w)) for rows, w in row_sets]
     if row_sets:
         columns = [rows for rows, _ in row_sets]
         sets = [(None, True)] + [(i, w) for i, (_, w) in enumerate(row_sets)]
-        rowsets = _mask_sets(n_samples, columns, sets)
+        rowsets = mask_sets(n_samples, columns, sets)
     else:
-        rowsets = _all_rows()
-    moments, _ = _reduce_sets(X, y, sample_weight, fit_intercept, rowsets)
+        rowsets = all_rows()
+    moments, _ = reduce_sets(X, y, sample_weight, fit_intercept, rowsets)
     return moments[0][0], [per_group[0] for per_group in moments[1:]]
 
 

@@ -11,18 +11,18 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._dask import _as_dask_array, _label_rows
+from ._dask import as_dask_array, label_rows
 from ._dask_moments import (
     RowSets,
-    _all_rows,
-    _indices,
-    _label_sets,
-    _mask_sets,
-    _member_arg,
-    _reduce_jobs,
-    _reduce_sets,
-    _set_rows,
-    _single,
+    all_rows,
+    label_sets,
+    mask_sets,
+    member_arg,
+    reduce_jobs,
+    reduce_sets,
+    row_indices,
+    set_rows,
+    single_block,
 )
 
 __all__ = [
@@ -118,7 +118,7 @@ class Splits:
         self.n_samples = n_samples
         self.tests, self.trains, self._complements = [], [], []
         for train, test in splits:
-            train, test = _indices(train, n_samples), _indices(test, n_samples)
+            train, test = row_indices(train, n_samples), row_indices(test, n_samples)
             complement = _complement(n_samples, train, test)
             self.tests.append(_compact(test, n_samples))
             self._complements.append(complement)
@@ -213,7 +213,7 @@ def split_moments(
         sets = [(fold, True) for fold in range(k + 1)]
         if unweighted:
             sets += [(fold, False) for fold in range(k)]
-        rowsets = _label_sets(labels, k + 1, sets)
+        rowsets = label_sets(labels, k + 1, sets)
     else:
         # Column j: the test rows of split j; then the training rows of the
         # splits that are not complements.
@@ -232,9 +232,9 @@ def split_moments(
                 for j in range(k)
                 if unweighted or not splits.complement(j)
             ]
-        rowsets = _mask_sets(n_samples, columns, sets)
+        rowsets = mask_sets(n_samples, columns, sets)
     test_rows = rowsets.subset(range(k), (False,) * k)
-    moments, counts = _reduce_sets(
+    moments, counts = reduce_sets(
         X, y, sample_weight, fit_intercept, rowsets, codes, n_groups
     )
     counts, positives = counts[..., 0], counts[..., 1].sum(axis=-1)
@@ -297,21 +297,21 @@ def feature_split_moments(
     unweighted = scored and sample_weight is not None and not score_weighted
     k = len(splits)
     labels = splits.test_labels()
-    jobs = [(X, _all_rows())]
+    jobs = [(X, all_rows())]
     for j in range(k):
         # Sets: all the rows, the test rows, [the unweighted test rows] for a
         # complement; else the training rows [, the scored test rows].
         if labels is not None:
             sets = [(None, True), (j, True)] + ([(j, False)] if unweighted else [])
-            rowsets = _label_sets(labels, k + 1, sets)
+            rowsets = label_sets(labels, k + 1, sets)
         elif splits.complement(j):
             sets = [(None, True), (0, True)] + ([(0, False)] if unweighted else [])
-            rowsets = _mask_sets(n_samples, [splits.tests[j]], sets)
+            rowsets = mask_sets(n_samples, [splits.tests[j]], sets)
         else:
             sets = [(1, True)] + ([(0, not unweighted)] if scored else [])
-            rowsets = _mask_sets(n_samples, [splits.tests[j], splits.trains[j]], sets)
+            rowsets = mask_sets(n_samples, [splits.tests[j], splits.trains[j]], sets)
         jobs.append((split_X[j], rowsets))
-    reduced = _reduce_jobs(jobs, y, sample_weight, fit_intercept, codes, n_groups)
+    reduced = reduce_jobs(jobs, y, sample_weight, fit_intercept, codes, n_groups)
     (full, counts), split_sets = reduced[0], reduced[1:]
     full, full_counts = full[0], counts[0, :, 0]
     folds = []
@@ -337,9 +337,9 @@ def feature_split_moments(
         )
     test_sets = [(j, False) for j in range(k)]
     if labels is not None:
-        test_rows = _label_sets(labels, k + 1, test_sets)
+        test_rows = label_sets(labels, k + 1, test_sets)
     else:
-        test_rows = _mask_sets(n_samples, splits.tests, test_sets)
+        test_rows = mask_sets(n_samples, splits.tests, test_sets)
     return SplitMoments(full, full_counts, folds, test_rows)
 
 
@@ -375,10 +375,10 @@ def fold_moments(X, y, sample_weight, fit_intercept, splits, score_weighted):
 # ------------------------------------------------------------------ row sums
 def _chunk_sums(x, y, w, member, *, scorer, spec, n_out):
     """``func(x, y, w, rows)`` of one chunk (``rows``: index arrays of each set)."""
-    x, y, member = _single(x), _single(y), _single(member)
+    x, y, member = single_block(x), single_block(y), single_block(member)
     rows = [
         np.arange(x.shape[0]) if isinstance(r, slice) else r
-        for r in _set_rows(spec, member, x.shape[0])
+        for r in set_rows(spec, member, x.shape[0])
     ]
     return np.asarray(scorer(x, y, w, rows), dtype=np.float64).reshape(1, n_out)
 
@@ -394,14 +394,14 @@ def split_row_sums(func, X, y, sample_weight, rowsets, n_out):
     import dask.array as da
 
     row_chunks = X.chunks[0]
-    y = _label_rows(y, row_chunks)
+    y = label_rows(y, row_chunks)
     args = [X, "ij", y, "i" if y.ndim == 1 else "ik"]
     if sample_weight is None:
         args += [None, None]
     else:
-        weights = _as_dask_array(sample_weight, "sample_weight", row_chunks)
+        weights = as_dask_array(sample_weight, "sample_weight", row_chunks)
         args += [weights.rechunk((row_chunks,)), "i"]
-    args += _member_arg(rowsets, row_chunks)
+    args += member_arg(rowsets, row_chunks)
     parts = da.blockwise(
         _chunk_sums,
         "iz",
