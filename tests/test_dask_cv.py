@@ -6,11 +6,11 @@ of ``X`` read once, the refit included); the IC and ``cv="gcv"`` one pass too;
 ``y`` and score the accuracy in one more pass over the test rows.
 """
 
-import threading
 from collections import Counter
 
 import numpy as np
 import pytest
+from _chunk_counts import counting
 from _warning_checks import fit_search
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import UndefinedMetricWarning
@@ -56,19 +56,6 @@ def regression(n=240, d=5, n_targets=1, seed=0):
 def lazy(*arrays, chunks=37):
     """Dask arrays with ragged row chunks unlike the folds."""
     return [None if a is None else da.from_array(a, chunks=chunks) for a in arrays]
-
-
-def counting(X, chunks=40):
-    """A dask ``X`` whose chunk evaluations are counted (per chunk index)."""
-    counts, lock = Counter(), threading.Lock()
-
-    def produce(block, block_info=None):
-        with lock:
-            counts[block_info[0]["chunk-location"][0]] += 1
-        return block
-
-    source = da.from_array(X, chunks=(chunks, -1))
-    return source.map_blocks(produce, dtype=X.dtype), counts
 
 
 def assert_same_search(got, expected, n_splits=None, rtol=1e-10):

@@ -7,12 +7,12 @@ landmarks, and the numpy route (dask, array API namespaces).
 """
 
 import pickle
-import threading
 import warnings
 from collections import Counter
 
 import numpy as np
 import pytest
+from _chunk_counts import counting
 from _reference import kernel_sam, linear_sam
 from _warning_checks import fit_search
 from numpy.testing import assert_allclose, assert_array_equal
@@ -686,20 +686,6 @@ def test_kernel_classifier_on_dask_equals_numpy(n_classes, class_weight):
     assert_array_equal(predicted.compute(), eager.predict(X))
 
 
-def _counting(X, chunks):
-    """A dask ``X`` whose chunk evaluations are counted (per chunk index)."""
-    da = pytest.importorskip("dask.array")
-    counts, lock = Counter(), threading.Lock()
-
-    def produce(block, block_info=None):
-        with lock:
-            counts[block_info[0]["chunk-location"][0]] += 1
-        return block
-
-    source = da.from_array(X, chunks=(chunks, -1))
-    return source.map_blocks(produce, dtype=X.dtype), counts
-
-
 CV_GRID = dict(n_iters=[0, 3, 30, 300, 3000], rhos=[0.0, 0.5], relative_rho=True)
 
 
@@ -726,7 +712,7 @@ def test_dask_cv_splits_equal_numpy(cv, weighted):
         eager = fit_search(
             SAMKernelRidgeCV(**params), X, targets, weights if weighted else None
         )
-        X_c, counts = _counting(X, 70)
+        X_c, counts = counting(X, 70)
         lazy = fit_search(
             SAMKernelRidgeCV(**params), X_c, targets_d, w_d if weighted else None
         )
@@ -811,7 +797,7 @@ def test_kernel_classifier_cv_on_dask_equals_numpy(class_weight):
         class_weight=class_weight,
     )
     eager = fit_search(SAMKernelClassifierCV(**params), X, labels, weights)
-    X_c, counts = _counting(X, 80)
+    X_c, counts = counting(X, 80)
     da = pytest.importorskip("dask.array")
     lazy = fit_search(
         SAMKernelClassifierCV(**params),

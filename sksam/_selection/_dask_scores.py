@@ -69,28 +69,15 @@ def dask_fold_pass(estimator, data, splits, score_params, scoring):
     groups = data.row_groups
     score_weighted = None if metric is None else "sample_weight" in score_params
     maps = estimator._split_feature_maps(data, splits)
+    rows = (data.y, data.sample_weight, estimator.fit_intercept, splits)
     if maps is None:
-        moments = split_moments(
-            data.X,
-            data.y,
-            data.sample_weight,
-            estimator.fit_intercept,
-            splits,
-            score_weighted,
-            groups,
-        )
+        moments = split_moments(data.X, *rows, score_weighted, groups)
         split_maps = None
     else:  # each split sees the rows through its own features (Nystroem)
         full_map, split_maps = maps
+        split_features = [feature_map.features(data.X) for feature_map in split_maps]
         moments = feature_split_moments(
-            full_map.features(data.X),
-            [feature_map.features(data.X) for feature_map in split_maps],
-            data.y,
-            data.sample_weight,
-            estimator.fit_intercept,
-            splits,
-            score_weighted,
-            groups,
+            full_map.features(data.X), split_features, *rows, score_weighted, groups
         )
     full = weigh_groups(moments.full, moments.full_counts, groups)
     problem = moment_problem(full, estimator.fit_intercept, data.X.shape[0])
