@@ -12,7 +12,7 @@ from ._kernel_matrix import (
     shifted_intercept_term,
     test_kernel,
 )
-from ._nystroem import nystroem_problem, split_feature_maps
+from ._nystroem import draw_state, nystroem_problem, split_feature_maps
 from ._param_docs import fill_doc
 from ._params import KERNEL_CONSTRAINTS, SAM_CONSTRAINTS
 from ._problem import kernel_data_problem
@@ -47,6 +47,13 @@ class KernelSAM(BaseSAM):
     """
 
     _parameter_constraints: dict = {**SAM_CONSTRAINTS, **KERNEL_CONSTRAINTS}
+
+    #: Whether every landmark draw starts from a copy of a ``RandomState``
+    #: instance (``_nystroem.draw_state``): set on the estimators a search makes
+    #: (its ``best_estimator_`` keeps it), whose splits and refit then draw as
+    #: ``GridSearchCV``'s clones would; a plain ``fit`` draws from the instance
+    #: itself, as scikit-learn's estimators do.
+    _landmarks_from_copies = False
 
     def _kernel_params(self):
         return kernel_params(
@@ -103,6 +110,7 @@ class KernelSAM(BaseSAM):
             self.n_components,
             self.random_state,
             kernel_precision(data.X, self.kernel),
+            from_copies=self._landmarks_from_copies,
         )
 
     def _fold_fit_data(self, data, rows):
@@ -123,7 +131,7 @@ class KernelSAM(BaseSAM):
                 self.kernel,
                 self._kernel_params(),
                 self.n_components,
-                self.random_state,
+                draw_state(self.random_state, self._landmarks_from_copies),
                 kernel_precision(X, self.kernel),
             )
         return kernel_data_problem(

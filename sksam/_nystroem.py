@@ -19,6 +19,8 @@ negative ones of an indefinite kernel with them. With every training row a landm
 ``K~ = K`` and the model is the exact kernel estimator's.
 """
 
+import copy
+
 import numpy as np
 from scipy import sparse
 from sklearn.utils import check_random_state
@@ -39,7 +41,13 @@ from ._problem import linear_problem
 from ._stability import NEGATIVE_TOL
 from ._warnings import warn
 
-__all__ = ["NystroemMap", "draw_landmarks", "nystroem_problem", "split_feature_maps"]
+__all__ = [
+    "NystroemMap",
+    "draw_landmarks",
+    "draw_state",
+    "nystroem_problem",
+    "split_feature_maps",
+]
 
 #: Bytes of one slab of the kernel to the landmarks (rows x m): the features and
 #: the predictions are formed slab by slab, in memory and in each dask chunk.
@@ -53,6 +61,15 @@ _TRANSLATION_INVARIANT = frozenset({"rbf", "laplacian"})
 def slab_rows(n_components):
     """Rows of one slab of the kernel to ``n_components`` landmarks."""
     return max(1, SLAB_BYTES // (8 * max(int(n_components), 1)))
+
+
+def draw_state(random_state, from_copies):
+    """The ``random_state`` of one landmark draw: a copy of a ``RandomState``
+    instance where every draw starts from it (``from_copies``: a search's splits
+    and refit, as the clones ``GridSearchCV`` fits draw), else itself."""
+    if from_copies and isinstance(random_state, np.random.RandomState):
+        return copy.deepcopy(random_state)
+    return random_state
 
 
 def draw_landmarks(n_samples, n_components, random_state, sample_weight=None):
@@ -278,6 +295,7 @@ def split_feature_maps(
     n_components,
     random_state,
     precision=np.float64,
+    from_copies=False,
 ):
     """The maps of all the rows and of each split's training rows, for dask ``X``.
 
@@ -285,7 +303,8 @@ def split_feature_maps(
     (all the rows first, then the splits in order: the draws of an in-memory
     search, which builds the problem of all the rows before the splits'), and
     ``indices`` are rows of ``X``; the landmark rows of every map are gathered in
-    one pass. Returns ``(full_map, split_maps)``.
+    one pass. ``from_copies``: each draw starts from a copy of a ``RandomState``
+    instance (``draw_state``). Returns ``(full_map, split_maps)``.
     """
     positive = None
     if sample_weight is not None:
@@ -294,12 +313,16 @@ def split_feature_maps(
             positive = positive.compute()
         positive = np.asarray(to_numpy(positive))
     n_samples = X.shape[0]
-    drawn = [draw_landmarks(n_samples, n_components, random_state, positive)]
+
+    def draw(n_rows, weights):
+        state = draw_state(random_state, from_copies)
+        return draw_landmarks(n_rows, n_components, state, weights)
+
+    drawn = [draw(n_samples, positive)]
     for train, _ in splits:
         train = np.asarray(train)
         in_train = None if positive is None else positive[train]
-        chosen = draw_landmarks(train.size, n_components, random_state, in_train)
-        drawn.append(train[chosen])
+        drawn.append(train[draw(train.size, in_train)])
     rows = np.unique(np.concatenate(drawn))
     gathered = _take_rows(X, rows)
     maps = [

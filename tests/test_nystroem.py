@@ -733,6 +733,39 @@ def test_dask_cv_splits_equal_numpy(cv, weighted):
         assert_rel_close(lazy.predict(X_test), eager.predict(X_test))
 
 
+@pytest.mark.parametrize("lazy", [False, True])
+def test_random_state_instance_draws_as_grid_search(lazy):
+    """A RandomState instance: every split and the refit draw from a copy of it,
+    as the clones GridSearchCV fits do (the instance itself is not advanced);
+    a plain fit draws from the instance."""
+    (X, y, _, weights), lazy_data = _dask_data(n=150, chunks=50)
+    params = dict(kernel="rbf", gamma=0.4, n_components=20)
+    grid = {"n_iter": [1, 10, 100], "rho": [0.0, 0.3]}
+    cv = KFold(3)
+    reference = GridSearchCV(
+        SAMKernelRidge(random_state=np.random.RandomState(0), **params), grid, cv=cv
+    ).fit(X, y, sample_weight=weights)
+    state = np.random.RandomState(0)
+    search = SAMKernelRidgeCV(
+        n_iters=grid["n_iter"], rhos=grid["rho"], cv=cv, random_state=state, **params
+    )
+    fit_search(search, *(lazy_data if lazy else (X, y, weights)))
+    assert_rel_close(
+        search.cv_results_["mean_test_score"],
+        reference.cv_results_["mean_test_score"],
+        1e-9,
+    )
+    assert search.best_params_ == reference.best_params_
+    assert_array_equal(
+        search.component_indices_, reference.best_estimator_.component_indices_
+    )
+    assert state.randint(2**31) == np.random.RandomState(0).randint(2**31)
+    # A plain fit draws from the instance (two fits, two draws).
+    model = SAMKernelRidge(random_state=state, **params)
+    first = model.fit(X, y).component_indices_.copy()
+    assert not np.array_equal(model.fit(X, y).component_indices_, first)
+
+
 def test_dask_cv_equals_grid_search():
     (X, y, _, weights), (X_d, y_d, w_d) = _dask_data(n=200, chunks=60)
     params = dict(kernel="rbf", gamma=0.4, n_components=30, random_state=0)

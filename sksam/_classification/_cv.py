@@ -321,9 +321,9 @@ class SAMKernelClassifierCV(SAMClassifierCV):
     random_state : int, RandomState instance or None, default=None
         Seeds the landmark draw of ``n_components``: each split draws its own
         landmarks from its training rows and the refit from all the rows, as
-        the estimators that ``GridSearchCV`` fits would for an int (a
-        ``RandomState`` instance is drawn from in turn: the refit's landmarks
-        first, then each split's). On dask arrays: one
+        the estimators that ``GridSearchCV`` fits would (a ``RandomState``
+        instance is copied for each draw, as ``GridSearchCV``'s clones copy it,
+        and is not advanced). On dask arrays: one
         pass gathers the landmarks, one reduces every split's moments (each in
         its own features) and one scores the test rows.
 

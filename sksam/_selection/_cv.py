@@ -933,13 +933,12 @@ class SAMKernelRidgeCV(RegressorMixin, BaseSAMCV):
     random_state : int, RandomState instance or None, default=None
         Seeds the landmark draw of ``n_components``: each split draws its own
         landmarks from its training rows and the refit from all the rows, as the
-        estimators that ``GridSearchCV`` fits would for an int, which seeds
-        every draw alike (a ``RandomState`` instance is drawn from in turn: the
-        refit's landmarks first, then each split's, where ``GridSearchCV``'s
-        clones would each draw from a copy of it); ``cv="gcv"`` draws once, from
-        all the rows. On dask arrays one
-        pass gathers the landmarks of every draw and a second one reduces every
-        split's moments, each in its own features, and the refit's.
+        estimators that ``GridSearchCV`` fits would (an int seeds every draw
+        alike; a ``RandomState`` instance is copied for each draw, as
+        ``GridSearchCV``'s clones copy it, and is not advanced); ``cv="gcv"``
+        draws once, from all the rows. On dask arrays one pass gathers the
+        landmarks of every draw and a second one reduces every split's moments,
+        each in its own features, and the refit's.
 
     Attributes
     ----------

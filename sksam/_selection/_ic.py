@@ -524,8 +524,9 @@ class SAMKernelRidgeIC(RegressorMixin, BaseSAMIC):
         Extra parameters of a callable kernel.
     {NYSTROEM_DOC}
     random_state : int, RandomState instance or None, default=None
-        Seeds the landmark draw of ``n_components`` (one draw, from all the rows;
-        dask arrays are reduced in one pass).
+        Seeds the landmark draw of ``n_components`` (one draw, from all the rows,
+        from a copy of a ``RandomState`` instance; dask arrays are reduced in one
+        pass).
 
     Attributes
     ----------

@@ -375,9 +375,14 @@ class SelectedModelMixin:
         """An unfitted ``_estimator_class`` with the search's estimator settings
         (those of ``ESTIMATOR_PARAMS`` the search has)."""
         params = self.get_params(deep=False)
-        return self._estimator_class(
+        estimator = self._estimator_class(
             **{name: params[name] for name in ESTIMATOR_PARAMS if name in params}
         )
+        if hasattr(estimator, "_landmarks_from_copies"):  # a kernel estimator
+            # Every landmark draw (each split's, the refit's) from a copy of a
+            # RandomState instance, as the clones GridSearchCV fits draw.
+            estimator._landmarks_from_copies = True
+        return estimator
 
     def _expose_selected(self, estimator):
         """Copy the selected model's fitted attributes; returns ``self``."""
