@@ -18,7 +18,12 @@ from _warning_checks import fit_search
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.kernel_approximation import Nystroem
 from sklearn.metrics.pairwise import pairwise_kernels
-from sklearn.model_selection import GridSearchCV, KFold, ShuffleSplit
+from sklearn.model_selection import (
+    GridSearchCV,
+    KFold,
+    ShuffleSplit,
+    StratifiedShuffleSplit,
+)
 from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -810,9 +815,15 @@ def test_dask_cv_per_target_and_multimetric_equal_numpy(params):
 
 
 @pytest.mark.parametrize("class_weight", [None, "balanced"])
-def test_kernel_classifier_cv_on_dask_equals_numpy(class_weight):
+@pytest.mark.parametrize(
+    "cv",
+    [3, StratifiedShuffleSplit(3, train_size=0.5, test_size=0.3, random_state=0)],
+    ids=["stratified-kfold", "stratified-shuffle-partial"],
+)
+def test_kernel_classifier_cv_on_dask_equals_numpy(cv, class_weight):
     """The accuracy of every candidate in one more pass over the test rows, each
-    split's rows through its own features."""
+    split's rows through its own features (training parts that are not the test
+    folds' complements reduced as their own sets, per class)."""
     rng = np.random.default_rng(5)
     X = rng.standard_normal((240, 4))
     codes = np.digitize(X[:, 0] + 0.3 * rng.standard_normal(240), [-0.4, 0.6])
@@ -822,7 +833,7 @@ def test_kernel_classifier_cv_on_dask_equals_numpy(class_weight):
         n_iters=[0, 3, 30, 300],
         rhos=[0.0, 0.5],
         relative_rho=True,
-        cv=3,
+        cv=cv,
         kernel="rbf",
         gamma=0.5,
         n_components=30,
