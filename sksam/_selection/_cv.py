@@ -39,7 +39,13 @@ from .._warnings import warn
 from ._cv_scores import SplitGrid, SplitScores
 from ._dask_scores import dask_fold_pass, dask_split_scores
 from ._dof_guard import MAX_DOF_FRACTION, guard, warn_guarded
-from ._gcv import check_target_squares, gcv_n_obs, gcv_pick, gcv_scores
+from ._gcv import (
+    check_target_squares,
+    gcv_n_obs,
+    gcv_pick,
+    gcv_scores,
+    gcv_target_scores,
+)
 from ._multimetric import (
     MULTIMETRIC_TYPES,
     MultimetricScorer,
@@ -56,7 +62,6 @@ from ._per_target import (
     best_indices,
     check_per_target_search,
     gcv_target_pick,
-    gcv_target_scores,
     selects_per_target,
     set_target_selection,
     target_guard,

@@ -33,6 +33,7 @@ __all__ = [
     "gcv_n_obs",
     "gcv_pick",
     "gcv_scores",
+    "gcv_target_scores",
 ]
 
 #: GCV is only used at grid points that leave at least this fraction of the samples
@@ -77,23 +78,37 @@ def gcv_criterion(rss, dof, sum_weights, n_obs):
 def gcv_scores(problem, n_iters, rhos, plan, n_obs):
     """Minus the GCV criterion averaged over targets, shape (n_iters, n_rhos).
 
-    ``plan(problem, rho)`` gives the ``SAMRun`` of each ``rho``; ``n_obs`` from
-    ``gcv_n_obs``. Returns ``(scores, dof, diverged)``, each of shape
-    (n_iters, n_rhos): ``diverged`` where a training residual is not finite.
+    The targets' mean of ``gcv_target_scores``. Returns ``(scores, dof,
+    diverged)``, each of shape (n_iters, n_rhos): ``diverged`` where a training
+    residual is not finite.
+    """
+    scores, dofs, diverged = gcv_target_scores(problem, n_iters, rhos, plan, n_obs)
+    return scores.mean(axis=-1), dofs, diverged.any(axis=-1)
+
+
+def gcv_target_scores(problem, n_iters, rhos, plan, n_obs):
+    """Minus each column's GCV criterion, shape (n_iters, n_rhos, n_targets).
+
+    Each column scored as if alone (``per_target=True``). ``plan(problem, rho)``
+    gives the ``SAMRun`` of each ``rho``; ``n_obs`` from ``gcv_n_obs``. Returns
+    ``(scores, dof, diverged)``: ``dof`` of shape (n_iters, n_rhos) (shared by
+    the targets), ``diverged`` of the scores' shape (a target's training
+    residual is not finite).
     """
     total = problem.sum_weights
-    scores = np.empty((n_iters.size, rhos.size))
-    dofs = np.empty_like(scores)
-    diverged = np.empty(scores.shape, dtype=bool)
+    shape = (n_iters.size, rhos.size, problem.n_targets)
+    scores = np.empty(shape)
+    dofs = np.empty(shape[:2])
+    diverged = np.empty(shape, dtype=bool)
     for j, rho in enumerate(rhos):
         run = plan(problem, rho)
         eta = run.learning_rate
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             rss = problem.rss(eta, run.rho, n_iters, run.variant)
             dof = problem.dof(eta, run.rho, n_iters, variant=run.variant)
-            scores[:, j] = -gcv_criterion(rss, dof, total, n_obs).mean(axis=0)
+            scores[:, j] = -gcv_criterion(rss, dof, total, n_obs).T
         dofs[:, j] = np.broadcast_to(dof, rss.shape[-1:])
-        diverged[:, j] = ~np.all(np.isfinite(rss), axis=0)
+        diverged[:, j] = ~np.isfinite(rss).T
     return scores, dofs, diverged
 
 

@@ -8,8 +8,9 @@ on ``y[:, t]`` selects, with the same grid (the one resolved from all the target
 
 - ``target_results``: ``cv_results_`` with a target axis, ranked per target as
   ``GridSearchCV`` ranks a single-target search, and ``best_indices``;
-- ``gcv_target_scores`` and ``gcv_target_pick``: each column's own generalized
-  cross-validation, with the guard near interpolation of ``_gcv.gcv_pick``;
+- ``gcv_target_pick``: each column's own generalized cross-validation pick (its
+  scores are ``_gcv.gcv_target_scores``), with the guard near interpolation of
+  ``_gcv.gcv_pick``;
 - ``ic_target_picks``: each column's own information criterion;
 - ``target_guard`` and ``warn_target_guarded``: the interpolation guard
   (``_dof_guard``) of each target's pick, its warning emitted once;
@@ -32,7 +33,7 @@ from .._validation import like_input
 from .._warnings import warn
 from ._criteria import discrepancy_choice
 from ._dof_guard import guard, warn_guarded
-from ._gcv import GCV_MIN_RESIDUAL_FRACTION, gcv_criterion
+from ._gcv import GCV_MIN_RESIDUAL_FRACTION
 from ._per_target_refit import refit_targets
 from ._search import grid_edge, raise_all_failed, rho_edge
 
@@ -42,7 +43,6 @@ __all__ = [
     "best_indices",
     "check_per_target_search",
     "gcv_target_pick",
-    "gcv_target_scores",
     "ic_target_picks",
     "selects_per_target",
     "set_target_selection",
@@ -269,31 +269,6 @@ def warn_target_guarded(results, guarded, best, fractions, max_fraction):
 
 
 # ---------------------------------------------------------------------- GCV
-def gcv_target_scores(problem, n_iters, rhos, plan, n_obs):
-    """Minus each column's GCV criterion, shape (n_iters, n_rhos, n_targets).
-
-    As ``_gcv.gcv_scores`` without the average over targets. Returns ``(scores,
-    dof, diverged)``: ``dof`` of shape (n_iters, n_rhos) (shared by the
-    targets), ``diverged`` of the scores' shape (a target's training residual is
-    not finite).
-    """
-    total = problem.sum_weights
-    shape = (n_iters.size, rhos.size, problem.n_targets)
-    scores = np.empty(shape)
-    dofs = np.empty(shape[:2])
-    diverged = np.empty(shape, dtype=bool)
-    for j, rho in enumerate(rhos):
-        run = plan(problem, rho)
-        eta = run.learning_rate
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            rss = problem.rss(eta, run.rho, n_iters, run.variant)
-            dof = problem.dof(eta, run.rho, n_iters, variant=run.variant)
-            scores[:, j] = -gcv_criterion(rss, dof, total, n_obs).T
-        dofs[:, j] = np.broadcast_to(dof, rss.shape[-1:])
-        diverged[:, j] = ~np.isfinite(rss).T
-    return scores, dofs, diverged
-
-
 def gcv_target_pick(scores, dof, diverged, n_obs, n_samples):
     """The grid points ``cv="gcv"`` may pick for each target: ``_gcv.gcv_pick``
     applied to each column (shape of ``scores``, (n_iters, n_rhos, n_targets)),
