@@ -25,17 +25,21 @@ import time
 import warnings
 
 import numpy as np
-from scipy.stats import rankdata
 from sklearn.exceptions import ConvergenceWarning
 
-from .._stability import squares_scale
 from .._validation import like_input
 from .._warnings import warn
 from ._criteria import discrepancy_choice
 from ._dof_guard import guard, warn_guarded
 from ._gcv import GCV_MIN_RESIDUAL_FRACTION
 from ._per_target_refit import refit_targets
-from ._search import grid_edge, raise_all_failed, rho_edge
+from ._search import (
+    candidate_ranks,
+    grid_edge,
+    raise_all_failed,
+    rho_edge,
+    score_table,
+)
 
 __all__ = [
     "PER_TARGET_CV_DOC",
@@ -139,33 +143,8 @@ def target_results(
     """
     n_candidates = n_iters.size * rhos.size
     n_targets = split_scores.shape[2]
-    scores = split_scores.reshape(n_candidates, n_targets, -1)
-    results = {}
-    if timings is not None:
-        for name, seconds in zip(("fit", "score"), timings, strict=True):
-            seconds = seconds.reshape(n_candidates, -1)
-            results[f"mean_{name}_time"] = seconds.mean(axis=1)
-            results[f"std_{name}_time"] = seconds.std(axis=1)
-    results |= {
-        "param_n_iter": np.ma.MaskedArray(np.repeat(n_iters, rhos.size), mask=False),
-        "param_rho": np.ma.MaskedArray(np.tile(rhos, n_iters.size), mask=False),
-        "params": [{"n_iter": int(k), "rho": float(r)} for k in n_iters for r in rhos],
-    }
-    for split in range(scores.shape[2]):
-        results[f"split{split}_test_score"] = scores[:, :, split]
-    means = np.average(scores, axis=2)
-    results["mean_test_score"] = means
-    with np.errstate(invalid="ignore"):  # inf - inf: nan, as GridSearchCV
-        deviation = scores - means[:, :, None]
-    # scaled by a power of two where the squares would overflow (exact)
-    scale = squares_scale(
-        np.max(np.abs(deviation), initial=0.0, where=np.isfinite(deviation))
-    )
-    with np.errstate(invalid="ignore"):  # in place: the scores' size, once
-        deviation *= scale
-        deviation *= deviation
-        results["std_test_score"] = np.sqrt(np.average(deviation, axis=2)) / scale
-    del deviation
+    results = score_table(split_scores, n_iters, rhos, timings)
+    means = results["mean_test_score"]
     failed = np.flatnonzero(np.isnan(means).all(axis=0))
     if failed.size:
         try:
@@ -183,15 +162,8 @@ def target_results(
                 UserWarning,
             )
         pickable = np.ones(means.shape, dtype=bool)
-    else:
-        pickable = np.asarray(pickable).reshape(n_candidates, n_targets)
-    # GridSearchCV ranks nan means below the worst finite one, per target.
-    ranked = np.where(np.isnan(means), np.nanmin(means, axis=0) - 1, means)
-    # Ranks "min" among the pickable candidates, then among the others.
-    first = rankdata(np.where(pickable, -ranked, np.inf), method="min", axis=0)
-    last = rankdata(np.where(pickable, np.inf, -ranked), method="min", axis=0)
-    ranks = np.where(pickable, first, last + pickable.sum(axis=0))
-    results["rank_test_score"] = ranks.astype(np.int32)
+    pickable = np.asarray(pickable).reshape(n_candidates, n_targets)
+    results["rank_test_score"] = candidate_ranks(means, pickable)
     return results
 
 

@@ -18,8 +18,10 @@ __all__ = [
     "rho_edge",
     "resolve_grid",
     "SelectedModelMixin",
+    "candidate_ranks",
     "check_rhos",
     "raise_all_failed",
+    "score_table",
     "search_results",
 ]
 
@@ -294,8 +296,30 @@ def search_results(
     ``zero_weight``: see ``raise_all_failed``.
     """
     n_candidates = n_iters.size * rhos.size
-    scores = split_scores.reshape(n_candidates, -1)
-    params = [{"n_iter": int(k), "rho": float(r)} for k in n_iters for r in rhos]
+    results = score_table(split_scores, n_iters, rhos, timings)
+    means = results["mean_test_score"]
+    if np.isnan(means).all():
+        raise_all_failed(n_diverged, scoring_error, min_test_size, zero_weight)
+    if pickable is None:
+        if not np.all(np.isfinite(means)):
+            warn(f"One or more of the test scores are non-finite: {means}", UserWarning)
+        pickable = np.ones(n_candidates, dtype=bool)
+    results["rank_test_score"] = candidate_ranks(
+        means, np.asarray(pickable).reshape(n_candidates)
+    )
+    return results
+
+
+def score_table(split_scores, n_iters, rhos, timings=None):
+    """The keys of ``cv_results_`` computed from the split scores and timings.
+
+    ``split_scores`` of shape (n_iters, n_rhos, *targets, n_splits) (``targets``:
+    none, or the target axis of a per-target search); ``split{k}_test_score``,
+    ``mean_test_score`` and ``std_test_score`` get shape (n_candidates,
+    *targets), the parameters and timing keys (n_candidates,).
+    """
+    n_candidates = n_iters.size * rhos.size
+    scores = split_scores.reshape((n_candidates,) + split_scores.shape[2:])
     results = {}
     if timings is not None:
         for name, seconds in zip(("fit", "score"), timings, strict=True):
@@ -305,39 +329,34 @@ def search_results(
     results |= {
         "param_n_iter": np.ma.MaskedArray(np.repeat(n_iters, rhos.size), mask=False),
         "param_rho": np.ma.MaskedArray(np.tile(rhos, n_iters.size), mask=False),
-        "params": params,
+        "params": [{"n_iter": int(k), "rho": float(r)} for k in n_iters for r in rhos],
     }
-    for split in range(scores.shape[1]):
-        results[f"split{split}_test_score"] = scores[:, split]
-    means = np.average(scores, axis=1)
+    for split in range(scores.shape[-1]):
+        results[f"split{split}_test_score"] = scores[..., split]
+    means = np.average(scores, axis=-1)
     results["mean_test_score"] = means
     with np.errstate(invalid="ignore"):  # inf - inf: nan, as GridSearchCV
-        deviation = scores - means[:, None]
+        deviation = scores - means[..., None]
     # scaled by a power of two where the squares would overflow (exact)
     scale = squares_scale(
         np.max(np.abs(deviation), initial=0.0, where=np.isfinite(deviation))
     )
-    with np.errstate(invalid="ignore"):
-        results["std_test_score"] = (
-            np.sqrt(np.average((deviation * scale) ** 2, axis=1)) / scale
-        )
-    if np.isnan(means).all():
-        raise_all_failed(n_diverged, scoring_error, min_test_size, zero_weight)
-    given_pickable = pickable
-    pickable = (
-        np.ones(n_candidates, dtype=bool)
-        if pickable is None
-        else np.asarray(pickable).reshape(n_candidates)
-    )
-    if given_pickable is None and not np.all(np.isfinite(means)):
-        warn(f"One or more of the test scores are non-finite: {means}", UserWarning)
-    # GridSearchCV ranks nan means below the worst finite one.
-    ranked = np.where(np.isnan(means), np.nanmin(means) - 1, means)
-    ranks = np.empty(n_candidates, dtype=np.int32)
-    ranks[pickable] = rankdata(-ranked[pickable], method="min")
-    ranks[~pickable] = rankdata(-ranked[~pickable], method="min") + pickable.sum()
-    results["rank_test_score"] = ranks
+    with np.errstate(invalid="ignore"):  # in place: the scores' size, once
+        deviation *= scale
+        deviation *= deviation
+        results["std_test_score"] = np.sqrt(np.average(deviation, axis=-1)) / scale
     return results
+
+
+def candidate_ranks(means, pickable):
+    """``rank_test_score`` of mean scores (n_candidates, *targets), each column
+    ranked alone: ``GridSearchCV``'s ranks ("min"; ``nan`` below the worst finite
+    mean) among the ``pickable`` candidates, the others after them."""
+    ranked = np.where(np.isnan(means), np.nanmin(means, axis=0) - 1, means)
+    first = rankdata(np.where(pickable, -ranked, np.inf), method="min", axis=0)
+    last = rankdata(np.where(pickable, np.inf, -ranked), method="min", axis=0)
+    ranks = np.where(pickable, first, last + pickable.sum(axis=0))
+    return ranks.astype(np.int32)
 
 
 #: The settings a search hands to the estimator it selects for. Not its own
